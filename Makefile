@@ -1,0 +1,43 @@
+# pgmaint: PostgreSQL maintenance extension (PGXS build)
+
+EXTENSION = pgmaint
+EXTVERSION = 1.0
+
+MODULE_big = pgmaint
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+# The install script is assembled from one fragment per concern.
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(wildcard sql/$(EXTENSION)--*--*.sql)
+
+# Every sql/NAME.sql except install and upgrade scripts is a regression test.
+REGRESS = $(sort $(filter-out $(EXTENSION)--%,$(basename $(notdir $(wildcard sql/*.sql)))))
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+# -Werror belongs in CI: .ci/run passes it through PG_CFLAGS.
+override PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+
+EXTRA_CLEAN = results regression.diffs regression.out
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
+	cat $^ > $@
+
+.PHONY: test demo demo-stop bench
+
+# Installs what is missing, builds, starts a throwaway cluster, runs every suite.
+test:
+	@bash test/run.sh
+
+# Starts a demo cluster with a small agent_core workload and prints health().
+demo:
+	@bash test/demo.sh start
+
+demo-stop:
+	@bash test/demo.sh stop
+
+bench:
+	@for b in bench/*.sh; do bash $$b || exit 1; done

@@ -1,0 +1,144 @@
+-- health(): one summary of the server's health, built from health_checks().
+
+INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALUES
+    ('connections', 80, 95,
+     'Client connections in use, in % of usable slots (max_connections - superuser_reserved_connections).'),
+    ('idle_in_transaction', 60, 300,
+     'Age in seconds of the oldest session idle in a transaction (a leaked connection holds locks and blocks vacuum; the guide''s limit is 5 minutes).'),
+    ('cache_hit', 95, 90,
+     'Buffer cache hit ratio of this database, in % (the guide: should be above 95%).');
+
+-- The measured value, message and hint of every check, before grading.
+CREATE FUNCTION pgmaint._measure_checks(
+    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH activity AS (
+        SELECT a.backend_type, a.state, a.state_change, a.pid
+          FROM pg_catalog.pg_stat_activity a
+    ),
+    slots AS (
+        SELECT current_setting('max_connections')::int
+               - current_setting('superuser_reserved_connections')::int AS usable
+    ),
+    conn AS (
+        SELECT count(*) FILTER (WHERE backend_type = 'client backend') AS used
+          FROM activity
+    ),
+    idle AS (
+        SELECT count(*) AS n,
+               max(extract(epoch FROM clock_timestamp() - state_change)) AS oldest,
+               (array_agg(pid ORDER BY state_change))[1] AS oldest_pid
+          FROM activity
+         WHERE state IN ('idle in transaction', 'idle in transaction (aborted)')
+    ),
+    can_see AS (
+        SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS all_stats
+    ),
+    cache AS (
+        SELECT d.blks_hit, d.blks_read
+          FROM pg_catalog.pg_stat_database d
+         WHERE d.datid = (SELECT oid FROM pg_catalog.pg_database
+                           WHERE datname = current_database())
+    )
+    SELECT 'connections',
+           round(100.0 * conn.used / greatest(slots.usable, 1), 1),
+           format('%s of %s usable connections in use', conn.used, slots.usable),
+           'Find idle and leaked sessions in pg_stat_activity, or lower the application''s pool size.'
+      FROM conn, slots
+    UNION ALL
+    SELECT 'idle_in_transaction',
+           CASE WHEN NOT can_see.all_stats THEN NULL
+                ELSE round(coalesce(idle.oldest, 0)::numeric, 1) END,
+           CASE WHEN NOT can_see.all_stats
+                    THEN 'cannot see other roles'' sessions: the caller lacks pg_read_all_stats'
+                WHEN idle.n = 0 THEN 'no session is idle in a transaction'
+                ELSE format('%s session(s) idle in a transaction, the oldest (pid %s) for %s',
+                            idle.n, idle.oldest_pid,
+                            date_trunc('second', make_interval(secs => idle.oldest::float8)))
+           END,
+           CASE WHEN NOT can_see.all_stats
+                    THEN 'Grant pg_monitor to the role that calls health().'
+                ELSE 'The application left a transaction open: fix the code path, or end the session with pg_terminate_backend(pid).'
+           END
+      FROM idle, can_see
+    UNION ALL
+    SELECT 'cache_hit',
+           CASE WHEN cache.blks_hit + cache.blks_read > 0
+                THEN round(100.0 * cache.blks_hit / (cache.blks_hit + cache.blks_read), 2) END,
+           CASE WHEN cache.blks_hit + cache.blks_read > 0
+                THEN format('%s%% of %s block reads served from shared buffers',
+                            round(100.0 * cache.blks_hit / (cache.blks_hit + cache.blks_read), 2),
+                            cache.blks_hit + cache.blks_read)
+                ELSE 'no block reads yet in this database' END,
+           'Raise shared_buffers if the working set does not fit, or look for sequential scans of large tables.'
+      FROM cache;
+$$;
+
+COMMENT ON FUNCTION pgmaint._measure_checks() IS
+'Internal: the raw value, message and hint of each health check, before grading against pgmaint.thresholds.';
+
+CREATE FUNCTION pgmaint.health_checks(
+    OUT check_name text, OUT status text, OUT value numeric,
+    OUT warning numeric, OUT critical numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT m.check_name, g.status, m.value, t.warning, t.critical, m.message,
+           CASE WHEN g.status <> 'ok' THEN m.hint END
+      FROM pgmaint._measure_checks() m
+      LEFT JOIN pgmaint.thresholds t ON t.check_name = m.check_name
+     CROSS JOIN LATERAL (SELECT pgmaint._grade(m.value, t.warning, t.critical) AS status) g
+     WHERE coalesce(t.enabled, true)
+     ORDER BY m.check_name;
+$$;
+
+COMMENT ON FUNCTION pgmaint.health_checks() IS
+'Each health check as a row: status (ok, warning, critical, unknown), value, thresholds, message and hint.';
+
+-- The sampler section of health(); the worker's own status replaces it when it runs.
+CREATE FUNCTION pgmaint._sampler_summary()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_build_object(
+        'running', false,
+        'preloaded', pgmaint.preloaded(),
+        'detail', CASE WHEN pgmaint.preloaded()
+                       THEN 'the sampler worker is not running'
+                       ELSE 'pgmaint is not in shared_preload_libraries, so the sampler worker is not running' END);
+$$;
+
+COMMENT ON FUNCTION pgmaint._sampler_summary() IS
+'Internal: the "sampler" section of health().';
+
+CREATE FUNCTION pgmaint.health()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH c AS (SELECT * FROM pgmaint.health_checks())
+    SELECT jsonb_build_object(
+        'status', CASE WHEN bool_or(c.status = 'critical') THEN 'critical'
+                       WHEN bool_or(c.status = 'warning') THEN 'warning'
+                       ELSE 'ok' END,
+        'database', current_database(),
+        'checked_at', clock_timestamp(),
+        'sampler', pgmaint._sampler_summary(),
+        'checks', coalesce(jsonb_agg(jsonb_build_object(
+                      'check', c.check_name, 'status', c.status, 'value', c.value,
+                      'warning', c.warning, 'critical', c.critical,
+                      'message', c.message, 'hint', c.hint) ORDER BY c.check_name),
+                  '[]'::jsonb))
+      FROM c;
+$$;
+
+COMMENT ON FUNCTION pgmaint.health() IS
+'Summary of the server''s health as jsonb: overall status (the worst check), the sampler, and every check.';
+
+GRANT EXECUTE ON FUNCTION pgmaint.health_checks() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgmaint.health() TO pg_monitor;

@@ -1,0 +1,181 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgmaint.c
+ *	  Module entry point: magic block, _PG_init and the pgmaint.* settings.
+ *
+ * Reload-context settings are defined whenever the library is loaded, so
+ * that any backend can read them.  Restart-context settings (and, later,
+ * shared memory and the background worker) exist only when the library is
+ * loaded through shared_preload_libraries.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "pgmaint.h"
+
+PG_MODULE_MAGIC;
+
+char	   *pgm_database = NULL;
+int			pgm_sample_interval = 60;
+int			pgm_history_size = 1440;
+int			pgm_history_retention = 7 * 24 * 3600;
+int			pgm_policy = PGMAINT_POLICY_ADVISE;
+int			pgm_policy_interval = 600;
+int			pgm_leak_timeout = 300;
+int			pgm_leak_action = PGMAINT_LEAK_REPORT;
+char	   *pgm_leak_exclude = NULL;
+int			pgm_backup_max_age = 26 * 3600;
+
+bool		pgm_preloaded = false;
+
+static const struct config_enum_entry pgm_policy_options[] = {
+	{"off", PGMAINT_POLICY_OFF, false},
+	{"advise", PGMAINT_POLICY_ADVISE, false},
+	{"apply", PGMAINT_POLICY_APPLY, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry pgm_leak_action_options[] = {
+	{"report", PGMAINT_LEAK_REPORT, false},
+	{"terminate", PGMAINT_LEAK_TERMINATE, false},
+	{NULL, 0, false}
+};
+
+void		_PG_init(void);
+
+static void pgm_define_reload_settings(void);
+static void pgm_define_restart_settings(void);
+
+PG_FUNCTION_INFO_V1(pgmaint_preloaded);
+
+/* Defines the settings and, when preloaded, everything that needs the postmaster. */
+void
+_PG_init(void)
+{
+	if (IsBinaryUpgrade)
+		return;
+
+	pgm_preloaded = process_shared_preload_libraries_in_progress;
+
+	pgm_define_reload_settings();
+	if (pgm_preloaded)
+		pgm_define_restart_settings();
+
+	MarkGUCPrefixReserved("pgmaint");
+}
+
+/* Defines the settings that a reload (SIGHUP) can change. */
+static void
+pgm_define_reload_settings(void)
+{
+	DefineCustomIntVariable("pgmaint.sample_interval",
+							"Time between two health samples of the background worker.",
+							NULL,
+							&pgm_sample_interval,
+							60, 1, 24 * 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pgmaint.history_retention",
+							"How long samples are kept in pgmaint.sample_history.",
+							NULL,
+							&pgm_history_retention,
+							7 * 24 * 3600, 60, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("pgmaint.policy",
+							 "What the worker does with autovacuum policy suggestions.",
+							 "off does nothing, advise logs and records suggestions, apply sets the reloptions.",
+							 &pgm_policy,
+							 PGMAINT_POLICY_ADVISE,
+							 pgm_policy_options,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pgmaint.policy_interval",
+							"Time between two runs of the autovacuum policy.",
+							NULL,
+							&pgm_policy_interval,
+							600, 10, 7 * 24 * 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pgmaint.leak_timeout",
+							"Idle-in-transaction time after which the worker treats a session as leaked.",
+							NULL,
+							&pgm_leak_timeout,
+							300, 1, 7 * 24 * 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("pgmaint.leak_action",
+							 "What the worker does with leaked sessions.",
+							 "report logs a warning once per session, terminate ends the session.",
+							 &pgm_leak_action,
+							 PGMAINT_LEAK_REPORT,
+							 pgm_leak_action_options,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pgmaint.leak_exclude",
+							   "Comma-separated application_name patterns that are never terminated as leaks.",
+							   "Patterns use LIKE syntax: % matches any string, _ any character.",
+							   &pgm_leak_exclude,
+							   "",
+							   PGC_SIGHUP,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pgmaint.backup_max_age",
+							"Age after which the newest verified backup is considered stale.",
+							NULL,
+							&pgm_backup_max_age,
+							26 * 3600, 60, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+}
+
+/* Defines the settings that need a server restart. */
+static void
+pgm_define_restart_settings(void)
+{
+	DefineCustomStringVariable("pgmaint.database",
+							   "Database the background worker connects to.",
+							   NULL,
+							   &pgm_database,
+							   "postgres",
+							   PGC_POSTMASTER,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pgmaint.history_size",
+							"Number of samples kept in the shared-memory ring.",
+							NULL,
+							&pgm_history_size,
+							1440, 16, 1000000,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+}
+
+/* SQL pgmaint.preloaded(): true when loaded through shared_preload_libraries. */
+Datum
+pgmaint_preloaded(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(pgm_preloaded);
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# test/demo.sh start|stop: `make demo` and `make demo-stop`.  Starts a cluster
+# with pg_cron and pgmaint preloaded, loads a small agent_core workload,
+# leaves one session idle in a transaction, and prints pgmaint.health().
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+. test/cluster.sh
+
+demo=${PGMAINT_DEMO_DIR:-/tmp/pgmaint-demo}
+port=${PGMAINT_DEMO_PORT:-5433}
+cluster="$demo/cluster"
+
+demo_stop() {
+	[ -f "$demo/leak.pid" ] && kill -- "-$(cat "$demo/leak.pid")" 2>/dev/null || true
+	if [ -d "$demo/root" ]; then
+		PGM_BIN="$demo/root/usr/lib/postgresql/$PGM_PGVERSION/bin"
+		pgm_cluster_stop "$cluster"
+	fi
+	rm -rf "$demo"
+}
+
+if [ "${1:-start}" = stop ]; then
+	demo_stop
+	echo "demo cluster stopped and removed"
+	exit 0
+fi
+
+pgm_ensure_packages
+demo_stop
+mkdir -p "$demo"
+chmod 755 "$demo"
+
+echo "== build and install into $demo/root"
+make -s PG_CONFIG="$PGM_SYSBIN/pg_config" >/dev/null
+pgm_stage_install "$demo/root"
+
+echo "== start the demo cluster (port $port, socket in $cluster)"
+pgm_cluster_init "$cluster" "$port" agent_core
+pgm_cluster_start "$cluster"
+export PGHOST=$cluster PGPORT=$port PGUSER=postgres PGDATABASE=agent_core
+psql -Xq -d postgres -c 'CREATE DATABASE agent_core'
+
+echo "== create agent_core's tables and extensions"
+psql -Xq -v ON_ERROR_STOP=1 <<'SQL'
+CREATE EXTENSION pg_cron;
+CREATE EXTENSION pgmaint;
+CREATE TABLE agent_cache (
+    cache_key  text PRIMARY KEY,
+    value      jsonb NOT NULL,
+    expires_at timestamptz NOT NULL
+);
+CREATE TABLE token_usage (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    thread_id   bigint NOT NULL,
+    model       text NOT NULL,
+    tokens_in   int NOT NULL,
+    tokens_out  int NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE tool_call_log (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    thread_id   bigint NOT NULL,
+    tool        text NOT NULL,
+    duration_ms int NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE thread_messages (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    thread_id   bigint NOT NULL,
+    role        text NOT NULL,
+    body        text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON thread_messages (thread_id, created_at);
+SQL
+
+echo "== run a 15-second write workload (pgbench, 4 clients)"
+cat >"$demo/cache.sql" <<'SQL'
+\set k random(1, 2000)
+INSERT INTO agent_cache VALUES ('k' || :k, '{"v": 1}', now() + interval '5 min')
+    ON CONFLICT (cache_key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at;
+DELETE FROM agent_cache WHERE cache_key = 'k' || (:k + 7) % 2000;
+SQL
+cat >"$demo/usage.sql" <<'SQL'
+\set t random(1, 500)
+INSERT INTO token_usage (thread_id, model, tokens_in, tokens_out) VALUES (:t, 'small', 120, 480);
+INSERT INTO tool_call_log (thread_id, tool, duration_ms) VALUES (:t, 'search', 35);
+INSERT INTO thread_messages (thread_id, role, body) VALUES (:t, 'user', repeat('hello ', 20));
+SQL
+"$PGM_BIN/pgbench" -n -c 4 -j 2 -T 15 -f "$demo/cache.sql@3" -f "$demo/usage.sql@1" agent_core |
+	grep -E '^(number of transactions actually processed|tps)' || true
+
+echo "== leave one session idle in a transaction (a leaked connection)"
+setsid bash -c '{ echo "BEGIN; UPDATE agent_cache SET expires_at = now() WHERE cache_key = (SELECT min(cache_key) FROM agent_cache);"; exec sleep 86400; } |
+	psql -Xq "application_name=leaky_worker" >/dev/null 2>&1' </dev/null >/dev/null 2>&1 &
+echo $! >"$demo/leak.pid"
+
+# The default thresholds flag a leak after 60 s; the demo lowers them so you need not wait.
+psql -Xq -c "UPDATE pgmaint.thresholds SET warning = 3, critical = 120 WHERE check_name = 'idle_in_transaction'"
+echo "   (demo: idle_in_transaction warning threshold lowered from 60 s to 3 s)"
+deadline=$(($(date +%s) + 30))
+until [ "$(psql -XAtq -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'idle_in_transaction'")" = warning ]; do
+	[ "$(date +%s)" -lt "$deadline" ] || break
+	sleep 0.5
+done
+
+echo "== SELECT jsonb_pretty(pgmaint.health());"
+psql -XAtq -c 'SELECT jsonb_pretty(pgmaint.health())'
+
+cat <<EOT
+
+The demo cluster is running.
+  connect:  psql -h $cluster -p $port -U postgres agent_core
+  try:      SELECT * FROM pgmaint.health_checks();
+  stop it:  make demo-stop
+EOT

@@ -1,0 +1,54 @@
+-- pgTAP: the health() contract and its privileges
+BEGIN;
+SELECT plan(14);
+
+SELECT has_function('pgmaint', 'health', ARRAY[]::text[], 'health() exists');
+SELECT function_returns('pgmaint', 'health', ARRAY[]::text[], 'jsonb', 'health() returns jsonb');
+SELECT has_function('pgmaint', 'health_checks', ARRAY[]::text[], 'health_checks() exists');
+SELECT has_table('pgmaint', 'thresholds', 'thresholds table exists');
+SELECT col_is_pk('pgmaint', 'thresholds', 'check_name', 'thresholds are keyed by check_name');
+
+SELECT ok(EXISTS (SELECT 1 FROM pg_extension e
+                   WHERE e.extname = 'pgmaint'
+                     AND 'pgmaint.thresholds'::regclass = ANY (e.extconfig)),
+          'thresholds are dumped by pg_dump');
+
+SELECT set_eq($$SELECT check_name FROM pgmaint.thresholds$$,
+              ARRAY['connections', 'idle_in_transaction', 'cache_hit'],
+              'the foundation checks are seeded');
+
+SELECT is((SELECT count(*)::int FROM pgmaint.health_checks()),
+          (SELECT count(*)::int FROM pgmaint.thresholds WHERE enabled),
+          'one row per enabled check');
+
+SELECT is(pgmaint.health()->>'status',
+          CASE WHEN EXISTS (SELECT 1 FROM pgmaint.health_checks() WHERE status = 'critical') THEN 'critical'
+               WHEN EXISTS (SELECT 1 FROM pgmaint.health_checks() WHERE status = 'warning') THEN 'warning'
+               ELSE 'ok' END,
+          'overall status is the worst check');
+
+SELECT is(jsonb_typeof(pgmaint.health()->'sampler'->'running'), 'boolean',
+          'sampler section says whether the worker runs');
+
+SELECT ok(has_function_privilege('pg_monitor', 'pgmaint.health()', 'EXECUTE'),
+          'pg_monitor may call health()');
+SELECT ok(has_schema_privilege('pg_monitor', 'pgmaint', 'USAGE'),
+          'pg_monitor may use the schema');
+SELECT ok(NOT has_function_privilege('public', 'pgmaint._audit(text, text, jsonb, boolean)', 'EXECUTE'),
+          'PUBLIC may not write audit rows');
+
+-- every function and table of the extension has a comment
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text
+      FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+      JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pgmaint'
+     WHERE obj_description(p.oid, 'pg_proc') IS NULL
+    UNION ALL
+    SELECT c.oid::regclass::text
+      FROM pg_class c JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
+      JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pgmaint'
+     WHERE c.relkind IN ('r', 'v', 'p') AND obj_description(c.oid, 'pg_class') IS NULL
+$$, 'every function and table has a COMMENT');
+
+SELECT * FROM finish();
+ROLLBACK;
