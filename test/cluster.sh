@@ -59,9 +59,10 @@ pgm_stage_install() {
 	export PGM_BIN
 }
 
-# Creates a cluster in DIR (socket there too) on PORT; preloads pg_cron and pgmaint unless told otherwise.
+# Creates a cluster in DIR (socket there too) on PORT; preloads pg_cron, pgmaint and
+# pg_stat_statements unless PRELOAD says otherwise.
 pgm_cluster_init() {
-	local dir=$1 port=$2 db=${3:-pgmaint_test} preload=${4-pg_cron,pgmaint}
+	local dir=$1 port=$2 db=${3:-pgmaint_test} preload=${4-pg_cron,pgmaint,pg_stat_statements}
 	mkdir -p "$dir"
 	chmod 755 "$dir"
 	[ "$(id -u)" = 0 ] && chown postgres: "$dir"
