@@ -80,6 +80,7 @@ full_page_writes = off
 max_connections = 50
 superuser_reserved_connections = 3
 max_worker_processes = 16
+max_prepared_transactions = 5
 shared_preload_libraries = '$preload'
 log_line_prefix = '%m [%p] %q%a '
 log_min_messages = info

@@ -74,7 +74,11 @@ AS $$
                             cache.blks_hit + cache.blks_read)
                 ELSE 'no block reads yet in this database' END,
            'Raise shared_buffers if the working set does not fit, or look for sequential scans of large tables.'
-      FROM cache;
+      FROM cache
+    UNION ALL SELECT * FROM pgmaint._check_activity()
+    UNION ALL SELECT * FROM pgmaint._check_wraparound()
+    UNION ALL SELECT * FROM pgmaint._check_catalog()
+    UNION ALL SELECT * FROM pgmaint._check_retention();
 $$;
 
 COMMENT ON FUNCTION pgmaint._measure_checks() IS

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# health() against live sessions: a long statement, a lock wait, roles with
+# and without pg_monitor, and the Prometheus exposition of metrics().
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+bg_pids=()
+cleanup() {
+	q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgmaint_hl_%'" >/dev/null
+	kill "${bg_pids[@]}" 2>/dev/null
+	q -c "UPDATE pgmaint.thresholds SET warning = 30, critical = 300 WHERE check_name = 'long_running_queries';
+	      UPDATE pgmaint.thresholds SET warning = 10, critical = 60 WHERE check_name = 'blocked_sessions';
+	      DROP TABLE IF EXISTS hl_locked; DROP ROLE IF EXISTS hl_nomon; DROP ROLE IF EXISTS hl_mon" >/dev/null
+}
+trap cleanup EXIT
+
+# a statement that runs for a while
+psql -X -q "application_name=pgmaint_hl_long" -c "SELECT pg_sleep(300)" >/dev/null 2>&1 &
+bg_pids+=($!)
+ok "the long statement is active" \
+	wait_for "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'pgmaint_hl_long' AND state = 'active')" 30
+q -c "UPDATE pgmaint.thresholds SET warning = 1 WHERE check_name = 'long_running_queries'"
+ok "long_running_queries turns warning" \
+	wait_for "SELECT status = 'warning' FROM pgmaint.health_checks() WHERE check_name = 'long_running_queries'" 30
+long_pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgmaint_hl_long'")
+is "$(q -c "SELECT message LIKE '%(pid $long_pid)%' FROM pgmaint.health_checks() WHERE check_name = 'long_running_queries'")" \
+	t "the message names the long statement's pid"
+q -c "SELECT pg_cancel_backend($long_pid)" >/dev/null
+
+# a lock held by one session and waited on by another
+q -c "CREATE TABLE hl_locked (id int)"
+{ echo "BEGIN; LOCK TABLE hl_locked IN ACCESS EXCLUSIVE MODE;"; sleep 300; } |
+	psql -X -q "application_name=pgmaint_hl_holder" >/dev/null 2>&1 &
+bg_pids+=($!)
+wait_for "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'hl_locked' AND l.granted)" 30
+psql -X -q "application_name=pgmaint_hl_waiter" -c "SELECT count(*) FROM hl_locked" >/dev/null 2>&1 &
+bg_pids+=($!)
+ok "the waiter waits on the lock" \
+	wait_for "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'pgmaint_hl_waiter' AND wait_event_type = 'Lock')" 30
+q -c "UPDATE pgmaint.thresholds SET warning = 1 WHERE check_name = 'blocked_sessions'"
+ok "blocked_sessions turns warning" \
+	wait_for "SELECT status = 'warning' FROM pgmaint.health_checks() WHERE check_name = 'blocked_sessions'" 30
+is "$(q -c "SELECT message LIKE '1 session(s) wait on a lock%' FROM pgmaint.health_checks() WHERE check_name = 'blocked_sessions'")" \
+	t "the message counts one waiting session"
+is "$(q -c "SELECT pgmaint.health()->>'status'")" warning "health() is warning"
+
+# metrics(): every line is a comment or a sample of the exposition format
+q -c "SELECT pgmaint.metrics()" >"$PGM_TMP/metrics.txt"
+bad=$(grep -Evc '^(# (HELP|TYPE) pgmaint_[a-z0-9_]+ .+|pgmaint_[a-z0-9_]+\{([a-z_]+="([^"\\]|\\.)*",?)+\} -?[0-9]+(\.[0-9]+)?|)$' "$PGM_TMP/metrics.txt")
+is "$bad" 0 "every line of metrics() matches the exposition format"
+is "$(grep -c '^pgmaint_check_status{.*check="blocked_sessions"} 1$' "$PGM_TMP/metrics.txt")" 1 \
+	"metrics() reports the warning as status 1"
+is "$(grep -c '^# TYPE pgmaint_blocked_sessions gauge$' "$PGM_TMP/metrics.txt")" 1 "each check value is a gauge"
+
+# privileges: pg_monitor sees everything, a role without it never gets ok for what it cannot see
+q -c "CREATE ROLE hl_mon LOGIN IN ROLE pg_monitor; CREATE ROLE hl_nomon LOGIN;
+      GRANT USAGE ON SCHEMA pgmaint TO hl_nomon;
+      GRANT SELECT ON pgmaint.thresholds TO hl_nomon;
+      GRANT EXECUTE ON FUNCTION pgmaint.health(), pgmaint.health_checks(), pgmaint._check_catalog() TO hl_nomon"
+is "$(PGUSER=hl_mon q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'blocked_sessions'")" \
+	warning "a pg_monitor role sees the lock wait"
+is "$(PGUSER=hl_mon q -c "SELECT count(*) FROM pgmaint.health_checks() WHERE status = 'unknown' AND check_name IN ('idle_in_transaction', 'long_running_queries')")" \
+	0 "a pg_monitor role can compute the activity checks"
+is "$(PGUSER=hl_nomon q -c "SELECT string_agg(status, ',' ORDER BY check_name) FROM pgmaint.health_checks() WHERE check_name IN ('idle_in_transaction', 'long_running_queries')")" \
+	"unknown,unknown" "a role without pg_monitor gets unknown, not ok"
+out=$(PGUSER=hl_nomon psql -X -A -t -c "SELECT pgmaint.metrics()" 2>&1)
+ok "a role without EXECUTE on metrics() gets a permission error" grep -q "permission denied" <<<"$out"
+q -c "REVOKE USAGE ON SCHEMA pgmaint FROM hl_nomon; REVOKE SELECT ON pgmaint.thresholds FROM hl_nomon;
+      REVOKE ALL ON FUNCTION pgmaint.health(), pgmaint.health_checks(), pgmaint._check_catalog() FROM hl_nomon"
+out=$(PGUSER=hl_nomon psql -X -A -t -c "SELECT pgmaint.health()" 2>&1)
+ok "a role without any grant gets a permission error" grep -q "permission denied for schema pgmaint" <<<"$out"
+finish
