@@ -52,21 +52,25 @@ is "$(grep -c '^pgmaint_check_status{.*check="blocked_sessions"} 1$' "$PGM_TMP/m
 	"metrics() reports the warning as status 1"
 is "$(grep -c '^# TYPE pgmaint_blocked_sessions gauge$' "$PGM_TMP/metrics.txt")" 1 "each check value is a gauge"
 
-# privileges: pg_monitor sees everything, a role without it never gets ok for what it cannot see
+# privileges: pg_monitor sees everything; a role with pgmaint's grants but not
+# pg_read_all_stats never gets ok for what it cannot see; others get an error
 q -c "CREATE ROLE hl_mon LOGIN IN ROLE pg_monitor; CREATE ROLE hl_nomon LOGIN;
       GRANT USAGE ON SCHEMA pgmaint TO hl_nomon;
       GRANT SELECT ON pgmaint.thresholds TO hl_nomon;
-      GRANT EXECUTE ON FUNCTION pgmaint.health(), pgmaint.health_checks(), pgmaint._check_catalog() TO hl_nomon"
+      GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgmaint TO hl_nomon"
 is "$(PGUSER=hl_mon q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'blocked_sessions'")" \
 	warning "a pg_monitor role sees the lock wait"
 is "$(PGUSER=hl_mon q -c "SELECT count(*) FROM pgmaint.health_checks() WHERE status = 'unknown' AND check_name IN ('idle_in_transaction', 'long_running_queries')")" \
 	0 "a pg_monitor role can compute the activity checks"
 is "$(PGUSER=hl_nomon q -c "SELECT string_agg(status, ',' ORDER BY check_name) FROM pgmaint.health_checks() WHERE check_name IN ('idle_in_transaction', 'long_running_queries')")" \
-	"unknown,unknown" "a role without pg_monitor gets unknown, not ok"
-out=$(PGUSER=hl_nomon psql -X -A -t -c "SELECT pgmaint.metrics()" 2>&1)
-ok "a role without EXECUTE on metrics() gets a permission error" grep -q "permission denied" <<<"$out"
+	"unknown,unknown" "a role without pg_read_all_stats gets unknown, not ok"
 q -c "REVOKE USAGE ON SCHEMA pgmaint FROM hl_nomon; REVOKE SELECT ON pgmaint.thresholds FROM hl_nomon;
-      REVOKE ALL ON FUNCTION pgmaint.health(), pgmaint.health_checks(), pgmaint._check_catalog() FROM hl_nomon"
-out=$(PGUSER=hl_nomon psql -X -A -t -c "SELECT pgmaint.health()" 2>&1)
-ok "a role without any grant gets a permission error" grep -q "permission denied for schema pgmaint" <<<"$out"
+      REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA pgmaint FROM hl_nomon"
+for f in "health()" "health_checks()" "metrics()"; do
+	out=$(PGUSER=hl_nomon psql -X -A -t -c "SELECT pgmaint.$f" 2>&1)
+	ok "a role without pg_monitor cannot call $f" grep -q "permission denied" <<<"$out"
+done
+is "$(q -c "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+             WHERE n.nspname = 'pgmaint' AND has_function_privilege('public', p.oid, 'EXECUTE')")" \
+	0 "no pgmaint function is executable by PUBLIC"
 finish
