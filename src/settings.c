@@ -548,8 +548,8 @@ pgmaint_detect_resources(PG_FUNCTION_ARGS)
 	if (strcmp(root, "/") != 0 && !superuser())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to read resources below \"%s\"", root),
-				 errhint("Only superusers may read another root than \"/\".")));
+				 errmsg("permission denied to read resources below another root than \"/\""),
+				 errhint("Only superusers may point the detection at a fixture tree.")));
 	len = strlen(root);
 	if (len + 128 >= MAXPGPATH)
 		ereport(ERROR,

@@ -330,7 +330,7 @@ CREATE FUNCTION pgmaint.settings_advice(ram_mb integer DEFAULT NULL, cpus intege
                                         max_connections integer DEFAULT NULL)
 RETURNS TABLE (name text, current text, recommended text, unit text, status text,
                reason text, fix text)
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -453,7 +453,7 @@ BEGIN
 
     -- password hashing: scram-sha-256 resists replay and offline cracking better than md5
     check_name := 'password_encryption';
-    v_val := current_setting('password_encryption');
+    SELECT s.reset_val INTO v_val FROM pg_catalog.pg_settings s WHERE s.name = 'password_encryption';
     status := CASE WHEN v_val = 'scram-sha-256' THEN 'ok' ELSE 'warning' END;
     detail := format('password_encryption = %s', v_val);
     fix := CASE WHEN status <> 'ok' THEN 'ALTER SYSTEM SET password_encryption = ''scram-sha-256''' END;
