@@ -127,6 +127,8 @@ SELECT * FROM pgmaint.settings_advice(1024, 1, NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM pgmaint.settings_advice(1024, 1, 'ssd', 4);
 \echo :LAST_ERROR_SQLSTATE
+SELECT * FROM pgmaint.settings_advice(1024, 1, 'ssd', 300000);
+\echo :LAST_ERROR_SQLSTATE
 SELECT * FROM pgmaint._detect_resources('relative/path');
 \echo :LAST_ERROR_SQLSTATE
 -- the limits themselves are accepted

@@ -59,7 +59,7 @@ typedef struct PgmCgroups
 	char	   *v1_cpuset;		/* v1 "cpuset" controller line */
 } PgmCgroups;
 
-PG_FUNCTION_INFO_V1(pgmaint_detect_resources);
+PG_FUNCTION_INFO_V1(pgmaint_detected_resources);
 
 static bool pgm_read_file(const char *path, StringInfo buf);
 static bool pgm_read_limit(const char *path, int64 *value, bool *unlimited);
@@ -342,6 +342,9 @@ pgm_detect_memory(const char *root, const PgmCgroups *cg, PgmValue *ram, PgmValu
 	}
 }
 
+/* Largest CPU number accepted in a CPU list (the kernel's limit is far below) */
+#define PGMAINT_MAX_CPU_ID	(1 << 20)
+
 /* Counts the CPUs of a list such as "0-3,8,10-11"; -1 when it does not parse. */
 static int
 pgm_count_cpu_list(const char *list)
@@ -356,7 +359,7 @@ pgm_count_cpu_list(const char *list)
 		long		hi;
 
 		lo = strtol(p, &end, 10);
-		if (end == p || lo < 0)
+		if (end == p || lo < 0 || lo > PGMAINT_MAX_CPU_ID)
 			return -1;
 		hi = lo;
 		p = end;
@@ -364,7 +367,7 @@ pgm_count_cpu_list(const char *list)
 		{
 			p++;
 			hi = strtol(p, &end, 10);
-			if (end == p || hi < lo)
+			if (end == p || hi < lo || hi > PGMAINT_MAX_CPU_ID)
 				return -1;
 			p = end;
 		}
@@ -522,7 +525,7 @@ pgm_detect_shm(const char *root, PgmValue *shm)
  * is for superusers only: it reads files anywhere.
  */
 Datum
-pgmaint_detect_resources(PG_FUNCTION_ARGS)
+pgmaint_detected_resources(PG_FUNCTION_ARGS)
 {
 	char	   *root;
 	size_t		len;

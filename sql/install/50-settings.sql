@@ -7,7 +7,7 @@ CREATE FUNCTION pgmaint._detect_resources(root text DEFAULT '/',
     OUT cpus integer, OUT cpus_source text, OUT shm_bytes bigint, OUT shm_source text)
 RETURNS record
 LANGUAGE c VOLATILE PARALLEL SAFE
-AS 'MODULE_PATHNAME', 'pgmaint_detect_resources';
+AS 'MODULE_PATHNAME', 'pgmaint_detected_resources';
 
 COMMENT ON FUNCTION pgmaint._detect_resources(text) IS
 'Internal: memory (cgroup v2 memory.max/memory.high, cgroup v1 memory.limit_in_bytes, else /proc/meminfo), CPUs and /dev/shm size read below root, each with its source; another root than / is for superusers (tests point it at fixture trees).';
@@ -20,7 +20,7 @@ CREATE FUNCTION pgmaint.detected_resources(
     OUT cpus integer, OUT cpus_source text, OUT shm_bytes bigint, OUT shm_source text)
 RETURNS record
 LANGUAGE c VOLATILE PARALLEL SAFE
-AS 'MODULE_PATHNAME', 'pgmaint_detect_resources';
+AS 'MODULE_PATHNAME', 'pgmaint_detected_resources';
 
 COMMENT ON FUNCTION pgmaint.detected_resources() IS
 'Memory, CPUs and /dev/shm size the server really has (container limits first), each with the file it came from.';
@@ -351,8 +351,8 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use one of ssd, hdd, nvme or san.';
     END IF;
-    IF max_connections IS NOT NULL AND max_connections < 5 THEN
-        RAISE EXCEPTION 'max_connections must be at least 5, not %', max_connections
+    IF max_connections IS NOT NULL AND (max_connections < 5 OR max_connections > 262143) THEN
+        RAISE EXCEPTION 'max_connections must be between 5 and 262143, not %', max_connections
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Pass NULL to get a recommendation for the memory.';
     END IF;
