@@ -94,7 +94,7 @@ SELECT shm_mb, status, current, recommended
 -- detection: fixture trees of cgroup v1, v2 and /proc files
 SELECT f AS fixture, d.ram_bytes / 1048576 AS ram_mb, d.ram_source,
        d.physical_ram_bytes / 1048576 AS physical_mb, d.cpus, d.cpus_source
-  FROM unnest(ARRAY['v1', 'v1-unlimited', 'v2', 'v2-nested', 'v2-max', 'missing', 'above-ram']) AS f,
+  FROM unnest(ARRAY['v1', 'v1-unlimited', 'v2', 'v2-nested', 'v2-namespace', 'v2-max', 'missing', 'above-ram']) AS f,
        LATERAL pgmaint._detect_resources(:'fixtures' || '/' || f) AS d;
 -- nothing readable: NULLs that say so, not an error
 SELECT ram_bytes, ram_source, cpus, cpus_source, shm_bytes, shm_source

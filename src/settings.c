@@ -211,6 +211,14 @@ pgm_read_cgroups(const char *root, PgmCgroups *cg)
 		if (*cgpath != '/')
 			continue;
 
+		/*
+		 * In a cgroup namespace, a cgroup outside the namespace's root reads
+		 * as "/../..": what this process can see is the namespace's root.
+		 */
+		if (strstr(cgpath, "/../") != NULL ||
+			(strlen(cgpath) >= 3 && strcmp(cgpath + strlen(cgpath) - 3, "/..") == 0))
+			cgpath = "/";
+
 		if (strcmp(line, "0") == 0 && *controllers == '\0')
 			cg->v2_path = pstrdup(cgpath);
 		else
