@@ -1,6 +1,6 @@
 -- pgTAP: the settings_advice() and config_audit() contract, privileges and errors
 BEGIN;
-SELECT plan(20);
+SELECT plan(21);
 
 SELECT has_function('pgmaint', 'settings_advice', ARRAY['integer', 'integer', 'text', 'integer'],
                     'settings_advice(ram_mb, cpus, storage, max_connections) exists');
@@ -64,6 +64,8 @@ SELECT ok(has_function_privilege('pg_monitor', 'pgmaint.detected_resources()', '
           'pg_monitor may call detected_resources()');
 SELECT ok(NOT has_function_privilege('public', 'pgmaint._detect_resources(text)', 'EXECUTE'),
           'PUBLIC may not point the detection at other files');
+SELECT ok(NOT has_function_privilege('pg_monitor', 'pgmaint._detect_resources(text)', 'EXECUTE'),
+          'pg_monitor may not point the detection at other files either');
 SELECT ok(NOT has_function_privilege('public', 'pgmaint.config_audit()', 'EXECUTE'),
           'PUBLIC may not read the audit');
 

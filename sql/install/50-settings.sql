@@ -1,5 +1,5 @@
 -- Settings advisor and configuration audit (issue 8): settings_advice(),
--- detected_resources(), config_audit().
+-- detected_resources(), config_audit().  Privileges are in 99-privileges.sql.
 
 -- Memory, CPUs and /dev/shm below a root directory, from cgroup v2/v1 and /proc, in C.
 CREATE FUNCTION pgmaint._detect_resources(root text DEFAULT '/',
@@ -12,7 +12,6 @@ AS 'MODULE_PATHNAME', 'pgmaint_detected_resources';
 COMMENT ON FUNCTION pgmaint._detect_resources(text) IS
 'Internal: memory (cgroup v2 memory.max/memory.high, cgroup v1 memory.limit_in_bytes, else /proc/meminfo), CPUs and /dev/shm size read below root, each with its source; another root than / is for superusers (tests point it at fixture trees).';
 
-REVOKE ALL ON FUNCTION pgmaint._detect_resources(text) FROM PUBLIC;
 
 -- The same for the server itself.
 CREATE FUNCTION pgmaint.detected_resources(
@@ -25,8 +24,6 @@ AS 'MODULE_PATHNAME', 'pgmaint_detected_resources';
 COMMENT ON FUNCTION pgmaint.detected_resources() IS
 'Memory, CPUs and /dev/shm size the server really has (container limits first), each with the file it came from.';
 
-REVOKE ALL ON FUNCTION pgmaint.detected_resources() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint.detected_resources() TO pg_monitor;
 
 -- A size in kB as PostgreSQL writes it: whole megabytes in MB, else kB.
 CREATE FUNCTION pgmaint._size_text(kb numeric)
@@ -321,8 +318,6 @@ $$;
 COMMENT ON FUNCTION pgmaint._advice(bigint, text, integer, text, text, integer, bigint, text) IS
 'Internal: settings_advice() rows for given memory, CPUs, storage, max_connections and /dev/shm size.';
 
-REVOKE ALL ON FUNCTION pgmaint._advice(bigint, text, integer, text, text, integer, bigint, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint._advice(bigint, text, integer, text, text, integer, bigint, text) TO pg_monitor;
 
 -- Recommended settings for the machine (detected when ram_mb or cpus is NULL).
 CREATE FUNCTION pgmaint.settings_advice(ram_mb integer DEFAULT NULL, cpus integer DEFAULT NULL,
@@ -396,8 +391,6 @@ $$;
 COMMENT ON FUNCTION pgmaint.settings_advice(integer, integer, text, integer) IS
 'Recommended settings for ram_mb and cpus (detected from the container limits when NULL): name, current, recommended, unit, status (ok, differs, risky), reason, fix (ALTER SYSTEM statement).';
 
-REVOKE ALL ON FUNCTION pgmaint.settings_advice(integer, integer, text, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint.settings_advice(integer, integer, text, integer) TO pg_monitor;
 
 -- Security and logging audit of the server's configuration.
 CREATE FUNCTION pgmaint.config_audit()
@@ -589,5 +582,3 @@ $$;
 COMMENT ON FUNCTION pgmaint.config_audit() IS
 'Security and logging audit: trust and md5 in pg_hba.conf (unknown without the privilege to read it), password_encryption, listen_addresses without ssl, applications connected as superuser, unset timeouts, logging off. Rows: check_name, status (ok, warning, critical, unknown), detail, fix.';
 
-REVOKE ALL ON FUNCTION pgmaint.config_audit() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint.config_audit() TO pg_monitor;

@@ -9,3 +9,7 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgmaint TO pg_monitor;
 REVOKE ALL ON FUNCTION
     pgmaint._audit(text, text, jsonb, boolean)
 FROM pg_monitor;
+
+-- Reads files below any directory it is given: superusers only (the tests
+-- point it at fixture trees; detected_resources() reads the server's own).
+REVOKE ALL ON FUNCTION pgmaint._detect_resources(text) FROM pg_monitor;
