@@ -42,6 +42,15 @@ SELECT count(*) AS memory_rows, bool_and(pg_size_bytes(recommended) > 0) AS all_
   JOIN pg_settings s ON s.name = a.name
  WHERE s.unit IN ('8kB', 'kB', 'MB') AND a.recommended <> '0';
 
+-- memory recommendations are whole units of the setting (8kB pages, kB, MB) for any RAM,
+-- so that an applied fix reads back equal
+SELECT r AS ram_mb, bool_and(pg_size_bytes(a.recommended) % pgmaint._unit_factor(s.unit) = 0) AS whole_units
+  FROM unnest(ARRAY[257, 1000, 3001, 12345, 99999]) AS r,
+       LATERAL pgmaint.settings_advice(r, 3) a
+  JOIN pg_settings s ON s.name = a.name
+ WHERE s.unit IN ('8kB', 'kB', 'MB')
+ GROUP BY r ORDER BY r;
+
 -- fix is ALTER SYSTEM with a quoted value, NULL when there is nothing to do
 SELECT bool_and(fix = format('ALTER SYSTEM SET %I = %L', name, recommended)) AS fixes_quoted,
        bool_and((status = 'ok') = (fix IS NULL)) AS fix_only_when_needed

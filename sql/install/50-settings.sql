@@ -12,7 +12,6 @@ AS 'MODULE_PATHNAME', 'pgmaint_detected_resources';
 COMMENT ON FUNCTION pgmaint._detect_resources(text) IS
 'Internal: memory (cgroup v2 memory.max/memory.high, cgroup v1 memory.limit_in_bytes, else /proc/meminfo), CPUs and /dev/shm size read below root, each with its source; another root than / is for superusers (tests point it at fixture trees).';
 
-
 -- The same for the server itself.
 CREATE FUNCTION pgmaint.detected_resources(
     OUT ram_bytes bigint, OUT ram_source text, OUT physical_ram_bytes bigint,
@@ -23,7 +22,6 @@ AS 'MODULE_PATHNAME', 'pgmaint_detected_resources';
 
 COMMENT ON FUNCTION pgmaint.detected_resources() IS
 'Memory, CPUs and /dev/shm size the server really has (container limits first), each with the file it came from.';
-
 
 -- A size in kB as PostgreSQL writes it: whole megabytes in MB, else kB.
 CREATE FUNCTION pgmaint._size_text(kb numeric)
@@ -149,7 +147,7 @@ BEGIN
         v_wm_kb := v_wm_kb / 1024 * 1024;
     END IF;
     v_walb_kb := CASE WHEN v_sb_kb >= 262144 THEN 16384 ELSE greatest(64, v_sb_kb / 32) END;
-    v_maxwal_kb := greatest(1048576, least(16777216, ram_mb * 1024 / 2));
+    v_maxwal_kb := greatest(1048576, least(16777216, ram_mb / 2 * 1024));
     v_avw := least(8, greatest(2, cpus / 2 + 1));
     v_rpc := CASE storage WHEN 'hdd' THEN '4' ELSE '1.1' END;
     v_eio := CASE storage WHEN 'hdd' THEN '2' WHEN 'ssd' THEN '200'
@@ -174,13 +172,13 @@ BEGIN
         (6, 'wal_buffers', pgmaint._size_text(v_walb_kb),
             'one WAL segment (16MB, the guide) once shared_buffers reaches 256MB, else shared_buffers/32'),
         (7, 'checkpoint_completion_target', '0.9', 'spread checkpoint writes (the guide)'),
-        (8, 'min_wal_size', pgmaint._size_text(v_maxwal_kb / 4), 'max_wal_size/4'),
+        (8, 'min_wal_size', pgmaint._size_text(v_maxwal_kb / 4096 * 1024), 'max_wal_size/4'),
         (9, 'max_wal_size', pgmaint._size_text(v_maxwal_kb),
             'RAM/2, between 1GB (the guide) and 16GB: fewer forced checkpoints'),
         (10, 'random_page_cost', v_rpc, format('%s storage', storage)),
         (11, 'effective_io_concurrency', v_eio, format('%s storage', storage)),
         (12, 'autovacuum_max_workers', v_avw::text,
-            format('CPUs/2 + 1, between 2 and 8, for %s CPUs', cpus)),
+            format('CPUs/2 + 1, between 2 and 8, for %s CPUs (%s)', cpus, cpus_source)),
         (13, 'autovacuum_naptime', '30s', 'check high-churn tables twice a minute (the guide)'),
         (14, 'statement_timeout', '30s', 'stop runaway queries (the guide); raise it per role for batch jobs'),
         (15, 'lock_timeout', '10s', 'fail fast instead of queueing behind a lock (the guide)'),
@@ -318,7 +316,6 @@ $$;
 COMMENT ON FUNCTION pgmaint._advice(bigint, text, integer, text, text, integer, bigint, text) IS
 'Internal: settings_advice() rows for given memory, CPUs, storage, max_connections and /dev/shm size.';
 
-
 -- Recommended settings for the machine (detected when ram_mb or cpus is NULL).
 CREATE FUNCTION pgmaint.settings_advice(ram_mb integer DEFAULT NULL, cpus integer DEFAULT NULL,
                                         storage text DEFAULT 'ssd',
@@ -390,7 +387,6 @@ $$;
 
 COMMENT ON FUNCTION pgmaint.settings_advice(integer, integer, text, integer) IS
 'Recommended settings for ram_mb and cpus (detected from the container limits when NULL): name, current, recommended, unit, status (ok, differs, risky), reason, fix (ALTER SYSTEM statement).';
-
 
 -- Security and logging audit of the server's configuration.
 CREATE FUNCTION pgmaint.config_audit()
