@@ -16,6 +16,7 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "utils/guc.h"
 
 #include "pgmaint.h"
@@ -35,6 +36,9 @@ int			pgm_backup_max_age = 26 * 3600;
 
 bool		pgm_preloaded = false;
 
+static shmem_request_hook_type pgm_prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type pgm_prev_shmem_startup_hook = NULL;
+
 static const struct config_enum_entry pgm_policy_options[] = {
 	{"off", PGMAINT_POLICY_OFF, false},
 	{"advise", PGMAINT_POLICY_ADVISE, false},
@@ -52,6 +56,8 @@ void		_PG_init(void);
 
 static void pgm_define_reload_settings(void);
 static void pgm_define_restart_settings(void);
+static void pgm_shmem_request(void);
+static void pgm_shmem_startup(void);
 
 PG_FUNCTION_INFO_V1(pgmaint_preloaded);
 
@@ -69,6 +75,34 @@ _PG_init(void)
 		pgm_define_restart_settings();
 
 	MarkGUCPrefixReserved("pgmaint");
+
+	if (pgm_preloaded)
+	{
+		/* the ring and the worker's status (ring.c), and the worker */
+		pgm_prev_shmem_request_hook = shmem_request_hook;
+		shmem_request_hook = pgm_shmem_request;
+		pgm_prev_shmem_startup_hook = shmem_startup_hook;
+		shmem_startup_hook = pgm_shmem_startup;
+		pgm_register_worker();
+	}
+}
+
+/* shmem_request_hook: reserves the ring's shared memory and lock. */
+static void
+pgm_shmem_request(void)
+{
+	if (pgm_prev_shmem_request_hook)
+		pgm_prev_shmem_request_hook();
+	pgm_ring_request_shmem();
+}
+
+/* shmem_startup_hook: creates or attaches to the ring. */
+static void
+pgm_shmem_startup(void)
+{
+	if (pgm_prev_shmem_startup_hook)
+		pgm_prev_shmem_startup_hook();
+	pgm_ring_startup_shmem();
 }
 
 /* Defines the settings that a reload (SIGHUP) can change. */

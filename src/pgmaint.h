@@ -40,4 +40,102 @@ extern int	pgm_backup_max_age;
 /* True when the library was loaded through shared_preload_libraries */
 extern bool pgm_preloaded;
 
+/* --- Background worker, sampler and shared-memory ring (issue 3) --- */
+
+#include "datatype/timestamp.h"
+
+/* Name and type of the background worker, as pg_stat_activity shows them */
+#define PGMAINT_WORKER_NAME		"pgmaint sampler"
+
+/* Size of the last_error text kept in shared memory */
+#define PGMAINT_ERROR_LEN		256
+
+/*
+ * One health sample.  Ages are in microseconds, -1 when no session had an
+ * open transaction (or was idle in one).  Counters are the target database's
+ * cumulative statistics; live and dead tuples sum pg_stat_user_tables.
+ */
+typedef struct PgmSample
+{
+	TimestampTz sampled_at;
+	TimestampTz stats_reset;	/* pg_stat_database.stats_reset, 0 if never */
+	int32		client_backends;
+	int32		active;
+	int32		idle;
+	int32		idle_in_transaction;
+	int32		idle_in_transaction_aborted;
+	int32		waiting_on_lock;
+	int64		longest_xact_age;
+	int64		longest_idle_in_transaction_age;
+	int64		xact_commit;
+	int64		xact_rollback;
+	int64		blks_read;
+	int64		blks_hit;
+	int64		tup_inserted;
+	int64		tup_updated;
+	int64		tup_deleted;
+	int64		deadlocks;
+	int64		temp_bytes;
+	int64		live_tuples;
+	int64		dead_tuples;
+	int64		datfrozenxid_age;
+	int64		tables;			/* user tables counted */
+} PgmSample;
+
+/* The worker's status, kept beside the ring (see ring.c) */
+typedef struct PgmStatus
+{
+	pid_t		pid;			/* 0 when the worker is not running */
+	TimestampTz started_at;
+	TimestampTz connected_at;
+	TimestampTz heartbeat_at;
+	TimestampTz last_sample_at;
+	int64		samples_taken;
+	int64		samples_persisted;
+	int			interval_s;		/* interval the worker uses now */
+	int			connect_failures;	/* failed connection attempts in a row */
+	int			burst_requested;	/* extra back-to-back samples asked for */
+	int64		memory_bytes;	/* memory the worker's contexts hold */
+	TimestampTz last_error_at;
+	char		last_error[PGMAINT_ERROR_LEN];
+} PgmStatus;
+
+/* ring.c: shared memory */
+extern void pgm_ring_request_shmem(void);
+extern void pgm_ring_startup_shmem(void);
+extern Size pgm_ring_shmem_size(int capacity);
+extern bool pgm_ring_attached(void);
+extern int	pgm_ring_capacity(void);
+extern void pgm_ring_push(const PgmSample *sample);
+extern int	pgm_ring_copy(PgmSample *out, int max);
+extern void pgm_status_copy(PgmStatus *out);
+extern void pgm_status_set_error(const char *message);
+extern void pgm_status_clear_error(void);
+extern void pgm_status_worker_starting(void);
+extern void pgm_status_worker_connected(int interval_s);
+extern void pgm_status_worker_exiting(bool connect_failed, const char *reason);
+extern void pgm_status_heartbeat(int interval_s, int64 memory_bytes);
+extern void pgm_status_count_persisted(int64 rows);
+extern int	pgm_status_take_burst(void);
+extern int	pgm_status_connect_failures(void);
+
+/* sampler.c: one sample, in C (call inside a transaction) */
+extern void pgm_take_sample(PgmSample *sample);
+
+/* worker.c: registration, entry point and the step helper */
+extern void pgm_register_worker(void);
+extern PGDLLEXPORT void pgmaint_worker_main(Datum main_arg);
+
+/* A worker step: runs inside a transaction, connected to SPI */
+typedef void (*PgmStepFunc) (void *arg);
+
+/*
+ * Runs fn(arg) in the worker inside its own transaction, with SPI connected
+ * and a snapshot set, when the server is a primary and the pgmaint extension
+ * exists in pgmaint.database.  An error is logged once (until the step
+ * succeeds again or fails differently), recorded as the status' last_error
+ * and cleaned up.  Returns true when the step ran and committed.
+ */
+extern bool pgm_run_step(const char *step, PgmStepFunc fn, void *arg);
+
 #endif							/* PGMAINT_H */

@@ -6,7 +6,9 @@ INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALU
     ('idle_in_transaction', 60, 300,
      'Age in seconds of the oldest session idle in a transaction (a leaked connection holds locks and blocks vacuum; the guide''s limit is 5 minutes).'),
     ('cache_hit', 95, 90,
-     'Buffer cache hit ratio of this database, in % (the guide: should be above 95%).');
+     'Buffer cache hit ratio of this database, in % (the guide: should be above 95%).'),
+    ('sampler', 3, NULL,
+     'Sample intervals since the background worker''s last heartbeat: a stale heartbeat or a stopped worker turns it to warning; unknown when pgmaint is not preloaded.');
 
 -- The measured value, message and hint of every check, before grading.
 CREATE FUNCTION pgmaint._measure_checks(
@@ -78,7 +80,30 @@ AS $$
     UNION ALL SELECT * FROM pgmaint._check_activity()
     UNION ALL SELECT * FROM pgmaint._check_wraparound()
     UNION ALL SELECT * FROM pgmaint._check_catalog()
-    UNION ALL SELECT * FROM pgmaint._check_retention();
+    UNION ALL SELECT * FROM pgmaint._check_retention()
+    UNION ALL
+    SELECT 'sampler',
+           CASE WHEN pgmaint.preloaded() THEN
+               round((extract(epoch FROM clock_timestamp()
+                              - coalesce(st.heartbeat_at, pg_postmaster_start_time()))
+                      / greatest(extract(epoch FROM st.sample_interval), 1))::numeric, 1)
+           END,
+           CASE WHEN NOT pgmaint.preloaded() THEN st.last_error
+                WHEN st.running THEN
+                    format('sampling every %s in database %s; last heartbeat %s s ago, %s samples taken',
+                           st.sample_interval, st.database,
+                           round(extract(epoch FROM clock_timestamp() - st.heartbeat_at)::numeric, 1),
+                           st.samples_taken)
+                ELSE format('the sampler worker is not running: %s',
+                            coalesce(st.last_error, 'no reason recorded'))
+           END,
+           CASE WHEN NOT pgmaint.preloaded()
+                    THEN 'Add pgmaint to shared_preload_libraries and restart the server.'
+                WHEN st.running
+                    THEN 'The worker is alive but not sampling: look for lock waits in pg_stat_activity (backend_type ''pgmaint sampler'') and for warnings in the server log.'
+                ELSE 'See pgmaint.sampler_status() and the server log: the postmaster restarts the worker within seconds unless it cannot connect to pgmaint.database or max_worker_processes is exhausted.'
+           END
+      FROM pgmaint.sampler_status() st;
 $$;
 
 COMMENT ON FUNCTION pgmaint._measure_checks() IS
@@ -103,18 +128,18 @@ $$;
 COMMENT ON FUNCTION pgmaint.health_checks() IS
 'Each health check as a row: status (ok, warning, critical, unknown), value, thresholds, message and hint.';
 
--- The sampler section of health(); the worker's own status replaces it when it runs.
+-- The sampler section of health(): the worker's status from sampler_status().
 CREATE FUNCTION pgmaint._sampler_summary()
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT jsonb_build_object(
-        'running', false,
-        'preloaded', pgmaint.preloaded(),
-        'detail', CASE WHEN pgmaint.preloaded()
-                       THEN 'the sampler worker is not running'
-                       ELSE 'pgmaint is not in shared_preload_libraries, so the sampler worker is not running' END);
+    SELECT pg_catalog.to_jsonb(st)
+           || jsonb_build_object(
+                  'preloaded', pgmaint.preloaded(),
+                  'detail', CASE WHEN st.running THEN 'the sampler worker is running'
+                                 ELSE coalesce(st.last_error, 'the sampler worker is not running') END)
+      FROM pgmaint.sampler_status() st;
 $$;
 
 COMMENT ON FUNCTION pgmaint._sampler_summary() IS

@@ -1,0 +1,112 @@
+-- The background worker's samples: the shared-memory ring (samples()), the
+-- worker's status (sampler_status()) and the persisted history.
+
+-- Samples the worker appended on a primary; one row per sample.  An
+-- extension member without pg_extension_config_dump: pg_dump leaves the
+-- rows out (they are a cache of the server's recent past, not configuration).
+CREATE TABLE pgmaint.sample_history (
+    sampled_at                      timestamptz PRIMARY KEY,
+    client_backends                 integer NOT NULL,
+    active                          integer NOT NULL,
+    idle                            integer NOT NULL,
+    idle_in_transaction             integer NOT NULL,
+    idle_in_transaction_aborted     integer NOT NULL,
+    waiting_on_lock                 integer NOT NULL,
+    longest_xact_age                interval,
+    longest_idle_in_transaction_age interval,
+    xact_commit                     bigint NOT NULL,
+    xact_rollback                   bigint NOT NULL,
+    blks_read                       bigint NOT NULL,
+    blks_hit                        bigint NOT NULL,
+    tup_inserted                    bigint NOT NULL,
+    tup_updated                     bigint NOT NULL,
+    tup_deleted                     bigint NOT NULL,
+    deadlocks                       bigint NOT NULL,
+    temp_bytes                      bigint NOT NULL,
+    live_tuples                     bigint NOT NULL,
+    dead_tuples                     bigint NOT NULL,
+    datfrozenxid_age                bigint NOT NULL,
+    user_tables                     bigint NOT NULL,
+    stats_reset                     timestamptz
+);
+
+COMMENT ON TABLE pgmaint.sample_history IS
+'Health samples the background worker persisted on the primary (raw counters; pgmaint.history_retention keeps them). Not dumped by pg_dump.';
+
+GRANT SELECT ON pgmaint.sample_history TO pg_monitor;
+
+CREATE FUNCTION pgmaint.samples(
+    since timestamptz DEFAULT pg_catalog.now() - interval '1 hour',
+    OUT sampled_at timestamptz,
+    OUT interval_seconds double precision,
+    OUT client_backends integer,
+    OUT active integer,
+    OUT idle integer,
+    OUT idle_in_transaction integer,
+    OUT idle_in_transaction_aborted integer,
+    OUT waiting_on_lock integer,
+    OUT longest_xact_age interval,
+    OUT longest_idle_in_transaction_age interval,
+    OUT xact_commit bigint,
+    OUT xact_rollback bigint,
+    OUT blks_read bigint,
+    OUT blks_hit bigint,
+    OUT tup_inserted bigint,
+    OUT tup_updated bigint,
+    OUT tup_deleted bigint,
+    OUT deadlocks bigint,
+    OUT temp_bytes bigint,
+    OUT live_tuples bigint,
+    OUT dead_tuples bigint,
+    OUT datfrozenxid_age bigint,
+    OUT commits_per_sec double precision,
+    OUT rollbacks_per_sec double precision,
+    OUT cache_hit_ratio numeric,
+    OUT dead_tuples_delta bigint,
+    OUT user_tables bigint,
+    OUT stats_reset timestamptz)
+RETURNS SETOF record
+LANGUAGE c VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_samples';
+
+COMMENT ON FUNCTION pgmaint.samples(timestamptz) IS
+'The shared-memory ring of health samples taken since "since" (NULL: all), oldest first, with per-interval rates; needs pgmaint in shared_preload_libraries.';
+
+GRANT EXECUTE ON FUNCTION pgmaint.samples(timestamptz) TO pg_monitor;
+
+CREATE FUNCTION pgmaint.sampler_status(
+    OUT running boolean,
+    OUT pid integer,
+    OUT database text,
+    OUT started_at timestamptz,
+    OUT last_sample_at timestamptz,
+    OUT samples_taken bigint,
+    OUT last_error text,
+    OUT sample_interval interval,
+    OUT policy text,
+    OUT in_recovery boolean,
+    OUT heartbeat_at timestamptz,
+    OUT samples_persisted bigint,
+    OUT worker_memory_bytes bigint,
+    OUT ring_bytes bigint)
+RETURNS record
+LANGUAGE c VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_sampler_status';
+
+COMMENT ON FUNCTION pgmaint.sampler_status() IS
+'One row about the background worker, read from its heartbeat in shared memory: running, pid, database, last sample, errors, interval, policy.';
+
+GRANT EXECUTE ON FUNCTION pgmaint.sampler_status() TO pg_monitor;
+
+CREATE FUNCTION pgmaint._request_samples(count integer)
+RETURNS bigint
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_request_samples';
+
+COMMENT ON FUNCTION pgmaint._request_samples(integer) IS
+'Internal (tests, benchmarks): asks the worker for count extra samples taken back to back; returns samples_taken at the time of the request.';
+
+REVOKE ALL ON FUNCTION pgmaint._request_samples(integer) FROM PUBLIC;

@@ -1,0 +1,579 @@
+/*-------------------------------------------------------------------------
+ *
+ * ring.c
+ *	  The shared-memory ring of health samples and the worker's status, and
+ *	  the SQL functions that read them: samples(), sampler_status() and
+ *	  _request_samples().
+ *
+ * One struct in the main shared memory segment holds the worker's status
+ * (its heartbeat) followed by pgmaint.history_size samples.  A single
+ * LWLock guards both.  The worker takes it exclusively for a memcpy;
+ * readers take it shared, copy into memory they allocated beforehand and
+ * build tuples only after releasing it, so nothing that can ERROR ever
+ * runs while the lock is held.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "access/xlog.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#include "pgmaint.h"
+
+/* Name of the shared memory struct and of the LWLock tranche */
+#define PGMAINT_SHMEM_NAME		"pgmaint ring"
+#define PGMAINT_TRANCHE_NAME	"pgmaint"
+
+/* Columns of pgmaint.samples() and pgmaint.sampler_status() */
+#define PGMAINT_SAMPLES_COLS	28
+#define PGMAINT_STATUS_COLS		14
+
+/* Most samples one _request_samples() call may ask for */
+#define PGMAINT_MAX_BURST		100000
+
+/* The shared state: status, then the ring */
+typedef struct PgmShared
+{
+	LWLock	   *lock;
+	int			capacity;		/* slots in samples[] */
+	int			count;			/* slots filled, up to capacity */
+	int			next;			/* slot the next sample goes to */
+	PgmStatus	status;
+	PgmSample	samples[FLEXIBLE_ARRAY_MEMBER];
+} PgmShared;
+
+static PgmShared *pgm_shared = NULL;
+
+PG_FUNCTION_INFO_V1(pgmaint_samples);
+PG_FUNCTION_INFO_V1(pgmaint_sampler_status);
+PG_FUNCTION_INFO_V1(pgmaint_request_samples);
+
+static void pgm_require_ring(void);
+static Datum pgm_interval_datum(int64 usecs);
+static Datum pgm_rate_datum(int64 delta, double seconds);
+
+/* Bytes of shared memory the ring needs for capacity samples. */
+Size
+pgm_ring_shmem_size(int capacity)
+{
+	return add_size(offsetof(PgmShared, samples),
+					mul_size(sizeof(PgmSample), capacity));
+}
+
+/* Asks the postmaster for the ring's memory and lock (shmem_request_hook). */
+void
+pgm_ring_request_shmem(void)
+{
+	RequestAddinShmemSpace(pgm_ring_shmem_size(pgm_history_size));
+	RequestNamedLWLockTranche(PGMAINT_TRANCHE_NAME, 1);
+}
+
+/* Creates or attaches to the ring (shmem_startup_hook). */
+void
+pgm_ring_startup_shmem(void)
+{
+	bool		found;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	pgm_shared = ShmemInitStruct(PGMAINT_SHMEM_NAME,
+								 pgm_ring_shmem_size(pgm_history_size),
+								 &found);
+	if (!found)
+	{
+		memset(pgm_shared, 0, offsetof(PgmShared, samples));
+		pgm_shared->lock = &(GetNamedLWLockTranche(PGMAINT_TRANCHE_NAME))->lock;
+		pgm_shared->capacity = pgm_history_size;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* True when this process can use the ring (pgmaint was preloaded). */
+bool
+pgm_ring_attached(void)
+{
+	return pgm_shared != NULL;
+}
+
+/* Number of samples the ring holds when full. */
+int
+pgm_ring_capacity(void)
+{
+	return pgm_shared ? pgm_shared->capacity : 0;
+}
+
+/* Appends a sample, overwriting the oldest when the ring is full. */
+void
+pgm_ring_push(const PgmSample *sample)
+{
+	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
+	pgm_shared->samples[pgm_shared->next] = *sample;
+	pgm_shared->next = (pgm_shared->next + 1) % pgm_shared->capacity;
+	if (pgm_shared->count < pgm_shared->capacity)
+		pgm_shared->count++;
+	pgm_shared->status.last_sample_at = sample->sampled_at;
+	pgm_shared->status.samples_taken++;
+	LWLockRelease(pgm_shared->lock);
+}
+
+/*
+ * Copies up to max samples, oldest first, into out (allocated by the caller
+ * before, since nothing may allocate under the lock); returns how many.
+ */
+int
+pgm_ring_copy(PgmSample *out, int max)
+{
+	int			n;
+	int			first;
+	int			i;
+
+	LWLockAcquire(pgm_shared->lock, LW_SHARED);
+	n = Min(pgm_shared->count, max);
+	first = (pgm_shared->next - n + pgm_shared->capacity) % pgm_shared->capacity;
+	for (i = 0; i < n; i++)
+		out[i] = pgm_shared->samples[(first + i) % pgm_shared->capacity];
+	LWLockRelease(pgm_shared->lock);
+	return n;
+}
+
+/* Copies the worker's status. */
+void
+pgm_status_copy(PgmStatus *out)
+{
+	LWLockAcquire(pgm_shared->lock, LW_SHARED);
+	*out = pgm_shared->status;
+	LWLockRelease(pgm_shared->lock);
+}
+
+/* Records the worker's last error (truncated to PGMAINT_ERROR_LEN). */
+void
+pgm_status_set_error(const char *message)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
+	strlcpy(pgm_shared->status.last_error, message, PGMAINT_ERROR_LEN);
+	pgm_shared->status.last_error_at = now;
+	LWLockRelease(pgm_shared->lock);
+}
+
+/* Clears the worker's last error. */
+void
+pgm_status_clear_error(void)
+{
+	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
+	pgm_shared->status.last_error[0] = '\0';
+	pgm_shared->status.last_error_at = 0;
+	LWLockRelease(pgm_shared->lock);
+}
+
+/* Marks the worker started (not yet connected) in this process. */
+void
+pgm_status_worker_starting(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
+	pgm_shared->status.pid = MyProcPid;
+	pgm_shared->status.started_at = now;
+	pgm_shared->status.connected_at = 0;
+	LWLockRelease(pgm_shared->lock);
+}
+
+/* Marks the worker connected to its database and sampling. */
+void
+pgm_status_worker_connected(int interval_s)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
+	pgm_shared->status.connected_at = now;
+	pgm_shared->status.heartbeat_at = now;
+	pgm_shared->status.interval_s = interval_s;
+	pgm_shared->status.connect_failures = 0;
+	pgm_shared->status.last_error[0] = '\0';
+	pgm_shared->status.last_error_at = 0;
+	LWLockRelease(pgm_shared->lock);
+}
+
+/*
+ * Marks the worker gone.  When it exits before it connected, counts a
+ * failed connection attempt and keeps the reason (used for the backoff).
+ */
+void
+pgm_status_worker_exiting(bool connect_failed, const char *reason)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
+	if (pgm_shared->status.pid == MyProcPid)
+	{
+		pgm_shared->status.pid = 0;
+		pgm_shared->status.connected_at = 0;
+	}
+	if (connect_failed)
+	{
+		pgm_shared->status.connect_failures++;
+		strlcpy(pgm_shared->status.last_error, reason, PGMAINT_ERROR_LEN);
+		pgm_shared->status.last_error_at = now;
+	}
+	LWLockRelease(pgm_shared->lock);
+}
+
+/* Records that the worker is alive, with its interval and memory use. */
+void
+pgm_status_heartbeat(int interval_s, int64 memory_bytes)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
+	pgm_shared->status.heartbeat_at = now;
+	pgm_shared->status.interval_s = interval_s;
+	pgm_shared->status.memory_bytes = memory_bytes;
+	LWLockRelease(pgm_shared->lock);
+}
+
+/* Adds rows written to pgmaint.sample_history. */
+void
+pgm_status_count_persisted(int64 rows)
+{
+	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
+	pgm_shared->status.samples_persisted += rows;
+	LWLockRelease(pgm_shared->lock);
+}
+
+/* Returns and clears the number of extra samples requested. */
+int
+pgm_status_take_burst(void)
+{
+	int			n;
+
+	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
+	n = pgm_shared->status.burst_requested;
+	pgm_shared->status.burst_requested = 0;
+	LWLockRelease(pgm_shared->lock);
+	return n;
+}
+
+/* Failed connection attempts in a row (zero once the worker connected). */
+int
+pgm_status_connect_failures(void)
+{
+	int			n;
+
+	LWLockAcquire(pgm_shared->lock, LW_SHARED);
+	n = pgm_shared->status.connect_failures;
+	LWLockRelease(pgm_shared->lock);
+	return n;
+}
+
+/* Raises an error unless the ring exists (pgmaint preloaded). */
+static void
+pgm_require_ring(void)
+{
+	if (pgm_shared == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pgmaint sample ring is not available"),
+				 errdetail("pgmaint is not loaded through shared_preload_libraries."),
+				 errhint("Add pgmaint to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+/* An interval datum of usecs microseconds. */
+static Datum
+pgm_interval_datum(int64 usecs)
+{
+	Interval   *result = (Interval *) palloc0(sizeof(Interval));
+
+	result->time = usecs;
+	return IntervalPGetDatum(result);
+}
+
+/* A per-second rate as a float8 datum. */
+static Datum
+pgm_rate_datum(int64 delta, double seconds)
+{
+	return Float8GetDatum((double) delta / seconds);
+}
+
+/*
+ * SQL pgmaint.samples(since): the ring from since on, oldest first, with the
+ * deltas and rates over each interval.  A delta is NULL for the first sample
+ * of the ring, after a statistics reset, and whenever a cumulative counter
+ * went backwards; it is never negative.  dead_tuples_delta is the change of
+ * a gauge (vacuum lowers it) and may be negative.
+ */
+Datum
+pgmaint_samples(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TimestampTz since = PG_ARGISNULL(0) ? DT_NOBEGIN : PG_GETARG_TIMESTAMPTZ(0);
+	PgmSample  *ring;
+	int			n;
+	int			i;
+
+	pgm_require_ring();
+	InitMaterializedSRF(fcinfo, 0);
+
+	ring = palloc(sizeof(PgmSample) * pgm_shared->capacity);
+	n = pgm_ring_copy(ring, pgm_shared->capacity);
+
+	for (i = 0; i < n; i++)
+	{
+		const PgmSample *s = &ring[i];
+		const PgmSample *p = (i > 0) ? &ring[i - 1] : NULL;
+		Datum		values[PGMAINT_SAMPLES_COLS];
+		bool		nulls[PGMAINT_SAMPLES_COLS];
+		double		seconds = 0;
+		bool		comparable;
+		int			c = 0;
+
+		if (s->sampled_at < since)
+			continue;
+
+		memset(nulls, 0, sizeof(nulls));
+		if (p != NULL)
+			seconds = (double) (s->sampled_at - p->sampled_at) / USECS_PER_SEC;
+		/* deltas need a previous sample of the same statistics epoch */
+		comparable = (p != NULL && seconds > 0 && s->stats_reset == p->stats_reset);
+
+		values[c++] = TimestampTzGetDatum(s->sampled_at);
+		if (p != NULL && seconds > 0)
+			values[c++] = Float8GetDatum(seconds);
+		else
+			nulls[c++] = true;
+		values[c++] = Int32GetDatum(s->client_backends);
+		values[c++] = Int32GetDatum(s->active);
+		values[c++] = Int32GetDatum(s->idle);
+		values[c++] = Int32GetDatum(s->idle_in_transaction);
+		values[c++] = Int32GetDatum(s->idle_in_transaction_aborted);
+		values[c++] = Int32GetDatum(s->waiting_on_lock);
+		if (s->longest_xact_age >= 0)
+			values[c++] = pgm_interval_datum(s->longest_xact_age);
+		else
+			nulls[c++] = true;
+		if (s->longest_idle_in_transaction_age >= 0)
+			values[c++] = pgm_interval_datum(s->longest_idle_in_transaction_age);
+		else
+			nulls[c++] = true;
+		values[c++] = Int64GetDatum(s->xact_commit);
+		values[c++] = Int64GetDatum(s->xact_rollback);
+		values[c++] = Int64GetDatum(s->blks_read);
+		values[c++] = Int64GetDatum(s->blks_hit);
+		values[c++] = Int64GetDatum(s->tup_inserted);
+		values[c++] = Int64GetDatum(s->tup_updated);
+		values[c++] = Int64GetDatum(s->tup_deleted);
+		values[c++] = Int64GetDatum(s->deadlocks);
+		values[c++] = Int64GetDatum(s->temp_bytes);
+		values[c++] = Int64GetDatum(s->live_tuples);
+		values[c++] = Int64GetDatum(s->dead_tuples);
+		values[c++] = Int64GetDatum(s->datfrozenxid_age);
+
+		/* commits_per_sec, rollbacks_per_sec */
+		if (comparable && s->xact_commit >= p->xact_commit)
+			values[c++] = pgm_rate_datum(s->xact_commit - p->xact_commit, seconds);
+		else
+			nulls[c++] = true;
+		if (comparable && s->xact_rollback >= p->xact_rollback)
+			values[c++] = pgm_rate_datum(s->xact_rollback - p->xact_rollback, seconds);
+		else
+			nulls[c++] = true;
+
+		/* cache_hit_ratio: percent of this interval's block reads that hit */
+		if (comparable && s->blks_hit >= p->blks_hit && s->blks_read >= p->blks_read &&
+			(s->blks_hit - p->blks_hit) + (s->blks_read - p->blks_read) > 0)
+		{
+			int64		hits = s->blks_hit - p->blks_hit;
+			int64		reads = s->blks_read - p->blks_read;
+			double		ratio = 100.0 * (double) hits / (double) (hits + reads);
+
+			values[c++] = DirectFunctionCall2(numeric_round,
+											  DirectFunctionCall1(float8_numeric,
+																  Float8GetDatum(ratio)),
+											  Int32GetDatum(2));
+		}
+		else
+			nulls[c++] = true;
+
+		/* dead_tuples_delta */
+		if (comparable)
+			values[c++] = Int64GetDatum(s->dead_tuples - p->dead_tuples);
+		else
+			nulls[c++] = true;
+
+		values[c++] = Int64GetDatum(s->tables);
+		if (s->stats_reset != 0)
+			values[c++] = TimestampTzGetDatum(s->stats_reset);
+		else
+			nulls[c++] = true;
+
+		Assert(c == PGMAINT_SAMPLES_COLS);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+
+	pfree(ring);
+	return (Datum) 0;
+}
+
+/*
+ * SQL pgmaint.sampler_status(): one row about the worker.  Without
+ * preloading it still answers, with running = false and the reason.
+ */
+Datum
+pgmaint_sampler_status(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[PGMAINT_STATUS_COLS];
+	bool		nulls[PGMAINT_STATUS_COLS];
+	PgmStatus	st;
+	bool		running;
+	int			interval_s = pgm_sample_interval;
+	const char *policy;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context that cannot accept type record")));
+
+	memset(values, 0, sizeof(values));
+	memset(nulls, true, sizeof(nulls));
+	memset(&st, 0, sizeof(st));
+
+	if (pgm_shared != NULL)
+		pgm_status_copy(&st);
+	running = (st.pid != 0 && st.connected_at != 0);
+	if (running && st.interval_s > 0)
+		interval_s = st.interval_s;
+	policy = GetConfigOption("pgmaint.policy", true, false);
+
+	values[0] = BoolGetDatum(running);
+	nulls[0] = false;
+	if (st.pid != 0)
+	{
+		values[1] = Int32GetDatum(st.pid);
+		nulls[1] = false;
+	}
+	if (pgm_shared != NULL && pgm_database != NULL)
+	{
+		values[2] = CStringGetTextDatum(pgm_database);
+		nulls[2] = false;
+	}
+	if (st.started_at != 0)
+	{
+		values[3] = TimestampTzGetDatum(st.started_at);
+		nulls[3] = false;
+	}
+	if (st.last_sample_at != 0)
+	{
+		values[4] = TimestampTzGetDatum(st.last_sample_at);
+		nulls[4] = false;
+	}
+	values[5] = Int64GetDatum(st.samples_taken);
+	nulls[5] = false;
+
+	if (pgm_shared == NULL)
+	{
+		values[6] = CStringGetTextDatum("pgmaint is not loaded through shared_preload_libraries, so the sampler worker does not run");
+		nulls[6] = false;
+	}
+	else if (st.last_error[0] != '\0')
+	{
+		values[6] = CStringGetTextDatum(st.last_error);
+		nulls[6] = false;
+	}
+	else if (st.started_at == 0)
+	{
+		values[6] = CStringGetTextDatum("the sampler worker has not started: check max_worker_processes and the server log");
+		nulls[6] = false;
+	}
+	else if (!running)
+	{
+		values[6] = CStringGetTextDatum("the sampler worker is not running");
+		nulls[6] = false;
+	}
+
+	values[7] = pgm_interval_datum((int64) interval_s * USECS_PER_SEC);
+	nulls[7] = false;
+	if (policy != NULL)
+	{
+		values[8] = CStringGetTextDatum(policy);
+		nulls[8] = false;
+	}
+	values[9] = BoolGetDatum(RecoveryInProgress());
+	nulls[9] = false;
+	if (st.heartbeat_at != 0)
+	{
+		values[10] = TimestampTzGetDatum(st.heartbeat_at);
+		nulls[10] = false;
+	}
+	values[11] = Int64GetDatum(st.samples_persisted);
+	nulls[11] = false;
+	if (st.memory_bytes != 0)
+	{
+		values[12] = Int64GetDatum(st.memory_bytes);
+		nulls[12] = false;
+	}
+	if (pgm_shared != NULL)
+	{
+		values[13] = Int64GetDatum((int64) pgm_ring_shmem_size(pgm_shared->capacity));
+		nulls[13] = false;
+	}
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * SQL pgmaint._request_samples(count): asks the worker for count extra
+ * samples taken back to back (tests and benchmarks); returns samples_taken
+ * at the time of the request.
+ */
+Datum
+pgmaint_request_samples(PG_FUNCTION_ARGS)
+{
+	int32		count = PG_GETARG_INT32(0);
+	int64		taken;
+	pid_t		pid;
+	PGPROC	   *proc;
+
+	pgm_require_ring();
+	if (count < 1 || count > PGMAINT_MAX_BURST)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("count must be between 1 and %d", PGMAINT_MAX_BURST),
+				 errhint("Ask for fewer samples at a time.")));
+
+	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
+	pid = pgm_shared->status.connected_at != 0 ? pgm_shared->status.pid : 0;
+	if (pid != 0)
+		pgm_shared->status.burst_requested =
+			Min(pgm_shared->status.burst_requested + count, PGMAINT_MAX_BURST);
+	taken = pgm_shared->status.samples_taken;
+	LWLockRelease(pgm_shared->lock);
+
+	if (pid == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the pgmaint sampler worker is not running"),
+				 errhint("See pgmaint.sampler_status() for the reason.")));
+
+	proc = BackendPidGetProc(pid);
+	if (proc != NULL)
+		SetLatch(&proc->procLatch);
+
+	PG_RETURN_INT64(taken);
+}

@@ -1,0 +1,224 @@
+/*-------------------------------------------------------------------------
+ *
+ * sampler.c
+ *	  One health sample, in C: backend states from the backend status array,
+ *	  the target database's counters and its user tables' live and dead
+ *	  tuples from the cumulative statistics, and age(datfrozenxid).
+ *
+ * Nothing here goes through SPI or the executor.  The caller runs it inside
+ * a transaction (the catalog scan of pg_class needs one; it works read-only
+ * on a hot standby) and the transaction's end drops the statistics and
+ * backend-status snapshots, so that the next sample reads fresh values.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/transam.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_namespace.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
+#include "utils/backend_status.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "pgmaint.h"
+
+/* Mask of the class part of a wait_event_info value */
+#define PGMAINT_WAIT_CLASS_MASK	0xFF000000U
+
+static void pgm_sample_backends(PgmSample *sample);
+static void pgm_sample_database(PgmSample *sample);
+static void pgm_sample_tables(PgmSample *sample);
+static void pgm_sample_frozenxid(PgmSample *sample);
+
+/* Fills sample with the server's state now. */
+void
+pgm_take_sample(PgmSample *sample)
+{
+	memset(sample, 0, sizeof(PgmSample));
+	sample->sampled_at = GetCurrentTimestamp();
+	sample->longest_xact_age = -1;
+	sample->longest_idle_in_transaction_age = -1;
+
+	pgm_sample_backends(sample);
+	pgm_sample_database(sample);
+	pgm_sample_tables(sample);
+	pgm_sample_frozenxid(sample);
+}
+
+/*
+ * Counts client backends of the whole server by state, as pg_stat_activity
+ * shows them, and the ages of the oldest transaction and of the oldest
+ * idle-in-transaction state.
+ */
+static void
+pgm_sample_backends(PgmSample *sample)
+{
+	TimestampTz now = sample->sampled_at;
+	int			n = pgstat_fetch_stat_numbackends();
+	int			i;
+
+	for (i = 1; i <= n; i++)
+	{
+		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+		PgBackendStatus *be;
+		PGPROC	   *proc;
+
+		if (local == NULL)
+			continue;
+		be = &local->backendStatus;
+		if (be->st_backendType != B_BACKEND || be->st_procpid <= 0)
+			continue;
+
+		sample->client_backends++;
+		switch (be->st_state)
+		{
+			case STATE_RUNNING:
+			case STATE_FASTPATH:
+				sample->active++;
+				break;
+			case STATE_IDLE:
+				sample->idle++;
+				break;
+			case STATE_IDLEINTRANSACTION:
+				sample->idle_in_transaction++;
+				break;
+			case STATE_IDLEINTRANSACTION_ABORTED:
+				sample->idle_in_transaction_aborted++;
+				break;
+			default:
+				break;
+		}
+
+		if (be->st_xact_start_timestamp != 0)
+			sample->longest_xact_age = Max(sample->longest_xact_age,
+										   Max(now - be->st_xact_start_timestamp, 0));
+		if ((be->st_state == STATE_IDLEINTRANSACTION ||
+			 be->st_state == STATE_IDLEINTRANSACTION_ABORTED) &&
+			be->st_state_start_timestamp != 0)
+			sample->longest_idle_in_transaction_age =
+				Max(sample->longest_idle_in_transaction_age,
+					Max(now - be->st_state_start_timestamp, 0));
+
+		/* the wait event lives in PGPROC, as pg_stat_activity reads it */
+		proc = BackendPidGetProc(be->st_procpid);
+		if (proc != NULL)
+		{
+			uint32		wait = *((volatile uint32 *) &proc->wait_event_info);
+
+			if ((wait & PGMAINT_WAIT_CLASS_MASK) == PG_WAIT_LOCK)
+				sample->waiting_on_lock++;
+		}
+	}
+}
+
+/* Copies the target database's cumulative counters. */
+static void
+pgm_sample_database(PgmSample *sample)
+{
+	PgStat_StatDBEntry *db = pgstat_fetch_stat_dbentry(MyDatabaseId);
+
+	if (db == NULL)
+		return;
+
+#if PG_VERSION_NUM >= 160000
+	sample->xact_commit = db->xact_commit;
+	sample->xact_rollback = db->xact_rollback;
+	sample->blks_read = db->blocks_fetched - db->blocks_hit;
+	sample->blks_hit = db->blocks_hit;
+	sample->tup_inserted = db->tuples_inserted;
+	sample->tup_updated = db->tuples_updated;
+	sample->tup_deleted = db->tuples_deleted;
+	sample->deadlocks = db->deadlocks;
+	sample->temp_bytes = db->temp_bytes;
+#else
+	sample->xact_commit = db->n_xact_commit;
+	sample->xact_rollback = db->n_xact_rollback;
+	sample->blks_read = db->n_blocks_fetched - db->n_blocks_hit;
+	sample->blks_hit = db->n_blocks_hit;
+	sample->tup_inserted = db->n_tuples_inserted;
+	sample->tup_updated = db->n_tuples_updated;
+	sample->tup_deleted = db->n_tuples_deleted;
+	sample->deadlocks = db->n_deadlocks;
+	sample->temp_bytes = db->n_temp_bytes;
+#endif
+	sample->stats_reset = db->stat_reset_timestamp;
+}
+
+/*
+ * Sums live and dead tuples over the tables pg_stat_user_tables shows:
+ * ordinary and partitioned tables and materialized views outside
+ * pg_catalog, information_schema and the toast schemas.
+ */
+static void
+pgm_sample_tables(PgmSample *sample)
+{
+	Oid			information_schema = get_namespace_oid("information_schema", true);
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+
+	rel = table_open(RelationRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+		PgStat_StatTabEntry *tab;
+
+		if (form->relkind != RELKIND_RELATION &&
+			form->relkind != RELKIND_MATVIEW &&
+			form->relkind != RELKIND_PARTITIONED_TABLE)
+			continue;
+		if (form->relnamespace == PG_CATALOG_NAMESPACE ||
+			form->relnamespace == information_schema)
+			continue;
+
+		sample->tables++;
+		tab = pgstat_fetch_stat_tabentry(form->oid);
+		if (tab == NULL)
+			continue;
+#if PG_VERSION_NUM >= 160000
+		sample->live_tuples += tab->live_tuples;
+		sample->dead_tuples += tab->dead_tuples;
+#else
+		sample->live_tuples += tab->n_live_tuples;
+		sample->dead_tuples += tab->n_dead_tuples;
+#endif
+		/* with stats_fetch_consistency = none each entry is a fresh copy */
+		if (pgstat_fetch_consistency == PGSTAT_FETCH_CONSISTENCY_NONE)
+			pfree(tab);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/* Computes age(datfrozenxid) of the target database. */
+static void
+pgm_sample_frozenxid(PgmSample *sample)
+{
+	HeapTuple	tuple;
+
+	tuple = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
+	if (!HeapTupleIsValid(tuple))
+		return;
+	{
+		TransactionId frozen = ((Form_pg_database) GETSTRUCT(tuple))->datfrozenxid;
+		TransactionId next = ReadNextTransactionId();
+
+		if (TransactionIdIsNormal(frozen))
+			sample->datfrozenxid_age = (int32) (next - frozen);
+	}
+	ReleaseSysCache(tuple);
+}

@@ -1,0 +1,560 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *	  The pgmaint background worker: registration, connection with backoff,
+ *	  signals, the deadline scheduler of its periodic tasks, and
+ *	  pgm_run_step(), the guarded way to run SQL from the worker.
+ *
+ * Lifecycle.  The worker starts at consistent state, so it also runs on a
+ * hot standby (read-only: it samples into the ring and writes nothing).  It
+ * exits with code 1 on every failure, so that the postmaster starts it
+ * again after PGMAINT_RESTART_SECONDS; only a shutdown stops it for good.
+ * When pgmaint.database cannot be connected to (a missing database), the
+ * next start waits with an exponential backoff and logs why.
+ *
+ * DROP DATABASE.  PostgreSQL 15 cannot let a background worker stay
+ * connected to a database without holding it, so:
+ *  - DROP DATABASE of another database emits a ProcSignalBarrier that every
+ *    process must absorb; the worker's latch is set by the signal and its
+ *    loop calls CHECK_FOR_INTERRUPTS() at once, so it never delays the drop,
+ *    however long its interval;
+ *  - DROP DATABASE of pgmaint.database fails after about five seconds with
+ *    "database is being accessed by other users" (it is never hung), and
+ *    DROP DATABASE ... WITH (FORCE) terminates the worker and succeeds; the
+ *    worker then retries with backoff until the database exists again.
+ *
+ * Scheduling.  Each task keeps its next deadline; after it runs the
+ * deadline advances by whole periods, so samples do not drift, and the
+ * loop sleeps until the nearest deadline.  A reload that changes a period
+ * moves the deadline to the last run plus the new period.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/backend_status.h"
+#include "utils/builtins.h"
+#include "utils/elog.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "pgmaint.h"
+
+/* Seconds the postmaster waits before it restarts a failed worker */
+#define PGMAINT_RESTART_SECONDS		5
+
+/* Longest wait between two connection attempts, in seconds */
+#define PGMAINT_MAX_BACKOFF			300
+
+/* Steps whose last error is remembered, to log each error once */
+#define PGMAINT_MAX_STEPS			8
+
+/* A periodic task of the worker */
+typedef struct PgmTask
+{
+	const char *name;
+	int		   *period_s;		/* the setting that holds its period */
+	void		(*run) (void);
+	int			current_period_s;	/* period the deadline was computed with */
+	TimestampTz last_run;
+	TimestampTz next_run;
+} PgmTask;
+
+/* The last error logged for a step */
+typedef struct PgmStepError
+{
+	char		step[NAMEDATALEN];
+	char		message[PGMAINT_ERROR_LEN];
+} PgmStepError;
+
+static void pgm_sample_task(void);
+
+/*
+ * The worker's periodic tasks.  A new periodic task is one more line here
+ * (its period is a setting in seconds); work to do after every sample goes
+ * into pgm_sample_task().
+ */
+static PgmTask pgm_tasks[] = {
+	{"sample", &pgm_sample_interval, pgm_sample_task},
+};
+
+#define PGMAINT_NTASKS	((int) lengthof(pgm_tasks))
+
+static MemoryContext pgm_loop_context = NULL;
+static PgmStepError pgm_step_errors[PGMAINT_MAX_STEPS];
+static char pgm_error_step[NAMEDATALEN];
+
+/* Connection state, read by the exit callback and the log hook */
+static volatile bool pgm_connecting = false;
+static char pgm_connect_error[PGMAINT_ERROR_LEN];
+static emit_log_hook_type pgm_prev_emit_log_hook = NULL;
+
+/* SQL of the history step: append what the ring has beyond the table, prune */
+static const char *const pgm_persist_sql =
+"INSERT INTO pgmaint.sample_history (sampled_at, client_backends, active, idle,"
+" idle_in_transaction, idle_in_transaction_aborted, waiting_on_lock,"
+" longest_xact_age, longest_idle_in_transaction_age, xact_commit, xact_rollback,"
+" blks_read, blks_hit, tup_inserted, tup_updated, tup_deleted, deadlocks,"
+" temp_bytes, live_tuples, dead_tuples, datfrozenxid_age, user_tables, stats_reset)"
+" SELECT s.sampled_at, s.client_backends, s.active, s.idle,"
+" s.idle_in_transaction, s.idle_in_transaction_aborted, s.waiting_on_lock,"
+" s.longest_xact_age, s.longest_idle_in_transaction_age, s.xact_commit, s.xact_rollback,"
+" s.blks_read, s.blks_hit, s.tup_inserted, s.tup_updated, s.tup_deleted, s.deadlocks,"
+" s.temp_bytes, s.live_tuples, s.dead_tuples, s.datfrozenxid_age, s.user_tables, s.stats_reset"
+" FROM (SELECT pg_catalog.max(h.sampled_at) AS newest FROM pgmaint.sample_history h) m,"
+" LATERAL pgmaint.samples(GREATEST(m.newest,"
+" pg_catalog.now() - pg_catalog.make_interval(secs => $1))) s"
+" WHERE m.newest IS NULL OR s.sampled_at > m.newest"
+" ON CONFLICT (sampled_at) DO NOTHING";
+
+static const char *const pgm_prune_sql =
+"DELETE FROM pgmaint.sample_history"
+" WHERE sampled_at < pg_catalog.now() - pg_catalog.make_interval(secs => $1)";
+
+static void pgm_worker_exit(int code, Datum arg);
+static void pgm_capture_connect_error(ErrorData *edata);
+static void pgm_connect(void);
+static void pgm_sleep_until(TimestampTz deadline);
+static void pgm_process_reload(void);
+static void pgm_run_task(PgmTask *task);
+static bool pgm_guarded(const char *step, PgmStepFunc fn, void *arg, bool with_spi);
+static void pgm_step_failed(const char *step, ErrorData *edata);
+static void pgm_step_succeeded(const char *step);
+static void pgm_heartbeat(void);
+static void pgm_sample_step(void *arg);
+static void pgm_persist_step(void *arg);
+
+/* Registers the static worker (from _PG_init, when preloaded). */
+void
+pgm_register_worker(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_ConsistentState;
+	worker.bgw_restart_time = PGMAINT_RESTART_SECONDS;
+	strlcpy(worker.bgw_library_name, "pgmaint", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "pgmaint_worker_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, PGMAINT_WORKER_NAME, BGW_MAXLEN);
+	strlcpy(worker.bgw_type, PGMAINT_WORKER_NAME, BGW_MAXLEN);
+	worker.bgw_main_arg = (Datum) 0;
+	worker.bgw_notify_pid = 0;
+	RegisterBackgroundWorker(&worker);
+}
+
+/* Entry point of the worker. */
+void
+pgmaint_worker_main(Datum main_arg)
+{
+	TimestampTz now;
+	int			i;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	before_shmem_exit(pgm_worker_exit, (Datum) 0);
+	pgm_status_worker_starting();
+
+	pgm_connect();
+
+	/* the sampler reads each statistics entry once: no caching wanted */
+	SetConfigOption("stats_fetch_consistency", "none", PGC_SUSET, PGC_S_OVERRIDE);
+	/* a step never waits long on a lock held by someone else */
+	SetConfigOption("lock_timeout", "10s", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("application_name", PGMAINT_WORKER_NAME, PGC_USERSET, PGC_S_OVERRIDE);
+
+	pgm_loop_context = AllocSetContextCreate(TopMemoryContext,
+											 "pgmaint worker loop",
+											 ALLOCSET_DEFAULT_SIZES);
+
+	now = GetCurrentTimestamp();
+	for (i = 0; i < PGMAINT_NTASKS; i++)
+	{
+		pgm_tasks[i].current_period_s = *pgm_tasks[i].period_s;
+		pgm_tasks[i].last_run = 0;
+		pgm_tasks[i].next_run = now;
+	}
+	pgm_status_worker_connected(pgm_sample_interval);
+	ereport(LOG,
+			(errmsg("pgmaint sampler started in database \"%s\", sampling every %d s",
+					pgm_database, pgm_sample_interval)));
+
+	for (;;)
+	{
+		TimestampTz next_wake;
+		int			burst;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+			pgm_process_reload();
+
+		now = GetCurrentTimestamp();
+		for (i = 0; i < PGMAINT_NTASKS; i++)
+		{
+			if (pgm_tasks[i].next_run <= now)
+			{
+				pgm_run_task(&pgm_tasks[i]);
+				now = GetCurrentTimestamp();
+			}
+		}
+
+		/* extra samples asked for by _request_samples(), back to back */
+		burst = pgm_status_take_burst();
+		while (burst-- > 0)
+		{
+			CHECK_FOR_INTERRUPTS();
+			pgm_sample_task();
+		}
+
+		pgm_heartbeat();
+
+		next_wake = pgm_tasks[0].next_run;
+		for (i = 1; i < PGMAINT_NTASKS; i++)
+			next_wake = Min(next_wake, pgm_tasks[i].next_run);
+		pgm_sleep_until(next_wake);
+	}
+}
+
+/* Exit callback: clears the status and counts a failed connection. */
+static void
+pgm_worker_exit(int code, Datum arg)
+{
+	char		reason[PGMAINT_ERROR_LEN];
+
+	if (pgm_connecting)
+	{
+		if (pgm_connect_error[0] != '\0')
+			snprintf(reason, sizeof(reason), "could not connect to database \"%s\": %s",
+					 pgm_database, pgm_connect_error);
+		else
+			snprintf(reason, sizeof(reason), "could not connect to database \"%s\"",
+					 pgm_database);
+	}
+	else
+		reason[0] = '\0';
+	pgm_status_worker_exiting(pgm_connecting, reason);
+}
+
+/* emit_log_hook while connecting: keeps the message of a failed connection. */
+static void
+pgm_capture_connect_error(ErrorData *edata)
+{
+	if (pgm_connecting && edata->elevel >= ERROR && edata->message != NULL)
+		strlcpy(pgm_connect_error, edata->message, sizeof(pgm_connect_error));
+	if (pgm_prev_emit_log_hook)
+		pgm_prev_emit_log_hook(edata);
+}
+
+/*
+ * Connects to pgmaint.database.  After failed attempts the time between two
+ * attempts doubles, from PGMAINT_RESTART_SECONDS (the postmaster's restart
+ * delay) up to PGMAINT_MAX_BACKOFF seconds; each attempt says so once.
+ */
+static void
+pgm_connect(void)
+{
+	int			failures = pgm_status_connect_failures();
+
+	if (failures > 0)
+	{
+		int			shift = Min(failures - 1, 10);
+		int			delay = Min(PGMAINT_RESTART_SECONDS << shift, PGMAINT_MAX_BACKOFF)
+			- PGMAINT_RESTART_SECONDS;
+		TimestampTz deadline;
+		PgmStatus	st;
+
+		pgm_status_copy(&st);
+		ereport(LOG,
+				(errmsg("pgmaint sampler will try to connect to database \"%s\" again in %d s",
+						pgm_database, delay),
+				 errdetail("%d attempt(s) failed so far; the last one: %s.",
+						   failures, st.last_error),
+				 errhint("Create the database, or set pgmaint.database to an existing one and restart the server.")));
+		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay * 1000);
+		while (GetCurrentTimestamp() < deadline)
+			pgm_sleep_until(deadline);
+	}
+
+	pgm_connect_error[0] = '\0';
+	pgm_prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = pgm_capture_connect_error;
+	pgm_connecting = true;
+
+	BackgroundWorkerInitializeConnection(pgm_database, NULL, 0);
+
+	pgm_connecting = false;
+	emit_log_hook = pgm_prev_emit_log_hook;
+}
+
+/* Sleeps until deadline, or until a signal needs attention. */
+static void
+pgm_sleep_until(TimestampTz deadline)
+{
+	long		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+
+	if (timeout > 0)
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 timeout,
+						 PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	/* absorbs ProcSignalBarriers (DROP DATABASE) and handles die() */
+	CHECK_FOR_INTERRUPTS();
+}
+
+/* Rereads the configuration and moves deadlines whose period changed. */
+static void
+pgm_process_reload(void)
+{
+	TimestampTz now;
+	int			i;
+
+	ConfigReloadPending = false;
+	ProcessConfigFile(PGC_SIGHUP);
+
+	now = GetCurrentTimestamp();
+	for (i = 0; i < PGMAINT_NTASKS; i++)
+	{
+		PgmTask    *task = &pgm_tasks[i];
+
+		if (task->current_period_s == *task->period_s)
+			continue;
+		task->current_period_s = *task->period_s;
+		if (task->last_run == 0)
+			task->next_run = now;
+		else
+			task->next_run = Max(now, TimestampTzPlusMilliseconds(task->last_run,
+																  task->current_period_s * 1000));
+	}
+}
+
+/* Runs a task and advances its deadline by whole periods. */
+static void
+pgm_run_task(PgmTask *task)
+{
+	int64		period = (int64) task->current_period_s * USECS_PER_SEC;
+	TimestampTz now;
+
+	task->last_run = GetCurrentTimestamp();
+	task->run();
+
+	/* keep the phase: skip the periods that already passed */
+	now = GetCurrentTimestamp();
+	task->next_run += period;
+	if (task->next_run <= now)
+		task->next_run += ((now - task->next_run) / period + 1) * period;
+}
+
+/*
+ * The sample task: one sample into the ring, then the steps that follow
+ * every sample.  Each step is one pgm_run_step() call.
+ */
+static void
+pgm_sample_task(void)
+{
+	MemoryContext oldcontext = MemoryContextSwitchTo(pgm_loop_context);
+	PgmSample	sample;
+
+	if (pgm_guarded("sample", pgm_sample_step, &sample, false))
+		pgm_ring_push(&sample);
+
+	(void) pgm_run_step("history", pgm_persist_step, NULL);
+
+	/* flush the worker's own statistics, then forget this cycle's memory */
+	pgstat_report_stat(false);
+	MemoryContextSwitchTo(oldcontext);
+	MemoryContextReset(pgm_loop_context);
+	pgm_heartbeat();
+}
+
+/* Publishes the heartbeat, the interval in use and the worker's memory. */
+static void
+pgm_heartbeat(void)
+{
+	pgm_status_heartbeat(pgm_sample_interval,
+						 (int64) MemoryContextMemAllocated(TopMemoryContext, true));
+}
+
+/* Step: takes one sample (in a transaction, without SPI). */
+static void
+pgm_sample_step(void *arg)
+{
+	pgm_take_sample((PgmSample *) arg);
+}
+
+/* Step: appends the ring's new samples to pgmaint.sample_history and prunes it. */
+static void
+pgm_persist_step(void *arg)
+{
+	Oid			argtypes[1] = {FLOAT8OID};
+	Datum		args[1];
+	int			ret;
+	uint64		inserted;
+
+	args[0] = Float8GetDatum((double) pgm_history_retention);
+
+	ret = SPI_execute_with_args(pgm_persist_sql, 1, argtypes, args, NULL, false, 0);
+	if (ret != SPI_OK_INSERT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not append to pgmaint.sample_history: %s",
+						SPI_result_code_string(ret))));
+	inserted = SPI_processed;
+
+	ret = SPI_execute_with_args(pgm_prune_sql, 1, argtypes, args, NULL, false, 0);
+	if (ret != SPI_OK_DELETE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not prune pgmaint.sample_history: %s",
+						SPI_result_code_string(ret))));
+
+	pgm_status_count_persisted((int64) inserted);
+}
+
+/* See pgmaint.h. */
+bool
+pgm_run_step(const char *step, PgmStepFunc fn, void *arg)
+{
+	/* a standby is read-only: nothing to write, nothing to report */
+	if (RecoveryInProgress())
+		return false;
+	return pgm_guarded(step, fn, arg, true);
+}
+
+/*
+ * Runs fn(arg) in its own transaction; with_spi adds SPI, a snapshot and the
+ * check that the extension exists.  Errors are caught, logged once and
+ * recorded; the transaction is rolled back and the worker goes on.
+ */
+static bool
+pgm_guarded(const char *step, PgmStepFunc fn, void *arg, bool with_spi)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	volatile bool ran = false;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	pgstat_report_activity(STATE_RUNNING, step);
+
+	PG_TRY();
+	{
+		if (!with_spi)
+		{
+			fn(arg);
+			ran = true;
+		}
+		else if (OidIsValid(get_extension_oid("pgmaint", true)))
+		{
+			if (SPI_connect() != SPI_OK_CONNECT)
+				ereport(ERROR,
+						(errcode(ERRCODE_INTERNAL_ERROR),
+						 errmsg("could not connect to SPI")));
+			PushActiveSnapshot(GetTransactionSnapshot());
+			fn(arg);
+			PopActiveSnapshot();
+			SPI_finish();
+			ran = true;
+		}
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		pgm_step_failed(step, edata);
+		FreeErrorData(edata);
+		pgstat_report_activity(STATE_IDLE, NULL);
+		MemoryContextSwitchTo(oldcontext);
+		return false;
+	}
+	PG_END_TRY();
+
+	MemoryContextSwitchTo(oldcontext);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	if (ran)
+		pgm_step_succeeded(step);
+	return ran;
+}
+
+/* Logs a step's error unless it is the one logged last time; records it. */
+static void
+pgm_step_failed(const char *step, ErrorData *edata)
+{
+	PgmStepError *slot = NULL;
+	char		message[PGMAINT_ERROR_LEN];
+	int			i;
+
+	snprintf(message, sizeof(message), "%s: %s", step,
+			 edata->message ? edata->message : "unknown error");
+
+	for (i = 0; i < PGMAINT_MAX_STEPS; i++)
+	{
+		if (strcmp(pgm_step_errors[i].step, step) == 0)
+		{
+			slot = &pgm_step_errors[i];
+			break;
+		}
+		if (slot == NULL && pgm_step_errors[i].step[0] == '\0')
+			slot = &pgm_step_errors[i];
+	}
+
+	if (slot == NULL || strcmp(slot->message, message) != 0)
+	{
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("pgmaint sampler step \"%s\" failed: %s", step,
+						edata->message ? edata->message : "unknown error"),
+				 edata->detail ? errdetail_internal("%s", edata->detail) : 0,
+				 errhint("The worker goes on and logs this error again only if it changes; see pgmaint.sampler_status().")));
+		if (slot != NULL)
+		{
+			strlcpy(slot->step, step, sizeof(slot->step));
+			strlcpy(slot->message, message, sizeof(slot->message));
+		}
+	}
+
+	strlcpy(pgm_error_step, step, sizeof(pgm_error_step));
+	pgm_status_set_error(message);
+}
+
+/* Forgets a step's logged error once it succeeds again. */
+static void
+pgm_step_succeeded(const char *step)
+{
+	int			i;
+
+	for (i = 0; i < PGMAINT_MAX_STEPS; i++)
+	{
+		if (strcmp(pgm_step_errors[i].step, step) == 0)
+		{
+			pgm_step_errors[i].step[0] = '\0';
+			pgm_step_errors[i].message[0] = '\0';
+		}
+	}
+	if (pgm_error_step[0] != '\0' && strcmp(pgm_error_step, step) == 0)
+	{
+		pgm_error_step[0] = '\0';
+		pgm_status_clear_error();
+	}
+}
