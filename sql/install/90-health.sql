@@ -90,8 +90,8 @@ AS $$
            END,
            CASE WHEN NOT pgmaint.preloaded() THEN st.last_error
                 WHEN st.running THEN
-                    format('sampling every %s in database %s; last heartbeat %s s ago, %s samples taken',
-                           st.sample_interval, st.database,
+                    format('sampling every %s s in database %s; last heartbeat %s s ago, %s samples taken',
+                           extract(epoch FROM st.sample_interval)::bigint, st.database,
                            round(extract(epoch FROM clock_timestamp() - st.heartbeat_at)::numeric, 1),
                            st.samples_taken)
                 ELSE format('the sampler worker is not running: %s',
