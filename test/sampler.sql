@@ -24,7 +24,7 @@ SELECT is_empty($$
     SELECT p.name || ' ' || p.type FROM pg_proc f,
                  LATERAL unnest(f.proargnames, f.proargmodes::text[],
                                 ARRAY(SELECT format_type(t, NULL) FROM unnest(f.proallargtypes) t)) AS p(name, mode, type)
-           WHERE f.oid = 'pgmaint.samples(timestamptz)'::regprocedure AND p.mode = 't'$$,
+           WHERE f.oid = 'pgmaint.samples(timestamptz)'::regprocedure AND p.mode = 'o'$$,
     'samples() has every column of the contract');
 SELECT is_empty($$
     SELECT unnest(ARRAY['running boolean', 'pid integer', 'database text',
