@@ -1,6 +1,6 @@
 -- pgTAP: the sampler's SQL contract, privileges and errors
 BEGIN;
-SELECT plan(22);
+SELECT plan(23);
 
 SELECT has_function('pgmaint', 'samples', ARRAY['timestamp with time zone'], 'samples(since) exists');
 SELECT has_function('pgmaint', 'sampler_status', ARRAY[]::text[], 'sampler_status() exists');
@@ -60,6 +60,8 @@ SELECT ok(has_table_privilege('pg_monitor', 'pgmaint.sample_history', 'SELECT'),
           'pg_monitor may read sample_history');
 SELECT ok(NOT has_function_privilege('public', 'pgmaint._request_samples(integer)', 'EXECUTE'),
           'PUBLIC may not request samples');
+SELECT ok(NOT has_function_privilege('pg_monitor', 'pgmaint._request_samples(integer)', 'EXECUTE'),
+          'pg_monitor may not request samples');
 SELECT ok(NOT has_table_privilege('pg_monitor', 'pgmaint.sample_history', 'INSERT'),
           'pg_monitor may not write sample_history');
 
