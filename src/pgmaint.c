@@ -36,7 +36,9 @@ int			pgm_backup_max_age = 26 * 3600;
 
 bool		pgm_preloaded = false;
 
+#if PG_VERSION_NUM >= 150000
 static shmem_request_hook_type pgm_prev_shmem_request_hook = NULL;
+#endif
 static shmem_startup_hook_type pgm_prev_shmem_startup_hook = NULL;
 
 static const struct config_enum_entry pgm_policy_options[] = {
@@ -79,8 +81,12 @@ _PG_init(void)
 	if (pgm_preloaded)
 	{
 		/* the ring and the worker's status (ring.c), and the worker */
+#if PG_VERSION_NUM >= 150000
 		pgm_prev_shmem_request_hook = shmem_request_hook;
 		shmem_request_hook = pgm_shmem_request;
+#else
+		pgm_shmem_request();
+#endif
 		pgm_prev_shmem_startup_hook = shmem_startup_hook;
 		shmem_startup_hook = pgm_shmem_startup;
 		pgm_register_worker();
@@ -91,8 +97,10 @@ _PG_init(void)
 static void
 pgm_shmem_request(void)
 {
+#if PG_VERSION_NUM >= 150000
 	if (pgm_prev_shmem_request_hook)
 		pgm_prev_shmem_request_hook();
+#endif
 	pgm_ring_request_shmem();
 }
 

@@ -72,7 +72,11 @@ pgm_sample_backends(PgmSample *sample)
 
 	for (i = 1; i <= n; i++)
 	{
+#if PG_VERSION_NUM >= 170000
+		LocalPgBackendStatus *local = pgstat_get_local_beentry_by_index(i);
+#else
 		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+#endif
 		PgBackendStatus *be;
 		PGPROC	   *proc;
 
@@ -177,6 +181,7 @@ pgm_sample_tables(PgmSample *sample)
 		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
 		PgStat_StatTabEntry *tab;
 
+		CHECK_FOR_INTERRUPTS();
 		if (form->relkind != RELKIND_RELATION &&
 			form->relkind != RELKIND_MATVIEW &&
 			form->relkind != RELKIND_PARTITIONED_TABLE)
