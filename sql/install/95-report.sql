@@ -329,7 +329,7 @@ BEGIN
     BEGIN
         r := ROW('logging', NULL, NULL, NULL);
         SELECT string_agg(s.name, ', ' ORDER BY s.name),
-               string_agg(format('ALTER SYSTEM SET %s = %s;', s.name, s.wanted), ' ' ORDER BY s.name)
+               string_agg(format('ALTER SYSTEM SET %s = %L;', s.name, s.wanted), ' ' ORDER BY s.name)
           INTO detail, fixes
           FROM (VALUES ('log_checkpoints', 'on'), ('log_connections', 'on'),
                        ('log_disconnections', 'on'), ('log_lock_waits', 'on'),
