@@ -6,7 +6,11 @@ INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALU
     ('idle_in_transaction', 60, 300,
      'Age in seconds of the oldest session idle in a transaction (a leaked connection holds locks and blocks vacuum; the guide''s limit is 5 minutes).'),
     ('cache_hit', 95, 90,
-     'Buffer cache hit ratio of this database, in % (the guide: should be above 95%).');
+     'Buffer cache hit ratio of this database, in % (the guide: should be above 95%).'),
+    ('backup', 1, 2,
+     'Backups recorded by pgmaint_backup: 0 ok, 1 no verified backup newer than pgmaint.backup_max_age (or none at all), 2 the last backup or the last restore drill failed.'),
+    ('archiver', 1, NULL,
+     'WAL archiving: 1 when the newest archiving attempt in pg_stat_archiver failed, 0 otherwise (and with archive_mode off).');
 
 -- The measured value, message and hint of every check, before grading.
 CREATE FUNCTION pgmaint._measure_checks(
@@ -78,7 +82,9 @@ AS $$
     UNION ALL SELECT * FROM pgmaint._check_activity()
     UNION ALL SELECT * FROM pgmaint._check_wraparound()
     UNION ALL SELECT * FROM pgmaint._check_catalog()
-    UNION ALL SELECT * FROM pgmaint._check_retention();
+    UNION ALL SELECT * FROM pgmaint._check_retention()
+    UNION ALL SELECT 'backup', b.value, b.message, b.hint FROM pgmaint._backup_check() b
+    UNION ALL SELECT 'archiver', a.value, a.message, a.hint FROM pgmaint._archiver_check() a;
 $$;
 
 COMMENT ON FUNCTION pgmaint._measure_checks() IS
