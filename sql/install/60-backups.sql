@@ -155,6 +155,20 @@ $$;
 COMMENT ON FUNCTION pgmaint._backup_max_age() IS
 'Internal: the setting pgmaint.backup_max_age as an interval (26 hours when it cannot be read).';
 
+-- An age as "27h 05m", the same whatever the session's IntervalStyle.
+CREATE FUNCTION pgmaint._backup_age_text(age interval)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT format('%sh %sm', floor(e / 3600)::bigint,
+                  lpad(floor(mod(e, 3600) / 60)::bigint::text, 2, '0'))
+      FROM (SELECT greatest(extract(epoch FROM age), 0) AS e) x;
+$$;
+
+COMMENT ON FUNCTION pgmaint._backup_age_text(interval) IS
+'Internal: an age in hours and minutes ("27h 05m") for the messages of the backup check.';
+
 -- Last backup, last verified backup and last drill, with their ages and results.
 CREATE FUNCTION pgmaint.backup_status(
     OUT last_backup_at timestamptz, OUT last_backup_status text,
@@ -170,10 +184,11 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH lb AS (
+        -- the newest run; when one of its files (custom, plain) failed, that one
         SELECT b.started, b.status, b.file, b.error
           FROM pgmaint.backups b
          WHERE b.kind = 'backup'
-         ORDER BY b.started DESC, b.id DESC
+         ORDER BY b.started DESC, b.status = 'failed' DESC, b.id DESC
          LIMIT 1
     ),
     lv AS (
@@ -235,10 +250,11 @@ AS $$
                WHEN s.last_verified_at IS NULL THEN
                    'no backup has been verified'
                ELSE format('the newest verified backup is %s old (limit %s): %s; %s',
-                           s.last_verified_age, s.max_age, s.last_verified_file,
+                           pgmaint._backup_age_text(s.last_verified_age),
+                           pgmaint._backup_age_text(s.max_age), s.last_verified_file,
                            CASE WHEN s.last_drill_at IS NULL THEN 'no restore drill yet'
                                 ELSE format('last restore drill passed %s ago',
-                                            s.last_drill_age) END)
+                                            pgmaint._backup_age_text(s.last_drill_age)) END)
            END,
            CASE
                WHEN s.last_backup_at IS NULL OR s.last_verified_at IS NULL THEN
