@@ -8,6 +8,7 @@ dir="$PGM_TMP/backup_archiver"
 port=$((PGPORT + 60))
 trap 'pgm_cluster_stop "$dir"' EXIT
 
+rm -rf "$dir"
 pgm_cluster_init "$dir" "$port" postgres "" || exit 1
 cat >>"$dir/data/postgresql.conf" <<'CONF'
 archive_mode = on
