@@ -1,6 +1,6 @@
 -- pgTAP: pgmaint.backups, backup_status() and the recording function: shape and privileges
 BEGIN;
-SELECT plan(16);
+SELECT plan(18);
 
 SELECT has_table('pgmaint', 'backups', 'backups table exists');
 SELECT col_is_pk('pgmaint', 'backups', 'id', 'backups are keyed by id');
@@ -48,6 +48,16 @@ SELECT throws_ok($$DELETE FROM pgmaint.backups$$, '42501', NULL,
 RESET ROLE;
 SELECT is((SELECT actor::text FROM pgmaint.backups WHERE error = 'tap'), session_user::text,
           'the actor is the session user');
+
+-- a caller that may not read the history gets unknown, never an error or ok
+CREATE ROLE pgm_tap_blind_role;
+GRANT USAGE ON SCHEMA pgmaint TO pgm_tap_blind_role;
+GRANT EXECUTE ON FUNCTION pgmaint._backup_check() TO pgm_tap_blind_role;
+SET LOCAL ROLE pgm_tap_blind_role;
+SELECT is((SELECT value FROM pgmaint._backup_check()), NULL, 'the backup check has no value for a blind caller');
+SELECT is((SELECT message FROM pgmaint._backup_check()),
+          'cannot read pgmaint.backups: the caller lacks pg_monitor', 'and says why');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -228,9 +228,17 @@ GRANT EXECUTE ON FUNCTION pgmaint.backup_status() TO pg_monitor;
 -- The "backup" check of health(): 0 ok, 1 stale or missing, 2 failed.
 CREATE FUNCTION pgmaint._backup_check(OUT value numeric, OUT message text, OUT hint text)
 RETURNS record
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    -- like the other checks: unknown, never an error or ok, for a caller that cannot see
+    IF NOT has_table_privilege('pgmaint.backups', 'SELECT') THEN
+        value := NULL;
+        message := 'cannot read pgmaint.backups: the caller lacks pg_monitor';
+        hint := 'Grant pg_monitor to the role that calls health().';
+        RETURN;
+    END IF;
     SELECT CASE
                WHEN s.last_backup_at IS NULL THEN 1
                WHEN s.last_backup_status = 'failed' OR s.last_drill_status = 'failed' THEN 2
@@ -266,7 +274,9 @@ AS $$
                    'A backup did not restore as recorded: read the error, then run "pgmaint_backup drill" again after a new backup.'
                ELSE 'Backups stopped: check the cron job that runs "pgmaint_backup backup" and its log.'
            END
+      INTO value, message, hint
       FROM pgmaint.backup_status() s;
+END
 $$;
 
 COMMENT ON FUNCTION pgmaint._backup_check() IS
