@@ -23,11 +23,10 @@ trap cleanup EXIT
 cleanup
 mkdir -p "$dir"
 
-# Runs the command; sets rc, out (stdout) and err (stderr).
+# Runs the command; sets rc and out (stdout); stderr goes to $dir/stderr.
 run() {
 	out=$("$B" "$@" 2>"$dir/stderr")
 	rc=$?
-	err=$(cat "$dir/stderr")
 }
 
 q -c "CREATE TABLE bk_orders (id int PRIMARY KEY, note text)" \
@@ -62,7 +61,7 @@ dump=$(ls "$dir"/pgmaint_test_*Z.dump)
 plain=$(ls "$dir"/pgmaint_test_*Z.sql)
 ok "a timestamped custom-format archive exists" [ -f "$dump" ]
 ok "a plain SQL copy exists" [ -f "$plain" ]
-is "$(ls -A "$dir" | grep -c partial)" 0 "no temporary file is left"
+is "$(find "$dir" -name '*partial*' | wc -l)" 0 "no temporary file is left"
 is "$(q -c "SELECT count(*) FROM pgmaint.backups WHERE kind = 'backup' AND status = 'ok' AND verified")" 2 \
 	"both files are recorded ok and verified"
 is "$(q -c "SELECT sha256 || ' ' || bytes FROM pgmaint.backups WHERE kind = 'backup' AND file = '$dump'")" \
@@ -143,7 +142,7 @@ chmod +x "$fake/pg_dump"
 out=$(PGMAINT_PGBIN=$fake "$B" backup --dir "$dir/failing" 2>"$dir/stderr")
 rc=$?
 is "$rc" 1 "a failing pg_dump exits 1"
-is "$(ls -A "$dir/failing" | wc -l)" 0 "and leaves no file behind"
+is "$(find "$dir/failing" -mindepth 1 | wc -l)" 0 "and leaves no file behind"
 is "$(q -c "SELECT status || ' ' || (error LIKE 'pg_dump failed: %connection to server lost%') FROM pgmaint.backups WHERE kind = 'backup' ORDER BY id DESC LIMIT 1")" \
 	"failed true" "the failure is recorded with its reason"
 is "$(q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'backup'")" critical \
