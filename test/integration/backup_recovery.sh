@@ -22,7 +22,7 @@ q -c "CREATE EXTENSION pg_cron" -c "CREATE EXTENSION pgmaint" \
 	-c "SELECT cron.schedule('pgmaint-health', '*/5 * * * *', 'SELECT pgmaint.health()')" >/dev/null
 digest=$(q -c "SELECT md5(string_agg(id || content, ',' ORDER BY id)) FROM thread_messages")
 
-out=$("$B" backup --dir "$dir/backups" 2>"$dir/stderr")
+"$B" backup --dir "$dir/backups" >/dev/null 2>"$dir/stderr"
 is "$?" 0 "backup of agent_core exits 0"
 dump=$(ls "$dir"/backups/agent_core_*Z.dump)
 
@@ -30,7 +30,7 @@ dump=$(ls "$dir"/backups/agent_core_*Z.dump)
 q -c "TRUNCATE thread_messages" >/dev/null
 
 # 2. restore beside it: pg_cron is left out there, with a note
-out=$("$B" restore "$dump" --into agent_core_restored 2>"$dir/stderr")
+"$B" restore "$dump" --into agent_core_restored >/dev/null 2>"$dir/stderr"
 is "$?" 0 "restore beside the damaged database exits 0"
 ok "it notes that pg_cron was left out" grep -q 'pg_cron and its jobs were left out' "$dir/stderr"
 is "$(q -d agent_core_restored -c "SELECT md5(string_agg(id || content, ',' ORDER BY id)) FROM thread_messages")" \
@@ -39,7 +39,7 @@ is "$(q -d agent_core_restored -c "SELECT count(*) FROM pg_extension WHERE extna
 	"the copy has no pg_cron"
 
 # 3. replace the damaged database, connected to another one
-out=$("$B" -d postgres restore "$dump" --into agent_core --replace 2>"$dir/stderr")
+"$B" -d postgres restore "$dump" --into agent_core --replace >/dev/null 2>"$dir/stderr"
 is "$?" 0 "restore --replace from another database exits 0"
 ok "it reminds to restart for pg_cron's launcher" grep -q 'restart the server' "$dir/stderr"
 ok "it says the run is not recorded in postgres" grep -q 'not recorded' "$dir/stderr"
@@ -51,7 +51,7 @@ is "$(q -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgm
 	"no scratch database is left"
 
 # 4. the next backup is recorded in the restored database
-out=$("$B" backup --dir "$dir/backups" 2>"$dir/stderr")
+"$B" backup --dir "$dir/backups" >/dev/null 2>"$dir/stderr"
 is "$?" 0 "a backup right after recovery exits 0"
 is "$(q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'backup'")" ok \
 	"the backup check is ok again"
