@@ -16,6 +16,7 @@ DROP DATABASE IF EXISTS :"a" WITH (FORCE);
 DROP DATABASE IF EXISTS :"b" WITH (FORCE);
 SQL
 	q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS bk_orders, bk_items" \
+		-c "DO \$\$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'pgm_bk_runner') THEN DROP OWNED BY pgm_bk_runner; DROP ROLE pgm_bk_runner; END IF; END \$\$" \
 		-c "DELETE FROM pgmaint.backups" -c "DELETE FROM pgmaint.actions WHERE action LIKE 'backup\_%'" >/dev/null
 	rm -rf "$dir"
 }
@@ -125,6 +126,18 @@ run verify "$dump"
 is "$rc" 0 "the good file verifies again"
 is "$(q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'backup'")" ok \
 	"and the check is ok again"
+
+# --- the README's role for backups: it may record only once granted EXECUTE
+q -c "CREATE ROLE pgm_bk_runner LOGIN BYPASSRLS" -c "GRANT pg_read_all_data TO pgm_bk_runner" >/dev/null
+out=$(PGUSER=pgm_bk_runner "$B" backup --dir "$dir/runner" 2>"$dir/stderr")
+is "$?" 1 "a role without EXECUTE on the recording function cannot back up"
+ok "and is told what to grant" grep -q 'GRANT EXECUTE ON FUNCTION pgmaint._backup_record' "$dir/stderr"
+q -c "GRANT EXECUTE ON FUNCTION pgmaint._backup_record TO pgm_bk_runner" >/dev/null
+out=$(PGUSER=pgm_bk_runner "$B" backup --dir "$dir/runner" 2>"$dir/stderr")
+is "$?" 0 "with the README's grants the role backs up"
+is "$(q -c "SELECT actor FROM pgmaint.backups WHERE kind = 'backup' ORDER BY id DESC LIMIT 1")" pgm_bk_runner \
+	"the backup is recorded with the role as actor"
+q -c "DROP OWNED BY pgm_bk_runner" -c "DROP ROLE pgm_bk_runner" >/dev/null
 
 # --- a failing pg_dump leaves no complete-looking file and is recorded failed
 fake="$PGM_TMP/backup_fakebin"
