@@ -155,6 +155,7 @@ chmod +x "$fake/pg_dump"
 out=$(PGMAINT_PGBIN=$fake "$B" backup --dir "$dir/failing" 2>"$dir/stderr")
 rc=$?
 is "$rc" 1 "a failing pg_dump exits 1"
+is "$(wc -l <<<"$out") $(grep -c '^backup failed: ' <<<"$out")" "1 1" "it still prints one summary line"
 is "$(find "$dir/failing" -mindepth 1 | wc -l)" 0 "and leaves no file behind"
 is "$(q -c "SELECT status || ' ' || (error LIKE 'pg_dump failed: %connection to server lost%') FROM pgmaint.backups WHERE kind = 'backup' ORDER BY id DESC LIMIT 1")" \
 	"failed true" "the failure is recorded with its reason"
