@@ -9,6 +9,7 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # The install script is assembled from one fragment per concern.
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard sql/$(EXTENSION)--*--*.sql)
+SCRIPTS = bin/pgmaint_backup
 
 # Every sql/NAME.sql except install and upgrade scripts is a regression test.
 REGRESS = $(sort $(filter-out $(EXTENSION)--%,$(basename $(notdir $(wildcard sql/*.sql)))))

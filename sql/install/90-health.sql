@@ -8,7 +8,11 @@ INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALU
     ('cache_hit', 95, 90,
      'Buffer cache hit ratio of this database, in % (the guide: should be above 95%).'),
     ('sampler', 3, NULL,
-     'Sample intervals since the background worker''s last heartbeat: a stale heartbeat or a stopped worker turns it to warning; unknown when pgmaint is not preloaded.');
+     'Sample intervals since the background worker''s last heartbeat: a stale heartbeat or a stopped worker turns it to warning; unknown when pgmaint is not preloaded.'),
+    ('backup', 1, 2,
+     'Backups recorded by pgmaint_backup: 0 ok, 1 no verified backup newer than pgmaint.backup_max_age (or none at all), 2 the last backup or the last restore drill failed.'),
+    ('archiver', 1, NULL,
+     'WAL archiving: 1 when the newest archiving attempt in pg_stat_archiver failed, 0 otherwise (and with archive_mode off).');
 
 -- The measured value, message and hint of every check, before grading.
 CREATE FUNCTION pgmaint._measure_checks(
@@ -103,7 +107,9 @@ AS $$
                     THEN 'The worker is alive but not sampling: look for lock waits in pg_stat_activity (backend_type ''pgmaint sampler'') and for warnings in the server log.'
                 ELSE 'See pgmaint.sampler_status() and the server log: the postmaster restarts the worker within seconds unless it cannot connect to pgmaint.database or max_worker_processes is exhausted.'
            END
-      FROM pgmaint.sampler_status() st;
+      FROM pgmaint.sampler_status() st
+    UNION ALL SELECT 'backup', b.value, b.message, b.hint FROM pgmaint._backup_check() b
+    UNION ALL SELECT 'archiver', a.value, a.message, a.hint FROM pgmaint._archiver_check() a;
 $$;
 
 COMMENT ON FUNCTION pgmaint._measure_checks() IS
