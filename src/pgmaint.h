@@ -138,4 +138,7 @@ typedef void (*PgmStepFunc) (void *arg);
  */
 extern bool pgm_run_step(const char *step, PgmStepFunc fn, void *arg);
 
+/* Connections (backends.c) */
+extern void pgm_leak_sweep(void);
+
 #endif							/* PGMAINT_H */

@@ -1,0 +1,334 @@
+-- Connections: sessions by state, leaked transactions and their safe
+-- termination, long-running statements, lock chains, the pool budget.
+
+-- Raises 22023 unless an interval argument is given and positive.
+CREATE FUNCTION pgmaint._require_interval(name text, value interval)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION '"%" must not be NULL', name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass a positive interval such as ''5 min''.';
+    END IF;
+    IF value <= interval '0' THEN
+        RAISE EXCEPTION '"%" must be a positive interval', name
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('The value given was %s.', value),
+                  HINT = 'Pass a positive interval such as ''5 min''.';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._require_interval(text, interval) IS
+'Internal: raises invalid_parameter_value (22023) unless the named interval argument is positive and not NULL.';
+
+-- Raises 22023 unless a count argument is given and between lowest and 10,000.
+CREATE FUNCTION pgmaint._require_count(name text, value integer, lowest integer)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION '"%" must not be NULL', name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Pass a whole number from %s to 10000.', lowest);
+    END IF;
+    IF value < lowest OR value > 10000 THEN
+        RAISE EXCEPTION '"%" must be between % and 10000', name, lowest
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('The value given was %s.', value),
+                  HINT = CASE WHEN value > 10000
+                              THEN 'No PostgreSQL server serves that many connections; check the unit of the value.'
+                              WHEN name = 'pool_size'
+                              THEN 'A pool needs at least one connection (SQLAlchemy''s pool_size = 0 means no limit, which no budget can hold).'
+                              ELSE format('Pass a whole number from %s to 10000.', lowest) END;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._require_count(text, integer, integer) IS
+'Internal: raises invalid_parameter_value (22023) unless the named count argument is not NULL and between lowest and 10000.';
+
+-- Client sessions per database and state.
+CREATE FUNCTION pgmaint.connections(
+    OUT datname name, OUT state text, OUT count bigint,
+    OUT max_duration interval, OUT oldest_xact_age interval)
+RETURNS SETOF record
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH t AS MATERIALIZED (SELECT pg_catalog.clock_timestamp() AS now)
+    SELECT a.datname, a.state, count(*),
+           max(t.now - a.state_change), max(t.now - a.xact_start)
+      FROM pg_catalog.pg_stat_activity a, t
+     WHERE a.backend_type = 'client backend'
+       AND a.pid <> pg_catalog.pg_backend_pid()
+     GROUP BY a.datname, a.state
+     ORDER BY a.datname, a.state;
+$$;
+
+COMMENT ON FUNCTION pgmaint.connections() IS
+'Client sessions (the caller''s own excluded) per database and state: how many, the longest time in that state, the oldest open transaction. state is NULL for other roles'' sessions unless the caller has pg_read_all_stats.';
+
+-- Sessions idle in a transaction for longer than idle_for.  idle_for is
+-- INOUT so that the argument and the column both carry the contract's name;
+-- OUT parameters are not part of the signature, so the call is (idle_for).
+CREATE FUNCTION pgmaint.connection_leaks(
+    OUT pid integer, OUT datname name, OUT usename name, OUT application_name text,
+    OUT client_addr inet, OUT backend_start timestamptz, OUT xact_start timestamptz,
+    INOUT idle_for interval DEFAULT '5 min',
+    OUT xact_age interval, OUT query text, OUT blocking integer, OUT state text)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    min_idle interval := idle_for;
+BEGIN
+    PERFORM pgmaint._require_interval('idle_for', min_idle);
+    RETURN QUERY
+    WITH t AS MATERIALIZED (SELECT pg_catalog.clock_timestamp() AS now),
+    waiting AS (
+        SELECT w.pid, pg_catalog.pg_blocking_pids(w.pid) AS blockers
+          FROM (SELECT DISTINCT l.pid FROM pg_catalog.pg_locks l
+                 WHERE NOT l.granted AND l.pid IS NOT NULL) w
+    )
+    SELECT a.pid, a.datname, a.usename, a.application_name, a.client_addr,
+           a.backend_start, a.xact_start, t.now - a.state_change, t.now - a.xact_start, a.query,
+           (SELECT count(*)::integer FROM waiting WHERE a.pid = ANY (waiting.blockers)),
+           a.state
+      FROM pg_catalog.pg_stat_activity a, t
+     WHERE a.state IN ('idle in transaction', 'idle in transaction (aborted)')
+       AND a.state_change < t.now - min_idle
+     ORDER BY a.state_change, a.pid;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.connection_leaks(interval) IS
+'Sessions idle in a transaction (or an aborted one) for longer than idle_for since their last state change, with the last statement and how many sessions wait on each.';
+
+-- Terminates (or, in a dry run, lists) leaked sessions; see src/backends.c.
+CREATE FUNCTION pgmaint.terminate_leaks(
+    OUT pid integer, OUT usename name, OUT application_name text,
+    INOUT idle_for interval DEFAULT '5 min', dry_run boolean DEFAULT true,
+    OUT action text, OUT datname name)
+RETURNS SETOF record
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_terminate_leaks';
+
+COMMENT ON FUNCTION pgmaint.terminate_leaks(interval, boolean) IS
+'Terminates sessions idle in a transaction for longer than idle_for, with the caller''s own rights (dry_run, the default, terminates nothing). Never touches the caller''s session, other databases, non-client backends, pgmaint.leak_exclude applications, or superusers'' sessions unless the caller is one. One row per candidate; each termination or would-be termination is audited in pgmaint.actions.';
+
+-- Active statements running for longer than min_duration.
+CREATE FUNCTION pgmaint.long_running_queries(
+    min_duration interval DEFAULT '30 s',
+    OUT pid integer, OUT usename name, OUT application_name text, OUT duration interval,
+    OUT wait_event_type text, OUT wait_event text, OUT blocked_by integer[],
+    OUT query text, OUT datname name)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    min_run interval := min_duration;
+BEGIN
+    PERFORM pgmaint._require_interval('min_duration', min_run);
+    RETURN QUERY
+    WITH t AS MATERIALIZED (SELECT pg_catalog.clock_timestamp() AS now)
+    SELECT a.pid, a.usename, a.application_name, t.now - a.query_start,
+           a.wait_event_type, a.wait_event, pg_catalog.pg_blocking_pids(a.pid),
+           a.query, a.datname
+      FROM pg_catalog.pg_stat_activity a, t
+     WHERE a.state = 'active'
+       AND a.backend_type = 'client backend'
+       AND a.pid <> pg_catalog.pg_backend_pid()
+       AND a.query_start < t.now - min_run
+     ORDER BY a.query_start, a.pid;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.long_running_queries(interval) IS
+'Client statements active for longer than min_duration, with what they wait on and the pids that block them (pg_blocking_pids).';
+
+-- Every waiting session with each of its blockers.
+CREATE FUNCTION pgmaint.blocking_locks(
+    OUT blocked_pid integer, OUT blocked_user name, OUT blocked_query text,
+    OUT blocked_for interval, OUT blocking_pid integer, OUT blocking_user name,
+    OUT blocking_query text, OUT blocking_state text, OUT lock_mode text,
+    OUT relation text, OUT is_root_blocker boolean, OUT locktype text)
+RETURNS SETOF record
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH t AS MATERIALIZED (SELECT pg_catalog.clock_timestamp() AS now),
+    waiting AS MATERIALIZED (
+        SELECT l.pid, l.locktype, l.mode, l.relation, l.database, l.waitstart,
+               pg_catalog.pg_blocking_pids(l.pid) AS blockers
+          FROM pg_catalog.pg_locks l
+         WHERE NOT l.granted AND l.pid IS NOT NULL
+    )
+    SELECT w.pid, wa.usename, wa.query,
+           t.now - coalesce(w.waitstart, wa.query_start),
+           b.pid, ba.usename, ba.query,
+           CASE WHEN b.pid = 0 THEN 'prepared transaction' ELSE ba.state END,
+           w.mode,
+           CASE WHEN w.relation IS NULL THEN NULL
+                WHEN w.database = (SELECT d.oid FROM pg_catalog.pg_database d
+                                    WHERE d.datname = pg_catalog.current_database())
+                     OR w.database = 0
+                THEN w.relation::pg_catalog.regclass::text
+                ELSE format('%s (in database %s)', w.relation,
+                            (SELECT d.datname FROM pg_catalog.pg_database d
+                              WHERE d.oid = w.database)) END,
+           NOT EXISTS (SELECT 1 FROM waiting w2
+                        WHERE w2.pid = b.pid AND cardinality(w2.blockers) > 0),
+           w.locktype
+      FROM waiting w
+     CROSS JOIN LATERAL (SELECT DISTINCT u.pid FROM unnest(w.blockers) AS u(pid)) b
+      LEFT JOIN pg_catalog.pg_stat_activity wa ON wa.pid = w.pid
+      LEFT JOIN pg_catalog.pg_stat_activity ba ON ba.pid = b.pid
+     CROSS JOIN t
+     ORDER BY 4 DESC, 1, 5;
+$$;
+
+COMMENT ON FUNCTION pgmaint.blocking_locks() IS
+'Every waiting session paired with each session that blocks it (pg_blocking_pids, so relation, transaction-id and advisory locks are all matched correctly); is_root_blocker marks a blocker that waits on nobody.';
+
+-- The guide's pool arithmetic against this server's limits.
+CREATE FUNCTION pgmaint.connection_budget(
+    pool_size integer DEFAULT 5, max_overflow integer DEFAULT 10,
+    instances integer DEFAULT 1, reserve integer DEFAULT 5,
+    OUT item text, OUT value numeric, OUT verdict text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    max_conn    integer := current_setting('max_connections')::integer;
+    su_reserved integer := current_setting('superuser_reserved_connections')::integer;
+    -- reserved_connections exists from PostgreSQL 16 on
+    reserved    integer := coalesce(nullif(current_setting('reserved_connections', true), '')::integer, 0);
+    usable      integer;
+    planned     bigint;
+    share       numeric;
+    now_used    bigint;
+    work_mem_kb numeric;
+    hash_mult   numeric;
+    maint_kb    numeric;
+    av_workers  integer;
+    per_conn_mb numeric;
+    memory_mb   numeric;
+    advice      text[] := '{}';
+BEGIN
+    PERFORM pgmaint._require_count('pool_size', pool_size, 1);
+    PERFORM pgmaint._require_count('max_overflow', max_overflow, 0);
+    PERFORM pgmaint._require_count('instances', instances, 1);
+    PERFORM pgmaint._require_count('reserve', reserve, 0);
+    planned := (pool_size::bigint + max_overflow) * instances + reserve;
+    IF planned > 10000 THEN
+        RAISE EXCEPTION 'planned connections (%) exceed 10000', planned
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('(%s + %s) * %s + %s = %s.', pool_size, max_overflow,
+                                  instances, reserve, planned),
+                  HINT = 'No PostgreSQL server serves that many connections: put a pooler such as PgBouncer in front, or plan smaller pools.';
+    END IF;
+
+    usable := max_conn - su_reserved - reserved;
+    share := round(100.0 * planned / greatest(usable, 1));
+    SELECT count(*) INTO now_used FROM pg_catalog.pg_stat_activity a
+     WHERE a.backend_type = 'client backend';
+
+    SELECT s.setting::numeric INTO work_mem_kb FROM pg_catalog.pg_settings s WHERE s.name = 'work_mem';
+    SELECT s.setting::numeric INTO hash_mult FROM pg_catalog.pg_settings s WHERE s.name = 'hash_mem_multiplier';
+    SELECT CASE WHEN a.setting::integer > 0 THEN a.setting::numeric ELSE m.setting::numeric END
+      INTO maint_kb
+      FROM pg_catalog.pg_settings a, pg_catalog.pg_settings m
+     WHERE a.name = 'autovacuum_work_mem' AND m.name = 'maintenance_work_mem';
+    av_workers := current_setting('autovacuum_max_workers')::integer;
+    per_conn_mb := round(work_mem_kb * coalesce(hash_mult, 1) / 1024, 1);
+    memory_mb := round((planned * work_mem_kb * coalesce(hash_mult, 1) + av_workers * maint_kb) / 1024);
+
+    item := 'planned connections';
+    value := planned;
+    verdict := format('(%s + %s) * %s + %s = %s, %s%% of %s usable: %s',
+                      pool_size, max_overflow, instances, reserve, planned, share, usable,
+                      CASE WHEN planned > usable THEN 'over budget'
+                           WHEN share > 80 THEN 'tight'
+                           ELSE 'fits' END);
+    RETURN NEXT;
+
+    item := 'max_connections';
+    value := max_conn;
+    verdict := 'server setting (restart to change)';
+    RETURN NEXT;
+
+    item := 'superuser_reserved_connections';
+    value := su_reserved + reserved;
+    verdict := CASE WHEN reserved > 0
+                    THEN format('%s for superusers and %s for pg_use_reserved_connections', su_reserved, reserved)
+                    ELSE 'kept free for superusers' END;
+    RETURN NEXT;
+
+    item := 'usable connections';
+    value := usable;
+    verdict := 'max_connections - superuser_reserved_connections: what the application can open';
+    RETURN NEXT;
+
+    item := 'headroom';
+    value := usable - planned;
+    verdict := CASE WHEN planned > usable
+                    THEN format('%s connections short: the last ones fail with "remaining connection slots are reserved"', planned - usable)
+                    ELSE format('%s slots left for psql, cron jobs, migrations and another instance', usable - planned) END;
+    RETURN NEXT;
+
+    item := 'client connections now';
+    value := now_used;
+    verdict := format('%s%% of usable', round(100.0 * now_used / greatest(usable, 1)));
+    RETURN NEXT;
+
+    item := 'work_mem per connection (MB)';
+    value := per_conn_mb;
+    verdict := format('work_mem %s * hash_mem_multiplier %s: one sort or hash step; a query with several uses a multiple',
+                      current_setting('work_mem'), coalesce(hash_mult, 1));
+    RETURN NEXT;
+
+    item := 'memory estimate (MB)';
+    value := memory_mb;
+    verdict := format('%s connections * %s MB + %s autovacuum workers * %s MB maintenance memory, on top of shared_buffers %s',
+                      planned, per_conn_mb, av_workers, round(maint_kb / 1024),
+                      current_setting('shared_buffers'));
+    RETURN NEXT;
+
+    IF planned > usable THEN
+        advice := advice || format('lower pool_size or max_overflow, or raise max_connections to at least %s',
+                                   planned + su_reserved + reserved);
+    ELSIF share > 80 THEN
+        advice := advice || 'little headroom: a second instance or a deploy overlap will run out of connections';
+    END IF;
+    IF instances > 1 AND planned > usable THEN
+        advice := advice || 'with several instances, a pooler such as PgBouncer keeps server connections constant';
+    END IF;
+    item := 'advice';
+    value := NULL;
+    verdict := CASE WHEN cardinality(advice) = 0 THEN 'the plan fits this server'
+                    ELSE array_to_string(advice, '; ') END;
+    RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer) IS
+'The pool arithmetic of the guide against this server: planned connections (pool_size + max_overflow) * instances + reserve, usable slots (max_connections - superuser_reserved_connections), current use, a memory estimate, and advice.';
+
+GRANT EXECUTE ON FUNCTION pgmaint.connections() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgmaint.connection_leaks(interval) TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgmaint.long_running_queries(interval) TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgmaint.blocking_locks() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer) TO pg_monitor;
+REVOKE ALL ON FUNCTION pgmaint.terminate_leaks(interval, boolean) FROM PUBLIC;
