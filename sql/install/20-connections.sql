@@ -307,13 +307,13 @@ BEGIN
     RETURN NEXT;
 
     IF planned > usable THEN
-        advice := advice || format('lower pool_size or max_overflow, or raise max_connections to at least %s',
-                                   planned + su_reserved + reserved);
+        advice := array_append(advice, format('lower pool_size or max_overflow, or raise max_connections to at least %s',
+                                   planned + su_reserved + reserved));
     ELSIF share > 80 THEN
-        advice := advice || 'little headroom: a second instance or a deploy overlap will run out of connections';
+        advice := array_append(advice, 'little headroom: a second instance or a deploy overlap will run out of connections');
     END IF;
     IF instances > 1 AND planned > usable THEN
-        advice := advice || 'with several instances, a pooler such as PgBouncer keeps server connections constant';
+        advice := array_append(advice, 'with several instances, a pooler such as PgBouncer keeps server connections constant');
     END IF;
     item := 'advice';
     value := NULL;
