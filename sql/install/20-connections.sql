@@ -326,9 +326,5 @@ $$;
 COMMENT ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer) IS
 'The pool arithmetic of the guide against this server: planned connections (pool_size + max_overflow) * instances + reserve, usable slots (max_connections - superuser_reserved_connections), current use, a memory estimate, and advice.';
 
-GRANT EXECUTE ON FUNCTION pgmaint.connections() TO pg_monitor;
-GRANT EXECUTE ON FUNCTION pgmaint.connection_leaks(interval) TO pg_monitor;
-GRANT EXECUTE ON FUNCTION pgmaint.long_running_queries(interval) TO pg_monitor;
-GRANT EXECUTE ON FUNCTION pgmaint.blocking_locks() TO pg_monitor;
-GRANT EXECUTE ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer) TO pg_monitor;
-REVOKE ALL ON FUNCTION pgmaint.terminate_leaks(interval, boolean) FROM PUBLIC;
+-- Privileges are set in 99-privileges.sql: the read functions go to
+-- pg_monitor, terminate_leaks() to nobody (superusers, or an explicit GRANT).

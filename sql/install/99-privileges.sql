@@ -8,7 +8,8 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgmaint TO pg_monitor;
 -- Actions and their internals.
 REVOKE ALL ON FUNCTION
     pgmaint._audit(text, text, jsonb, boolean),
-    pgmaint._request_samples(integer)
+    pgmaint._request_samples(integer),
+    pgmaint.terminate_leaks(interval, boolean)
 FROM pg_monitor;
 
 -- Reads files below any directory it is given: superusers only (the tests
