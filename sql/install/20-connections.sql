@@ -53,14 +53,19 @@ $$;
 COMMENT ON FUNCTION pgmaint._require_count(text, integer, integer) IS
 'Internal: raises invalid_parameter_value (22023) unless the named count argument is not NULL and between lowest and 10000.';
 
--- Client sessions per database and state.
+-- Client sessions per database and state.  The read functions are PL/pgSQL
+-- so that their plans are cached (a SQL function with SET is planned anew on
+-- every call, several milliseconds for the pg_stat_activity view).
 CREATE FUNCTION pgmaint.connections(
     OUT datname name, OUT state text, OUT count bigint,
     OUT max_duration interval, OUT oldest_xact_age interval)
 RETURNS SETOF record
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     WITH t AS MATERIALIZED (SELECT pg_catalog.clock_timestamp() AS now)
     SELECT a.datname, a.state, count(*),
            max(t.now - a.state_change), max(t.now - a.xact_start)
@@ -69,6 +74,7 @@ AS $$
        AND a.pid <> pg_catalog.pg_backend_pid()
      GROUP BY a.datname, a.state
      ORDER BY a.datname, a.state;
+END
 $$;
 
 COMMENT ON FUNCTION pgmaint.connections() IS
@@ -164,9 +170,12 @@ CREATE FUNCTION pgmaint.blocking_locks(
     OUT blocking_query text, OUT blocking_state text, OUT lock_mode text,
     OUT relation text, OUT is_root_blocker boolean, OUT locktype text)
 RETURNS SETOF record
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     WITH t AS MATERIALIZED (SELECT pg_catalog.clock_timestamp() AS now),
     waiting AS MATERIALIZED (
         SELECT l.pid, l.locktype, l.mode, l.relation, l.database, l.waitstart,
@@ -196,6 +205,7 @@ AS $$
       LEFT JOIN pg_catalog.pg_stat_activity ba ON ba.pid = b.pid
      CROSS JOIN t
      ORDER BY 4 DESC, 1, 5;
+END
 $$;
 
 COMMENT ON FUNCTION pgmaint.blocking_locks() IS
@@ -245,12 +255,11 @@ BEGIN
     SELECT count(*) INTO now_used FROM pg_catalog.pg_stat_activity a
      WHERE a.backend_type = 'client backend';
 
-    SELECT s.setting::numeric INTO work_mem_kb FROM pg_catalog.pg_settings s WHERE s.name = 'work_mem';
-    SELECT s.setting::numeric INTO hash_mult FROM pg_catalog.pg_settings s WHERE s.name = 'hash_mem_multiplier';
-    SELECT CASE WHEN a.setting::integer > 0 THEN a.setting::numeric ELSE m.setting::numeric END
-      INTO maint_kb
-      FROM pg_catalog.pg_settings a, pg_catalog.pg_settings m
-     WHERE a.name = 'autovacuum_work_mem' AND m.name = 'maintenance_work_mem';
+    work_mem_kb := pg_size_bytes(current_setting('work_mem')) / 1024;
+    hash_mult := current_setting('hash_mem_multiplier')::numeric;
+    maint_kb := pg_size_bytes(CASE WHEN current_setting('autovacuum_work_mem') = '-1'
+                                   THEN current_setting('maintenance_work_mem')
+                                   ELSE current_setting('autovacuum_work_mem') END) / 1024;
     av_workers := current_setting('autovacuum_max_workers')::integer;
     per_conn_mb := round(work_mem_kb * coalesce(hash_mult, 1) / 1024, 1);
     memory_mb := round((planned * work_mem_kb * coalesce(hash_mult, 1) + av_workers * maint_kb) / 1024);
