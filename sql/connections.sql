@@ -97,3 +97,8 @@ SELECT p.oid::regprocedure AS function,
    AND p.proname IN ('connections', 'connection_leaks', 'terminate_leaks',
                      'long_running_queries', 'blocking_locks', 'connection_budget')
  ORDER BY 1::text;
+
+-- every terminate_leaks() call may write audit rows: not in a read-only transaction
+BEGIN TRANSACTION READ ONLY;
+SELECT * FROM pgmaint.terminate_leaks('1 day');
+ROLLBACK;

@@ -31,6 +31,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_authid_d.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
@@ -313,9 +314,17 @@ pgm_leak_audit(const PgmLeak *leak, Interval *idle_for, bool dry_run,
 static List *
 pgm_leak_run(Interval *idle_for, PgmLeakMode mode, const char *by)
 {
-	List	   *leaks = pgm_leak_candidates(idle_for);
+	List	   *leaks;
 	ListCell   *lc;
 
+	/* every action is audited: refuse up front rather than after a signal */
+	if (mode != PGMAINT_LEAK_LIST && XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot terminate leaked sessions in a read-only transaction"),
+				 errhint("Terminations and dry runs are audited in pgmaint.actions: call terminate_leaks() on the primary, outside a read-only transaction.")));
+
+	leaks = pgm_leak_candidates(idle_for);
 	foreach(lc, leaks)
 	{
 		PgmLeak    *leak = (PgmLeak *) lfirst(lc);
