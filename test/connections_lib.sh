@@ -63,7 +63,7 @@ conn_cleanup() {
 		wait "${conn_pid[$name]}" 2>/dev/null
 	done
 	q -c "ALTER SYSTEM RESET pgmaint.leak_exclude" -c "SELECT pg_reload_conf()" >/dev/null
-	q -c "DROP TABLE IF EXISTS conn_probe" \
+	q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS conn_probe" \
 		-c "DELETE FROM pgmaint.actions WHERE action = 'terminate_leak' AND detail->>'application_name' LIKE 'pgm\_conn\_%'" \
 		-c "REVOKE ALL ON FUNCTION pgmaint.terminate_leaks(interval, boolean) FROM pgm_conn_ops, pgm_conn_weak" \
 		-c "DROP ROLE pgm_conn_app" -c "DROP ROLE pgm_conn_ops" -c "DROP ROLE pgm_conn_weak" >/dev/null
