@@ -62,6 +62,9 @@ conn_cleanup() {
 	for name in "${!conn_pid[@]}"; do
 		wait "${conn_pid[$name]}" 2>/dev/null
 	done
+	# the next suite must not see them
+	wait_for "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'pgm\_conn\_%')" 30 ||
+		echo "# probe sessions still connected after cleanup"
 	q -c "ALTER SYSTEM RESET pgmaint.leak_exclude" -c "SELECT pg_reload_conf()" >/dev/null
 	q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS conn_probe" \
 		-c "DELETE FROM pgmaint.actions WHERE action = 'terminate_leak' AND detail->>'application_name' LIKE 'pgm\_conn\_%'" \
