@@ -113,19 +113,9 @@ static bool pgm_leak_unchanged(const PgmLeak *leak);
 static void pgm_leak_audit(const PgmLeak *leak, Interval *idle_for,
 						   bool dry_run, const char *by);
 static List *pgm_leak_run(Interval *idle_for, PgmLeakMode mode, const char *by);
-static char *pgm_text_or_null(HeapTuple tuple, TupleDesc desc, int col);
 static void pgm_json_field(StringInfo buf, const char *key, const char *value);
 static Interval *pgm_positive_interval(FunctionCallInfo fcinfo, int arg,
 									   const char *name);
-
-/* Returns column COL of an SPI row as a palloc'd C string, or NULL. */
-static char *
-pgm_text_or_null(HeapTuple tuple, TupleDesc desc, int col)
-{
-	char	   *value = SPI_getvalue(tuple, desc, col);
-
-	return value ? pstrdup(value) : NULL;
-}
 
 /* Lists the sessions idle in a transaction for longer than IDLE_FOR. */
 static List *
@@ -141,12 +131,17 @@ pgm_leak_candidates(Interval *idle_for)
 	args[0] = IntervalPGetDatum(idle_for);
 	args[1] = CStringGetTextDatum(pgm_leak_exclude ? pgm_leak_exclude : "");
 
-	SPI_connect();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not connect to SPI")));
 	rc = SPI_execute_with_args(PGMAINT_LEAK_QUERY, 2, argtypes, args, NULL,
 							   true, 0);
 	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not list leaked sessions: %s",
-			 SPI_result_code_string(rc));
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not list leaked sessions: %s",
+						SPI_result_code_string(rc))));
 
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -156,20 +151,21 @@ pgm_leak_candidates(Interval *idle_for)
 		PgmLeak    *leak;
 		bool		isnull;
 
+		/* the rows outlive SPI_finish(): build them in the caller's context */
 		spicxt = MemoryContextSwitchTo(outer);
 		leak = palloc0(sizeof(PgmLeak));
 		leak->pid = DatumGetInt32(SPI_getbinval(tuple, desc, 1, &isnull));
 		leak->datid = DatumGetObjectId(SPI_getbinval(tuple, desc, 2, &isnull));
 		if (isnull)
 			leak->datid = InvalidOid;
-		leak->datname = pgm_text_or_null(tuple, desc, 3);
+		leak->datname = SPI_getvalue(tuple, desc, 3);
 		leak->userid = DatumGetObjectId(SPI_getbinval(tuple, desc, 4, &isnull));
 		if (isnull)
 			leak->userid = InvalidOid;
-		leak->usename = pgm_text_or_null(tuple, desc, 5);
-		leak->appname = pgm_text_or_null(tuple, desc, 6);
-		leak->backend_type = pgm_text_or_null(tuple, desc, 7);
-		leak->state = pgm_text_or_null(tuple, desc, 8);
+		leak->usename = SPI_getvalue(tuple, desc, 5);
+		leak->appname = SPI_getvalue(tuple, desc, 6);
+		leak->backend_type = SPI_getvalue(tuple, desc, 7);
+		leak->state = SPI_getvalue(tuple, desc, 8);
 		leak->backend_start = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 9, &isnull));
 		leak->state_change = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 10, &isnull));
 		leak->xact_start = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 11, &leak->xact_start_null));
