@@ -20,6 +20,9 @@ SELECT item, value FROM pgmaint.connection_budget()
 SELECT value = (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')
        AS counts_client_backends
   FROM pgmaint.connection_budget() WHERE item = 'client connections now';
+-- the peak comes from the sampler (volatile here): a value, or NULL and why
+SELECT (value IS NULL) = (verdict LIKE 'unknown: %') AS peak_or_reason
+  FROM pgmaint.connection_budget() WHERE item = 'peak client connections';
 SELECT array_agg(item ORDER BY ord) AS items
   FROM pgmaint.connection_budget() WITH ORDINALITY AS b(item, value, verdict, ord);
 

@@ -437,13 +437,13 @@ pgmaint_terminate_leaks(PG_FUNCTION_ARGS)
 }
 
 /*
- * The worker's leak sweep, run once a sample inside the worker's transaction:
+ * The worker's leak sweep, a pgm_run_step() step run after every sample:
  * with pgmaint.leak_action = terminate it terminates (and audits) the leaks
  * older than pgmaint.leak_timeout by the rules of terminate_leaks(); with
  * report it logs one WARNING per leaked session, when it is first seen.
  */
 void
-pgm_leak_sweep(void)
+pgm_leak_sweep(void *arg)
 {
 	Interval	timeout = {0};
 	List	   *leaks;

@@ -138,7 +138,7 @@ typedef void (*PgmStepFunc) (void *arg);
  */
 extern bool pgm_run_step(const char *step, PgmStepFunc fn, void *arg);
 
-/* Connections (backends.c) */
-extern void pgm_leak_sweep(void);
+/* Connections (backends.c): the worker's leak sweep, a PgmStepFunc */
+extern void pgm_leak_sweep(void *arg);
 
 #endif							/* PGMAINT_H */

@@ -376,6 +376,7 @@ pgm_sample_task(void)
 		pgm_ring_push(&sample);
 
 	(void) pgm_run_step("history", pgm_persist_step, NULL);
+	(void) pgm_run_step("leak sweep", pgm_leak_sweep, NULL);
 
 	/* flush the worker's own statistics, then forget this cycle's memory */
 	pgstat_report_stat(false);

@@ -236,6 +236,12 @@ DECLARE
     per_conn_mb numeric;
     memory_mb   numeric;
     advice      text[] := '{}';
+    running     boolean := false;
+    peak        integer;
+    ring_peak   integer;
+    peak_since  timestamptz;
+    ring_since  timestamptz;
+    sampler_error text;
 BEGIN
     PERFORM pgmaint._require_count('pool_size', pool_size, 1);
     PERFORM pgmaint._require_count('max_overflow', max_overflow, 0);
@@ -254,6 +260,25 @@ BEGIN
     share := round(100.0 * planned / greatest(usable, 1));
     SELECT count(*) INTO now_used FROM pg_catalog.pg_stat_activity a
      WHERE a.backend_type = 'client backend';
+
+    -- the peak the sampler saw: its persisted history and its ring (which a
+    -- standby has too); without the worker, or without preloading, no peak,
+    -- and never an error from here
+    SELECT max(h.client_backends), min(h.sampled_at) INTO peak, peak_since
+      FROM pgmaint.sample_history h;
+    BEGIN
+        SELECT st.running INTO running FROM pgmaint.sampler_status() st;
+        SELECT max(r.client_backends), min(r.sampled_at) INTO ring_peak, ring_since
+          FROM pgmaint.samples(NULL) r;
+        peak := greatest(peak, ring_peak);
+        peak_since := least(peak_since, ring_since);
+    EXCEPTION
+        WHEN object_not_in_prerequisite_state THEN
+            running := false;
+        WHEN OTHERS THEN
+            running := false;
+            sampler_error := SQLERRM;
+    END;
 
     work_mem_kb := pg_size_bytes(current_setting('work_mem')) / 1024;
     hash_mult := current_setting('hash_mem_multiplier')::numeric;
@@ -302,6 +327,28 @@ BEGIN
     verdict := format('%s%% of usable', round(100.0 * now_used / greatest(usable, 1)));
     RETURN NEXT;
 
+    item := 'peak client connections';
+    value := peak;
+    verdict := CASE
+        WHEN peak IS NULL AND sampler_error IS NOT NULL
+            THEN format('unknown: the sampler cannot be read (%s)', sampler_error)
+        WHEN peak IS NULL AND NOT pgmaint.preloaded()
+            THEN 'unknown: the sampler is not running (pgmaint is not in shared_preload_libraries)'
+        WHEN peak IS NULL AND NOT coalesce(running, false)
+            THEN 'unknown: the sampler is not running'
+        WHEN peak IS NULL
+            THEN 'unknown: the sampler has no sample yet'
+        ELSE format('the most the sampler saw since %s, %s%% of usable%s%s',
+                    date_trunc('second', peak_since),
+                    round(100.0 * peak / greatest(usable, 1)),
+                    CASE WHEN peak > planned
+                         THEN ': more than planned, other clients (psql, cron, migrations, another instance) connect too'
+                         ELSE '' END,
+                    CASE WHEN NOT coalesce(running, false)
+                         THEN '; the sampler is not running now' ELSE '' END)
+    END;
+    RETURN NEXT;
+
     item := 'work_mem per connection (MB)';
     value := per_conn_mb;
     verdict := format('work_mem %s * hash_mem_multiplier %s: one sort or hash step; a query with several uses a multiple',
@@ -333,7 +380,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer) IS
-'The pool arithmetic of the guide against this server: planned connections (pool_size + max_overflow) * instances + reserve, usable slots (max_connections - superuser_reserved_connections), current use, a memory estimate, and advice.';
+'The pool arithmetic of the guide against this server: planned connections (pool_size + max_overflow) * instances + reserve, usable slots (max_connections - superuser_reserved_connections), current use, the peak the sampler saw (NULL when it is not running), a memory estimate, and advice.';
 
 -- Privileges are set in 99-privileges.sql: the read functions go to
 -- pg_monitor, terminate_leaks() to nobody (superusers, or an explicit GRANT).
