@@ -216,3 +216,29 @@ $$;
 
 COMMENT ON FUNCTION pgmaint._check_retention() IS
 'Internal: the prepared_transactions, inactive_slots and slot_wal_retention checks.';
+
+-- Block hits and reads of this database over the last hour, from the sampler's
+-- ring; NULL when the sampler does not run or watches another database.
+CREATE FUNCTION pgmaint._cache_hit_last_hour(OUT hits numeric, OUT reads numeric)
+RETURNS record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pgmaint.preloaded()
+       OR NOT EXISTS (SELECT 1 FROM pgmaint.sampler_status() s
+                       WHERE s.running AND s.database = current_database()) THEN
+        RETURN;
+    END IF;
+    -- sum the per-interval deltas; an interval across a stats reset is left out
+    SELECT sum(d.dh), sum(d.dr) INTO hits, reads
+      FROM (SELECT x.blks_hit - lag(x.blks_hit) OVER w AS dh,
+                   x.blks_read - lag(x.blks_read) OVER w AS dr
+              FROM pgmaint.samples(now() - interval '1 hour') x
+            WINDOW w AS (ORDER BY x.sampled_at)) d
+     WHERE d.dh >= 0 AND d.dr >= 0;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._cache_hit_last_hour() IS
+'Internal: this database''s block hits and reads over the last hour from the sampler (NULL without it), for the cache_hit check.';

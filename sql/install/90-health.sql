@@ -6,7 +6,7 @@ INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALU
     ('idle_in_transaction', 60, 300,
      'Age in seconds of the oldest session idle in a transaction (a leaked connection holds locks and blocks vacuum; the guide''s limit is 5 minutes).'),
     ('cache_hit', 95, 90,
-     'Buffer cache hit ratio of this database, in % (the guide: should be above 95%).'),
+     'Buffer cache hit ratio of this database, in %: over the last hour when the sampler watches this database, else since the statistics reset (the guide: should be above 95%).'),
     ('sampler', 3, NULL,
      'Sample intervals since the background worker''s last heartbeat: a stale heartbeat or a stopped worker turns it to warning; unknown when pgmaint is not preloaded.'),
     ('backup', 1, 2,
@@ -43,9 +43,15 @@ AS $$
     can_see AS (
         SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS all_stats
     ),
+    hour AS (
+        SELECT h.hits, h.reads, coalesce(h.hits + h.reads, 0) > 0 AS usable
+          FROM pgmaint._cache_hit_last_hour() h
+    ),
     cache AS (
-        SELECT d.blks_hit, d.blks_read
-          FROM pg_catalog.pg_stat_database d
+        SELECT CASE WHEN hour.usable THEN hour.hits ELSE d.blks_hit END AS blks_hit,
+               CASE WHEN hour.usable THEN hour.reads ELSE d.blks_read END AS blks_read,
+               CASE WHEN hour.usable THEN 'in the last hour' ELSE 'since the statistics reset' END AS basis
+          FROM pg_catalog.pg_stat_database d, hour
          WHERE d.datid = (SELECT oid FROM pg_catalog.pg_database
                            WHERE datname = current_database())
     )
@@ -75,9 +81,9 @@ AS $$
            CASE WHEN cache.blks_hit + cache.blks_read > 0
                 THEN round(100.0 * cache.blks_hit / (cache.blks_hit + cache.blks_read), 2) END,
            CASE WHEN cache.blks_hit + cache.blks_read > 0
-                THEN format('%s%% of %s block reads served from shared buffers',
+                THEN format('%s%% of %s block reads %s served from shared buffers',
                             round(100.0 * cache.blks_hit / (cache.blks_hit + cache.blks_read), 2),
-                            cache.blks_hit + cache.blks_read)
+                            cache.blks_hit + cache.blks_read, cache.basis)
                 ELSE 'no block reads yet in this database' END,
            'Raise shared_buffers if the working set does not fit, or look for sequential scans of large tables.'
       FROM cache

@@ -44,6 +44,13 @@ is "$(q -c "SELECT message LIKE '1 session(s) wait on a lock%' FROM pgmaint.heal
 	t "the message counts one waiting session"
 is "$(q -c "SELECT pgmaint.health()->>'status'")" warning "health() is warning"
 
+# cache_hit: over the last hour from the sampler's ring in the worker's database
+q -c "SELECT pgmaint._request_samples(2)" >/dev/null
+ok "cache_hit uses the sampler's last hour in the sampled database" \
+	wait_for "SELECT message LIKE '% block reads in the last hour served from shared buffers' FROM pgmaint.health_checks() WHERE check_name = 'cache_hit'" 30
+is "$(q -d pgmaint_tap -c "SELECT message LIKE '%since the statistics reset%' FROM pgmaint.health_checks() WHERE check_name = 'cache_hit'")" \
+	t "other databases use their cumulative counters"
+
 # metrics(): every line is a comment or a sample of the exposition format
 q -c "SELECT pgmaint.metrics()" >"$PGM_TMP/metrics.txt"
 bad=$(grep -Evc '^(# (HELP|TYPE) pgmaint_[a-z0-9_]+ .+|pgmaint_[a-z0-9_]+\{([a-z_]+="([^"\\]|\\.)*",?)+\} -?[0-9]+(\.[0-9]+)?|)$' "$PGM_TMP/metrics.txt")
