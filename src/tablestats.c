@@ -3,10 +3,14 @@
  * tablestats.c
  *	  Per-table reports: cache hits, vacuum state and sizes of user tables.
  *
- * Each report makes one pass over pg_class (and, for index figures, one over
- * pg_index) under the catalog snapshot and reads every table's cumulative
- * statistics directly with pgstat_fetch_stat_tabentry_ext, instead of calling
- * the pg_stat_* views' accessor functions column by column and row by row.
+ * Each report scans pg_class under the catalog snapshot (and pg_index for
+ * index figures, pg_class once more for TOAST tables' relfrozenxid) and reads
+ * each table's cumulative statistics once with
+ * pgstat_fetch_stat_tabentry_ext, instead of calling the pg_stat_* views'
+ * accessor functions column by column and row by row.  Rows go straight into
+ * the result tuplestore where no sort is needed, so memory stays small: at
+ * thousands of tables the cost is the scan, one stats lookup per table and
+ * the result rows.
  *
  * The statistics reports take no lock on user tables: a table dropped while
  * they run is still in their catalog snapshot and is reported from what the
@@ -17,7 +21,8 @@
  *
  * The tables reported are the rows of pg_stat_user_tables: relkinds r, m, p
  * and t outside the pg_catalog, information_schema and pg_toast* schemas,
- * including other sessions' temporary tables.
+ * including other sessions' temporary tables; cache_hit_tables() leaves out
+ * partitioned tables, which have no storage, as pg_statio_user_tables does.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,13 +33,16 @@
 #include <sys/stat.h>
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/multixact.h"
 #include "access/relation.h"
 #include "access/reloptions.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "common/relpath.h"
@@ -43,11 +51,13 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/autovacuum.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -90,31 +100,18 @@
 
 /* Output columns of each report */
 #define PGMAINT_CACHE_TABLES_COLS	12
-#define PGMAINT_VACUUM_STATS_COLS	28
+#define PGMAINT_VACUUM_STATS_COLS	29
 #define PGMAINT_TABLE_SIZES_COLS	12
 
-/* A user table found in pg_class, with what the reports need of its row */
-typedef struct PgmTable
+/* State of one pass over the user tables in pg_class */
+typedef struct PgmClassScan
 {
-	Oid			relid;
-	Oid			toastrelid;
-	char		relkind;
-	float4		reltuples;
-	TransactionId relfrozenxid;
-	MultiXactId relminmxid;
-	char	   *schema_name;
-	NameData	table_name;
-	bool		has_avopts;		/* reloptions present (avopts is valid) */
-	AutoVacOpts avopts;
-} PgmTable;
-
-/* The user tables of one pass, and the TOAST tables' relfrozenxid */
-typedef struct PgmTableSet
-{
-	PgmTable   *tables;
-	int			count;
-	HTAB	   *toast_xids;		/* PgmToastXid by TOAST relid, or NULL */
-} PgmTableSet;
+	Relation	classrel;
+	SysScanDesc scan;
+	Oid			nsp;			/* schema of the last row looked at */
+	bool		nsp_is_user;	/* whether that schema holds user tables */
+	text	   *nspname;		/* and its name */
+} PgmClassScan;
 
 /* relfrozenxid of one TOAST table */
 typedef struct PgmToastXid
@@ -122,6 +119,13 @@ typedef struct PgmToastXid
 	Oid			relid;
 	TransactionId relfrozenxid;
 } PgmToastXid;
+
+/* pgmaint's profile of one table */
+typedef struct PgmProfile
+{
+	Oid			relid;
+	text	   *profile;
+} PgmProfile;
 
 /* Block counters of all indexes of one relation */
 typedef struct PgmIndexBlocks
@@ -134,7 +138,9 @@ typedef struct PgmIndexBlocks
 /* One row of cache_hit_tables(), kept for sorting */
 typedef struct PgmCacheRow
 {
-	PgmTable   *table;
+	Oid			relid;
+	text	   *schema_name;	/* shared by the rows of one schema */
+	text	   *table_name;
 	int64		heap_hits;
 	int64		heap_reads;
 	int64		index_hits;
@@ -147,14 +153,20 @@ typedef struct PgmCacheRow
 /* One row of table_sizes(), kept for sorting */
 typedef struct PgmSizeRow
 {
-	PgmTable   *table;
+	Oid			relid;
+	text	   *schema_name;	/* shared by the rows of one schema */
+	text	   *table_name;
+	float4		reltuples;
 	int64		heap_bytes;
 	int64		index_bytes;
 	int64		toast_bytes;
 } PgmSizeRow;
 
-static bool pgm_is_user_schema(const char *nspname);
-static void pgm_collect_tables(PgmTableSet *set, bool want_options, bool want_toast);
+static void pgm_class_scan_begin(PgmClassScan *cs);
+static HeapTuple pgm_class_scan_next(PgmClassScan *cs);
+static void pgm_class_scan_end(PgmClassScan *cs);
+static HTAB *pgm_collect_toast_xids(void);
+static HTAB *pgm_collect_profiles(void);
 static HTAB *pgm_collect_index_blocks(void);
 static Datum pgm_ratio(int64 hits, int64 reads, bool *isnull);
 static int	pgm_cache_row_cmp(const void *a, const void *b);
@@ -167,61 +179,29 @@ PG_FUNCTION_INFO_V1(pgmaint_cache_hit_tables);
 PG_FUNCTION_INFO_V1(pgmaint_vacuum_stats);
 PG_FUNCTION_INFO_V1(pgmaint_table_sizes);
 
-/* True for a schema whose tables pg_stat_user_tables lists. */
-static bool
-pgm_is_user_schema(const char *nspname)
+/* Starts a pass over the user tables of pg_class. */
+static void
+pgm_class_scan_begin(PgmClassScan *cs)
 {
-	return strcmp(nspname, "pg_catalog") != 0 &&
-		strcmp(nspname, "information_schema") != 0 &&
-		strncmp(nspname, "pg_toast", 8) != 0;
+	cs->classrel = table_open(RelationRelationId, AccessShareLock);
+	cs->scan = systable_beginscan(cs->classrel, InvalidOid, false, NULL, 0, NULL);
+	cs->nsp = InvalidOid;
+	cs->nsp_is_user = false;
 }
 
 /*
- * Fills set with the user tables of one scan of pg_class; with want_options
- * their autovacuum reloptions are parsed, with want_toast the TOAST tables'
- * relfrozenxid are kept in set->toast_xids.
+ * Returns the pg_class row of the next user table, with its schema's name in
+ * cs->nspname (a text shared by the tables of that schema), or NULL at the
+ * end.  The row is valid until the next call.
  */
-static void
-pgm_collect_tables(PgmTableSet *set, bool want_options, bool want_toast)
+static HeapTuple
+pgm_class_scan_next(PgmClassScan *cs)
 {
-	Relation	classrel;
-	SysScanDesc scan;
 	HeapTuple	tuple;
-	int			capacity = 1024;
-	Oid			last_nsp = InvalidOid;
-	char	   *last_nspname = NULL;
-	bool		last_is_user = false;
 
-	set->tables = palloc(capacity * sizeof(PgmTable));
-	set->count = 0;
-	set->toast_xids = NULL;
-
-	if (want_toast)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(PgmToastXid);
-		ctl.hcxt = CurrentMemoryContext;
-		set->toast_xids = hash_create("pgmaint toast xids", 1024, &ctl,
-									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-
-	classrel = table_open(RelationRelationId, AccessShareLock);
-	scan = systable_beginscan(classrel, InvalidOid, false, NULL, 0, NULL);
-
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	while (HeapTupleIsValid(tuple = systable_getnext(cs->scan)))
 	{
 		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
-		PgmTable   *t;
-
-		if (form->relkind == RELKIND_TOASTVALUE && set->toast_xids != NULL)
-		{
-			PgmToastXid *entry;
-
-			entry = hash_search(set->toast_xids, &form->oid, HASH_ENTER, NULL);
-			entry->relfrozenxid = form->relfrozenxid;
-		}
 
 		if (form->relkind != RELKIND_RELATION &&
 			form->relkind != RELKIND_MATVIEW &&
@@ -230,50 +210,125 @@ pgm_collect_tables(PgmTableSet *set, bool want_options, bool want_toast)
 			continue;
 
 		/* consecutive rows mostly share a schema: look its name up once */
-		if (form->relnamespace != last_nsp)
+		if (form->relnamespace != cs->nsp)
 		{
-			last_nsp = form->relnamespace;
-			last_nspname = get_namespace_name(last_nsp);
+			char	   *name = get_namespace_name(form->relnamespace);
+
+			cs->nsp = form->relnamespace;
 			/* a schema dropped since our snapshot was taken has no name */
-			last_is_user = last_nspname != NULL && pgm_is_user_schema(last_nspname);
+			cs->nsp_is_user = name != NULL &&
+				strcmp(name, "pg_catalog") != 0 &&
+				strcmp(name, "information_schema") != 0 &&
+				strncmp(name, "pg_toast", 8) != 0;
+			if (cs->nsp_is_user)
+				cs->nspname = cstring_to_text(name);
+			if (name != NULL)
+				pfree(name);
 		}
-		if (!last_is_user)
-			continue;
-
-		if (set->count == capacity)
-		{
-			capacity *= 2;
-			set->tables = repalloc(set->tables, capacity * sizeof(PgmTable));
-		}
-		t = &set->tables[set->count++];
-		t->relid = form->oid;
-		t->toastrelid = form->reltoastrelid;
-		t->relkind = form->relkind;
-		t->reltuples = form->reltuples;
-		t->relfrozenxid = form->relfrozenxid;
-		t->relminmxid = form->relminmxid;
-		t->schema_name = last_nspname;
-		t->table_name = form->relname;
-		t->has_avopts = false;
-
-		/* autovacuum reads the options of these kinds only */
-		if (want_options && form->relkind != RELKIND_PARTITIONED_TABLE)
-		{
-			bytea	   *opts;
-
-			opts = extractRelOptions(tuple, RelationGetDescr(classrel), NULL);
-			if (opts != NULL)
-			{
-				memcpy(&t->avopts, &((StdRdOptions *) opts)->autovacuum,
-					   sizeof(AutoVacOpts));
-				t->has_avopts = true;
-				pfree(opts);
-			}
-		}
+		if (cs->nsp_is_user)
+			return tuple;
 	}
+	return NULL;
+}
 
+/* Ends a pass over pg_class. */
+static void
+pgm_class_scan_end(PgmClassScan *cs)
+{
+	systable_endscan(cs->scan);
+	table_close(cs->classrel, AccessShareLock);
+}
+
+/* relfrozenxid of every TOAST table, by relid (one pass over pg_class). */
+static HTAB *
+pgm_collect_toast_xids(void)
+{
+	HASHCTL		ctl;
+	HTAB	   *xids;
+	Relation	classrel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(PgmToastXid);
+	ctl.hcxt = CurrentMemoryContext;
+	xids = hash_create("pgmaint toast xids", 1024, &ctl,
+					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	classrel = table_open(RelationRelationId, AccessShareLock);
+	scan = systable_beginscan(classrel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+		PgmToastXid *entry;
+
+		if (form->relkind != RELKIND_TOASTVALUE)
+			continue;
+		entry = hash_search(xids, &form->oid, HASH_ENTER, NULL);
+		entry->relfrozenxid = form->relfrozenxid;
+	}
 	systable_endscan(scan);
 	table_close(classrel, AccessShareLock);
+
+	return xids;
+}
+
+/* pgmaint.table_policy's profile of each table, by relid. */
+static HTAB *
+pgm_collect_profiles(void)
+{
+	HASHCTL		ctl;
+	HTAB	   *profiles;
+	Oid			nsp;
+	Oid			policy;
+	AttrNumber	relid_att;
+	AttrNumber	profile_att;
+	Relation	rel;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(PgmProfile);
+	ctl.hcxt = CurrentMemoryContext;
+	profiles = hash_create("pgmaint profiles", 64, &ctl,
+						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	nsp = get_namespace_oid("pgmaint", false);
+	policy = get_relname_relid("table_policy", nsp);
+	relid_att = OidIsValid(policy) ? get_attnum(policy, "relid") : InvalidAttrNumber;
+	profile_att = OidIsValid(policy) ? get_attnum(policy, "profile") : InvalidAttrNumber;
+	if (relid_att == InvalidAttrNumber || profile_att == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"pgmaint.table_policy\" is missing or altered"),
+				 errhint("Reinstall the extension: DROP EXTENSION pgmaint; CREATE EXTENSION pgmaint;")));
+	if (pg_class_aclcheck(policy, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table table_policy"),
+				 errhint("Grant pg_monitor to the role.")));
+
+	rel = table_open(policy, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		relid_null;
+		bool		profile_null;
+		Datum		relid = slot_getattr(slot, relid_att, &relid_null);
+		Datum		profile = slot_getattr(slot, profile_att, &profile_null);
+		PgmProfile *entry;
+
+		if (relid_null || profile_null)
+			continue;
+		entry = hash_search(profiles, &relid, HASH_ENTER, NULL);
+		entry->profile = DatumGetTextPCopy(profile);
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+
+	return profiles;
 }
 
 /* Sums the block counters of every index by indexed relation (one pass over pg_index). */
@@ -302,7 +357,10 @@ pgm_collect_index_blocks(void)
 		PgmIndexBlocks *entry;
 		bool		found;
 
-		/* indexes of shared catalogs are never reported */
+		/* system catalogs are never reported; skip their many indexes */
+		if (form->indrelid < FirstNormalObjectId)
+			continue;
+
 		stats = pgstat_fetch_stat_tabentry_ext(false, form->indexrelid);
 		if (stats == NULL)
 			continue;
@@ -358,8 +416,8 @@ pgm_cache_row_cmp(const void *a, const void *b)
 
 	if (ra->heap_reads != rb->heap_reads)
 		return ra->heap_reads > rb->heap_reads ? -1 : 1;
-	if (ra->table->relid != rb->table->relid)
-		return ra->table->relid < rb->table->relid ? -1 : 1;
+	if (ra->relid != rb->relid)
+		return ra->relid < rb->relid ? -1 : 1;
 	return 0;
 }
 
@@ -373,9 +431,11 @@ pgmaint_cache_hit_tables(PG_FUNCTION_ARGS)
 {
 	int64		min_reads = PG_GETARG_INT64(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PgmTableSet set;
+	PgmClassScan cs;
+	HeapTuple	tuple;
 	HTAB	   *index_blocks;
 	PgmCacheRow *rows;
+	int			capacity = 256;
 	int			nrows = 0;
 	int			i;
 
@@ -386,53 +446,64 @@ pgmaint_cache_hit_tables(PG_FUNCTION_ARGS)
 				 errhint("Pass 0 to list every table.")));
 
 	pgm_init_srf(fcinfo);
-
-	pgm_collect_tables(&set, false, false);
 	index_blocks = pgm_collect_index_blocks();
-	rows = palloc0(Max(set.count, 1) * sizeof(PgmCacheRow));
+	rows = palloc(capacity * sizeof(PgmCacheRow));
 
-	for (i = 0; i < set.count; i++)
+	pgm_class_scan_begin(&cs);
+	while ((tuple = pgm_class_scan_next(&cs)) != NULL)
 	{
-		PgmTable   *t = &set.tables[i];
-		PgmCacheRow *row = &rows[nrows];
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+		PgmCacheRow row;
 		PgStat_StatTabEntry *stats;
 		PgmIndexBlocks *idx;
 
-		row->table = t;
-		stats = pgstat_fetch_stat_tabentry_ext(false, t->relid);
+		/* as in pg_statio_user_tables: a partitioned table does no I/O */
+		if (form->relkind == RELKIND_PARTITIONED_TABLE)
+			continue;
+
+		memset(&row, 0, sizeof(row));
+		stats = pgstat_fetch_stat_tabentry_ext(false, form->oid);
 		if (stats != NULL)
 		{
-			row->heap_hits = stats->blocks_hit;
-			row->heap_reads = stats->blocks_fetched - stats->blocks_hit;
+			row.heap_hits = stats->blocks_hit;
+			row.heap_reads = stats->blocks_fetched - stats->blocks_hit;
 		}
-		idx = hash_search(index_blocks, &t->relid, HASH_FIND, NULL);
+		idx = hash_search(index_blocks, &form->oid, HASH_FIND, NULL);
 		if (idx != NULL)
 		{
-			row->index_hits = idx->hits;
-			row->index_reads = idx->reads;
+			row.index_hits = idx->hits;
+			row.index_reads = idx->reads;
 		}
-		if (OidIsValid(t->toastrelid))
+		if (OidIsValid(form->reltoastrelid))
 		{
-			row->has_toast = true;
-			stats = pgstat_fetch_stat_tabentry_ext(false, t->toastrelid);
+			row.has_toast = true;
+			stats = pgstat_fetch_stat_tabentry_ext(false, form->reltoastrelid);
 			if (stats != NULL)
 			{
-				row->toast_hits = stats->blocks_hit;
-				row->toast_reads = stats->blocks_fetched - stats->blocks_hit;
+				row.toast_hits = stats->blocks_hit;
+				row.toast_reads = stats->blocks_fetched - stats->blocks_hit;
 			}
-			idx = hash_search(index_blocks, &t->toastrelid, HASH_FIND, NULL);
+			idx = hash_search(index_blocks, &form->reltoastrelid, HASH_FIND, NULL);
 			if (idx != NULL)
 			{
-				row->toast_hits += idx->hits;
-				row->toast_reads += idx->reads;
+				row.toast_hits += idx->hits;
+				row.toast_reads += idx->reads;
 			}
 		}
+		if (row.heap_reads + row.index_reads + row.toast_reads < min_reads)
+			continue;
 
-		if (row->heap_reads + row->index_reads + row->toast_reads >= min_reads)
-			nrows++;
-		else
-			memset(row, 0, sizeof(PgmCacheRow));
+		row.relid = form->oid;
+		row.schema_name = cs.nspname;
+		row.table_name = cstring_to_text(NameStr(form->relname));
+		if (nrows == capacity)
+		{
+			capacity *= 2;
+			rows = repalloc(rows, capacity * sizeof(PgmCacheRow));
+		}
+		rows[nrows++] = row;
 	}
+	pgm_class_scan_end(&cs);
 
 	qsort(rows, nrows, sizeof(PgmCacheRow), pgm_cache_row_cmp);
 
@@ -443,9 +514,9 @@ pgmaint_cache_hit_tables(PG_FUNCTION_ARGS)
 		bool		nulls[PGMAINT_CACHE_TABLES_COLS];
 
 		memset(nulls, 0, sizeof(nulls));
-		values[0] = ObjectIdGetDatum(row->table->relid);
-		values[1] = DirectFunctionCall1(namein, CStringGetDatum(row->table->schema_name));
-		values[2] = NameGetDatum(&row->table->table_name);
+		values[0] = ObjectIdGetDatum(row->relid);
+		values[1] = PointerGetDatum(row->schema_name);
+		values[2] = PointerGetDatum(row->table_name);
 		values[3] = Int64GetDatum(row->heap_hits);
 		values[4] = Int64GetDatum(row->heap_reads);
 		values[5] = pgm_ratio(row->heap_hits, row->heap_reads, &nulls[5]);
@@ -479,34 +550,37 @@ pgm_xid_age(TransactionId xid, TransactionId now)
 }
 
 /*
- * vacuum_stats(): the vacuum state of every user table, with the thresholds
- * at which autovacuum acts on it, computed as PostgreSQL's autovacuum does
- * (relation_needs_vacanalyze): the table's reloption when set, else the
- * setting; reltuples < 0 (never vacuumed or analyzed) counts as 0; an insert
- * threshold of -1 disables insert-driven vacuums.  The SQL wrapper adds the
- * profile and sorts.
+ * vacuum_stats(): the vacuum state of every user table, in catalog order,
+ * with the thresholds at which autovacuum acts on it, computed as PostgreSQL's
+ * autovacuum does (relation_needs_vacanalyze): the table's reloption when
+ * set, else the setting; reltuples < 0 (never vacuumed or analyzed) counts as
+ * 0; an insert threshold of -1 disables insert-driven vacuums.
  */
 Datum
 pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PgmTableSet set;
+	PgmClassScan cs;
+	HeapTuple	tuple;
+	HTAB	   *toast_xids;
+	HTAB	   *profiles;
 	TransactionId next_xid = ReadNextTransactionId();
 	TransactionId age_xid = GetStableLatestTransactionId();
 	MultiXactId next_mxid = ReadNextMultiXactId();
 	int			effective_mxid_max_age = MultiXactMemberFreezeThreshold();
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	bool		av_active = AutoVacuumingActive();
-	int			i;
 
 	pgm_init_srf(fcinfo);
-	pgm_collect_tables(&set, true, true);
+	profiles = pgm_collect_profiles();
+	toast_xids = pgm_collect_toast_xids();
 
-	for (i = 0; i < set.count; i++)
+	pgm_class_scan_begin(&cs);
+	while ((tuple = pgm_class_scan_next(&cs)) != NULL)
 	{
-		PgmTable   *t = &set.tables[i];
-		AutoVacOpts *opts = t->has_avopts ? &t->avopts : NULL;
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
 		PgStat_StatTabEntry *stats;
+		PgmProfile *profile;
 		Datum		values[PGMAINT_VACUUM_STATS_COLS];
 		bool		nulls[PGMAINT_VACUUM_STATS_COLS];
 		int64		live = 0;
@@ -517,7 +591,7 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 		int			c;
 
 		memset(nulls, 0, sizeof(nulls));
-		stats = pgstat_fetch_stat_tabentry_ext(false, t->relid);
+		stats = pgstat_fetch_stat_tabentry_ext(false, form->oid);
 		if (stats != NULL)
 		{
 			live = PGM_TAB_LIVE(stats);
@@ -530,9 +604,9 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 			times[3] = PGM_TAB_AUTOANL_TIME(stats);
 		}
 
-		values[0] = ObjectIdGetDatum(t->relid);
-		values[1] = DirectFunctionCall1(namein, CStringGetDatum(t->schema_name));
-		values[2] = NameGetDatum(&t->table_name);
+		values[0] = ObjectIdGetDatum(form->oid);
+		values[1] = PointerGetDatum(cs.nspname);
+		values[2] = PointerGetDatum(cstring_to_text(NameStr(form->relname)));
 		values[3] = Int64GetDatum(live);
 		values[4] = Int64GetDatum(dead);
 		if (live + dead > 0)
@@ -550,12 +624,12 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 		values[13] = Int64GetDatum(stats ? PGM_TAB_AUTOANL_COUNT(stats) : 0);
 		values[14] = Int64GetDatum(inserts);
 		values[15] = Int64GetDatum(mods);
-		values[16] = Float4GetDatum(t->reltuples);
+		values[16] = Float4GetDatum(form->reltuples);
 
-		if (t->relkind == RELKIND_PARTITIONED_TABLE)
+		if (form->relkind == RELKIND_PARTITIONED_TABLE)
 		{
 			/* autovacuum never processes partitioned tables themselves */
-			for (c = 17; c < PGMAINT_VACUUM_STATS_COLS; c++)
+			for (c = 17; c < 28; c++)
 				nulls[c] = true;
 			values[24] = BoolGetDatum(false);
 			nulls[24] = false;
@@ -563,6 +637,8 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 		else
 		{
 			/* the variables, types and order of relation_needs_vacanalyze */
+			bytea	   *reloptions = NULL;
+			AutoVacOpts *opts = NULL;
 			int			vac_base_thresh,
 						vac_ins_base_thresh,
 						anl_base_thresh;
@@ -585,6 +661,13 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 			TimestampTz last_vacuum;
 			PgmToastXid *toast;
 
+			if (!heap_attisnull(tuple, Anum_pg_class_reloptions, NULL))
+			{
+				reloptions = extractRelOptions(tuple, RelationGetDescr(cs.classrel), NULL);
+				if (reloptions != NULL)
+					opts = &((StdRdOptions *) reloptions)->autovacuum;
+			}
+
 			vac_scale_factor = (opts && opts->vacuum_scale_factor >= 0)
 				? opts->vacuum_scale_factor : autovacuum_vac_scale;
 			vac_base_thresh = (opts && opts->vacuum_threshold >= 0)
@@ -604,23 +687,25 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 				? Min(opts->multixact_freeze_max_age, effective_mxid_max_age)
 				: effective_mxid_max_age;
 			av_enabled = opts ? opts->enabled : true;
+			if (reloptions != NULL)
+				pfree(reloptions);
 
 			/* anti-wraparound vacuums are forced, whatever the thresholds */
 			xid_force_limit = next_xid - freeze_max_age;
 			if (xid_force_limit < FirstNormalTransactionId)
 				xid_force_limit -= FirstNormalTransactionId;
-			force_vacuum = TransactionIdIsNormal(t->relfrozenxid) &&
-				TransactionIdPrecedes(t->relfrozenxid, xid_force_limit);
+			force_vacuum = TransactionIdIsNormal(form->relfrozenxid) &&
+				TransactionIdPrecedes(form->relfrozenxid, xid_force_limit);
 			if (!force_vacuum)
 			{
 				mxid_force_limit = next_mxid - mxid_freeze_max_age;
 				if (mxid_force_limit < FirstMultiXactId)
 					mxid_force_limit -= FirstMultiXactId;
-				force_vacuum = MultiXactIdIsValid(t->relminmxid) &&
-					MultiXactIdPrecedes(t->relminmxid, mxid_force_limit);
+				force_vacuum = MultiXactIdIsValid(form->relminmxid) &&
+					MultiXactIdPrecedes(form->relminmxid, mxid_force_limit);
 			}
 
-			reltuples = t->reltuples;
+			reltuples = form->reltuples;
 			if (reltuples < 0)
 				reltuples = 0;
 			vacthresh = (float4) vac_base_thresh + vac_scale_factor * reltuples;
@@ -641,7 +726,7 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 				doanalyze = false;
 			}
 			/* autovacuum never analyzes TOAST tables */
-			if (t->relkind == RELKIND_TOASTVALUE)
+			if (form->relkind == RELKIND_TOASTVALUE)
 				doanalyze = false;
 
 			values[17] = Float8GetDatum((float8) vacthresh);
@@ -649,7 +734,7 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 				values[18] = Float8GetDatum((float8) vacinsthresh);
 			else
 				nulls[18] = true;
-			if (t->relkind != RELKIND_TOASTVALUE)
+			if (form->relkind != RELKIND_TOASTVALUE)
 				values[19] = Float8GetDatum((float8) anlthresh);
 			else
 				nulls[19] = true;
@@ -666,9 +751,9 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 									   (int64) PGMAINT_FALLING_BEHIND_NAPTIMES *
 									   autovacuum_naptime * USECS_PER_SEC));
 
-			xid_age = pgm_xid_age(t->relfrozenxid, age_xid);
-			if (OidIsValid(t->toastrelid) &&
-				(toast = hash_search(set.toast_xids, &t->toastrelid,
+			xid_age = pgm_xid_age(form->relfrozenxid, age_xid);
+			if (OidIsValid(form->reltoastrelid) &&
+				(toast = hash_search(toast_xids, &form->reltoastrelid,
 									 HASH_FIND, NULL)) != NULL)
 				xid_age = Max(xid_age, pgm_xid_age(toast->relfrozenxid, age_xid));
 			values[25] = Int32GetDatum(xid_age);
@@ -676,8 +761,15 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 			values[27] = Float8GetDatum(100.0 * (double) xid_age / (double) freeze_max_age);
 		}
 
+		profile = hash_search(profiles, &form->oid, HASH_FIND, NULL);
+		if (profile != NULL)
+			values[28] = PointerGetDatum(profile->profile);
+		else
+			nulls[28] = true;
+
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	pgm_class_scan_end(&cs);
 
 	return (Datum) 0;
 }
@@ -755,43 +847,64 @@ pgm_size_row_cmp(const void *a, const void *b)
 
 	if (ta != tb)
 		return ta > tb ? -1 : 1;
-	if (ra->table->relid != rb->table->relid)
-		return ra->table->relid < rb->table->relid ? -1 : 1;
+	if (ra->relid != rb->relid)
+		return ra->relid < rb->relid ? -1 : 1;
 	return 0;
 }
 
 /*
  * table_sizes(): exact on-disk size of every user table, split into heap
- * (all forks), indexes and TOAST (table and index), largest first.  Each
- * table is locked (AccessShareLock) only while its files are measured.
+ * (all forks), indexes and TOAST (table and index), largest first.  The
+ * tables are listed first, then each is locked (AccessShareLock) only while
+ * its files are measured, so that no catalog scan waits on a lock.
  */
 Datum
 pgmaint_table_sizes(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PgmTableSet set;
+	PgmClassScan cs;
+	HeapTuple	tuple;
 	PgmSizeRow *rows;
+	int			capacity = 256;
+	int			ntables = 0;
 	int			nrows = 0;
 	int			i;
 
 	pgm_init_srf(fcinfo);
-	pgm_collect_tables(&set, false, false);
-	rows = palloc0(Max(set.count, 1) * sizeof(PgmSizeRow));
+	rows = palloc(capacity * sizeof(PgmSizeRow));
 
-	for (i = 0; i < set.count; i++)
+	pgm_class_scan_begin(&cs);
+	while ((tuple = pgm_class_scan_next(&cs)) != NULL)
 	{
-		PgmTable   *t = &set.tables[i];
-		PgmSizeRow *row = &rows[nrows];
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+		PgmSizeRow *row;
+
+		if (ntables == capacity)
+		{
+			capacity *= 2;
+			rows = repalloc(rows, capacity * sizeof(PgmSizeRow));
+		}
+		row = &rows[ntables++];
+		memset(row, 0, sizeof(PgmSizeRow));
+		row->relid = form->oid;
+		row->schema_name = cs.nspname;
+		row->table_name = cstring_to_text(NameStr(form->relname));
+		row->reltuples = form->reltuples;
+	}
+	pgm_class_scan_end(&cs);
+
+	for (i = 0; i < ntables; i++)
+	{
+		PgmSizeRow *row = &rows[i];
 		Relation	rel;
 
 		CHECK_FOR_INTERRUPTS();
 
-		/* dropped since the catalog snapshot: skip it */
-		rel = try_relation_open(t->relid, AccessShareLock);
+		/* dropped since the catalog scan: skip it */
+		rel = try_relation_open(row->relid, AccessShareLock);
 		if (rel == NULL)
 			continue;
 
-		row->table = t;
 		row->heap_bytes = pgm_relation_bytes(rel);
 		row->index_bytes = pgm_relation_indexes_bytes(rel);
 		if (OidIsValid(rel->rd_rel->reltoastrelid))
@@ -807,7 +920,7 @@ pgmaint_table_sizes(PG_FUNCTION_ARGS)
 			}
 		}
 		relation_close(rel, AccessShareLock);
-		nrows++;
+		rows[nrows++] = *row;
 	}
 
 	qsort(rows, nrows, sizeof(PgmSizeRow), pgm_size_row_cmp);
@@ -820,9 +933,9 @@ pgmaint_table_sizes(PG_FUNCTION_ARGS)
 		bool		nulls[PGMAINT_TABLE_SIZES_COLS];
 
 		memset(nulls, 0, sizeof(nulls));
-		values[0] = ObjectIdGetDatum(row->table->relid);
-		values[1] = DirectFunctionCall1(namein, CStringGetDatum(row->table->schema_name));
-		values[2] = NameGetDatum(&row->table->table_name);
+		values[0] = ObjectIdGetDatum(row->relid);
+		values[1] = PointerGetDatum(row->schema_name);
+		values[2] = PointerGetDatum(row->table_name);
 		values[3] = Int64GetDatum(total);
 		values[4] = Int64GetDatum(row->heap_bytes);
 		values[5] = Int64GetDatum(row->index_bytes);
@@ -831,8 +944,8 @@ pgmaint_table_sizes(PG_FUNCTION_ARGS)
 		values[8] = DirectFunctionCall1(pg_size_pretty, Int64GetDatum(row->heap_bytes));
 		values[9] = DirectFunctionCall1(pg_size_pretty, Int64GetDatum(row->index_bytes));
 		values[10] = DirectFunctionCall1(pg_size_pretty, Int64GetDatum(row->toast_bytes));
-		if (row->table->reltuples >= 0)
-			values[11] = Int64GetDatum((int64) row->table->reltuples);
+		if (row->reltuples >= 0)
+			values[11] = Int64GetDatum((int64) row->reltuples);
 		else
 			nulls[11] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

@@ -5,13 +5,14 @@
 
 CREATE FUNCTION pgmaint.cache_hit_tables(
     min_reads bigint DEFAULT 0,
-    OUT relid oid, OUT schema_name name, OUT table_name name,
+    OUT relid oid, OUT schema_name text, OUT table_name text,
     OUT heap_hits bigint, OUT heap_reads bigint, OUT heap_ratio double precision,
     OUT index_hits bigint, OUT index_reads bigint, OUT index_ratio double precision,
     OUT toast_hits bigint, OUT toast_reads bigint, OUT toast_ratio double precision)
 RETURNS SETOF record
 LANGUAGE c STABLE STRICT PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
+SET stats_fetch_consistency = snapshot
 AS 'MODULE_PATHNAME', 'pgmaint_cache_hit_tables';
 
 COMMENT ON FUNCTION pgmaint.cache_hit_tables(bigint) IS
@@ -52,29 +53,8 @@ $$;
 COMMENT ON FUNCTION pgmaint.cache_hit() IS
 'Buffer cache hit ratio of this database (pg_stat_database) and of its user tables'' heap, indexes and TOAST: hits, reads and hits / (hits + reads), NULL when nothing was read yet.';
 
-CREATE FUNCTION pgmaint._vacuum_stats(
-    OUT relid oid, OUT schema_name name, OUT table_name name,
-    OUT live_tuples bigint, OUT dead_tuples bigint, OUT dead_ratio double precision,
-    OUT last_vacuum timestamptz, OUT last_autovacuum timestamptz,
-    OUT last_analyze timestamptz, OUT last_autoanalyze timestamptz,
-    OUT vacuum_count bigint, OUT autovacuum_count bigint,
-    OUT analyze_count bigint, OUT autoanalyze_count bigint,
-    OUT inserts_since_vacuum bigint, OUT mods_since_analyze bigint, OUT reltuples real,
-    OUT vacuum_threshold double precision, OUT insert_threshold double precision,
-    OUT analyze_threshold double precision, OUT dead_until_vacuum bigint,
-    OUT autovacuum_enabled boolean, OUT autovacuum_due boolean, OUT analyze_due boolean,
-    OUT falling_behind boolean, OUT xid_age integer, OUT freeze_max_age integer,
-    OUT freeze_age_pct double precision)
-RETURNS SETOF record
-LANGUAGE c STABLE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'pgmaint_vacuum_stats';
-
-COMMENT ON FUNCTION pgmaint._vacuum_stats() IS
-'Internal: vacuum_stats() without the profile column, in no particular order.';
-
 CREATE FUNCTION pgmaint.vacuum_stats(
-    OUT relid oid, OUT schema_name name, OUT table_name name,
+    OUT relid oid, OUT schema_name text, OUT table_name text,
     OUT live_tuples bigint, OUT dead_tuples bigint, OUT dead_ratio double precision,
     OUT last_vacuum timestamptz, OUT last_autovacuum timestamptz,
     OUT last_analyze timestamptz, OUT last_autoanalyze timestamptz,
@@ -87,20 +67,16 @@ CREATE FUNCTION pgmaint.vacuum_stats(
     OUT falling_behind boolean, OUT xid_age integer, OUT freeze_max_age integer,
     OUT freeze_age_pct double precision, OUT profile text)
 RETURNS SETOF record
-LANGUAGE sql STABLE
+LANGUAGE c STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT v.*, p.profile
-      FROM pgmaint._vacuum_stats() v
-      LEFT JOIN pgmaint.table_policy p ON p.relid = v.relid
-     ORDER BY v.dead_ratio DESC NULLS LAST, v.dead_tuples DESC, v.relid;
-$$;
+SET stats_fetch_consistency = snapshot
+AS 'MODULE_PATHNAME', 'pgmaint_vacuum_stats';
 
 COMMENT ON FUNCTION pgmaint.vacuum_stats() IS
-'Vacuum state of each user table, most dead tuples first: counts, last (auto)vacuum and (auto)analyze, the thresholds at which PostgreSQL 15''s autovacuum acts (reloption, else setting; reltuples < 0 counts as 0), whether it is due, falling_behind (dead tuples above twice the threshold and no vacuum for 10 autovacuum_naptime), the transaction-id age of the table or its TOAST table in % of the effective autovacuum_freeze_max_age, and pgmaint''s profile.';
+'Vacuum state of each user table, in catalog order (ORDER BY dead_ratio DESC NULLS LAST for the guide''s view): counts, last (auto)vacuum and (auto)analyze, the thresholds at which PostgreSQL 15''s autovacuum acts (reloption, else setting; reltuples < 0 counts as 0), whether it is due, falling_behind (dead tuples above twice the threshold and no vacuum for 10 autovacuum_naptime), the transaction-id age of the table or its TOAST table in % of the effective autovacuum_freeze_max_age, and pgmaint''s profile.';
 
 CREATE FUNCTION pgmaint.table_sizes(
-    OUT relid oid, OUT schema_name name, OUT table_name name,
+    OUT relid oid, OUT schema_name text, OUT table_name text,
     OUT total_bytes bigint, OUT heap_bytes bigint, OUT index_bytes bigint, OUT toast_bytes bigint,
     OUT total_size text, OUT heap_size text, OUT index_size text, OUT toast_size text,
     OUT row_estimate bigint)
@@ -380,7 +356,6 @@ COMMENT ON FUNCTION pgmaint.database_stats() IS
 
 GRANT EXECUTE ON FUNCTION pgmaint.cache_hit_tables(bigint) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.cache_hit() TO pg_monitor;
-GRANT EXECUTE ON FUNCTION pgmaint._vacuum_stats() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.vacuum_stats() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.table_sizes() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.index_advice(bigint, bigint) TO pg_monitor;

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# bench/health.sh: times pgmaint's per-table reports against the guide's own
+# queries (corrected for PostgreSQL 15) at 1,000 and 10,000 tables.
+#
+# Builds pgmaint, installs it into a private copy of the server under a temp
+# dir, starts a throwaway cluster there, creates the tables (a few rows, a
+# primary key, a TOAST table and some dead tuples each), then runs every query
+# alternately in one session, each run in its own transaction (a cold
+# statistics snapshot each time) under EXPLAIN ANALYZE (server time; every
+# column computed, nothing sent), and prints medians and ratios against two
+# references: the same columns computed from the views, and the guide's own
+# (smaller) query corrected for PostgreSQL 15.  Removes everything when done.
+#
+#   bash bench/health.sh            # 1,000 and 10,000 tables, 15 runs each
+#   PGM_BENCH_SIZES="1000 5000" PGM_BENCH_RUNS=9 bash bench/health.sh
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+. test/cluster.sh
+
+sizes=${PGM_BENCH_SIZES:-1000 10000}
+runs=${PGM_BENCH_RUNS:-15}
+
+pgm_ensure_packages
+make -s PG_CONFIG="$PGM_SYSBIN/pg_config" >/dev/null
+
+tmp=$(mktemp -d /tmp/pgmaint-bench.XXXXXX)
+chmod 755 "$tmp"
+cleanup() {
+	pgm_cluster_stop "$tmp/cluster"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pgm_stage_install "$tmp/root"
+port=$((30000 + $$ % 20000))
+pgm_cluster_init "$tmp/cluster" "$port" bench "" >/dev/null
+# no worker, no autovacuum: nothing else moves during the runs
+cat >>"$tmp/cluster/data/postgresql.conf" <<CONF
+shared_buffers = 256MB
+autovacuum = off
+CONF
+pgm_cluster_start "$tmp/cluster"
+
+export PGHOST=$tmp/cluster PGPORT=$port PGUSER=postgres PGDATABASE=bench
+psql -XqAt -d postgres -c "CREATE DATABASE bench" >/dev/null
+psql -XqAt -c "CREATE EXTENSION pgmaint" >/dev/null
+
+# The pairs: each pgmaint report and the guide's query it replaces.
+psql -XqAt >/dev/null <<'SQL'
+CREATE SCHEMA bench;
+CREATE TABLE bench.timings (size int, name text, run int, ms float8);
+CREATE TABLE bench.queries (name text PRIMARY KEY, sql text);
+INSERT INTO bench.queries VALUES
+ ('vacuum_stats()', 'SELECT * FROM pgmaint.vacuum_stats()'),
+ -- the same columns from the views, the settings and pg_class.reloptions
+ ('views: vacuum_stats() columns', $q$
+  WITH o AS (
+      SELECT c.oid, c.relfrozenxid, c.reltoastrelid, c.reltuples, greatest(c.reltuples, 0)::float4 AS rt,
+             (SELECT option_value::int FROM pg_options_to_table(c.reloptions) WHERE option_name = 'autovacuum_vacuum_threshold') AS vt,
+             (SELECT option_value::float4 FROM pg_options_to_table(c.reloptions) WHERE option_name = 'autovacuum_vacuum_scale_factor') AS vsf,
+             (SELECT option_value::int FROM pg_options_to_table(c.reloptions) WHERE option_name = 'autovacuum_vacuum_insert_threshold') AS it,
+             (SELECT option_value::float4 FROM pg_options_to_table(c.reloptions) WHERE option_name = 'autovacuum_vacuum_insert_scale_factor') AS isf,
+             (SELECT option_value::int FROM pg_options_to_table(c.reloptions) WHERE option_name = 'autovacuum_analyze_threshold') AS at,
+             (SELECT option_value::float4 FROM pg_options_to_table(c.reloptions) WHERE option_name = 'autovacuum_analyze_scale_factor') AS asf,
+             (SELECT option_value::bool FROM pg_options_to_table(c.reloptions) WHERE option_name = 'autovacuum_enabled') AS en
+        FROM pg_class c WHERE c.relkind IN ('r', 'm', 'p', 't')
+  ),
+  e AS (
+      SELECT s.*, o.reltuples, age(o.relfrozenxid) AS xa, age(t.relfrozenxid) AS ta,
+             coalesce(o.vt, current_setting('autovacuum_vacuum_threshold')::int)::float4
+               + coalesce(o.vsf, current_setting('autovacuum_vacuum_scale_factor')::float4) * o.rt AS vth,
+             coalesce(o.it, current_setting('autovacuum_vacuum_insert_threshold')::int) AS ib,
+             coalesce(o.it, current_setting('autovacuum_vacuum_insert_threshold')::int)::float4
+               + coalesce(o.isf, current_setting('autovacuum_vacuum_insert_scale_factor')::float4) * o.rt AS ith,
+             coalesce(o.at, current_setting('autovacuum_analyze_threshold')::int)::float4
+               + coalesce(o.asf, current_setting('autovacuum_analyze_scale_factor')::float4) * o.rt AS ath,
+             coalesce(o.en, true) AND current_setting('autovacuum')::bool AS active
+        FROM pg_stat_user_tables s JOIN o ON o.oid = s.relid
+        LEFT JOIN pg_class t ON t.oid = o.reltoastrelid
+  )
+  SELECT e.relid, e.schemaname, e.relname, e.n_live_tup, e.n_dead_tup,
+         e.n_dead_tup::float8 / nullif(e.n_live_tup + e.n_dead_tup, 0),
+         e.last_vacuum, e.last_autovacuum, e.last_analyze, e.last_autoanalyze,
+         e.vacuum_count, e.autovacuum_count, e.analyze_count, e.autoanalyze_count,
+         e.n_ins_since_vacuum, e.n_mod_since_analyze, e.reltuples, e.vth::float8,
+         CASE WHEN e.ib >= 0 THEN e.ith::float8 END, e.ath::float8,
+         greatest(floor(e.vth)::bigint + 1 - e.n_dead_tup, 0), e.active,
+         e.active AND (e.n_dead_tup > e.vth OR (e.ib >= 0 AND e.n_ins_since_vacuum > e.ith)),
+         e.active AND e.n_mod_since_analyze > e.ath,
+         e.n_dead_tup > 2 * e.vth AND coalesce(greatest(e.last_vacuum, e.last_autovacuum)
+             < now() - 10 * current_setting('autovacuum_naptime')::interval, true),
+         greatest(e.xa, e.ta), current_setting('autovacuum_freeze_max_age')::int,
+         100.0 * greatest(e.xa, e.ta) / current_setting('autovacuum_freeze_max_age')::int,
+         p.profile
+    FROM e LEFT JOIN pgmaint.table_policy p ON p.relid = e.relid$q$),
+ ('guide: vacuum effectiveness',
+  'SELECT schemaname, relname, n_dead_tup, n_live_tup,
+          round(n_dead_tup::numeric / nullif(n_live_tup + n_dead_tup, 0) * 100, 2) AS dead_ratio,
+          last_vacuum, last_autovacuum
+     FROM pg_stat_user_tables WHERE n_dead_tup > 0 ORDER BY dead_ratio DESC'),
+ ('cache_hit_tables()', 'SELECT * FROM pgmaint.cache_hit_tables()'),
+ -- the same columns and order from pg_statio_user_tables
+ ('views: cache_hit_tables() columns', $q$
+  SELECT relid, schemaname, relname, heap_blks_hit, heap_blks_read,
+         heap_blks_hit::float8 / nullif(heap_blks_hit + heap_blks_read, 0) AS heap_ratio,
+         coalesce(idx_blks_hit, 0), coalesce(idx_blks_read, 0),
+         idx_blks_hit::float8 / nullif(idx_blks_hit + idx_blks_read, 0),
+         toast_blks_hit + coalesce(tidx_blks_hit, 0), toast_blks_read + coalesce(tidx_blks_read, 0),
+         (toast_blks_hit + coalesce(tidx_blks_hit, 0))::float8
+           / nullif(toast_blks_hit + coalesce(tidx_blks_hit, 0) + toast_blks_read + coalesce(tidx_blks_read, 0), 0)
+    FROM pg_statio_user_tables
+   ORDER BY heap_ratio NULLS LAST, heap_blks_read DESC, relid$q$),
+ ('guide: per-table cache hit ratios',
+  'SELECT schemaname, relname, heap_blks_read, heap_blks_hit,
+          round(heap_blks_hit::numeric / nullif(heap_blks_hit + heap_blks_read, 0) * 100, 2) AS hit_ratio
+     FROM pg_statio_user_tables WHERE heap_blks_read > 0 ORDER BY hit_ratio ASC'),
+ ('cache_hit()', 'SELECT * FROM pgmaint.cache_hit()'),
+ ('guide: overall cache hit ratio',
+  'SELECT sum(heap_blks_hit) / nullif(sum(heap_blks_hit) + sum(heap_blks_read), 0) * 100 AS cache_hit_ratio
+     FROM pg_statio_user_tables');
+
+-- Creates tables up to n: one transaction per 500 tables keeps the lock table small.
+CREATE PROCEDURE bench.grow(n int)
+LANGUAGE plpgsql AS $$
+DECLARE
+    i int;
+    have int := (SELECT count(*) FROM pg_tables WHERE schemaname = 'public');
+BEGIN
+    FOR i IN have + 1 .. n LOOP
+        EXECUTE format('CREATE TABLE public.t%s (id int PRIMARY KEY, v text, n int)', i);
+        EXECUTE format('INSERT INTO public.t%s SELECT g, g::text, g %% 7 FROM generate_series(1, 20) g', i);
+        IF i % 2 = 0 THEN
+            EXECUTE format('DELETE FROM public.t%s WHERE id %% 5 = 0', i);
+        END IF;
+        IF i % 500 = 0 THEN
+            COMMIT;
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- Runs every query of bench.queries runs times, alternately, one transaction each.
+CREATE PROCEDURE bench.measure(size int, runs int)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r int;
+    q record;
+    plan json;
+BEGIN
+    FOR r IN 0 .. runs LOOP
+        FOR q IN SELECT * FROM bench.queries ORDER BY name LOOP
+            -- the executor computes every column of every row, nothing is sent
+            EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ' || q.sql INTO plan;
+            -- run 0 warms the caches and is not kept
+            IF r > 0 THEN
+                INSERT INTO bench.timings
+                VALUES (size, q.name, r, (plan->0->>'Execution Time')::float8);
+            END IF;
+            COMMIT;
+        END LOOP;
+    END LOOP;
+END
+$$;
+SQL
+
+for n in $sizes; do
+	start=$(date +%s)
+	psql -XqAt -c "CALL bench.grow($n)" >/dev/null
+	psql -XqAt -c "VACUUM ANALYZE" -c "SELECT pg_stat_force_next_flush()" >/dev/null
+	echo "== $n tables (created in $(($(date +%s) - start)) s), median of $runs runs"
+	psql -XqAt -c "CALL bench.measure($n, $runs)" >/dev/null
+done
+
+echo
+psql -X -P footer=off <<'SQL'
+WITH m AS (
+    SELECT size, name, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms
+      FROM bench.timings GROUP BY size, name
+),
+pairs (report, guide) AS (
+    VALUES ('vacuum_stats()', 'views: vacuum_stats() columns'),
+           ('vacuum_stats()', 'guide: vacuum effectiveness'),
+           ('cache_hit_tables()', 'views: cache_hit_tables() columns'),
+           ('cache_hit_tables()', 'guide: per-table cache hit ratios'),
+           ('cache_hit()', 'guide: overall cache hit ratio')
+)
+SELECT a.size AS tables, p.report, round(a.ms::numeric, 2) AS report_ms,
+       p.guide, round(b.ms::numeric, 2) AS guide_ms,
+       round((a.ms / b.ms)::numeric, 2) AS ratio
+  FROM pairs p
+  JOIN m a ON a.name = p.report
+  JOIN m b ON b.name = p.guide AND b.size = a.size
+ ORDER BY p.report, p.guide DESC, a.size;
+
+-- cost per table from the smallest to the largest size: equal per-table costs mean linear
+WITH m AS (
+    SELECT size, name, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms
+      FROM bench.timings GROUP BY size, name
+)
+SELECT name, round((1000 * ms / size)::numeric, 2) AS us_per_table, size AS tables
+  FROM m ORDER BY name, size;
+SQL
