@@ -100,6 +100,7 @@
 
 /* Output columns of each report */
 #define PGMAINT_CACHE_TABLES_COLS	12
+#define PGMAINT_CACHE_TOTALS_COLS	6
 #define PGMAINT_VACUUM_STATS_COLS	29
 #define PGMAINT_TABLE_SIZES_COLS	12
 
@@ -168,6 +169,7 @@ static void pgm_class_scan_end(PgmClassScan *cs);
 static HTAB *pgm_collect_toast_xids(void);
 static HTAB *pgm_collect_profiles(void);
 static HTAB *pgm_collect_index_blocks(void);
+static void pgm_cache_row_fill(Form_pg_class form, HTAB *index_blocks, PgmCacheRow *row);
 static Datum pgm_ratio(int64 hits, int64 reads, bool *isnull);
 static int	pgm_cache_row_cmp(const void *a, const void *b);
 static int	pgm_size_row_cmp(const void *a, const void *b);
@@ -176,6 +178,7 @@ static int64 pgm_relation_bytes(Relation rel);
 static int64 pgm_relation_indexes_bytes(Relation rel);
 
 PG_FUNCTION_INFO_V1(pgmaint_cache_hit_tables);
+PG_FUNCTION_INFO_V1(pgmaint_cache_hit_totals);
 PG_FUNCTION_INFO_V1(pgmaint_vacuum_stats);
 PG_FUNCTION_INFO_V1(pgmaint_table_sizes);
 
@@ -421,6 +424,44 @@ pgm_cache_row_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/* Fills row with the block counters of a table, its indexes and its TOAST. */
+static void
+pgm_cache_row_fill(Form_pg_class form, HTAB *index_blocks, PgmCacheRow *row)
+{
+	PgStat_StatTabEntry *stats;
+	PgmIndexBlocks *idx;
+
+	memset(row, 0, sizeof(PgmCacheRow));
+	stats = pgstat_fetch_stat_tabentry_ext(false, form->oid);
+	if (stats != NULL)
+	{
+		row->heap_hits = stats->blocks_hit;
+		row->heap_reads = stats->blocks_fetched - stats->blocks_hit;
+	}
+	idx = hash_search(index_blocks, &form->oid, HASH_FIND, NULL);
+	if (idx != NULL)
+	{
+		row->index_hits = idx->hits;
+		row->index_reads = idx->reads;
+	}
+	if (OidIsValid(form->reltoastrelid))
+	{
+		row->has_toast = true;
+		stats = pgstat_fetch_stat_tabentry_ext(false, form->reltoastrelid);
+		if (stats != NULL)
+		{
+			row->toast_hits = stats->blocks_hit;
+			row->toast_reads = stats->blocks_fetched - stats->blocks_hit;
+		}
+		idx = hash_search(index_blocks, &form->reltoastrelid, HASH_FIND, NULL);
+		if (idx != NULL)
+		{
+			row->toast_hits += idx->hits;
+			row->toast_reads += idx->reads;
+		}
+	}
+}
+
 /*
  * cache_hit_tables(min_reads bigint): heap, index and TOAST block hits and
  * reads of every user table whose reads add up to at least min_reads, worst
@@ -454,42 +495,12 @@ pgmaint_cache_hit_tables(PG_FUNCTION_ARGS)
 	{
 		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
 		PgmCacheRow row;
-		PgStat_StatTabEntry *stats;
-		PgmIndexBlocks *idx;
 
 		/* as in pg_statio_user_tables: a partitioned table does no I/O */
 		if (form->relkind == RELKIND_PARTITIONED_TABLE)
 			continue;
 
-		memset(&row, 0, sizeof(row));
-		stats = pgstat_fetch_stat_tabentry_ext(false, form->oid);
-		if (stats != NULL)
-		{
-			row.heap_hits = stats->blocks_hit;
-			row.heap_reads = stats->blocks_fetched - stats->blocks_hit;
-		}
-		idx = hash_search(index_blocks, &form->oid, HASH_FIND, NULL);
-		if (idx != NULL)
-		{
-			row.index_hits = idx->hits;
-			row.index_reads = idx->reads;
-		}
-		if (OidIsValid(form->reltoastrelid))
-		{
-			row.has_toast = true;
-			stats = pgstat_fetch_stat_tabentry_ext(false, form->reltoastrelid);
-			if (stats != NULL)
-			{
-				row.toast_hits = stats->blocks_hit;
-				row.toast_reads = stats->blocks_fetched - stats->blocks_hit;
-			}
-			idx = hash_search(index_blocks, &form->reltoastrelid, HASH_FIND, NULL);
-			if (idx != NULL)
-			{
-				row.toast_hits += idx->hits;
-				row.toast_reads += idx->reads;
-			}
-		}
+		pgm_cache_row_fill(form, index_blocks, &row);
 		if (row.heap_reads + row.index_reads + row.toast_reads < min_reads)
 			continue;
 
@@ -538,6 +549,60 @@ pgmaint_cache_hit_tables(PG_FUNCTION_ARGS)
 	}
 
 	return (Datum) 0;
+}
+
+/*
+ * _cache_hit_totals(): the block hits and reads of all user tables' heaps,
+ * indexes and TOAST, summed in one pass (what cache_hit() needs, without
+ * building a row per table).
+ */
+Datum
+pgmaint_cache_hit_totals(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	PgmClassScan cs;
+	HeapTuple	tuple;
+	HTAB	   *index_blocks;
+	PgmCacheRow sum;
+	Datum		values[PGMAINT_CACHE_TOTALS_COLS];
+	bool		nulls[PGMAINT_CACHE_TOTALS_COLS];
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context that cannot accept type record")));
+
+	index_blocks = pgm_collect_index_blocks();
+	memset(&sum, 0, sizeof(sum));
+
+	pgm_class_scan_begin(&cs);
+	while ((tuple = pgm_class_scan_next(&cs)) != NULL)
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+		PgmCacheRow row;
+
+		if (form->relkind == RELKIND_PARTITIONED_TABLE)
+			continue;
+		pgm_cache_row_fill(form, index_blocks, &row);
+		sum.heap_hits += row.heap_hits;
+		sum.heap_reads += row.heap_reads;
+		sum.index_hits += row.index_hits;
+		sum.index_reads += row.index_reads;
+		sum.toast_hits += row.toast_hits;
+		sum.toast_reads += row.toast_reads;
+	}
+	pgm_class_scan_end(&cs);
+
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = Int64GetDatum(sum.heap_hits);
+	values[1] = Int64GetDatum(sum.heap_reads);
+	values[2] = Int64GetDatum(sum.index_hits);
+	values[3] = Int64GetDatum(sum.index_reads);
+	values[4] = Int64GetDatum(sum.toast_hits);
+	values[5] = Int64GetDatum(sum.toast_reads);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
 }
 
 /* age() of a transaction id, as the SQL function age(xid) computes it. */

@@ -18,6 +18,18 @@ AS 'MODULE_PATHNAME', 'pgmaint_cache_hit_tables';
 COMMENT ON FUNCTION pgmaint.cache_hit_tables(bigint) IS
 'Buffer cache hits and reads of each user table''s heap, indexes and TOAST (table and index), worst heap hit ratio first; only tables with at least min_reads reads in all. Ratios are hits / (hits + reads), NULL without any access.';
 
+CREATE FUNCTION pgmaint._cache_hit_totals(
+    OUT heap_hits bigint, OUT heap_reads bigint, OUT index_hits bigint,
+    OUT index_reads bigint, OUT toast_hits bigint, OUT toast_reads bigint)
+RETURNS record
+LANGUAGE c STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+SET stats_fetch_consistency = snapshot
+AS 'MODULE_PATHNAME', 'pgmaint_cache_hit_totals';
+
+COMMENT ON FUNCTION pgmaint._cache_hit_totals() IS
+'Internal: block hits and reads of all user tables'' heaps, indexes and TOAST, summed (the sums of cache_hit_tables()).';
+
 -- The database's own counters and the user tables' sums.
 CREATE FUNCTION pgmaint.cache_hit(
     OUT scope text, OUT hits bigint, OUT reads bigint, OUT ratio double precision)
@@ -32,13 +44,7 @@ AS $$
          WHERE d.datname = current_database()
     ),
     t AS (
-        SELECT coalesce(sum(c.heap_hits), 0)::bigint AS heap_hits,
-               coalesce(sum(c.heap_reads), 0)::bigint AS heap_reads,
-               coalesce(sum(c.index_hits), 0)::bigint AS index_hits,
-               coalesce(sum(c.index_reads), 0)::bigint AS index_reads,
-               coalesce(sum(c.toast_hits), 0)::bigint AS toast_hits,
-               coalesce(sum(c.toast_reads), 0)::bigint AS toast_reads
-          FROM pgmaint.cache_hit_tables(0) c
+        SELECT * FROM pgmaint._cache_hit_totals()
     )
     SELECT s.scope, s.hits, s.reads,
            CASE WHEN s.hits + s.reads > 0 THEN s.hits::float8 / (s.hits + s.reads) END
@@ -355,6 +361,7 @@ COMMENT ON FUNCTION pgmaint.database_stats() IS
 'Database-wide figures for health(): age(datfrozenxid) and mxid_age(datminmxid) of this database in % of autovacuum_freeze_max_age and autovacuum_multixact_freeze_max_age (autovacuum forces a vacuum at 100%), the oldest database of the cluster, and the data directory''s disk space.';
 
 GRANT EXECUTE ON FUNCTION pgmaint.cache_hit_tables(bigint) TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgmaint._cache_hit_totals() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.cache_hit() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.vacuum_stats() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.table_sizes() TO pg_monitor;

@@ -7,8 +7,9 @@ set -u
 db=pgmaint_tablestats
 bg_pids=""
 cleanup() {
-	for p in $bg_pids; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
+	# sessions fed through a fifo end when it closes
+	exec 7>&- 8>&-
+	for p in $bg_pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
 }
 trap cleanup EXIT
@@ -72,10 +73,14 @@ SQL
 [ $? = 0 ] || { echo "not ok - the tables could not be created"; exit 1; }
 is "$(q -c "SELECT count(*) FROM pg_stat_user_tables WHERE schemaname = 'churn'")" "1004" "1,000 tables with churn created ($(($(date +%s) - start)) s)"
 
-# another session's temporary table, committed and visible in pg_class
-{ echo "CREATE TEMP TABLE other_temp (x int); INSERT INTO other_temp VALUES (1);"; sleep 300; } |
-	psql -X -q "application_name=pgmaint_tablestats_temp" >/dev/null 2>&1 &
+# another session's temporary table, committed and visible in pg_class; the
+# session lives until the fifo feeding it closes
+tempfifo="$PGM_TMP/tablestats_temp"
+rm -f "$tempfifo" && mkfifo "$tempfifo"
+psql -X -q "application_name=pgmaint_tablestats_temp" <"$tempfifo" >/dev/null 2>&1 &
 bg_pids="$bg_pids $!"
+exec 8>"$tempfifo"
+echo "CREATE TEMP TABLE other_temp (x int); INSERT INTO other_temp VALUES (1);" >&8
 ok "another session's temporary table exists" \
 	wait_for "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'other_temp' AND relpersistence = 't')" 30
 
