@@ -30,9 +30,52 @@ AS 'MODULE_PATHNAME', 'pgmaint_cache_hit_totals';
 COMMENT ON FUNCTION pgmaint._cache_hit_totals() IS
 'Internal: block hits and reads of all user tables'' heaps, indexes and TOAST, summed (the sums of cache_hit_tables()).';
 
+-- This database's hit ratio over the last hour, from the sampler's ring.
+CREATE FUNCTION pgmaint._cache_hit_last_hour()
+RETURNS double precision
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    hits numeric;
+    reads numeric;
+BEGIN
+    -- the worker samples only its own database, pgmaint.database
+    IF NOT pgmaint.preloaded() THEN
+        RETURN NULL;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pgmaint.sampler_status() st
+                    WHERE st.running AND st.database = current_database()) THEN
+        RETURN NULL;
+    END IF;
+    BEGIN
+        -- the counters are cumulative: add up the intervals between samples,
+        -- leaving out any interval across a statistics reset
+        SELECT sum(d.dh), sum(d.dr) INTO hits, reads
+          FROM (SELECT s.blks_hit - lag(s.blks_hit) OVER w AS dh,
+                       s.blks_read - lag(s.blks_read) OVER w AS dr,
+                       s.stats_reset IS NOT DISTINCT FROM lag(s.stats_reset) OVER w AS same_reset
+                  FROM pgmaint.samples(now() - interval '1 hour') s
+                WINDOW w AS (ORDER BY s.sampled_at)) d
+         WHERE d.same_reset AND d.dh >= 0 AND d.dr >= 0;
+    EXCEPTION WHEN object_not_in_prerequisite_state THEN
+        -- the ring went away (the worker is not running after all)
+        RETURN NULL;
+    END;
+    IF coalesce(hits + reads, 0) = 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN (hits / (hits + reads))::float8;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._cache_hit_last_hour() IS
+'Internal: this database''s buffer cache hit ratio over the last hour of the sampler''s ring; NULL when the worker does not sample this database or nothing was read.';
+
 -- The database's own counters and the user tables' sums.
 CREATE FUNCTION pgmaint.cache_hit(
-    OUT scope text, OUT hits bigint, OUT reads bigint, OUT ratio double precision)
+    OUT scope text, OUT hits bigint, OUT reads bigint, OUT ratio double precision,
+    OUT ratio_last_hour double precision)
 RETURNS SETOF record
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -47,7 +90,8 @@ AS $$
         SELECT * FROM pgmaint._cache_hit_totals()
     )
     SELECT s.scope, s.hits, s.reads,
-           CASE WHEN s.hits + s.reads > 0 THEN s.hits::float8 / (s.hits + s.reads) END
+           CASE WHEN s.hits + s.reads > 0 THEN s.hits::float8 / (s.hits + s.reads) END,
+           CASE WHEN s.n = 1 THEN pgmaint._cache_hit_last_hour() END
       FROM db, t,
            LATERAL (VALUES (1, 'database', db.hits, db.reads),
                            (2, 'heap', t.heap_hits, t.heap_reads),
@@ -57,7 +101,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION pgmaint.cache_hit() IS
-'Buffer cache hit ratio of this database (pg_stat_database) and of its user tables'' heap, indexes and TOAST: hits, reads and hits / (hits + reads), NULL when nothing was read yet.';
+'Buffer cache hit ratio of this database (pg_stat_database) and of its user tables'' heap, indexes and TOAST: hits, reads and hits / (hits + reads), NULL when nothing was read yet; for the database, ratio_last_hour from the sampler''s ring (NULL unless the worker samples this database).';
 
 CREATE FUNCTION pgmaint.vacuum_stats(
     OUT relid oid, OUT schema_name text, OUT table_name text,
@@ -362,6 +406,7 @@ COMMENT ON FUNCTION pgmaint.database_stats() IS
 
 GRANT EXECUTE ON FUNCTION pgmaint.cache_hit_tables(bigint) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint._cache_hit_totals() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgmaint._cache_hit_last_hour() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.cache_hit() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.vacuum_stats() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.table_sizes() TO pg_monitor;
