@@ -118,6 +118,7 @@ INSERT INTO bench.queries VALUES
           round(heap_blks_hit::numeric / nullif(heap_blks_hit + heap_blks_read, 0) * 100, 2) AS hit_ratio
      FROM pg_statio_user_tables WHERE heap_blks_read > 0 ORDER BY hit_ratio ASC'),
  ('cache_hit()', 'SELECT * FROM pgmaint.cache_hit()'),
+ ('health()', 'SELECT pgmaint.health()'),
  ('guide: overall cache hit ratio',
   'SELECT sum(heap_blks_hit) / nullif(sum(heap_blks_hit) + sum(heap_blks_read), 0) * 100 AS cache_hit_ratio
      FROM pg_statio_user_tables');
@@ -193,7 +194,14 @@ SELECT a.size AS tables, p.report, round(a.ms::numeric, 2) AS report_ms,
   FROM pairs p
   JOIN m a ON a.name = p.report
   JOIN m b ON b.name = p.guide AND b.size = a.size
- ORDER BY p.report, p.guide DESC, a.size;
+UNION ALL
+-- health() against the three guide queries above, run one after the other
+SELECT a.size, 'health()', round(a.ms::numeric, 2), 'guide: the three queries together',
+       round(sum(b.ms)::numeric, 2), round((a.ms / sum(b.ms))::numeric, 2)
+  FROM m a JOIN m b ON b.size = a.size AND b.name LIKE 'guide:%'
+ WHERE a.name = 'health()'
+ GROUP BY a.size, a.ms
+ ORDER BY 2, 4 DESC, 1;
 
 -- cost per table from the smallest to the largest size: equal per-table costs mean linear
 WITH m AS (
