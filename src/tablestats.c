@@ -7,10 +7,12 @@
  * index figures, pg_class once more for TOAST tables' relfrozenxid) and reads
  * each table's cumulative statistics once with
  * pgstat_fetch_stat_tabentry_ext, instead of calling the pg_stat_* views'
- * accessor functions column by column and row by row.  Rows go straight into
- * the result tuplestore where no sort is needed, so memory stays small: at
- * thousands of tables the cost is the scan, one stats lookup per table and
- * the result rows.
+ * accessor functions column by column and row by row.  The SQL definitions
+ * of the statistics reports set stats_fetch_consistency = snapshot for the
+ * call: the server then copies this database's statistics in one pass over
+ * its shared hash, each lookup is a local hash probe, and all rows describe
+ * the same instant.  Rows go straight into the result tuplestore where no
+ * sort is needed, so memory stays small.
  *
  * The statistics reports take no lock on user tables: a table dropped while
  * they run is still in their catalog snapshot and is reported from what the
