@@ -30,56 +30,22 @@ AS 'MODULE_PATHNAME', 'pgmaint_cache_hit_totals';
 COMMENT ON FUNCTION pgmaint._cache_hit_totals() IS
 'Internal: block hits and reads of all user tables'' heaps, indexes and TOAST, summed (the sums of cache_hit_tables()).';
 
--- This database's hit ratio over the last hour, from the sampler's ring.
-CREATE FUNCTION pgmaint._cache_hit_last_hour()
-RETURNS double precision
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    hits numeric;
-    reads numeric;
-BEGIN
-    -- the worker samples only its own database, pgmaint.database
-    IF NOT pgmaint.preloaded() THEN
-        RETURN NULL;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pgmaint.sampler_status() st
-                    WHERE st.running AND st.database = current_database()) THEN
-        RETURN NULL;
-    END IF;
-    BEGIN
-        -- the counters are cumulative: add up the intervals between samples,
-        -- leaving out any interval across a statistics reset
-        SELECT sum(d.dh), sum(d.dr) INTO hits, reads
-          FROM (SELECT s.blks_hit - lag(s.blks_hit) OVER w AS dh,
-                       s.blks_read - lag(s.blks_read) OVER w AS dr,
-                       s.stats_reset IS NOT DISTINCT FROM lag(s.stats_reset) OVER w AS same_reset
-                  FROM pgmaint.samples(now() - interval '1 hour') s
-                WINDOW w AS (ORDER BY s.sampled_at)) d
-         WHERE d.same_reset AND d.dh >= 0 AND d.dr >= 0;
-    EXCEPTION WHEN object_not_in_prerequisite_state THEN
-        -- the ring went away (the worker is not running after all)
-        RETURN NULL;
-    END;
-    IF coalesce(hits + reads, 0) = 0 THEN
-        RETURN NULL;
-    END IF;
-    RETURN (hits / (hits + reads))::float8;
-END
-$$;
-
-COMMENT ON FUNCTION pgmaint._cache_hit_last_hour() IS
-'Internal: this database''s buffer cache hit ratio over the last hour of the sampler''s ring; NULL when the worker does not sample this database or nothing was read.';
-
 -- The database's own counters and the user tables' sums.
 CREATE FUNCTION pgmaint.cache_hit(
     OUT scope text, OUT hits bigint, OUT reads bigint, OUT ratio double precision,
     OUT ratio_last_hour double precision)
 RETURNS SETOF record
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+DECLARE
+    last_hour record;
+BEGIN
+    -- from the sampler's ring (80-checks.sql); NULLs when it does not watch this database
+    SELECT * INTO last_hour FROM pgmaint._cache_hit_last_hour();
+
+    RETURN QUERY
     WITH db AS (
         SELECT pg_stat_get_db_blocks_hit(d.oid) AS hits,
                pg_stat_get_db_blocks_fetched(d.oid) - pg_stat_get_db_blocks_hit(d.oid) AS reads
@@ -91,13 +57,15 @@ AS $$
     )
     SELECT s.scope, s.hits, s.reads,
            CASE WHEN s.hits + s.reads > 0 THEN s.hits::float8 / (s.hits + s.reads) END,
-           CASE WHEN s.n = 1 THEN pgmaint._cache_hit_last_hour() END
+           CASE WHEN s.n = 1 AND last_hour.hits + last_hour.reads > 0
+                THEN (last_hour.hits / (last_hour.hits + last_hour.reads))::float8 END
       FROM db, t,
            LATERAL (VALUES (1, 'database', db.hits, db.reads),
                            (2, 'heap', t.heap_hits, t.heap_reads),
                            (3, 'index', t.index_hits, t.index_reads),
                            (4, 'toast', t.toast_hits, t.toast_reads)) AS s(n, scope, hits, reads)
      ORDER BY s.n;
+END
 $$;
 
 COMMENT ON FUNCTION pgmaint.cache_hit() IS
@@ -406,7 +374,6 @@ COMMENT ON FUNCTION pgmaint.database_stats() IS
 
 GRANT EXECUTE ON FUNCTION pgmaint.cache_hit_tables(bigint) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint._cache_hit_totals() TO pg_monitor;
-GRANT EXECUTE ON FUNCTION pgmaint._cache_hit_last_hour() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.cache_hit() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.vacuum_stats() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.table_sizes() TO pg_monitor;
