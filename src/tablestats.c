@@ -7,12 +7,12 @@
  * index figures, pg_class once more for TOAST tables' relfrozenxid) and reads
  * each table's cumulative statistics once with
  * pgstat_fetch_stat_tabentry_ext, instead of calling the pg_stat_* views'
- * accessor functions column by column and row by row.  The SQL definitions
- * of the statistics reports set stats_fetch_consistency = snapshot for the
- * call: the server then copies this database's statistics in one pass over
- * its shared hash, each lookup is a local hash probe, and all rows describe
- * the same instant.  Rows go straight into the result tuplestore where no
- * sort is needed, so memory stays small.
+ * accessor functions column by column and row by row.  The statistics
+ * reports switch to stats_fetch_consistency = snapshot for their call
+ * (pgm_stats_snapshot_begin): the server then copies this database's
+ * statistics in one pass over its shared hash, each lookup is a local hash
+ * probe, and all rows describe the same instant.  Rows go straight into the
+ * result tuplestore where no sort is needed, so memory stays small.
  *
  * The statistics reports take no lock on user tables: a table dropped while
  * they run is still in their catalog snapshot and is reported from what the
@@ -55,6 +55,7 @@
 #include "postmaster/autovacuum.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -165,6 +166,7 @@ typedef struct PgmSizeRow
 	int64		toast_bytes;
 } PgmSizeRow;
 
+static int	pgm_stats_snapshot_begin(void);
 static void pgm_class_scan_begin(PgmClassScan *cs);
 static HeapTuple pgm_class_scan_next(PgmClassScan *cs);
 static void pgm_class_scan_end(PgmClassScan *cs);
@@ -183,6 +185,29 @@ PG_FUNCTION_INFO_V1(pgmaint_cache_hit_tables);
 PG_FUNCTION_INFO_V1(pgmaint_cache_hit_totals);
 PG_FUNCTION_INFO_V1(pgmaint_vacuum_stats);
 PG_FUNCTION_INFO_V1(pgmaint_table_sizes);
+
+/*
+ * Reads statistics as one snapshot until AtEOXact_GUC(true, level) with the
+ * returned level (an error undoes it with the transaction).  A session in
+ * the default "cache" mode may hold single cached entries, from which
+ * PostgreSQL 15 cannot build a snapshot: they are dropped first, as
+ * pg_stat_clear_snapshot() does; a session already in "snapshot" mode keeps
+ * its snapshot.
+ */
+static int
+pgm_stats_snapshot_begin(void)
+{
+	int			level = NewGUCNestLevel();
+
+	if (pgstat_fetch_consistency != PGSTAT_FETCH_CONSISTENCY_SNAPSHOT)
+	{
+		pgstat_clear_snapshot();
+		(void) set_config_option("stats_fetch_consistency", "snapshot",
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+	return level;
+}
 
 /* Starts a pass over the user tables of pg_class. */
 static void
@@ -480,6 +505,7 @@ pgmaint_cache_hit_tables(PG_FUNCTION_ARGS)
 	PgmCacheRow *rows;
 	int			capacity = 256;
 	int			nrows = 0;
+	int			guc_level;
 	int			i;
 
 	if (min_reads < 0)
@@ -489,6 +515,7 @@ pgmaint_cache_hit_tables(PG_FUNCTION_ARGS)
 				 errhint("Pass 0 to list every table.")));
 
 	pgm_init_srf(fcinfo);
+	guc_level = pgm_stats_snapshot_begin();
 	index_blocks = pgm_collect_index_blocks();
 	rows = palloc(capacity * sizeof(PgmCacheRow));
 
@@ -517,6 +544,7 @@ pgmaint_cache_hit_tables(PG_FUNCTION_ARGS)
 		rows[nrows++] = row;
 	}
 	pgm_class_scan_end(&cs);
+	AtEOXact_GUC(true, guc_level);
 
 	qsort(rows, nrows, sizeof(PgmCacheRow), pgm_cache_row_cmp);
 
@@ -566,6 +594,7 @@ pgmaint_cache_hit_totals(PG_FUNCTION_ARGS)
 	HeapTuple	tuple;
 	HTAB	   *index_blocks;
 	PgmCacheRow sum;
+	int			guc_level;
 	Datum		values[PGMAINT_CACHE_TOTALS_COLS];
 	bool		nulls[PGMAINT_CACHE_TOTALS_COLS];
 
@@ -574,6 +603,7 @@ pgmaint_cache_hit_totals(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("function returning record called in context that cannot accept type record")));
 
+	guc_level = pgm_stats_snapshot_begin();
 	index_blocks = pgm_collect_index_blocks();
 	memset(&sum, 0, sizeof(sum));
 
@@ -594,6 +624,7 @@ pgmaint_cache_hit_totals(PG_FUNCTION_ARGS)
 		sum.toast_reads += row.toast_reads;
 	}
 	pgm_class_scan_end(&cs);
+	AtEOXact_GUC(true, guc_level);
 
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = Int64GetDatum(sum.heap_hits);
@@ -637,10 +668,12 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 	int			effective_mxid_max_age = MultiXactMemberFreezeThreshold();
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	bool		av_active = AutoVacuumingActive();
+	int			guc_level;
 
 	pgm_init_srf(fcinfo);
 	profiles = pgm_collect_profiles();
 	toast_xids = pgm_collect_toast_xids();
+	guc_level = pgm_stats_snapshot_begin();
 
 	pgm_class_scan_begin(&cs);
 	while ((tuple = pgm_class_scan_next(&cs)) != NULL)
@@ -837,6 +870,7 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	pgm_class_scan_end(&cs);
+	AtEOXact_GUC(true, guc_level);
 
 	return (Datum) 0;
 }

@@ -12,7 +12,6 @@ CREATE FUNCTION pgmaint.cache_hit_tables(
 RETURNS SETOF record
 LANGUAGE c STABLE STRICT PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
-SET stats_fetch_consistency = snapshot
 AS 'MODULE_PATHNAME', 'pgmaint_cache_hit_tables';
 
 COMMENT ON FUNCTION pgmaint.cache_hit_tables(bigint) IS
@@ -24,7 +23,6 @@ CREATE FUNCTION pgmaint._cache_hit_totals(
 RETURNS record
 LANGUAGE c STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
-SET stats_fetch_consistency = snapshot
 AS 'MODULE_PATHNAME', 'pgmaint_cache_hit_totals';
 
 COMMENT ON FUNCTION pgmaint._cache_hit_totals() IS
@@ -87,7 +85,6 @@ CREATE FUNCTION pgmaint.vacuum_stats(
 RETURNS SETOF record
 LANGUAGE c STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
-SET stats_fetch_consistency = snapshot
 AS 'MODULE_PATHNAME', 'pgmaint_vacuum_stats';
 
 COMMENT ON FUNCTION pgmaint.vacuum_stats() IS
