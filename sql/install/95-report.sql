@@ -242,195 +242,153 @@ CREATE TYPE pgmaint.checklist_item AS (
 COMMENT ON TYPE pgmaint.checklist_item IS
 'A row of checklist(): item, status (pass, fail, unknown), evidence, fix.';
 
-CREATE FUNCTION pgmaint.checklist()
-RETURNS SETOF pgmaint.checklist_item
+-- Evaluates one checklist item from a query returning (status, evidence, fix);
+-- an item whose evidence cannot be read is unknown, with the reason.
+CREATE FUNCTION pgmaint._checklist_item(item text, query text)
+RETURNS pgmaint.checklist_item
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    r       pgmaint.checklist_item;
-    n       bigint;
-    m       bigint;
-    usable  int := current_setting('max_connections')::int
-                   - current_setting('superuser_reserved_connections')::int;
-    peak    bigint;
-    basis   text;
-    detail  text;
-    fixes   text;
+    r pgmaint.checklist_item;
 BEGIN
-    -- 1. Connection pooling: small pools, no leaks.
-    BEGIN
-        r := ROW('connection pooling', NULL, NULL, NULL);
-        IF (SELECT running FROM pgmaint.sampler_status()) THEN
-            SELECT max(client_backends) INTO peak
-              FROM pgmaint.samples(now() - interval '24 hours');
-            basis := 'peak of the last 24 hours';
-        END IF;
-        IF peak IS NULL THEN
-            SELECT count(*) INTO peak FROM pg_catalog.pg_stat_activity
-             WHERE backend_type = 'client backend';
-            basis := 'now; the sampler has no history';
-        END IF;
-        SELECT count(*) INTO n FROM pgmaint.connection_leaks();
-        r.status := CASE WHEN peak <= 0.8 * usable AND n = 0 THEN 'pass' ELSE 'fail' END;
-        r.evidence := format('%s client connections (%s) of %s usable; %s leaked session(s)',
-                             peak, basis, usable, n);
-        IF r.status = 'fail' THEN
-            r.fix := 'Keep each application pool small (the guide: 5 + 10 overflow), end leaks with pgmaint.terminate_leaks(), and size with pgmaint.connection_budget().';
-        END IF;
-    EXCEPTION WHEN OTHERS THEN
-        r.status := 'unknown'; r.evidence := SQLERRM;
-    END;
-    RETURN NEXT r;
+    r.item := item;
+    EXECUTE query INTO r.status, r.evidence, r.fix;
+    RETURN r;
+EXCEPTION WHEN OTHERS THEN
+    RETURN ROW(item, 'unknown', SQLERRM, NULL)::pgmaint.checklist_item;
+END
+$$;
 
-    -- 2. Memory allocation: shared_buffers 25% and effective_cache_size 50% of RAM.
-    BEGIN
-        r := ROW('memory allocation', NULL, NULL, NULL);
-        SELECT count(*) FILTER (WHERE status <> 'ok'),
+COMMENT ON FUNCTION pgmaint._checklist_item(text, text) IS
+'Internal: one checklist() item from a query of (status, evidence, fix); unknown with the error when the query fails.';
+
+CREATE FUNCTION pgmaint.checklist()
+RETURNS SETOF pgmaint.checklist_item
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+SELECT c.*
+  FROM (VALUES
+    (1, 'connection pooling', $q$
+        WITH s AS (SELECT running FROM pgmaint.sampler_status()),
+        peak AS (
+            SELECT coalesce((SELECT max(x.client_backends) FROM pgmaint.samples(now() - interval '24 hours') x
+                              WHERE (SELECT running FROM s)),
+                            (SELECT count(*) FROM pg_catalog.pg_stat_activity
+                              WHERE backend_type = 'client backend')) AS n,
+                   CASE WHEN (SELECT running FROM s) THEN 'peak of the last 24 hours' ELSE 'now' END AS basis
+        ),
+        usable AS (
+            SELECT current_setting('max_connections')::int
+                   - current_setting('superuser_reserved_connections')::int AS n
+        ),
+        leaks AS (SELECT count(*) AS n FROM pgmaint.connection_leaks())
+        SELECT CASE WHEN peak.n <= 0.8 * usable.n AND leaks.n = 0 THEN 'pass' ELSE 'fail' END,
+               format('%s client connections (%s) of %s usable; %s leaked session(s)',
+                      peak.n, peak.basis, usable.n, leaks.n),
+               CASE WHEN peak.n > 0.8 * usable.n OR leaks.n > 0 THEN
+                   'Keep each application pool small (the guide: 5 + 10 overflow), end leaks with pgmaint.terminate_leaks(), size with pgmaint.connection_budget().'
+               END
+          FROM peak, usable, leaks $q$),
+    (2, 'memory allocation', $q$
+        SELECT CASE WHEN count(*) FILTER (WHERE status <> 'ok') = 0 THEN 'pass' ELSE 'fail' END,
                string_agg(format('%s %s (recommended %s)', name, current, recommended), ', ' ORDER BY name),
-               string_agg(fix, '; ' ORDER BY name) FILTER (WHERE status <> 'ok')
-          INTO n, detail, fixes
+               string_agg(fix, ' ' ORDER BY name) FILTER (WHERE status <> 'ok')
           FROM pgmaint.settings_advice()
-         WHERE name IN ('shared_buffers', 'effective_cache_size');
-        r.status := CASE WHEN n = 0 THEN 'pass' ELSE 'fail' END;
-        r.evidence := detail;
-        r.fix := fixes;
-    EXCEPTION WHEN OTHERS THEN
-        r.status := 'unknown'; r.evidence := SQLERRM;
-    END;
-    RETURN NEXT r;
-
-    -- 3. Autovacuum on and tuned for the high-write tables.
-    BEGIN
-        r := ROW('autovacuum tuned for high-write tables', NULL, NULL, NULL);
-        SELECT count(*) FILTER (WHERE current_profile IS NOT NULL),
-               count(*) FILTER (WHERE suggested_profile IS NOT NULL
-                                  AND suggested_profile IS DISTINCT FROM current_profile
-                                  AND NOT pinned)
-          INTO n, m
-          FROM pgmaint.recommend_profiles();
-        IF NOT current_setting('autovacuum')::boolean THEN
-            r.status := 'fail';
-            r.evidence := 'autovacuum is off';
-            r.fix := 'ALTER SYSTEM SET autovacuum = on; SELECT pg_reload_conf();';
-        ELSE
-            r.status := CASE WHEN m = 0 THEN 'pass' ELSE 'fail' END;
-            r.evidence := format('autovacuum on; %s table(s) tuned with a profile, %s suggestion(s) pending', n, m);
-            IF m > 0 THEN
-                r.fix := 'Review SELECT * FROM pgmaint.recommend_profiles(); then SELECT * FROM pgmaint.apply_policy(false); or set pgmaint.policy = apply.';
-            END IF;
-        END IF;
-    EXCEPTION WHEN OTHERS THEN
-        r.status := 'unknown'; r.evidence := SQLERRM;
-    END;
-    RETURN NEXT r;
-
-    -- 4. Logging of slow queries and connection issues.
-    BEGIN
-        r := ROW('logging', NULL, NULL, NULL);
-        SELECT string_agg(s.name, ', ' ORDER BY s.name),
-               string_agg(format('ALTER SYSTEM SET %s = %L;', s.name, s.wanted), ' ' ORDER BY s.name)
-          INTO detail, fixes
-          FROM (VALUES ('log_checkpoints', 'on'), ('log_connections', 'on'),
-                       ('log_disconnections', 'on'), ('log_lock_waits', 'on'),
-                       ('log_autovacuum_min_duration', '0'), ('log_temp_files', '10MB'),
-                       ('log_min_duration_statement', '1s')) AS s(name, wanted)
-         WHERE CASE WHEN s.wanted = 'on' THEN NOT current_setting(s.name)::boolean
-                    ELSE (SELECT setting::bigint < 0 FROM pg_catalog.pg_settings p WHERE p.name = s.name) END;
-        r.status := CASE WHEN detail IS NULL THEN 'pass' ELSE 'fail' END;
-        r.evidence := coalesce('off: ' || detail,
-                               'checkpoints, connections, disconnections, lock waits, autovacuum, temp files and slow statements are logged');
-        r.fix := fixes || CASE WHEN fixes IS NOT NULL THEN ' SELECT pg_reload_conf();' END;
-    EXCEPTION WHEN OTHERS THEN
-        r.status := 'unknown'; r.evidence := SQLERRM;
-    END;
-    RETURN NEXT r;
-
-    -- 5. Backups: a verified backup newer than pgmaint.backup_max_age.
-    BEGIN
-        r := ROW('backups', NULL, NULL, NULL);
-        SELECT CASE WHEN b.last_verified_at IS NULL THEN 'fail'
-                    WHEN b.last_backup_status = 'failed' THEN 'fail'
-                    WHEN b.last_verified_age > b.max_age THEN 'fail'
-                    ELSE 'pass' END,
+         WHERE name IN ('shared_buffers', 'effective_cache_size') $q$),
+    (3, 'autovacuum tuned for high-write tables', $q$
+        WITH p AS (
+            SELECT count(*) FILTER (WHERE current_profile IS NOT NULL) AS tuned,
+                   count(*) FILTER (WHERE suggested_profile IS NOT NULL AND NOT pinned
+                                      AND suggested_profile IS DISTINCT FROM current_profile) AS pending
+              FROM pgmaint.recommend_profiles()
+        )
+        SELECT CASE WHEN current_setting('autovacuum')::boolean AND p.pending = 0 THEN 'pass' ELSE 'fail' END,
+               CASE WHEN NOT current_setting('autovacuum')::boolean THEN 'autovacuum is off'
+                    ELSE format('autovacuum on; %s table(s) tuned with a profile, %s suggestion(s) pending',
+                                p.tuned, p.pending) END,
+               CASE WHEN NOT current_setting('autovacuum')::boolean
+                        THEN 'ALTER SYSTEM SET autovacuum = on; SELECT pg_reload_conf();'
+                    WHEN p.pending > 0
+                        THEN 'Review SELECT * FROM pgmaint.recommend_profiles(); then SELECT * FROM pgmaint.apply_policy(false); or set pgmaint.policy = apply.'
+               END
+          FROM p $q$),
+    (4, 'logging', $q$
+        WITH off AS (
+            SELECT s.name, s.wanted
+              FROM (VALUES ('log_checkpoints', 'on'), ('log_connections', 'on'),
+                           ('log_disconnections', 'on'), ('log_lock_waits', 'on'),
+                           ('log_autovacuum_min_duration', '0'), ('log_temp_files', '10MB'),
+                           ('log_min_duration_statement', '1s')) AS s(name, wanted)
+              JOIN pg_catalog.pg_settings p ON p.name = s.name
+             WHERE CASE WHEN s.wanted = 'on' THEN p.setting = 'off' ELSE p.setting::bigint < 0 END
+        )
+        SELECT CASE WHEN count(*) = 0 THEN 'pass' ELSE 'fail' END,
+               coalesce('off: ' || string_agg(name, ', ' ORDER BY name),
+                        'checkpoints, connections, disconnections, lock waits, autovacuum, temp files and slow statements are logged'),
+               string_agg(format('ALTER SYSTEM SET %s = %L;', name, wanted), ' ' ORDER BY name)
+               || CASE WHEN count(*) > 0 THEN ' SELECT pg_reload_conf();' END
+          FROM off $q$),
+    (5, 'backups', $q$
+        SELECT CASE WHEN b.last_verified_at IS NULL OR b.last_backup_status = 'failed'
+                         OR b.last_verified_age > b.max_age OR b.last_drill_status = 'failed'
+                    THEN 'fail' ELSE 'pass' END,
                CASE WHEN b.last_verified_at IS NULL THEN 'no verified backup recorded'
                     ELSE format('last verified backup %s ago (%s); last backup %s; last drill %s',
                                 b.last_verified_age, b.last_verified_file, b.last_backup_status,
-                                coalesce(b.last_drill_status || ' ' || b.last_drill_age || ' ago', 'never'))
+                                coalesce(b.last_drill_status || ', ' || b.last_drill_age || ' ago', 'never'))
+               END,
+               CASE WHEN b.last_verified_at IS NULL OR b.last_backup_status = 'failed'
+                         OR b.last_verified_age > b.max_age OR b.last_drill_status = 'failed'
+                    THEN 'Schedule pgmaint_backup backup --dir DIR daily and pgmaint_backup drill weekly (see the README).'
                END
-          INTO r.status, r.evidence
-          FROM pgmaint.backup_status() b;
-        IF r.status = 'fail' THEN
-            r.fix := 'Schedule pgmaint_backup backup --dir DIR daily and pgmaint_backup drill weekly (see the README).';
-        END IF;
-    EXCEPTION WHEN OTHERS THEN
-        r.status := 'unknown'; r.evidence := SQLERRM;
-    END;
-    RETURN NEXT r;
-
-    -- 6. Monitoring: the sampler runs and is fresh.
-    BEGIN
-        r := ROW('monitoring', NULL, NULL, NULL);
+          FROM pgmaint.backup_status() b $q$),
+    (6, 'monitoring', $q$
         SELECT CASE WHEN s.running AND s.last_sample_at > clock_timestamp() - 3 * s.sample_interval
                     THEN 'pass' ELSE 'fail' END,
                CASE WHEN s.running
-                    THEN format('sampler pid %s, %s samples, last at %s', s.pid, s.samples_taken,
+                    THEN format('sampler pid %s, %s samples, the last at %s', s.pid, s.samples_taken,
                                 to_char(s.last_sample_at, 'YYYY-MM-DD HH24:MI:SS'))
-                    ELSE 'the sampler is not running: ' || coalesce(s.last_error, 'no reason recorded') END
-          INTO r.status, r.evidence
-          FROM pgmaint.sampler_status() s;
-        IF r.status = 'fail' THEN
-            r.fix := 'Add pgmaint to shared_preload_libraries, set pgmaint.database, and restart; then poll pgmaint.health() from /healthz/db.';
-        END IF;
-    EXCEPTION WHEN OTHERS THEN
-        r.status := 'unknown'; r.evidence := SQLERRM;
-    END;
-    RETURN NEXT r;
-
-    -- 7. Indexes on cache keys and foreign keys.
-    BEGIN
-        r := ROW('indexes on keys and foreign keys', NULL, NULL, NULL);
-        SELECT count(*) INTO n FROM pgmaint.index_advice() WHERE kind = 'fk_without_index';
-        SELECT count(*), string_agg(c.oid::regclass::text, ', ' ORDER BY c.oid::regclass::text)
-          INTO m, detail
-          FROM pg_catalog.pg_class c
-          JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
-         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-           AND ns.nspname NOT IN ('pg_catalog', 'information_schema', 'pgmaint')
-           AND ns.nspname NOT LIKE 'pg_toast%' AND ns.nspname NOT LIKE 'pg_temp%'
-           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                            WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
-                            WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid);
-        r.status := CASE WHEN n = 0 AND m = 0 THEN 'pass' ELSE 'fail' END;
-        r.evidence := format('%s foreign key(s) without an index; %s table(s) without a primary key or unique index%s',
-                             n, m, coalesce(' (' || pgmaint._fit(detail, 60) || ')', ''));
-        IF r.status = 'fail' THEN
-            r.fix := 'See SELECT * FROM pgmaint.index_advice(); for the statements; give cache tables a primary key on their key.';
-        END IF;
-    EXCEPTION WHEN OTHERS THEN
-        r.status := 'unknown'; r.evidence := SQLERRM;
-    END;
-    RETURN NEXT r;
-
-    -- 8. Disk space of the data directory.
-    BEGIN
-        r := ROW('disk space', NULL, NULL, NULL);
+                    ELSE 'the sampler is not running: ' || coalesce(s.last_error, 'no reason recorded') END,
+               CASE WHEN NOT s.running OR s.last_sample_at <= clock_timestamp() - 3 * s.sample_interval
+                    THEN 'Add pgmaint to shared_preload_libraries, set pgmaint.database and restart; poll pgmaint.health() from /healthz/db.'
+               END
+          FROM pgmaint.sampler_status() s $q$),
+    (7, 'indexes on keys and foreign keys', $q$
+        WITH fk AS (SELECT count(*) AS n FROM pgmaint.index_advice() WHERE kind = 'fk_without_index'),
+        nokey AS (
+            SELECT count(*) AS n, string_agg(c.oid::regclass::text, ', ' ORDER BY c.oid::regclass::text) AS names
+              FROM pg_catalog.pg_class c
+              JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
+             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+               AND ns.nspname NOT IN ('pg_catalog', 'information_schema', 'pgmaint')
+               AND ns.nspname NOT LIKE 'pg\_toast%' AND ns.nspname NOT LIKE 'pg\_temp%'
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                                WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                                WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid)
+        )
+        SELECT CASE WHEN fk.n = 0 AND nokey.n = 0 THEN 'pass' ELSE 'fail' END,
+               format('%s foreign key(s) without an index; %s table(s) without a primary key or unique index%s',
+                      fk.n, nokey.n, coalesce(' (' || pgmaint._fit(nokey.names, 60) || ')', '')),
+               CASE WHEN fk.n > 0 OR nokey.n > 0
+                    THEN 'Run the statements of SELECT * FROM pgmaint.index_advice(); give cache tables a primary key on their key.'
+               END
+          FROM fk, nokey $q$),
+    (8, 'disk space', $q$
         SELECT CASE WHEN d.available_pct >= 20 THEN 'pass' ELSE 'fail' END,
                format('%s available of %s (%s%%) on the data directory''s file system',
                       pg_size_pretty(d.available_bytes), pg_size_pretty(d.total_bytes),
-                      round(d.available_pct::numeric, 1))
-          INTO r.status, r.evidence
-          FROM pgmaint.disk_space() d;
-        IF r.status = 'fail' THEN
-            r.fix := 'Free space: archive old token_usage and tool_call_log rows, prune backups, VACUUM FULL bloated tables in a maintenance window; see pgmaint.table_sizes().';
-        END IF;
-    EXCEPTION WHEN OTHERS THEN
-        r.status := 'unknown'; r.evidence := SQLERRM;
-    END;
-    RETURN NEXT r;
-END
-$$;
+                      round(d.available_pct::numeric, 1)),
+               CASE WHEN d.available_pct < 20
+                    THEN 'Archive old token_usage and tool_call_log rows, prune backups, VACUUM FULL bloated tables in a maintenance window; see pgmaint.table_sizes().'
+               END
+          FROM pgmaint.disk_space() d $q$)
+  ) AS items(n, item, query)
+ CROSS JOIN LATERAL pgmaint._checklist_item(items.item, items.query) c
+ ORDER BY items.n;
+$body$;
 
 COMMENT ON FUNCTION pgmaint.checklist() IS
 'The guide''s Performance Tuning Checklist, item by item: pass, fail or unknown, with the evidence and the fix.';
