@@ -29,7 +29,7 @@ SELECT count(*) AS out_of_order
 SELECT count(*) AS bad_rows
   FROM pgmaint.samples(NULL)
  WHERE commits_per_sec < 0 OR rollbacks_per_sec < 0
-    OR cache_hit_ratio < 0 OR cache_hit_ratio > 100
+    OR cache_hit_ratio < 0 OR cache_hit_ratio > 1
     OR interval_seconds <= 0 OR client_backends < 0
     OR active + idle + idle_in_transaction + idle_in_transaction_aborted > client_backends
     OR xact_commit < 0 OR live_tuples < 0 OR datfrozenxid_age < 0;

@@ -394,18 +394,18 @@ pgmaint_samples(PG_FUNCTION_ARGS)
 		else
 			nulls[c++] = true;
 
-		/* cache_hit_ratio: percent of this interval's block reads that hit */
+		/* cache_hit_ratio: share (0 to 1) of this interval's block reads that hit */
 		if (comparable && s->blks_hit >= p->blks_hit && s->blks_read >= p->blks_read &&
 			(s->blks_hit - p->blks_hit) + (s->blks_read - p->blks_read) > 0)
 		{
 			int64		hits = s->blks_hit - p->blks_hit;
 			int64		reads = s->blks_read - p->blks_read;
-			double		ratio = 100.0 * (double) hits / (double) (hits + reads);
+			double		ratio = (double) hits / (double) (hits + reads);
 
 			values[c++] = DirectFunctionCall2(numeric_round,
 											  DirectFunctionCall1(float8_numeric,
 																  Float8GetDatum(ratio)),
-											  Int32GetDatum(2));
+											  Int32GetDatum(4));
 		}
 		else
 			nulls[c++] = true;
