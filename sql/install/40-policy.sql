@@ -853,8 +853,12 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
         RAISE EXCEPTION 'pg_cron is not installed in database "%"', current_database()
               USING ERRCODE = '55000',
-                    HINT = format('Add pg_cron to shared_preload_libraries, set cron.database_name = %L, restart, and run CREATE EXTENSION pg_cron here.',
-                                  current_database());
+                    HINT = CASE WHEN current_setting('cron.database_name', true) IS NOT NULL
+                                     AND current_setting('cron.database_name', true) <> current_database()
+                                THEN format('pg_cron runs its jobs from database %s (cron.database_name): install pgmaint and schedule from there, or set cron.database_name = %L, restart and run CREATE EXTENSION pg_cron here.',
+                                            quote_ident(current_setting('cron.database_name', true)), current_database())
+                                ELSE format('Add pg_cron to shared_preload_libraries, set cron.database_name = %L, restart, and run CREATE EXTENSION pg_cron here.',
+                                            current_database()) END;
     END IF;
 END
 $$;
