@@ -149,27 +149,46 @@ SELECT pgmaint.apply_policy(NULL);
 -- the nightly vacuum job's command covers the high_churn tables
 SELECT pgmaint._vacuum_command();
 
--- history: a snapshot an hour old gives rates over that hour
-DELETE FROM pgmaint.table_activity;
+-- history, in a database whose statistics were never reset (this one's were,
+-- by the health test): a snapshot an hour old gives rates over that hour
+CREATE DATABASE pgm_policy_history;
+\c pgm_policy_history
+SET client_min_messages = warning;
+CREATE EXTENSION pgmaint;
+\set SHOW_CONTEXT never
+CREATE TABLE tool_call_log (id bigint);
+INSERT INTO tool_call_log SELECT generate_series(1, 3000);
+SELECT pg_stat_force_next_flush();
+SELECT pg_stat_get_db_stat_reset_time(oid) IS NULL AS never_reset FROM pg_database
+ WHERE datname = current_database();
 BEGIN;
 INSERT INTO pgmaint.table_activity (relid, taken_at, n_tup_ins, n_tup_upd, n_tup_del, n_live_tup)
 SELECT 'tool_call_log'::regclass, now() - interval '1 hour', 1000, 0, 0, 1000;
-SELECT table_name, basis, inserts_per_hour, updates_per_hour, measured_since = now() - interval '1 hour' AS since_snapshot
+SELECT table_name, basis, inserts_per_hour, updates_per_hour,
+       measured_since = now() - interval '1 hour' AS since_snapshot
   FROM pgmaint.recommend_profiles() WHERE table_name = 'tool_call_log';
 COMMIT;
--- a snapshot newer than 5 minutes, or with counters above today's (reset), is not history
+-- a snapshot newer than 5 minutes, or with counters above today's, is not history
 UPDATE pgmaint.table_activity SET taken_at = now() - interval '1 minute';
 SELECT basis FROM pgmaint.recommend_profiles() WHERE table_name = 'tool_call_log';
 UPDATE pgmaint.table_activity SET taken_at = now() - interval '1 hour', n_tup_ins = 10000000;
 SELECT basis FROM pgmaint.recommend_profiles() WHERE table_name = 'tool_call_log';
+-- nor is one taken before the statistics were reset
+SELECT pg_stat_reset();
+UPDATE pgmaint.table_activity SET n_tup_ins = 0;
+SELECT basis, inserts_per_hour FROM pgmaint.recommend_profiles() WHERE table_name = 'tool_call_log';
 -- older than the 24-hour window: pruned
 UPDATE pgmaint.table_activity SET taken_at = now() - interval '25 hours';
 SELECT pgmaint.prune_history() AS pruned;
 SELECT count(*) AS left_over FROM pgmaint.table_activity;
 SELECT pgmaint.prune_history(interval '-1 day');
+\c contrib_regression
+DROP DATABASE pgm_policy_history;
+\set SHOW_CONTEXT never
 
 -- the policy run: off does nothing, advise logs each suggestion once
 SELECT pgmaint.reset_table('token_usage') IS NOT NULL AS reset;
+DELETE FROM pgmaint.table_activity;
 SELECT count(*) AS off_rows FROM pgmaint.run_policy('off');
 SELECT count(*) AS snapshots_after_off FROM pgmaint.table_activity;
 SELECT table_name, suggested_profile, action FROM pgmaint.run_policy('advise');

@@ -1,6 +1,6 @@
 -- pgTAP: the autovacuum policy's API, privileges and error codes
 BEGIN;
-SELECT plan(42);
+SELECT plan(48);
 
 SELECT has_function('pgmaint', 'tune_table', ARRAY['regclass', 'text'], 'tune_table(regclass, text) exists');
 SELECT function_returns('pgmaint', 'tune_table', ARRAY['regclass', 'text'], 'text[]', 'tune_table returns text[]');
@@ -11,6 +11,7 @@ SELECT has_function('pgmaint', 'run_policy', ARRAY['text'], 'run_policy(text) ex
 SELECT has_function('pgmaint', 'schedule_maintenance', ARRAY['integer', 'text', 'text'], 'schedule_maintenance() exists');
 SELECT has_function('pgmaint', 'unschedule_maintenance', ARRAY[]::text[], 'unschedule_maintenance() exists');
 SELECT has_function('pgmaint', 'prune_history', ARRAY['interval'], 'prune_history(interval) exists');
+SELECT has_function('pgmaint', 'grant_tuning', ARRAY['regrole', 'boolean'], 'grant_tuning(regrole, boolean) exists');
 
 SELECT is((SELECT pg_get_function_arguments('pgmaint.apply_policy(boolean)'::regprocedure)),
           'dry_run boolean DEFAULT true', 'apply_policy is a dry run by default');
@@ -31,7 +32,8 @@ SELECT ok(NOT has_function_privilege('public', p, 'EXECUTE'), 'PUBLIC may not ca
   FROM unnest(ARRAY['pgmaint.tune_table(regclass, text)', 'pgmaint.reset_table(regclass)',
                     'pgmaint.apply_policy(boolean)', 'pgmaint.run_policy(text)',
                     'pgmaint.schedule_maintenance(integer, text, text)',
-                    'pgmaint.unschedule_maintenance()', 'pgmaint.prune_history(interval)']) p;
+                    'pgmaint.unschedule_maintenance()', 'pgmaint.prune_history(interval)',
+                    'pgmaint.grant_tuning(regrole, boolean)', 'pgmaint.revoke_tuning(regrole)']) p;
 SELECT ok(has_function_privilege('pg_monitor', 'pgmaint.recommend_profiles()', 'EXECUTE'),
           'pg_monitor may call recommend_profiles()');
 SELECT ok(has_table_privilege('pg_monitor', 'pgmaint.table_activity', 'SELECT'),
@@ -79,9 +81,8 @@ SELECT is(pg_temp.hint_of($$SELECT pgmaint.tune_table('pgm_tap_t', 'turbo')$$),
 -- a grantee tunes the tables it owns, and only those; nobody forges records
 CREATE ROLE pgm_tap_owner;
 CREATE ROLE pgm_tap_other;
-GRANT USAGE ON SCHEMA pgmaint TO pgm_tap_owner, pgm_tap_other;
-GRANT EXECUTE ON FUNCTION pgmaint.tune_table(regclass, text), pgmaint.reset_table(regclass)
-    TO pgm_tap_owner, pgm_tap_other;
+SELECT lives_ok($$SELECT pgmaint.grant_tuning('pgm_tap_owner')$$, 'grant_tuning() grants a role tuning');
+SELECT pgmaint.grant_tuning('pgm_tap_other');
 CREATE TABLE pgm_tap_owned (id int);
 ALTER TABLE pgm_tap_owned OWNER TO pgm_tap_owner;
 SET SESSION AUTHORIZATION pgm_tap_owner;
@@ -109,8 +110,16 @@ SELECT throws_ok($$SELECT pgmaint.tune_table('pgm_tap_owned', 'high_churn')$$, '
 SELECT throws_ok($$SELECT pgmaint._policy_audit('pgm_tap_none', 'tune_table', 'x', '{}', false)$$,
                  '42501', NULL, 'a role without a policy action cannot write audit rows');
 RESET SESSION AUTHORIZATION;
-SELECT ok(NOT has_function_privilege('pg_monitor', 'pgmaint.tune_table(regclass, text)', 'EXECUTE'),
-          'pg_monitor alone may not tune tables');
+SELECT ok(NOT has_function_privilege('pg_monitor', 'pgmaint.tune_table(regclass, text)', 'EXECUTE')
+          AND NOT has_function_privilege('pg_monitor', 'pgmaint._policy_record(name, regclass, text, text, text[], text[])', 'EXECUTE'),
+          'pg_monitor alone may not tune tables or write policy rows');
+SELECT pgmaint.revoke_tuning('pgm_tap_other');
+SELECT ok(NOT has_function_privilege('pgm_tap_other', 'pgmaint.tune_table(regclass, text)', 'EXECUTE')
+          AND NOT has_function_privilege('pgm_tap_other', 'pgmaint._apply_profile(regclass, text, text, text, jsonb)', 'EXECUTE'),
+          'revoke_tuning() takes it back');
+SELECT ok(NOT EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = 'pgmaint'::regnamespace
+                       AND has_function_privilege('public', p.oid, 'EXECUTE')),
+          'no pgmaint function is executable by PUBLIC');
 
 -- never suggests for system catalogs or tables of extensions
 CREATE TABLE pgm_tap_ext_owned (id int);

@@ -62,6 +62,7 @@ COMMENT ON FUNCTION pgmaint._validate_reloptions(text, text[]) IS
 CREATE FUNCTION pgmaint._profiles_validate()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -71,7 +72,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint._profiles_validate() IS
-'Trigger: checks a profile''s reloptions with the server''s own parser before it is stored.';
+'Trigger: checks a profile''s reloptions with the server''s own parser before it is stored (as the extension''s owner, so that any role allowed to edit profiles can).';
 
 -- Fires after profiles_upsert (triggers fire in name order), so that the
 -- UPDATE an upsert turns into is checked by the UPDATE trigger.
@@ -80,9 +81,7 @@ CREATE TRIGGER profiles_validate
     FOR EACH ROW EXECUTE FUNCTION pgmaint._profiles_validate();
 
 SELECT pg_catalog.pg_extension_config_dump('pgmaint.profiles', '');
--- The schema is the gate (USAGE only for pg_monitor and roles an
--- administrator grants it to); tune_table() reads profiles as its caller.
-GRANT SELECT ON pgmaint.profiles TO PUBLIC;
+GRANT SELECT ON pgmaint.profiles TO pg_monitor;
 
 CREATE TABLE pgmaint.table_policy (
     relid      regclass PRIMARY KEY,
@@ -98,7 +97,7 @@ COMMENT ON TABLE pgmaint.table_policy IS
 'Which profile pgmaint applied to which table, whether by hand (manual, pinned) or by the policy; options are the reloptions pgmaint set, replaced the table''s own values they overwrote (restored by reset_table).';
 
 SELECT pg_catalog.pg_extension_config_dump('pgmaint.table_policy', '');
-GRANT SELECT ON pgmaint.table_policy TO PUBLIC;
+GRANT SELECT ON pgmaint.table_policy TO pg_monitor;
 
 -- Per-table write counters taken by each policy run; recommend_profiles()
 -- derives rates per hour between a snapshot and the live counters.  Pruned

@@ -20,3 +20,27 @@ REVOKE ALL ON FUNCTION pgmaint._detect_resources(text) FROM pg_monitor;
 REVOKE ALL ON FUNCTION
     pgmaint._backup_record(text, text, timestamptz, text, text, bigint, text, boolean, jsonb, bigint, jsonb, text)
 FROM pg_monitor;
+
+-- Autovacuum policy (40-policy.sql): actions and the internals that write.
+-- grant_tuning() hands a role what tune_table()/reset_table() need.
+REVOKE ALL ON FUNCTION
+    pgmaint.tune_table(regclass, text),
+    pgmaint.reset_table(regclass),
+    pgmaint.apply_policy(boolean),
+    pgmaint.run_policy(text),
+    pgmaint.prune_history(interval),
+    pgmaint.schedule_maintenance(integer, text, text),
+    pgmaint.unschedule_maintenance(),
+    pgmaint.grant_tuning(regrole, boolean),
+    pgmaint.revoke_tuning(regrole),
+    pgmaint._apply_profile(regclass, text, text, text, jsonb),
+    pgmaint._policy_record(name, regclass, text, text, text[], text[]),
+    pgmaint._policy_audit(name, text, text, jsonb, boolean),
+    pgmaint._snapshot_activity(name),
+    pgmaint._prune_activity(),
+    pgmaint._advise(name, regclass, text, text),
+    pgmaint._advice_keep(name, oid[]),
+    pgmaint._sync_vacuum_job(),
+    pgmaint._require_pg_cron(),
+    pgmaint._forget_dropped()
+FROM pg_monitor;
