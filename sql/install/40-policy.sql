@@ -756,12 +756,18 @@ BEGIN
         OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = a.relid);
     GET DIAGNOSTICS n = ROW_COUNT;
     total := total + n;
+    -- the sampler's history (it prunes itself too; this covers a stopped worker)
+    IF pg_catalog.to_regclass('pgmaint.sample_history') IS NOT NULL THEN
+        EXECUTE 'DELETE FROM pgmaint.sample_history WHERE sampled_at < now() - $1' USING keep;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        total := total + n;
+    END IF;
     RETURN total;
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint.prune_history(interval) IS
-'Deletes history older than retention (default pgmaint.history_retention): table_activity snapshots (never kept past the 24-hour rate window) and those of dropped tables; returns the rows deleted.';
+'Deletes history older than retention (default pgmaint.history_retention): sample_history rows, table_activity snapshots (never kept past the 24-hour rate window) and those of dropped tables; returns the rows deleted.';
 
 REVOKE ALL ON FUNCTION pgmaint.prune_history(interval) FROM PUBLIC;
 
