@@ -145,6 +145,14 @@ SELECT relname, reloptions FROM pg_class
 SELECT relid::text, profile, source, pinned FROM pgmaint.table_policy ORDER BY 1;
 -- nothing left to do
 SELECT count(*) AS second_run FROM pgmaint.apply_policy(false);
+-- an edited profile is applied again to the tables the policy tuned with it,
+-- not to pinned ones
+BEGIN;
+UPDATE pgmaint.profiles SET reloptions = reloptions || '{autovacuum_vacuum_insert_threshold=5000}'
+ WHERE name IN ('append_only', 'high_churn');
+SELECT table_name, current_profile, suggested_profile, action, detail FROM pgmaint.apply_policy(false);
+SELECT relname, reloptions FROM pg_class WHERE relname IN ('tool_call_log', 'thread_messages') ORDER BY 1;
+ROLLBACK;
 SELECT pgmaint.apply_policy(NULL);
 -- the nightly vacuum job's command covers the high_churn tables
 SELECT pgmaint._vacuum_command();

@@ -572,13 +572,21 @@ BEGIN
         RAISE EXCEPTION 'dry_run must not be null' USING ERRCODE = '22023',
               HINT = 'Call pgmaint.apply_policy(false) to apply, or apply_policy() for a dry run.';
     END IF;
+    -- a suggestion that differs from the current profile, or the current
+    -- profile again when its row was edited since the table was tuned
     FOR r IN
         SELECT p.relid, format('%I.%I', p.schema_name, p.table_name) AS name,
-               p.current_profile, p.suggested_profile, p.reason
+               p.current_profile, p.suggested_profile,
+               CASE WHEN p.suggested_profile IS DISTINCT FROM p.current_profile THEN p.reason
+                    ELSE format('profile %s was edited since the table was tuned', p.current_profile)
+               END AS reason
           FROM pgmaint.recommend_profiles() p
+          LEFT JOIN pgmaint.table_policy tp ON tp.relid = p.relid
+          LEFT JOIN pgmaint.profiles pr ON pr.name = tp.profile
          WHERE p.suggested_profile IS NOT NULL
-           AND p.suggested_profile IS DISTINCT FROM p.current_profile
            AND NOT p.pinned
+           AND (p.suggested_profile IS DISTINCT FROM p.current_profile
+                OR tp.options IS DISTINCT FROM pr.reloptions)
          ORDER BY p.schema_name, p.table_name
     LOOP
         relid := r.relid;
@@ -625,7 +633,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint.apply_policy(boolean) IS
-'Tunes each non-pinned user table whose suggested profile differs from its current one (dry run by default); a locked table is skipped and retried next time; audits each table.';
+'Tunes each non-pinned user table whose suggested profile differs from its current one, or whose profile was edited since (dry run by default); a locked table is skipped and retried next time; audits each table.';
 
 REVOKE ALL ON FUNCTION pgmaint.apply_policy(boolean) FROM PUBLIC;
 
