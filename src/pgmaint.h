@@ -141,4 +141,9 @@ extern bool pgm_run_step(const char *step, PgmStepFunc fn, void *arg);
 /* Connections (backends.c): the worker's leak sweep, a PgmStepFunc */
 extern void pgm_leak_sweep(void *arg);
 
+/* --- Autovacuum policy (issue 6) --- */
+
+/* policy.c: the worker's policy task (runs pgmaint.run_policy() as a step) */
+extern void pgm_policy_task(void);
+
 #endif							/* PGMAINT_H */

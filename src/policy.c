@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * policy.c
- *	  Validation of the reloptions of autovacuum profiles.
+ *	  Validation of the reloptions of autovacuum profiles, and the worker's
+ *	  policy task.
  *
  * A profile's options are checked by the server's own reloption parser
  * (transformRelOptions and heap_reloptions, as ALTER TABLE ... SET does), so
@@ -9,8 +10,9 @@
  * the ALTER TABLE it would later run.  Only autovacuum_*, toast.autovacuum_*
  * and fillfactor options are allowed in a profile.
  *
- * The rest of the policy (classification, tuning, scheduling) is in SQL:
- * see sql/install/40-policy.sql.
+ * The worker's policy task runs pgmaint.run_policy() every
+ * pgmaint.policy_interval; classification, tuning and scheduling are in SQL
+ * (sql/install/40-policy.sql), where they are clearer and off any hot path.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,19 +21,29 @@
 #include "access/reloptions.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "nodes/makefuncs.h"
 #include "nodes/value.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 #include "pgmaint.h"
 
 /* Prefix of the autovacuum options a profile may set */
 #define PGMAINT_AUTOVACUUM_PREFIX	"autovacuum_"
 
+/* Lock timeout of the worker's policy runs (as the policy's SQL functions ask) */
+#define PGMAINT_POLICY_LOCK_TIMEOUT	"200ms"
+
+/* One policy run; $1 is the mode */
+static const char *const pgm_policy_sql =
+"SELECT pg_catalog.count(*) FROM pgmaint.run_policy($1)";
+
 static bool pgm_option_allowed(const char *nspace, const char *name);
 static void pgm_profile_error_context(void *arg);
+static void pgm_policy_step(void *arg);
 
 PG_FUNCTION_INFO_V1(pgmaint_validate_reloptions);
 
@@ -159,4 +171,47 @@ pgmaint_validate_reloptions(PG_FUNCTION_ARGS)
 	error_context_stack = errcallback.previous;
 
 	PG_RETURN_VOID();
+}
+
+/*
+ * Step: one run of the autovacuum policy, in the worker's transaction with
+ * SPI connected.  arg is the mode, "advise" or "apply".
+ *
+ * The worker sets lock_timeout with PGC_S_OVERRIDE, which wins over the
+ * SET lock_timeout clauses of the policy's functions: lower it here, for
+ * this transaction only, so that a locked table is skipped within 200 ms
+ * and retried on the next run instead of holding the worker in the lock
+ * queue.
+ */
+static void
+pgm_policy_step(void *arg)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	int			ret;
+
+	(void) set_config_option("lock_timeout", PGMAINT_POLICY_LOCK_TIMEOUT,
+							 PGC_SUSET, PGC_S_OVERRIDE, GUC_ACTION_LOCAL,
+							 true, 0, false);
+
+	args[0] = CStringGetTextDatum((const char *) arg);
+	ret = SPI_execute_with_args(pgm_policy_sql, 1, argtypes, args, NULL,
+								false, 0);
+	if (ret != SPI_OK_SELECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not run the autovacuum policy: %s",
+						SPI_result_code_string(ret))));
+}
+
+/* Worker task: the autovacuum policy every pgmaint.policy_interval; off does nothing. */
+void
+pgm_policy_task(void)
+{
+	const char *mode;
+
+	if (pgm_policy == PGMAINT_POLICY_OFF)
+		return;
+	mode = pgm_policy == PGMAINT_POLICY_APPLY ? "apply" : "advise";
+	(void) pgm_run_step("policy", pgm_policy_step, (void *) mode);
 }
