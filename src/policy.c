@@ -177,11 +177,12 @@ pgmaint_validate_reloptions(PG_FUNCTION_ARGS)
  * Step: one run of the autovacuum policy, in the worker's transaction with
  * SPI connected.  arg is the mode, "advise" or "apply".
  *
- * The worker sets lock_timeout with PGC_S_OVERRIDE, which wins over the
- * SET lock_timeout clauses of the policy's functions: lower it here, for
- * this transaction only, so that a locked table is skipped within 200 ms
- * and retried on the next run instead of holding the worker in the lock
- * queue.
+ * The whole run is under a 200 ms lock_timeout, as SET LOCAL would do (the
+ * policy's functions also ask for it), so that a locked table is skipped
+ * quickly and retried on the next run instead of holding the worker in the
+ * lock queue.  PGC_S_SESSION is what makes it transactional: a value set
+ * with PGC_S_OVERRIDE, as the worker's own 10 s default is, would replace
+ * that default for good.
  */
 static void
 pgm_policy_step(void *arg)
@@ -191,7 +192,7 @@ pgm_policy_step(void *arg)
 	int			ret;
 
 	(void) set_config_option("lock_timeout", PGMAINT_POLICY_LOCK_TIMEOUT,
-							 PGC_SUSET, PGC_S_OVERRIDE, GUC_ACTION_LOCAL,
+							 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
 							 true, 0, false);
 
 	args[0] = CStringGetTextDatum((const char *) arg);
