@@ -20,6 +20,7 @@ INSERT INTO pgmaint.profiles (name, reloptions) VALUES ('bad', '{other.autovacuu
 INSERT INTO pgmaint.profiles (name, reloptions) VALUES ('bad', '{autovacuum_enabled=off,autovacuum_enabled=on}');
 INSERT INTO pgmaint.profiles (name, reloptions) VALUES ('bad', '{}');
 INSERT INTO pgmaint.profiles (name, reloptions) VALUES ('bad', '{NULL}');
+INSERT INTO pgmaint.profiles (name, reloptions) VALUES ('bad', '{{autovacuum_enabled=on}}');
 -- an edit of a shipped profile is checked too (the upsert of pg_restore turns into an UPDATE)
 INSERT INTO pgmaint.profiles (name, reloptions) VALUES ('high_churn', '{autovacuum_vacuum_cost_delay=1000}');
 UPDATE pgmaint.profiles SET reloptions = '{autovacuum_vacuum_cost_delay=1000}' WHERE name = 'moderate';

@@ -92,7 +92,8 @@ pgmaint_validate_reloptions(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("profile name and options must not be null")));
+				 errmsg("profile name and options must not be null"),
+				 errhint("Give the profile a name and an array of name=value options.")));
 
 	profile = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	options = PG_GETARG_ARRAYTYPE_P(1);
@@ -105,7 +106,8 @@ pgmaint_validate_reloptions(PG_FUNCTION_ARGS)
 	if (ARR_NDIM(options) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("profile options must be a one-dimensional array")));
+				 errmsg("profile options must be a one-dimensional array"),
+				 errhint("Give options as an array of name=value, for example '{autovacuum_vacuum_threshold=50}'.")));
 
 	deconstruct_array(options, TEXTOID, -1, false, TYPALIGN_INT,
 					  &elems, &nulls, &nelems);
@@ -127,7 +129,8 @@ pgmaint_validate_reloptions(PG_FUNCTION_ARGS)
 		if (nulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("profile options must not contain nulls")));
+					 errmsg("profile options must not contain nulls"),
+					 errhint("Remove the NULL elements from the array.")));
 
 		option = TextDatumGetCString(elems[i]);
 		eq = strchr(option, '=');
