@@ -259,8 +259,8 @@ COMMENT ON FUNCTION pgmaint._classify(numeric, numeric, numeric, numeric, numeri
 CREATE FUNCTION pgmaint.recommend_profiles(
     OUT relid regclass, OUT schema_name name, OUT table_name name, OUT rows bigint,
     OUT inserts_per_hour numeric, OUT updates_per_hour numeric, OUT deletes_per_hour numeric,
-    OUT current_profile text, OUT pinned boolean, OUT suggested_profile text, OUT reason text,
-    OUT basis text, OUT measured_since timestamptz)
+    OUT current_profile text, OUT suggested_profile text, OUT reason text,
+    OUT pinned boolean, OUT basis text, OUT measured_since timestamptz)
 RETURNS SETOF record
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -301,7 +301,7 @@ AS $$
     )
     SELECT m.relid::regclass, m.schema_name, m.table_name, m.n_live,
            round(m.d_ins / x.hours, 1), round(m.d_upd / x.hours, 1), round(m.d_del / x.hours, 1),
-           p.profile, coalesce(p.pinned, false), k.profile, k.reason,
+           p.profile, k.profile, k.reason, coalesce(p.pinned, false),
            CASE WHEN m.covered THEN 'history' ELSE 'since_reset' END, m.since
       FROM measured m
       CROSS JOIN LATERAL (SELECT greatest(extract(epoch FROM now() - m.since) / 3600, 1.0 / 60)::numeric AS hours) x
