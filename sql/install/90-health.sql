@@ -108,9 +108,9 @@ AS $$
                             coalesce(st.last_error, 'no reason recorded'))
            END,
            CASE WHEN NOT pgmaint.preloaded()
-                    THEN 'Add pgmaint to shared_preload_libraries and restart the server.'
+                    THEN 'Add pgmaint to shared_preload_libraries and restart the server; then check pgmaint.sampler_status().'
                 WHEN st.running
-                    THEN 'The worker is alive but not sampling: look for lock waits in pg_stat_activity (backend_type ''pgmaint sampler'') and for warnings in the server log.'
+                    THEN 'The worker is alive but not sampling: look for lock waits in pg_stat_activity (backend_type ''pgmaint sampler'') and for warnings in the server log; pgmaint.sampler_status() has its last error.'
                 ELSE 'See pgmaint.sampler_status() and the server log: the postmaster restarts the worker within seconds unless it cannot connect to pgmaint.database or max_worker_processes is exhausted.'
            END
       FROM pgmaint.sampler_status() st
