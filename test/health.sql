@@ -1,6 +1,6 @@
 -- pgTAP: the health() contract and its privileges
 BEGIN;
-SELECT plan(14);
+SELECT plan(15);
 
 SELECT has_function('pgmaint', 'health', ARRAY[]::text[], 'health() exists');
 SELECT function_returns('pgmaint', 'health', ARRAY[]::text[], 'jsonb', 'health() returns jsonb');
@@ -36,6 +36,9 @@ SELECT ok(has_schema_privilege('pg_monitor', 'pgmaint', 'USAGE'),
           'pg_monitor may use the schema');
 SELECT ok(NOT has_function_privilege('public', 'pgmaint._audit(text, text, jsonb, boolean)', 'EXECUTE'),
           'PUBLIC may not write audit rows');
+
+SELECT is_empty($$SELECT check_name FROM pgmaint._measure_checks() WHERE hint !~ 'pgmaint[._]'$$,
+                'every hint names the pgmaint function or command to run next');
 
 -- every function and table of the extension has a comment
 SELECT is_empty($$

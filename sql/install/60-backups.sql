@@ -312,7 +312,7 @@ AS $$
                            a.archived_count, a.last_archived_wal,
                            to_char(a.last_archived_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'))
            END,
-           'The archive_command fails: run it by hand as the server''s user on the file named, and read the server log; WAL piles up in pg_wal until it succeeds.'
+           'The archive_command fails: run it by hand as the server''s user on the file named, and read the server log; WAL piles up in pg_wal until it succeeds (pgmaint.disk_space() shows the room left).'
       FROM pg_catalog.pg_stat_archiver a;
 $$;
 

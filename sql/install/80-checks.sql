@@ -103,13 +103,13 @@ AS $$
     SELECT 'xid_wraparound', round(100 * xid.age / lim.xid_max, 1),
            format('database %I has age(datfrozenxid) %s (autovacuum_freeze_max_age %s)',
                   xid.datname, xid.age, lim.xid_max),
-           'Autovacuum is not freezing fast enough: look for long transactions, leaked sessions, prepared transactions and slots, then VACUUM (FREEZE) the oldest tables.'
+           'Autovacuum is not freezing fast enough: find what holds it back (pgmaint.long_running_queries(), pgmaint.connection_leaks(), prepared transactions, slots), then VACUUM (FREEZE) the tables with the oldest xid_age in pgmaint.vacuum_stats().'
       FROM xid, lim
     UNION ALL
     SELECT 'multixact_wraparound', round(100 * mxid.age / lim.mxid_max, 1),
            format('database %I has mxid_age(datminmxid) %s (autovacuum_multixact_freeze_max_age %s)',
                   mxid.datname, mxid.age, lim.mxid_max),
-           'Look for long transactions holding row locks, then VACUUM (FREEZE) the oldest tables.'
+           'Find long transactions holding row locks (pgmaint.long_running_queries(), pgmaint.connection_leaks()), then VACUUM (FREEZE) the oldest tables.'
       FROM mxid, lim;
 $$;
 
@@ -155,7 +155,7 @@ AS $$
            CASE WHEN worst.sequencename IS NULL THEN 'no sequence has been used'
                 ELSE format('sequence %I.%I has used %s%% of its range',
                             worst.schemaname, worst.sequencename, round(worst.used, 2)) END,
-           'Change the column and its sequence to bigint (ALTER SEQUENCE ... AS bigint) before it runs out.'
+           'Change the column and its sequence to bigint (ALTER SEQUENCE ... AS bigint) before it runs out; pgmaint.report() lists the checks.'
       FROM invalid LEFT JOIN worst ON true;
 $$;
 
@@ -195,7 +195,7 @@ AS $$
                 ELSE format('%s prepared transaction(s), the oldest (%L) for %s', prepared.n,
                             prepared.oldest_gid,
                             date_trunc('second', make_interval(secs => prepared.oldest::float8))) END,
-           'Finish it with COMMIT PREPARED or ROLLBACK PREPARED (see pg_prepared_xacts).'
+           'Finish it with COMMIT PREPARED or ROLLBACK PREPARED (see pg_prepared_xacts); it also holds back vacuum (pgmaint.vacuum_stats()).'
       FROM prepared
     UNION ALL
     SELECT 'inactive_slots', slots.inactive::numeric,
@@ -203,14 +203,14 @@ AS $$
                 WHEN slots.inactive = 0 THEN format('%s replication slot(s), all active', slots.n)
                 ELSE format('%s of %s replication slot(s) inactive, e.g. %I', slots.inactive, slots.n,
                             slots.inactive_example) END,
-           'Drop slots nobody uses: SELECT pg_drop_replication_slot(''name'');'
+           'Drop slots nobody uses (SELECT pg_drop_replication_slot(''name'');); the WAL they hold is in pgmaint.health_checks() as slot_wal_retention.'
       FROM slots
     UNION ALL
     SELECT 'slot_wal_retention', round(coalesce(slots.retained_mb, 0)::numeric, 1),
            CASE WHEN slots.retained_mb IS NULL THEN 'no slot retains WAL'
                 ELSE format('slot %I retains %s of WAL', slots.worst,
                             pg_size_pretty((slots.retained_mb * 1024 * 1024)::bigint)) END,
-           'A slow or gone consumer holds WAL back; fix it or drop its slot, and set max_slot_wal_keep_size.'
+           'A slow or gone consumer holds WAL back: fix it or drop its slot, and set max_slot_wal_keep_size; check the disk with pgmaint.disk_space().'
       FROM slots;
 $$;
 

@@ -58,7 +58,7 @@ AS $$
     SELECT 'connections',
            round(100.0 * conn.used / greatest(slots.usable, 1), 1),
            format('%s of %s usable connections in use', conn.used, slots.usable),
-           'Find idle and leaked sessions in pg_stat_activity, or lower the application''s pool size.'
+           'See who holds the connections in pgmaint.connections() and pgmaint.connection_leaks(); size the pools with pgmaint.connection_budget().'
       FROM conn, slots
     UNION ALL
     SELECT 'idle_in_transaction',
@@ -73,7 +73,7 @@ AS $$
            END,
            CASE WHEN NOT can_see.all_stats
                     THEN 'Grant pg_monitor to the role that calls health().'
-                ELSE 'The application left a transaction open: fix the code path, or end the session with pg_terminate_backend(pid).'
+                ELSE 'The application left a transaction open: see pgmaint.connection_leaks(), end it with pgmaint.terminate_leaks(dry_run => false), and fix the code path.'
            END
       FROM idle, can_see
     UNION ALL
@@ -85,7 +85,7 @@ AS $$
                             round(100.0 * cache.blks_hit / (cache.blks_hit + cache.blks_read), 2),
                             cache.blks_hit + cache.blks_read, cache.basis)
                 ELSE 'no block reads yet in this database' END,
-           'Raise shared_buffers if the working set does not fit, or look for sequential scans of large tables.'
+           'Find the tables that miss the cache in pgmaint.cache_hit_tables(); raise shared_buffers (pgmaint.settings_advice()) if the working set does not fit.'
       FROM cache
     UNION ALL SELECT * FROM pgmaint._check_activity()
     UNION ALL SELECT * FROM pgmaint._check_wraparound()
@@ -108,9 +108,9 @@ AS $$
                             coalesce(st.last_error, 'no reason recorded'))
            END,
            CASE WHEN NOT pgmaint.preloaded()
-                    THEN 'Add pgmaint to shared_preload_libraries and restart the server.'
+                    THEN 'Add pgmaint to shared_preload_libraries and restart the server; then check pgmaint.sampler_status().'
                 WHEN st.running
-                    THEN 'The worker is alive but not sampling: look for lock waits in pg_stat_activity (backend_type ''pgmaint sampler'') and for warnings in the server log.'
+                    THEN 'The worker is alive but not sampling: look for lock waits in pg_stat_activity (backend_type ''pgmaint sampler'') and for warnings in the server log; pgmaint.sampler_status() has its last error.'
                 ELSE 'See pgmaint.sampler_status() and the server log: the postmaster restarts the worker within seconds unless it cannot connect to pgmaint.database or max_worker_processes is exhausted.'
            END
       FROM pgmaint.sampler_status() st
