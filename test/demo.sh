@@ -109,10 +109,15 @@ done
 echo "== SELECT jsonb_pretty(pgmaint.health());"
 psql -XAtq -c 'SELECT jsonb_pretty(pgmaint.health())'
 
+echo "== SELECT pgmaint.report();"
+psql -XAtq -c 'SELECT pgmaint.report()'
+
 cat <<EOT
 
 The demo cluster is running.
   connect:  psql -h $cluster -p $port -U postgres agent_core
   try:      SELECT * FROM pgmaint.health_checks();
+            SELECT * FROM pgmaint.connection_leaks();
+            SELECT * FROM pgmaint.checklist();
   stop it:  make demo-stop
 EOT

@@ -143,6 +143,10 @@ BEGIN
     v_mwm_kb := least(2097152, greatest(1024, ram_mb * 1024 / 32));
     v_wm_kb := greatest(64, least(ram_mb * 1024 / 256,
                                   (ram_mb * 1024 - v_sb_kb) / (v_conn * 3)));
+    -- whole megabytes, as an administrator writes them (1 GB and 2 GB are already)
+    v_sb_kb := v_sb_kb / 1024 * 1024;
+    v_ecs_kb := v_ecs_kb / 1024 * 1024;
+    v_mwm_kb := v_mwm_kb / 1024 * 1024;
     IF v_wm_kb >= 1024 THEN
         v_wm_kb := v_wm_kb / 1024 * 1024;
     END IF;

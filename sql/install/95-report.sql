@@ -183,11 +183,14 @@ BEGIN
             $q$SELECT blocked_pid, blocking_pid, lock_mode, relation,
                       date_trunc('second', blocked_for) AS blocked_for, is_root_blocker AS root
                  FROM pgmaint.blocking_locks()$q$)
-        || pgmaint._report_section('Cache hit ratio (%)',
-            $q$SELECT scope, hits, reads, ratio, ratio_last_hour FROM pgmaint.cache_hit()$q$)
+        || pgmaint._report_section('Cache hit ratio',
+            $q$SELECT scope, hits, reads, round(100 * ratio::numeric, 2) AS "hit %",
+                      round(100 * ratio_last_hour::numeric, 2) AS "last hour %"
+                 FROM pgmaint.cache_hit()$q$)
         || pgmaint._report_section('Vacuum (10 tables with the most dead tuples)',
             $q$SELECT format('%I.%I', schema_name, table_name) AS "table", live_tuples AS live,
-                      dead_tuples AS dead, dead_ratio, autovacuum_due AS due,
+                      dead_tuples AS dead, round(100 * dead_ratio::numeric, 1) AS "dead %",
+                      autovacuum_due AS due,
                       falling_behind AS behind, to_char(last_autovacuum, 'MM-DD HH24:MI') AS last_autovacuum
                  FROM pgmaint.vacuum_stats()
                 WHERE dead_tuples > 0
