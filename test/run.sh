@@ -76,9 +76,11 @@ for t in test/integration/*.sh; do
 	[ -e "$t" ] || continue
 	name=$(basename "$t" .sh)
 	echo "-- $name"
+	started=$(date +%s)
 	bash "$t" >"$PGM_TMP/$name.out" 2>&1
 	rc=$?
 	cat "$PGM_TMP/$name.out"
+	echo "-- $name: $(($(date +%s) - started)) s"
 	p=$(grep -Ec '^ok ' "$PGM_TMP/$name.out")
 	f=$(grep -Ec '^not ok ' "$PGM_TMP/$name.out")
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; echo "not ok - $name exited with status $rc"; fi
