@@ -28,31 +28,41 @@ CREATE TABLE pgmaint.thresholds (
 COMMENT ON TABLE pgmaint.thresholds IS
 'Warning and critical levels of each health() check; when critical is below warning, lower values are worse. enabled = false omits the check.';
 
--- Turns an INSERT of an existing check_name into an UPDATE, so that a
--- restored dump (which re-inserts the edited rows) keeps the edits.
-CREATE FUNCTION pgmaint._thresholds_upsert()
+-- Trigger for configuration tables: an INSERT of an existing key (the
+-- trigger's argument names the key column) updates that row instead, so that
+-- a restored dump, which re-inserts every row, keeps users' edits.
+CREATE FUNCTION pgmaint._upsert_by_key()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    key     text := TG_ARGV[0];
+    columns text;
+    updated bigint;
 BEGIN
-    UPDATE pgmaint.thresholds t
-       SET warning = NEW.warning, critical = NEW.critical,
-           enabled = NEW.enabled, description = NEW.description
-     WHERE t.check_name = NEW.check_name;
-    IF FOUND THEN
+    SELECT string_agg(format('%I = ($1).%I', a.attname, a.attname), ', ' ORDER BY a.attnum)
+      INTO columns
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attname <> key;
+    EXECUTE format('UPDATE %I.%I SET %s WHERE %I = ($1).%I',
+                   TG_TABLE_SCHEMA, TG_TABLE_NAME, columns, key, key)
+      USING NEW;
+    GET DIAGNOSTICS updated = ROW_COUNT;
+    IF updated > 0 THEN
         RETURN NULL;
     END IF;
     RETURN NEW;
 END
 $$;
 
-COMMENT ON FUNCTION pgmaint._thresholds_upsert() IS
-'Trigger: an INSERT of an existing check_name updates that row (keeps edits across pg_dump/pg_restore).';
+COMMENT ON FUNCTION pgmaint._upsert_by_key() IS
+'Trigger: an INSERT of an existing key (column named by the trigger argument) updates that row; keeps edits across pg_dump/pg_restore.';
 
 CREATE TRIGGER thresholds_upsert
     BEFORE INSERT ON pgmaint.thresholds
-    FOR EACH ROW EXECUTE FUNCTION pgmaint._thresholds_upsert();
+    FOR EACH ROW EXECUTE FUNCTION pgmaint._upsert_by_key('check_name');
 
 SELECT pg_catalog.pg_extension_config_dump('pgmaint.thresholds', '');
 

@@ -24,30 +24,10 @@ INSERT INTO pgmaint.profiles (name, reloptions, description) VALUES
      '{autovacuum_vacuum_scale_factor=0.1,autovacuum_analyze_scale_factor=0.05,autovacuum_vacuum_threshold=50}',
      'Steady mixed writes (thread_messages).');
 
--- Turns an INSERT of an existing profile into an UPDATE, so that a restored
--- dump (which re-inserts every row) keeps users' edits and rows.
-CREATE FUNCTION pgmaint._profiles_upsert()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    UPDATE pgmaint.profiles p
-       SET reloptions = NEW.reloptions, description = NEW.description
-     WHERE p.name = NEW.name;
-    IF FOUND THEN
-        RETURN NULL;
-    END IF;
-    RETURN NEW;
-END
-$$;
-
-COMMENT ON FUNCTION pgmaint._profiles_upsert() IS
-'Trigger: an INSERT of an existing profile name updates that row (keeps edits across pg_dump/pg_restore).';
-
+-- An INSERT of an existing profile updates it (pg_restore keeps users' edits).
 CREATE TRIGGER profiles_upsert
     BEFORE INSERT ON pgmaint.profiles
-    FOR EACH ROW EXECUTE FUNCTION pgmaint._profiles_upsert();
+    FOR EACH ROW EXECUTE FUNCTION pgmaint._upsert_by_key('name');
 
 -- Refuses a profile whose options ALTER TABLE ... SET would reject, or that
 -- sets anything but autovacuum_*, toast.autovacuum_* and fillfactor.
