@@ -2,8 +2,8 @@
  *
  * ring.c
  *	  The shared-memory ring of health samples and the worker's status, and
- *	  the SQL functions that read them: samples(), sampler_status() and
- *	  _request_samples().
+ *	  the SQL functions that read them: samples(), sampler_status(),
+ *	  _table_health_sampled() and _request_samples().
  *
  * One struct in the main shared memory segment holds the worker's status
  * (its heartbeat) followed by pgmaint.history_size samples.  A single
@@ -44,6 +44,9 @@
 #define PGMAINT_SAMPLES_COLS	28
 #define PGMAINT_STATUS_COLS		14
 
+/* A sample older than this many intervals is not fresh enough for health() */
+#define PGMAINT_FRESH_INTERVALS	2
+
 /* Most samples one _request_samples() call may ask for */
 #define PGMAINT_MAX_BURST		100000
 
@@ -63,6 +66,7 @@ static PgmShared *pgm_shared = NULL;
 PG_FUNCTION_INFO_V1(pgmaint_samples);
 PG_FUNCTION_INFO_V1(pgmaint_sampler_status);
 PG_FUNCTION_INFO_V1(pgmaint_request_samples);
+PG_FUNCTION_INFO_V1(pgmaint_table_health_sampled);
 
 static void pgm_require_ring(void);
 static Datum pgm_interval_datum(int64 usecs);
@@ -576,4 +580,48 @@ pgmaint_request_samples(PG_FUNCTION_ARGS)
 		SetLatch(&proc->procLatch);
 
 	PG_RETURN_INT64(taken);
+}
+
+/*
+ * SQL pgmaint._table_health_sampled(): the table-level health figures of the
+ * worker's last sample, with its time, when that sample is of this database
+ * and fresh (taken within PGMAINT_FRESH_INTERVALS sample intervals); no row
+ * otherwise, and none without preloading.
+ */
+Datum
+pgmaint_table_health_sampled(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PgmSample	last;
+	PgmStatus	st;
+	bool		have = false;
+	int			interval_s;
+	Datum		values[PGMAINT_TABLE_HEALTH_COLS + 1];
+	bool		nulls[PGMAINT_TABLE_HEALTH_COLS + 1];
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (pgm_shared == NULL)
+		return (Datum) 0;
+
+	LWLockAcquire(pgm_shared->lock, LW_SHARED);
+	if (pgm_shared->count > 0)
+	{
+		last = pgm_shared->samples[(pgm_shared->next - 1 + pgm_shared->capacity) %
+								   pgm_shared->capacity];
+		have = true;
+	}
+	st = pgm_shared->status;
+	LWLockRelease(pgm_shared->lock);
+
+	interval_s = st.interval_s > 0 ? st.interval_s : pgm_sample_interval;
+	if (!have || last.datid != MyDatabaseId ||
+		GetCurrentTimestamp() - last.sampled_at >
+		(int64) PGMAINT_FRESH_INTERVALS * interval_s * USECS_PER_SEC)
+		return (Datum) 0;
+
+	pgm_table_health_values(&last.table_health, values, nulls);
+	values[PGMAINT_TABLE_HEALTH_COLS] = TimestampTzGetDatum(last.sampled_at);
+	nulls[PGMAINT_TABLE_HEALTH_COLS] = false;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
 }

@@ -3,7 +3,11 @@
  * sampler.c
  *	  One health sample, in C: backend states from the backend status array,
  *	  the target database's counters and its user tables' live and dead
- *	  tuples from the cumulative statistics, and age(datfrozenxid).
+ *	  tuples from the cumulative statistics, and age(datfrozenxid).  The pass
+ *	  over the user tables also computes the table-level health figures
+ *	  (worst heap hit ratio, dead-tuple share, tables where autovacuum falls
+ *	  behind) with tablestats.c's shared code, so that health() reads them in
+ *	  O(1) from the ring.
  *
  * Nothing here goes through SPI or the executor.  The caller runs it inside
  * a transaction (the catalog scan of pg_class needs one; it works read-only
@@ -49,6 +53,7 @@ pgm_take_sample(PgmSample *sample)
 {
 	memset(sample, 0, sizeof(PgmSample));
 	sample->sampled_at = GetCurrentTimestamp();
+	sample->datid = MyDatabaseId;
 	sample->longest_xact_age = -1;
 	sample->longest_idle_in_transaction_age = -1;
 
@@ -162,7 +167,8 @@ pgm_sample_database(PgmSample *sample)
 }
 
 /*
- * Sums live and dead tuples over the tables pg_stat_user_tables shows:
+ * Sums live and dead tuples over the tables pg_stat_user_tables shows, and
+ * gathers the table-level health figures of the same tables:
  * ordinary and partitioned tables and materialized views outside
  * pg_catalog, information_schema and the toast schemas.
  */
@@ -173,7 +179,11 @@ pgm_sample_tables(PgmSample *sample)
 	Relation	rel;
 	TableScanDesc scan;
 	HeapTuple	tuple;
+	PgmVacuumContext ctx;
 
+	pgm_vacuum_context_init(&ctx, sample->sampled_at);
+	pgm_table_health_init(&sample->table_health,
+						  PGMAINT_HEALTH_MIN_READS, PGMAINT_HEALTH_MIN_TUPLES);
 	rel = table_open(RelationRelationId, AccessShareLock);
 	scan = table_beginscan_catalog(rel, 0, NULL);
 	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
@@ -201,6 +211,8 @@ pgm_sample_tables(PgmSample *sample)
 		sample->live_tuples += tab->n_live_tuples;
 		sample->dead_tuples += tab->n_dead_tuples;
 #endif
+		pgm_table_health_add(&sample->table_health, tuple, RelationGetDescr(rel),
+							 tab, &ctx);
 		/* with stats_fetch_consistency = none each entry is a fresh copy */
 		if (pgstat_fetch_consistency == PGSTAT_FETCH_CONSISTENCY_NONE)
 			pfree(tab);

@@ -1,5 +1,7 @@
 -- Server-wide health checks: long queries, lock waits, wraparound, invalid
--- indexes, sequences, prepared transactions and replication slots.  Each
+-- indexes, sequences, prepared transactions and replication slots; and the
+-- table-level checks (table cache hit, dead tuples, autovacuum falling
+-- behind) and the data directory's free disk.  Each
 -- function returns (check_name, value, message, hint) rows that
 -- pgmaint._measure_checks() grades against pgmaint.thresholds.
 
@@ -21,7 +23,15 @@ INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALU
     ('inactive_slots', 1, NULL,
      'Replication slots that no client uses (they retain WAL until dropped).'),
     ('slot_wal_retention', 1024, 4096,
-     'MB of WAL retained by the replication slot that holds the most.');
+     'MB of WAL retained by the replication slot that holds the most.'),
+    ('table_cache_hit', 90, 80,
+     'Lowest heap cache hit ratio, in %, among tables with at least 1,000 heap block reads from outside shared buffers (unknown while no table has that many).'),
+    ('dead_tuples', 20, 50,
+     'Highest share, in %, of dead tuples among tables with at least 1,000 live + dead tuples.'),
+    ('autovacuum_behind', 1, NULL,
+     'Tables where autovacuum falls behind: dead tuples above twice the PG15 vacuum threshold and no vacuum for 10 autovacuum_naptime (as vacuum_stats().falling_behind).'),
+    ('disk_free', 20, 10,
+     'Available space, in %, of the data directory''s file system (statvfs; unknown for a caller without pg_read_all_settings).');
 
 -- Activity checks: the longest active statement and the longest lock wait.
 CREATE FUNCTION pgmaint._check_activity(
@@ -242,3 +252,101 @@ $$;
 
 COMMENT ON FUNCTION pgmaint._cache_hit_last_hour() IS
 'Internal: this database''s block hits and reads over the last hour from the sampler (NULL without it), for the cache_hit check.';
+
+-- Table-level figures of this database computed now: one pass over pg_class
+-- and one statistics snapshot, with the threshold code vacuum_stats() uses.
+CREATE FUNCTION pgmaint._table_health(
+    min_reads bigint DEFAULT 1000, min_tuples bigint DEFAULT 1000,
+    OUT tables bigint, OUT hit_relid oid, OUT hit_ratio float8, OUT hit_reads bigint,
+    OUT falling_behind integer, OUT falling_relid oid, OUT falling_dead bigint,
+    OUT dead_relid oid, OUT dead_share float8, OUT dead_tuples bigint)
+RETURNS record
+LANGUAGE C STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_table_health';
+
+COMMENT ON FUNCTION pgmaint._table_health(bigint, bigint) IS
+'Internal: worst heap hit ratio (tables with at least min_reads heap block reads), tables where autovacuum falls behind and the one with most dead tuples, worst dead-tuple share (tables with at least min_tuples tuples), computed now.';
+
+-- The same figures from the worker's last sample, when it is of this
+-- database and fresh (within two sample intervals); no row otherwise.
+CREATE FUNCTION pgmaint._table_health_sampled(
+    OUT tables bigint, OUT hit_relid oid, OUT hit_ratio float8, OUT hit_reads bigint,
+    OUT falling_behind integer, OUT falling_relid oid, OUT falling_dead bigint,
+    OUT dead_relid oid, OUT dead_share float8, OUT dead_tuples bigint,
+    OUT sampled_at timestamptz)
+RETURNS SETOF record
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_table_health_sampled';
+
+COMMENT ON FUNCTION pgmaint._table_health_sampled() IS
+'Internal: _table_health(1000, 1000) as the worker computed it in its last sample, when that sample is of this database and at most two intervals old; no row otherwise.';
+
+-- Table-level checks and free disk: the worker's figures when fresh, else one
+-- C pass now; the messages say which.
+CREATE FUNCTION pgmaint._check_tables(
+    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f record;
+    basis text;
+    avail float8;
+BEGIN
+    SELECT s.tables, s.hit_relid, s.hit_ratio, s.hit_reads, s.falling_behind,
+           s.falling_relid, s.falling_dead, s.dead_relid, s.dead_share, s.dead_tuples
+      INTO f FROM pgmaint._table_health_sampled() s;
+    IF FOUND THEN
+        basis := 'from the worker''s last sample';
+    ELSE
+        SELECT * INTO f FROM pgmaint._table_health(1000, 1000);
+        basis := 'computed now';
+    END IF;
+
+    check_name := 'table_cache_hit';
+    value := round((100 * f.hit_ratio)::numeric, 2);
+    message := CASE WHEN f.hit_relid IS NULL
+                    THEN format('no table has 1000 heap block reads yet (%s)', basis)
+                    ELSE format('table %s has the lowest heap hit ratio, %s%% of %s reads (%s)',
+                                f.hit_relid::regclass, value, f.hit_reads, basis) END;
+    hint := 'See pgmaint.cache_hit_tables(1000): raise shared_buffers or add indexes for the tables read from disk.';
+    RETURN NEXT;
+
+    check_name := 'dead_tuples';
+    value := round((100 * coalesce(f.dead_share, 0))::numeric, 2);
+    message := CASE WHEN f.dead_relid IS NULL
+                    THEN format('no table has 1000 tuples yet (%s)', basis)
+                    ELSE format('table %s has the highest dead-tuple share, %s%% (%s dead) (%s)',
+                                f.dead_relid::regclass, value, f.dead_tuples, basis) END;
+    hint := 'See pgmaint.vacuum_stats(): VACUUM the table, and lower its autovacuum_vacuum_scale_factor.';
+    RETURN NEXT;
+
+    check_name := 'autovacuum_behind';
+    value := f.falling_behind;
+    message := CASE WHEN f.falling_behind = 0
+                    THEN format('autovacuum keeps up with all %s tables (%s)', f.tables, basis)
+                    ELSE format('autovacuum falls behind on %s table(s), the worst %s with %s dead tuples (%s)',
+                                f.falling_behind, f.falling_relid::regclass, f.falling_dead, basis) END;
+    hint := 'See pgmaint.vacuum_stats() WHERE falling_behind: VACUUM those tables, check autovacuum is on for them and raise autovacuum_max_workers or lower autovacuum_vacuum_cost_delay.';
+    RETURN NEXT;
+
+    check_name := 'disk_free';
+    IF pg_has_role(current_user, 'pg_read_all_settings', 'USAGE') THEN
+        SELECT d.available_pct INTO avail FROM pgmaint.disk_space() d;
+        value := round(avail::numeric, 1);
+        message := format('%s%% of the data directory''s file system is available', value);
+        hint := 'See pgmaint.table_sizes() for the largest tables; free space or grow the volume before it fills.';
+    ELSE
+        value := NULL;
+        message := 'cannot see the data directory: the caller lacks pg_read_all_settings';
+        hint := 'Grant pg_monitor to the role that calls health().';
+    END IF;
+    RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._check_tables() IS
+'Internal: the table_cache_hit, dead_tuples, autovacuum_behind and disk_free checks.';

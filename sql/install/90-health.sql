@@ -91,6 +91,7 @@ AS $$
     UNION ALL SELECT * FROM pgmaint._check_wraparound()
     UNION ALL SELECT * FROM pgmaint._check_catalog()
     UNION ALL SELECT * FROM pgmaint._check_retention()
+    UNION ALL SELECT * FROM pgmaint._check_tables()
     UNION ALL
     SELECT 'sampler',
            CASE WHEN pgmaint.preloaded() THEN
