@@ -9,7 +9,11 @@
 # statistics snapshot each time) under EXPLAIN ANALYZE (server time; every
 # column computed, nothing sent), and prints medians and ratios against two
 # references: the same columns computed from the views, and the guide's own
-# (smaller) query corrected for PostgreSQL 15.  Removes everything when done.
+# (smaller) query corrected for PostgreSQL 15.  health() runs twice: with the
+# worker sampling the database (its table-level figures come from the ring)
+# and, after a restart without preloading, computing them itself ("health()
+# direct").  The worker samples every second during the runs; its CPU per
+# sample is bench/sampler.sh's business.  Removes everything when done.
 #
 #   bash bench/health.sh            # 1,000 and 10,000 tables, 15 runs each
 #   PGM_BENCH_SIZES="1000 5000" PGM_BENCH_RUNS=9 bash bench/health.sh
@@ -36,11 +40,12 @@ trap 'exit 130' INT TERM
 
 pgm_stage_install "$tmp/root"
 port=$((30000 + $$ % 20000))
-pgm_cluster_init "$tmp/cluster" "$port" bench "" >/dev/null
-# no worker, no autovacuum: nothing else moves during the runs
+pgm_cluster_init "$tmp/cluster" "$port" bench pgmaint >/dev/null
+# no autovacuum: nothing else moves during the runs but the worker's samples
 cat >>"$tmp/cluster/data/postgresql.conf" <<CONF
 shared_buffers = 256MB
 autovacuum = off
+pgmaint.sample_interval = 1
 CONF
 pgm_cluster_start "$tmp/cluster"
 
@@ -143,8 +148,9 @@ BEGIN
 END
 $$;
 
--- Runs every query of bench.queries runs times, alternately, one transaction each.
-CREATE PROCEDURE bench.measure(size int, runs int)
+-- Runs every query of bench.queries whose name matches pattern runs times,
+-- alternately, one transaction each, recording it under name || suffix.
+CREATE PROCEDURE bench.measure(size int, runs int, pattern text DEFAULT '%', suffix text DEFAULT '')
 LANGUAGE plpgsql AS $$
 DECLARE
     r int;
@@ -152,13 +158,13 @@ DECLARE
     plan json;
 BEGIN
     FOR r IN 0 .. runs LOOP
-        FOR q IN SELECT * FROM bench.queries ORDER BY name LOOP
+        FOR q IN SELECT * FROM bench.queries WHERE name LIKE pattern ORDER BY name LOOP
             -- the executor computes every column of every row, nothing is sent
             EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ' || q.sql INTO plan;
             -- run 0 warms the caches and is not kept
             IF r > 0 THEN
                 INSERT INTO bench.timings
-                VALUES (size, q.name, r, (plan->0->>'Execution Time')::float8);
+                VALUES (size, q.name || suffix, r, (plan->0->>'Execution Time')::float8);
             END IF;
             COMMIT;
         END LOOP;
@@ -172,7 +178,26 @@ for n in $sizes; do
 	psql -XqAt -c "CALL bench.grow($n)" >/dev/null
 	psql -XqAt -c "VACUUM ANALYZE" -c "SELECT pg_stat_force_next_flush()" >/dev/null
 	echo "== $n tables (created in $(($(date +%s) - start)) s), median of $runs runs"
+	# the worker's figures must be of these tables: wait for two fresh samples
+	taken=$(psql -XqAt -c "SELECT samples_taken FROM pgmaint.sampler_status()")
+	for _ in $(seq 1 120); do
+		[ "$(psql -XqAt -c "SELECT samples_taken >= $taken + 2 FROM pgmaint.sampler_status()")" = t ] && break
+		sleep 0.5
+	done
+	[ "$(psql -XqAt -c "SELECT count(*) FROM pgmaint._table_health_sampled()")" = 1 ] ||
+		{ echo "the worker's figures are not fresh"; exit 1; }
 	psql -XqAt -c "CALL bench.measure($n, $runs)" >/dev/null
+	# without preloading, health() computes the table-level figures itself
+	sed -i "s/^shared_preload_libraries = .*/shared_preload_libraries = ''/" "$tmp/cluster/data/postgresql.conf"
+	pgm_cluster_stop "$tmp/cluster"
+	pgm_cluster_start "$tmp/cluster"
+	[ "$(psql -XqAt -c "SELECT count(*) FROM pgmaint._table_health_sampled()")" = 0 ] ||
+		{ echo "the worker's figures are still used"; exit 1; }
+	psql -XqAt -c "CALL bench.measure($n, $runs, 'health()', ' direct')" >/dev/null
+	psql -XqAt -c "CALL bench.measure($n, $runs, 'guide:%', ' (direct run)')" >/dev/null
+	sed -i "s/^shared_preload_libraries = .*/shared_preload_libraries = 'pgmaint'/" "$tmp/cluster/data/postgresql.conf"
+	pgm_cluster_stop "$tmp/cluster"
+	pgm_cluster_start "$tmp/cluster"
 done
 
 echo
@@ -195,12 +220,15 @@ SELECT a.size AS tables, p.report, round(a.ms::numeric, 2) AS report_ms,
   JOIN m a ON a.name = p.report
   JOIN m b ON b.name = p.guide AND b.size = a.size
 UNION ALL
--- health() against the three guide queries above, run one after the other
-SELECT a.size, 'health()', round(a.ms::numeric, 2), 'guide: the three queries together',
+-- health() against the three guide queries above, run one after the other in
+-- the same phase (with the worker's figures, then computing them directly)
+SELECT a.size, a.name, round(a.ms::numeric, 2), 'guide: the three queries together',
        round(sum(b.ms)::numeric, 2), round((a.ms / sum(b.ms))::numeric, 2)
-  FROM m a JOIN m b ON b.size = a.size AND b.name LIKE 'guide:%'
- WHERE a.name = 'health()'
- GROUP BY a.size, a.ms
+  FROM m a JOIN m b ON b.size = a.size
+       AND (a.name = 'health()' AND b.name LIKE 'guide:%' AND b.name NOT LIKE '%(direct run)'
+            OR a.name = 'health() direct' AND b.name LIKE 'guide:%(direct run)')
+ WHERE a.name IN ('health()', 'health() direct')
+ GROUP BY a.size, a.name, a.ms
  ORDER BY 2, 4 DESC, 1;
 
 -- cost per table from the smallest to the largest size: equal per-table costs mean linear
