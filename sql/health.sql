@@ -15,6 +15,18 @@ SELECT DISTINCT array_agg(k ORDER BY k) AS check_keys
 
 SELECT check_name FROM pgmaint.health_checks() ORDER BY 1;
 
+-- the table-level checks: thresholds (lower is worse for the hit ratio) and,
+-- in a database the worker does not sample, figures computed now
+SELECT check_name, warning, critical FROM pgmaint.thresholds
+ WHERE check_name IN ('table_cache_hit', 'dead_tuples', 'autovacuum_behind', 'disk_free')
+ ORDER BY 1;
+SELECT check_name, message LIKE '%(computed now)' AS computed_now
+  FROM pgmaint.health_checks()
+ WHERE check_name IN ('table_cache_hit', 'dead_tuples', 'autovacuum_behind')
+ ORDER BY 1;
+SELECT count(*) AS sampled_rows FROM pgmaint._table_health_sampled();
+SELECT pgmaint._table_health(0, -1);
+
 -- grading: higher is worse, unless critical is below warning
 SELECT pgmaint._grade(50, 80, 95) AS low, pgmaint._grade(80, 80, 95) AS at_warning,
        pgmaint._grade(99, 80, 95) AS high, pgmaint._grade(NULL, 80, 95) AS no_value;
