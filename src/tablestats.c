@@ -1198,8 +1198,12 @@ pgm_table_health_values(const PgmTableHealth *h, Datum *values, bool *nulls)
 
 /*
  * _table_health(min_reads, min_tuples): the table-level health figures of
- * this database computed now, in one pass over pg_class and one statistics
- * snapshot (health()'s fallback when the worker's figures are not fresh).
+ * this database computed now, in one pass over pg_class (health()'s fallback
+ * when the worker's figures are not fresh).  Unlike the per-table reports it
+ * reads each user table's entry as the session's stats_fetch_consistency
+ * says, as the worker does: an aggregate needs no consistent snapshot, and
+ * building one copies every entry of the server (indexes, TOAST, other
+ * databases), several times the cost of the lookups themselves.
  */
 Datum
 pgmaint_table_health(PG_FUNCTION_ARGS)
@@ -1211,7 +1215,6 @@ pgmaint_table_health(PG_FUNCTION_ARGS)
 	HeapTuple	tuple;
 	PgmVacuumContext ctx;
 	PgmTableHealth h;
-	int			guc_level;
 	Datum		values[PGMAINT_TABLE_HEALTH_COLS];
 	bool		nulls[PGMAINT_TABLE_HEALTH_COLS];
 
@@ -1227,20 +1230,22 @@ pgmaint_table_health(PG_FUNCTION_ARGS)
 
 	pgm_vacuum_context_init(&ctx, GetCurrentTransactionStartTimestamp());
 	pgm_table_health_init(&h, min_reads, min_tuples);
-	guc_level = pgm_stats_snapshot_begin();
 
 	pgm_class_scan_begin(&cs);
 	while ((tuple = pgm_class_scan_next(&cs)) != NULL)
 	{
 		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+		PgStat_StatTabEntry *stats;
 
 		if (form->relkind != RELKIND_RELATION && form->relkind != RELKIND_MATVIEW)
 			continue;
-		pgm_table_health_add(&h, tuple, RelationGetDescr(cs.classrel),
-							 pgstat_fetch_stat_tabentry_ext(false, form->oid), &ctx);
+		stats = pgstat_fetch_stat_tabentry_ext(false, form->oid);
+		pgm_table_health_add(&h, tuple, RelationGetDescr(cs.classrel), stats, &ctx);
+		/* with stats_fetch_consistency = none each entry is a fresh copy */
+		if (stats != NULL && pgstat_fetch_consistency == PGSTAT_FETCH_CONSISTENCY_NONE)
+			pfree(stats);
 	}
 	pgm_class_scan_end(&cs);
-	AtEOXact_GUC(true, guc_level);
 
 	pgm_table_health_values(&h, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),

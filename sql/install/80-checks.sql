@@ -1,7 +1,10 @@
 -- Server-wide health checks: long queries, lock waits, wraparound, invalid
 -- indexes, sequences, prepared transactions and replication slots; and the
 -- table-level checks (table cache hit, dead tuples, autovacuum falling
--- behind) and the data directory's free disk.  Each
+-- behind) and the data directory's free disk.  The checks are PL/pgSQL so
+-- that a session plans their queries once (a LANGUAGE sql function that
+-- cannot be inlined, as SET search_path prevents, is planned at every call,
+-- which cost more than the checks themselves).  Each
 -- function returns (check_name, value, message, hint) rows that
 -- pgmaint._measure_checks() grades against pgmaint.thresholds.
 
@@ -37,51 +40,55 @@ INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALU
 CREATE FUNCTION pgmaint._check_activity(
     OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
 RETURNS SETOF record
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH can_see AS (
-        SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS all_stats
-    ),
-    active AS (
-        SELECT count(*) FILTER (WHERE clock_timestamp() - a.query_start > interval '30 s') AS over_30s,
-               max(extract(epoch FROM clock_timestamp() - a.query_start)) AS longest,
-               (array_agg(a.pid ORDER BY a.query_start))[1] AS longest_pid
-          FROM pg_catalog.pg_stat_activity a
-         WHERE a.state = 'active' AND a.backend_type = 'client backend'
-           AND a.pid <> pg_backend_pid()
-    ),
-    waits AS (
-        SELECT count(DISTINCT l.pid) AS waiting,
-               max(extract(epoch FROM clock_timestamp() - l.waitstart)) AS longest,
-               (array_agg(l.pid ORDER BY l.waitstart))[1] AS longest_pid
-          FROM pg_catalog.pg_locks l
-         WHERE NOT l.granted
-    )
-    SELECT 'long_running_queries',
-           CASE WHEN can_see.all_stats THEN round(coalesce(active.longest, 0)::numeric, 1) END,
-           CASE WHEN NOT can_see.all_stats
-                    THEN 'cannot see other roles'' statements: the caller lacks pg_read_all_stats'
-                WHEN active.longest IS NULL THEN 'no statement is running'
-                ELSE format('longest statement (pid %s) has run %s; %s over 30 s',
-                            active.longest_pid,
-                            date_trunc('second', make_interval(secs => active.longest::float8)),
-                            active.over_30s)
-           END,
-           CASE WHEN NOT can_see.all_stats THEN 'Grant pg_monitor to the role that calls health().'
-                ELSE 'See the statements in pgmaint.long_running_queries(); end one with pg_cancel_backend(pid).'
-           END
-      FROM active, can_see
-    UNION ALL
-    SELECT 'blocked_sessions',
-           round(coalesce(waits.longest, 0)::numeric, 1),
-           CASE WHEN waits.waiting = 0 THEN 'no session waits on a lock'
-                ELSE format('%s session(s) wait on a lock, the longest (pid %s) for %s',
-                            waits.waiting, waits.longest_pid,
-                            date_trunc('second', make_interval(secs => coalesce(waits.longest, 0)::float8)))
-           END,
-           'Find the root blocker in pgmaint.blocking_locks().'
-      FROM waits;
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        WITH can_see AS (
+            SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS all_stats
+        ),
+        active AS (
+            SELECT count(*) FILTER (WHERE clock_timestamp() - a.query_start > interval '30 s') AS over_30s,
+                   max(extract(epoch FROM clock_timestamp() - a.query_start)) AS longest,
+                   (array_agg(a.pid ORDER BY a.query_start))[1] AS longest_pid
+              FROM pg_catalog.pg_stat_activity a
+             WHERE a.state = 'active' AND a.backend_type = 'client backend'
+               AND a.pid <> pg_backend_pid()
+        ),
+        waits AS (
+            SELECT count(DISTINCT l.pid) AS waiting,
+                   max(extract(epoch FROM clock_timestamp() - l.waitstart)) AS longest,
+                   (array_agg(l.pid ORDER BY l.waitstart))[1] AS longest_pid
+              FROM pg_catalog.pg_locks l
+             WHERE NOT l.granted
+        )
+        SELECT 'long_running_queries',
+               CASE WHEN can_see.all_stats THEN round(coalesce(active.longest, 0)::numeric, 1) END,
+               CASE WHEN NOT can_see.all_stats
+                        THEN 'cannot see other roles'' statements: the caller lacks pg_read_all_stats'
+                    WHEN active.longest IS NULL THEN 'no statement is running'
+                    ELSE format('longest statement (pid %s) has run %s; %s over 30 s',
+                                active.longest_pid,
+                                date_trunc('second', make_interval(secs => active.longest::float8)),
+                                active.over_30s)
+               END,
+               CASE WHEN NOT can_see.all_stats THEN 'Grant pg_monitor to the role that calls health().'
+                    ELSE 'See the statements in pgmaint.long_running_queries(); end one with pg_cancel_backend(pid).'
+               END
+          FROM active, can_see
+        UNION ALL
+        SELECT 'blocked_sessions',
+               round(coalesce(waits.longest, 0)::numeric, 1),
+               CASE WHEN waits.waiting = 0 THEN 'no session waits on a lock'
+                    ELSE format('%s session(s) wait on a lock, the longest (pid %s) for %s',
+                                waits.waiting, waits.longest_pid,
+                                date_trunc('second', make_interval(secs => coalesce(waits.longest, 0)::float8)))
+               END,
+               'Find the root blocker in pgmaint.blocking_locks().'
+          FROM waits;
+END
 $$;
 
 COMMENT ON FUNCTION pgmaint._check_activity() IS
@@ -91,40 +98,55 @@ COMMENT ON FUNCTION pgmaint._check_activity() IS
 CREATE FUNCTION pgmaint._check_wraparound(
     OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
 RETURNS SETOF record
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH xid AS (
-        SELECT d.datname, age(d.datfrozenxid) AS age
-          FROM pg_catalog.pg_database d
-         WHERE d.datallowconn
-         ORDER BY age(d.datfrozenxid) DESC LIMIT 1
-    ),
-    mxid AS (
-        SELECT d.datname, mxid_age(d.datminmxid) AS age
-          FROM pg_catalog.pg_database d
-         WHERE d.datallowconn
-         ORDER BY mxid_age(d.datminmxid) DESC LIMIT 1
-    ),
-    lim AS (
-        SELECT current_setting('autovacuum_freeze_max_age')::numeric AS xid_max,
-               current_setting('autovacuum_multixact_freeze_max_age')::numeric AS mxid_max
-    )
-    SELECT 'xid_wraparound', round(100 * xid.age / lim.xid_max, 1),
-           format('database %I has age(datfrozenxid) %s (autovacuum_freeze_max_age %s)',
-                  xid.datname, xid.age, lim.xid_max),
-           'Autovacuum is not freezing fast enough: find what holds it back (pgmaint.long_running_queries(), pgmaint.connection_leaks(), prepared transactions, slots), then VACUUM (FREEZE) the tables with the oldest xid_age in pgmaint.vacuum_stats().'
-      FROM xid, lim
-    UNION ALL
-    SELECT 'multixact_wraparound', round(100 * mxid.age / lim.mxid_max, 1),
-           format('database %I has mxid_age(datminmxid) %s (autovacuum_multixact_freeze_max_age %s)',
-                  mxid.datname, mxid.age, lim.mxid_max),
-           'Find long transactions holding row locks (pgmaint.long_running_queries(), pgmaint.connection_leaks()), then VACUUM (FREEZE) the oldest tables.'
-      FROM mxid, lim;
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        WITH xid AS (
+            SELECT d.datname, age(d.datfrozenxid) AS age
+              FROM pg_catalog.pg_database d
+             WHERE d.datallowconn
+             ORDER BY age(d.datfrozenxid) DESC LIMIT 1
+        ),
+        mxid AS (
+            SELECT d.datname, mxid_age(d.datminmxid) AS age
+              FROM pg_catalog.pg_database d
+             WHERE d.datallowconn
+             ORDER BY mxid_age(d.datminmxid) DESC LIMIT 1
+        ),
+        lim AS (
+            SELECT current_setting('autovacuum_freeze_max_age')::numeric AS xid_max,
+                   current_setting('autovacuum_multixact_freeze_max_age')::numeric AS mxid_max
+        )
+        SELECT 'xid_wraparound', round(100 * xid.age / lim.xid_max, 1),
+               format('database %I has age(datfrozenxid) %s (autovacuum_freeze_max_age %s)',
+                      xid.datname, xid.age, lim.xid_max),
+               'Autovacuum is not freezing fast enough: find what holds it back (pgmaint.long_running_queries(), pgmaint.connection_leaks(), prepared transactions, slots), then VACUUM (FREEZE) the tables with the oldest xid_age in pgmaint.vacuum_stats().'
+          FROM xid, lim
+        UNION ALL
+        SELECT 'multixact_wraparound', round(100 * mxid.age / lim.mxid_max, 1),
+               format('database %I has mxid_age(datminmxid) %s (autovacuum_multixact_freeze_max_age %s)',
+                      mxid.datname, mxid.age, lim.mxid_max),
+               'Find long transactions holding row locks (pgmaint.long_running_queries(), pgmaint.connection_leaks()), then VACUUM (FREEZE) the oldest tables.'
+          FROM mxid, lim;
+END
 $$;
 
 COMMENT ON FUNCTION pgmaint._check_wraparound() IS
 'Internal: the xid_wraparound and multixact_wraparound checks (oldest database of the cluster).';
+
+-- The invalid indexes of this database, as pg_index WHERE NOT indisvalid, from
+-- a catalog scan whose scan key drops valid indexes before a row is formed.
+CREATE FUNCTION pgmaint._invalid_indexes(OUT indexrelid oid, OUT indrelid oid)
+RETURNS SETOF record
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_invalid_indexes';
+
+COMMENT ON FUNCTION pgmaint._invalid_indexes() IS
+'Internal: indexrelid and indrelid of every index of this database with pg_index.indisvalid false.';
 
 -- Catalog checks of this database: invalid indexes and sequences near their end.
 -- SECURITY DEFINER so that a pg_monitor caller can see every sequence's last value;
@@ -132,41 +154,44 @@ COMMENT ON FUNCTION pgmaint._check_wraparound() IS
 CREATE FUNCTION pgmaint._check_catalog(
     OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
 RETURNS SETOF record
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH invalid AS (
-        SELECT count(*) AS n, min(i.indexrelid::regclass::text) AS example
-          FROM pg_catalog.pg_index i
-         WHERE NOT i.indisvalid
-           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p
-                            WHERE p.index_relid = i.indexrelid OR p.relid = i.indrelid)
-    ),
-    seq AS (
-        SELECT s.schemaname, s.sequencename,
-               CASE WHEN s.increment_by > 0
-                    THEN 100.0 * (s.last_value - s.min_value) / nullif(s.max_value - s.min_value, 0)
-                    ELSE 100.0 * (s.max_value - s.last_value) / nullif(s.max_value - s.min_value, 0)
-               END AS used
-          FROM pg_catalog.pg_sequences s
-         WHERE s.last_value IS NOT NULL AND NOT s.cycle
-    ),
-    worst AS (
-        SELECT * FROM seq ORDER BY used DESC NULLS LAST LIMIT 1
-    )
-    SELECT 'invalid_indexes', invalid.n::numeric,
-           CASE WHEN invalid.n = 0 THEN 'no invalid index'
-                ELSE format('%s invalid index(es), e.g. %s', invalid.n, invalid.example) END,
-           'Drop and recreate them (DROP INDEX CONCURRENTLY, CREATE INDEX CONCURRENTLY); pgmaint.index_advice() lists them.'
-      FROM invalid
-    UNION ALL
-    SELECT 'sequences', round(coalesce(worst.used, 0), 2),
-           CASE WHEN worst.sequencename IS NULL THEN 'no sequence has been used'
-                ELSE format('sequence %I.%I has used %s%% of its range',
-                            worst.schemaname, worst.sequencename, round(worst.used, 2)) END,
-           'Change the column and its sequence to bigint (ALTER SEQUENCE ... AS bigint) before it runs out; pgmaint.report() lists the checks.'
-      FROM invalid LEFT JOIN worst ON true;
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        WITH invalid AS (
+            SELECT count(*) AS n, min(i.indexrelid::regclass::text) AS example
+              FROM pgmaint._invalid_indexes() i
+             WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p
+                                WHERE p.index_relid = i.indexrelid OR p.relid = i.indrelid)
+        ),
+        seq AS (
+            SELECT s.schemaname, s.sequencename,
+                   CASE WHEN s.increment_by > 0
+                        THEN 100.0 * (s.last_value - s.min_value) / nullif(s.max_value - s.min_value, 0)
+                        ELSE 100.0 * (s.max_value - s.last_value) / nullif(s.max_value - s.min_value, 0)
+                   END AS used
+              FROM pg_catalog.pg_sequences s
+             WHERE s.last_value IS NOT NULL AND NOT s.cycle
+        ),
+        worst AS (
+            SELECT * FROM seq ORDER BY used DESC NULLS LAST LIMIT 1
+        )
+        SELECT 'invalid_indexes', invalid.n::numeric,
+               CASE WHEN invalid.n = 0 THEN 'no invalid index'
+                    ELSE format('%s invalid index(es), e.g. %s', invalid.n, invalid.example) END,
+               'Drop and recreate them (DROP INDEX CONCURRENTLY, CREATE INDEX CONCURRENTLY); pgmaint.index_advice() lists them.'
+          FROM invalid
+        UNION ALL
+        SELECT 'sequences', round(coalesce(worst.used, 0), 2),
+               CASE WHEN worst.sequencename IS NULL THEN 'no sequence has been used'
+                    ELSE format('sequence %I.%I has used %s%% of its range',
+                                worst.schemaname, worst.sequencename, round(worst.used, 2)) END,
+               'Change the column and its sequence to bigint (ALTER SEQUENCE ... AS bigint) before it runs out; pgmaint.report() lists the checks.'
+          FROM invalid LEFT JOIN worst ON true;
+END
 $$;
 
 COMMENT ON FUNCTION pgmaint._check_catalog() IS
@@ -179,49 +204,53 @@ GRANT EXECUTE ON FUNCTION pgmaint._check_catalog() TO pg_monitor;
 CREATE FUNCTION pgmaint._check_retention(
     OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
 RETURNS SETOF record
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH prepared AS (
-        SELECT count(*) AS n,
-               max(extract(epoch FROM clock_timestamp() - p.prepared)) AS oldest,
-               (array_agg(p.gid ORDER BY p.prepared))[1] AS oldest_gid
-          FROM pg_catalog.pg_prepared_xacts p
-    ),
-    lsn AS (
-        SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()
-                    ELSE pg_current_wal_lsn() END AS now_lsn
-    ),
-    slots AS (
-        SELECT count(*) AS n,
-               count(*) FILTER (WHERE NOT s.active) AS inactive,
-               (array_agg(s.slot_name ORDER BY s.slot_name) FILTER (WHERE NOT s.active))[1] AS inactive_example,
-               max(pg_wal_lsn_diff(lsn.now_lsn, s.restart_lsn)) / (1024 * 1024) AS retained_mb,
-               (array_agg(s.slot_name ORDER BY pg_wal_lsn_diff(lsn.now_lsn, s.restart_lsn) DESC NULLS LAST))[1] AS worst
-          FROM pg_catalog.pg_replication_slots s, lsn
-    )
-    SELECT 'prepared_transactions', round(coalesce(prepared.oldest, 0)::numeric, 1),
-           CASE WHEN prepared.n = 0 THEN 'no prepared transaction'
-                ELSE format('%s prepared transaction(s), the oldest (%L) for %s', prepared.n,
-                            prepared.oldest_gid,
-                            date_trunc('second', make_interval(secs => prepared.oldest::float8))) END,
-           'Finish it with COMMIT PREPARED or ROLLBACK PREPARED (see pg_prepared_xacts); it also holds back vacuum (pgmaint.vacuum_stats()).'
-      FROM prepared
-    UNION ALL
-    SELECT 'inactive_slots', slots.inactive::numeric,
-           CASE WHEN slots.n = 0 THEN 'no replication slot'
-                WHEN slots.inactive = 0 THEN format('%s replication slot(s), all active', slots.n)
-                ELSE format('%s of %s replication slot(s) inactive, e.g. %I', slots.inactive, slots.n,
-                            slots.inactive_example) END,
-           'Drop slots nobody uses (SELECT pg_drop_replication_slot(''name'');); the WAL they hold is in pgmaint.health_checks() as slot_wal_retention.'
-      FROM slots
-    UNION ALL
-    SELECT 'slot_wal_retention', round(coalesce(slots.retained_mb, 0)::numeric, 1),
-           CASE WHEN slots.retained_mb IS NULL THEN 'no slot retains WAL'
-                ELSE format('slot %I retains %s of WAL', slots.worst,
-                            pg_size_pretty((slots.retained_mb * 1024 * 1024)::bigint)) END,
-           'A slow or gone consumer holds WAL back: fix it or drop its slot, and set max_slot_wal_keep_size; check the disk with pgmaint.disk_space().'
-      FROM slots;
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        WITH prepared AS (
+            SELECT count(*) AS n,
+                   max(extract(epoch FROM clock_timestamp() - p.prepared)) AS oldest,
+                   (array_agg(p.gid ORDER BY p.prepared))[1] AS oldest_gid
+              FROM pg_catalog.pg_prepared_xacts p
+        ),
+        lsn AS (
+            SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()
+                        ELSE pg_current_wal_lsn() END AS now_lsn
+        ),
+        slots AS (
+            SELECT count(*) AS n,
+                   count(*) FILTER (WHERE NOT s.active) AS inactive,
+                   (array_agg(s.slot_name ORDER BY s.slot_name) FILTER (WHERE NOT s.active))[1] AS inactive_example,
+                   max(pg_wal_lsn_diff(lsn.now_lsn, s.restart_lsn)) / (1024 * 1024) AS retained_mb,
+                   (array_agg(s.slot_name ORDER BY pg_wal_lsn_diff(lsn.now_lsn, s.restart_lsn) DESC NULLS LAST))[1] AS worst
+              FROM pg_catalog.pg_replication_slots s, lsn
+        )
+        SELECT 'prepared_transactions', round(coalesce(prepared.oldest, 0)::numeric, 1),
+               CASE WHEN prepared.n = 0 THEN 'no prepared transaction'
+                    ELSE format('%s prepared transaction(s), the oldest (%L) for %s', prepared.n,
+                                prepared.oldest_gid,
+                                date_trunc('second', make_interval(secs => prepared.oldest::float8))) END,
+               'Finish it with COMMIT PREPARED or ROLLBACK PREPARED (see pg_prepared_xacts); it also holds back vacuum (pgmaint.vacuum_stats()).'
+          FROM prepared
+        UNION ALL
+        SELECT 'inactive_slots', slots.inactive::numeric,
+               CASE WHEN slots.n = 0 THEN 'no replication slot'
+                    WHEN slots.inactive = 0 THEN format('%s replication slot(s), all active', slots.n)
+                    ELSE format('%s of %s replication slot(s) inactive, e.g. %I', slots.inactive, slots.n,
+                                slots.inactive_example) END,
+               'Drop slots nobody uses (SELECT pg_drop_replication_slot(''name'');); the WAL they hold is in pgmaint.health_checks() as slot_wal_retention.'
+          FROM slots
+        UNION ALL
+        SELECT 'slot_wal_retention', round(coalesce(slots.retained_mb, 0)::numeric, 1),
+               CASE WHEN slots.retained_mb IS NULL THEN 'no slot retains WAL'
+                    ELSE format('slot %I retains %s of WAL', slots.worst,
+                                pg_size_pretty((slots.retained_mb * 1024 * 1024)::bigint)) END,
+               'A slow or gone consumer holds WAL back: fix it or drop its slot, and set max_slot_wal_keep_size; check the disk with pgmaint.disk_space().'
+          FROM slots;
+END
 $$;
 
 COMMENT ON FUNCTION pgmaint._check_retention() IS
