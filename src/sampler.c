@@ -202,6 +202,8 @@ pgm_sample_tables(PgmSample *sample)
 
 		sample->tables++;
 		tab = pgstat_fetch_stat_tabentry(form->oid);
+		pgm_table_health_add(&sample->table_health, tuple, RelationGetDescr(rel),
+							 tab, &ctx);
 		if (tab == NULL)
 			continue;
 #if PG_VERSION_NUM >= 160000
@@ -211,8 +213,6 @@ pgm_sample_tables(PgmSample *sample)
 		sample->live_tuples += tab->n_live_tuples;
 		sample->dead_tuples += tab->n_dead_tuples;
 #endif
-		pgm_table_health_add(&sample->table_health, tuple, RelationGetDescr(rel),
-							 tab, &ctx);
 		/* with stats_fetch_consistency = none each entry is a fresh copy */
 		if (pgstat_fetch_consistency == PGSTAT_FETCH_CONSISTENCY_NONE)
 			pfree(tab);

@@ -61,6 +61,8 @@ for i in $(seq 1 12); do q -c "SELECT count(*) FROM ht_cold" >/dev/null; done
 q -c "CREATE TABLE ht_dead (id int) WITH (autovacuum_enabled = off);
       INSERT INTO ht_dead SELECT generate_series(1, 2000);
       DELETE FROM ht_dead WHERE id > 400;" >/dev/null
+# a table nobody has touched has no statistics entry, yet counts as a table
+q -c "CREATE TABLE ht_untouched (id int)" >/dev/null
 ok "the worker takes a sample of the planted tables" fresh_sample
 
 is "$(q -c "SELECT hit_relid = 'ht_cold'::regclass AND hit_reads >= 1000 FROM pgmaint._table_health()")" "t" \
