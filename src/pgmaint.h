@@ -108,6 +108,18 @@ extern void pgm_table_health_add(PgmTableHealth *h, HeapTuple classtup,
 								 TupleDesc classdesc, PgStat_StatTabEntry *stats,
 								 const PgmVacuumContext *ctx);
 
+/*
+ * The table-level figures of the worker's last sample.  Only the last one
+ * is kept (beside the ring, not in each of its samples): health() needs no
+ * history of them.
+ */
+typedef struct PgmTableSample
+{
+	TimestampTz sampled_at;		/* 0 before the first sample */
+	Oid			datid;			/* the database sampled */
+	PgmTableHealth health;
+} PgmTableSample;
+
 /* Columns of _table_health() and _table_health_sampled() before sampled_at */
 #define PGMAINT_TABLE_HEALTH_COLS	10
 extern void pgm_table_health_values(const PgmTableHealth *h, Datum *values, bool *nulls);
@@ -152,8 +164,6 @@ typedef struct PgmSample
 	int64		dead_tuples;
 	int64		datfrozenxid_age;
 	int64		tables;			/* user tables counted */
-	Oid			datid;			/* the database sampled */
-	PgmTableHealth table_health;	/* table-level health figures (issue 7) */
 } PgmSample;
 
 /* The worker's status, kept beside the ring (see ring.c) */
@@ -180,7 +190,7 @@ extern void pgm_ring_startup_shmem(void);
 extern Size pgm_ring_shmem_size(int capacity);
 extern bool pgm_ring_attached(void);
 extern int	pgm_ring_capacity(void);
-extern void pgm_ring_push(const PgmSample *sample);
+extern void pgm_ring_push(const PgmSample *sample, const PgmTableSample *tables);
 extern int	pgm_ring_copy(PgmSample *out, int max);
 extern void pgm_status_copy(PgmStatus *out);
 extern void pgm_status_set_error(const char *message);
@@ -193,8 +203,8 @@ extern void pgm_status_count_persisted(int64 rows);
 extern int	pgm_status_take_burst(void);
 extern int	pgm_status_connect_failures(void);
 
-/* sampler.c: one sample, in C (call inside a transaction) */
-extern void pgm_take_sample(PgmSample *sample);
+/* sampler.c: one sample and its table-level figures, in C (call inside a transaction) */
+extern void pgm_take_sample(PgmSample *sample, PgmTableSample *tables);
 
 /* worker.c: registration, entry point and the step helper */
 extern void pgm_register_worker(void);

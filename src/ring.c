@@ -58,6 +58,7 @@ typedef struct PgmShared
 	int			count;			/* slots filled, up to capacity */
 	int			next;			/* slot the next sample goes to */
 	PgmStatus	status;
+	PgmTableSample tables;		/* table-level figures of the last sample */
 	PgmSample	samples[FLEXIBLE_ARRAY_MEMBER];
 } PgmShared;
 
@@ -121,12 +122,16 @@ pgm_ring_capacity(void)
 	return pgm_shared ? pgm_shared->capacity : 0;
 }
 
-/* Appends a sample, overwriting the oldest when the ring is full. */
+/*
+ * Appends a sample, overwriting the oldest when the ring is full, and keeps
+ * its table-level figures as the last ones.
+ */
 void
-pgm_ring_push(const PgmSample *sample)
+pgm_ring_push(const PgmSample *sample, const PgmTableSample *tables)
 {
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
 	pgm_shared->samples[pgm_shared->next] = *sample;
+	pgm_shared->tables = *tables;
 	pgm_shared->next = (pgm_shared->next + 1) % pgm_shared->capacity;
 	if (pgm_shared->count < pgm_shared->capacity)
 		pgm_shared->count++;
@@ -592,9 +597,7 @@ Datum
 pgmaint_table_health_sampled(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PgmSample	last;
-	PgmStatus	st;
-	bool		have = false;
+	PgmTableSample last;
 	int			interval_s;
 	Datum		values[PGMAINT_TABLE_HEALTH_COLS + 1];
 	bool		nulls[PGMAINT_TABLE_HEALTH_COLS + 1];
@@ -604,22 +607,18 @@ pgmaint_table_health_sampled(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 
 	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	if (pgm_shared->count > 0)
-	{
-		last = pgm_shared->samples[(pgm_shared->next - 1 + pgm_shared->capacity) %
-								   pgm_shared->capacity];
-		have = true;
-	}
-	st = pgm_shared->status;
+	last = pgm_shared->tables;
+	interval_s = pgm_shared->status.interval_s;
 	LWLockRelease(pgm_shared->lock);
 
-	interval_s = st.interval_s > 0 ? st.interval_s : pgm_sample_interval;
-	if (!have || last.datid != MyDatabaseId ||
+	if (interval_s <= 0)
+		interval_s = pgm_sample_interval;
+	if (last.sampled_at == 0 || last.datid != MyDatabaseId ||
 		GetCurrentTimestamp() - last.sampled_at >
 		(int64) PGMAINT_FRESH_INTERVALS * interval_s * USECS_PER_SEC)
 		return (Datum) 0;
 
-	pgm_table_health_values(&last.table_health, values, nulls);
+	pgm_table_health_values(&last.health, values, nulls);
 	values[PGMAINT_TABLE_HEALTH_COLS] = TimestampTzGetDatum(last.sampled_at);
 	nulls[PGMAINT_TABLE_HEALTH_COLS] = false;
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

@@ -44,22 +44,23 @@
 
 static void pgm_sample_backends(PgmSample *sample);
 static void pgm_sample_database(PgmSample *sample);
-static void pgm_sample_tables(PgmSample *sample);
+static void pgm_sample_tables(PgmSample *sample, PgmTableSample *tables);
 static void pgm_sample_frozenxid(PgmSample *sample);
 
-/* Fills sample with the server's state now. */
+/* Fills sample and tables with the server's state now. */
 void
-pgm_take_sample(PgmSample *sample)
+pgm_take_sample(PgmSample *sample, PgmTableSample *tables)
 {
 	memset(sample, 0, sizeof(PgmSample));
 	sample->sampled_at = GetCurrentTimestamp();
-	sample->datid = MyDatabaseId;
+	tables->sampled_at = sample->sampled_at;
+	tables->datid = MyDatabaseId;
 	sample->longest_xact_age = -1;
 	sample->longest_idle_in_transaction_age = -1;
 
 	pgm_sample_backends(sample);
 	pgm_sample_database(sample);
-	pgm_sample_tables(sample);
+	pgm_sample_tables(sample, tables);
 	pgm_sample_frozenxid(sample);
 }
 
@@ -173,7 +174,7 @@ pgm_sample_database(PgmSample *sample)
  * pg_catalog, information_schema and the toast schemas.
  */
 static void
-pgm_sample_tables(PgmSample *sample)
+pgm_sample_tables(PgmSample *sample, PgmTableSample *tables)
 {
 	Oid			information_schema = get_namespace_oid("information_schema", true);
 	Relation	rel;
@@ -182,7 +183,7 @@ pgm_sample_tables(PgmSample *sample)
 	PgmVacuumContext ctx;
 
 	pgm_vacuum_context_init(&ctx, sample->sampled_at);
-	pgm_table_health_init(&sample->table_health,
+	pgm_table_health_init(&tables->health,
 						  PGMAINT_HEALTH_MIN_READS, PGMAINT_HEALTH_MIN_TUPLES);
 	rel = table_open(RelationRelationId, AccessShareLock);
 	scan = table_beginscan_catalog(rel, 0, NULL);
@@ -202,7 +203,7 @@ pgm_sample_tables(PgmSample *sample)
 
 		sample->tables++;
 		tab = pgstat_fetch_stat_tabentry(form->oid);
-		pgm_table_health_add(&sample->table_health, tuple, RelationGetDescr(rel),
+		pgm_table_health_add(&tables->health, tuple, RelationGetDescr(rel),
 							 tab, &ctx);
 		if (tab == NULL)
 			continue;

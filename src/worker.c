@@ -82,6 +82,13 @@ typedef struct PgmStepError
 	char		message[PGMAINT_ERROR_LEN];
 } PgmStepError;
 
+/* What the sample step produces: the ring's sample and its table-level figures */
+typedef struct PgmSampleResult
+{
+	PgmSample	sample;
+	PgmTableSample tables;
+} PgmSampleResult;
+
 static void pgm_sample_task(void);
 
 /*
@@ -371,10 +378,10 @@ static void
 pgm_sample_task(void)
 {
 	MemoryContext oldcontext = MemoryContextSwitchTo(pgm_loop_context);
-	PgmSample	sample;
+	PgmSampleResult result;
 
-	if (pgm_guarded("sample", pgm_sample_step, &sample, false))
-		pgm_ring_push(&sample);
+	if (pgm_guarded("sample", pgm_sample_step, &result, false))
+		pgm_ring_push(&result.sample, &result.tables);
 
 	(void) pgm_run_step("history", pgm_persist_step, NULL);
 	(void) pgm_run_step("leak sweep", pgm_leak_sweep, NULL);
@@ -398,7 +405,9 @@ pgm_heartbeat(void)
 static void
 pgm_sample_step(void *arg)
 {
-	pgm_take_sample((PgmSample *) arg);
+	PgmSampleResult *result = (PgmSampleResult *) arg;
+
+	pgm_take_sample(&result->sample, &result->tables);
 }
 
 /* Step: appends the ring's new samples to pgmaint.sample_history and prunes it. */
