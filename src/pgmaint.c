@@ -149,7 +149,7 @@ pgm_define_reload_settings(void)
 							"Time between two runs of the autovacuum policy.",
 							NULL,
 							&pgm_policy_interval,
-							600, 10, 7 * 24 * 3600,
+							600, 1, 7 * 24 * 3600,
 							PGC_SIGHUP,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);

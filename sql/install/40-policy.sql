@@ -315,6 +315,31 @@ COMMENT ON FUNCTION pgmaint.recommend_profiles() IS
 
 GRANT EXECUTE ON FUNCTION pgmaint.recommend_profiles() TO pg_monitor;
 
+-- The kind and qualified name of a table a profile can apply to; an error for
+-- a relation that is gone (42P01) or is not an ordinary or partitioned table (42809).
+CREATE FUNCTION pgmaint._tunable_table(rel regclass, OUT kind "char", OUT target text)
+RETURNS record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    SELECT c.relkind, format('%I.%I', n.nspname, c.relname) INTO kind, target
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = rel;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', rel::oid USING ERRCODE = '42P01';
+    END IF;
+    IF kind NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '"%" is not a table', rel
+              USING ERRCODE = '42809',
+                    HINT = 'Autovacuum profiles apply to ordinary and partitioned tables.';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._tunable_table(regclass) IS
+'Internal: relkind and quoted name of a table an autovacuum profile can apply to; 42P01 or 42809 otherwise.';
+
 -- Internal: sets a profile's options on a table (or on each leaf partition of
 -- a partitioned table), resets what a previous profile set and this one does
 -- not, records the policy row and audits.  Runs as the caller: ALTER TABLE
@@ -352,17 +377,7 @@ BEGIN
                     HINT = format('Known profiles: %s.',
                                   (SELECT string_agg(p.name, ', ' ORDER BY p.name) FROM pgmaint.profiles p));
     END IF;
-    SELECT c.relkind, format('%I.%I', n.nspname, c.relname) INTO kind, target
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.oid = rel;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'relation with OID % does not exist', rel::oid USING ERRCODE = '42P01';
-    END IF;
-    IF kind NOT IN ('r', 'p') THEN
-        RAISE EXCEPTION '"%" is not a table', rel
-              USING ERRCODE = '42809',
-                    HINT = 'Autovacuum profiles apply to ordinary and partitioned tables.';
-    END IF;
+    SELECT t.kind, t.target INTO kind, target FROM pgmaint._tunable_table(rel) t;
 
     -- The lock a SET of autovacuum options takes; it does not block reads
     -- or writes, and lock_timeout bounds the wait behind DDL or VACUUM.
@@ -486,17 +501,7 @@ BEGIN
         RAISE EXCEPTION 'table must not be null' USING ERRCODE = '22023',
               HINT = 'Call pgmaint.reset_table(''schema.table'').';
     END IF;
-    SELECT c.relkind, format('%I.%I', n.nspname, c.relname) INTO kind, target
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.oid = rel;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'relation with OID % does not exist', rel::oid USING ERRCODE = '42P01';
-    END IF;
-    IF kind NOT IN ('r', 'p') THEN
-        RAISE EXCEPTION '"%" is not a table', rel
-              USING ERRCODE = '42809',
-                    HINT = 'Autovacuum profiles apply to ordinary and partitioned tables.';
-    END IF;
+    SELECT t.kind, t.target INTO kind, target FROM pgmaint._tunable_table(rel) t;
 
     BEGIN
         EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', target);
@@ -961,7 +966,7 @@ AS $$
         'pgmaint.tune_table(regclass, text)', 'pgmaint.reset_table(regclass)',
         'pgmaint._apply_profile(regclass, text, text, text, jsonb)',
         'pgmaint._option_names(text[])', 'pgmaint._option_sql(text, boolean)',
-        'pgmaint._reloptions(oid)',
+        'pgmaint._reloptions(oid)', 'pgmaint._tunable_table(regclass)',
         'pgmaint._policy_record(name, regclass, text, text, text[], text[])',
         'pgmaint._policy_audit(name, text, text, jsonb, boolean)']) f
     UNION ALL
