@@ -6,9 +6,8 @@ EXTVERSION = 1.0
 MODULE_big = pgmaint
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# The install script is assembled from one fragment per concern.
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(wildcard sql/$(EXTENSION)--*--*.sql)
+# Released install scripts (frozen) and upgrade scripts.
+DATA = sql/$(EXTENSION)--1.0.sql $(wildcard sql/$(EXTENSION)--*--*.sql)
 SCRIPTS = bin/pgmaint_backup
 
 # Every sql/NAME.sql except install and upgrade scripts is a regression test.
@@ -23,9 +22,6 @@ EXTRA_CLEAN = results regression.diffs regression.out
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
-
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
-	cat $^ > $@
 
 .PHONY: test demo demo-stop bench
 
