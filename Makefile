@@ -1,13 +1,16 @@
 # pgmaint: PostgreSQL maintenance extension (PGXS build)
 
 EXTENSION = pgmaint
-EXTVERSION = 1.0
+EXTVERSION = 1.1
 
 MODULE_big = pgmaint
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# Released install scripts (frozen) and upgrade scripts.
-DATA = sql/$(EXTENSION)--1.0.sql $(wildcard sql/$(EXTENSION)--*--*.sql)
+# The current version's install script is assembled from one fragment per
+# concern; released versions' scripts are frozen and reached by the
+# hand-written upgrade scripts.
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 SCRIPTS = bin/pgmaint_backup
 
 # Every sql/NAME.sql except install and upgrade scripts is a regression test.
@@ -22,6 +25,9 @@ EXTRA_CLEAN = results regression.diffs regression.out
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
+	cat $^ > $@
 
 .PHONY: test demo demo-stop bench
 
