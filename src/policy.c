@@ -12,7 +12,7 @@
  *
  * The worker's policy task runs pgmaint.run_policy() every
  * pgmaint.policy_interval; classification, tuning and scheduling are in SQL
- * (sql/install/40-policy.sql), where they are clearer and off any hot path.
+ * (sql/install/4x-policy-*.sql), where they are clearer and off any hot path.
  *
  *-------------------------------------------------------------------------
  */

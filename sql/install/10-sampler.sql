@@ -110,3 +110,40 @@ COMMENT ON FUNCTION pgmaint._request_samples(integer) IS
 'Internal (tests, benchmarks): asks the worker for count extra samples taken back to back; returns samples_taken at the time of the request.';
 
 REVOKE ALL ON FUNCTION pgmaint._request_samples(integer) FROM PUBLIC;
+
+-- History kept in tables: sample_history and the policy's table_activity.
+CREATE FUNCTION pgmaint.prune_history(retention interval DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    keep interval := coalesce(retention,
+                              nullif(current_setting('pgmaint.history_retention', true), '')::interval,
+                              interval '7 days');
+    n bigint;
+    total bigint := 0;
+BEGIN
+    IF keep < interval '0' THEN
+        RAISE EXCEPTION 'retention must not be negative' USING ERRCODE = '22023',
+              HINT = 'Give how long to keep history, for example interval ''7 days''.';
+    END IF;
+    DELETE FROM pgmaint.table_activity a
+     WHERE a.taken_at < now() - least(keep, pgmaint._activity_window())
+        OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = a.relid);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    total := total + n;
+    -- the sampler's history (it prunes itself too; this covers a stopped worker)
+    IF pg_catalog.to_regclass('pgmaint.sample_history') IS NOT NULL THEN
+        EXECUTE 'DELETE FROM pgmaint.sample_history WHERE sampled_at < now() - $1' USING keep;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        total := total + n;
+    END IF;
+    RETURN total;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.prune_history(interval) IS
+'Deletes history older than retention (default pgmaint.history_retention): sample_history rows, table_activity snapshots (never kept past the 24-hour rate window) and those of dropped tables; returns the rows deleted.';
+
+REVOKE ALL ON FUNCTION pgmaint.prune_history(interval) FROM PUBLIC;

@@ -21,7 +21,7 @@ REVOKE ALL ON FUNCTION
     pgmaint._backup_record(text, text, timestamptz, text, text, bigint, text, boolean, jsonb, bigint, jsonb, text)
 FROM pg_monitor;
 
--- Autovacuum policy (40-policy.sql): actions and the internals that write.
+-- Autovacuum policy (4x-policy-*.sql): actions and the internals that write.
 -- grant_tuning() hands a role what tune_table()/reset_table() need.
 REVOKE ALL ON FUNCTION
     pgmaint.tune_table(regclass, text),
