@@ -5,7 +5,7 @@
 # never disturbed) and starts clusters that listen only on a unix socket in
 # their own directory.  As root, the server runs as "postgres" via runuser.
 #
-#   pgm_ensure_packages          install missing Debian packages (root only)
+#   pgm_ensure_packages [PKG...] install missing Debian packages (root only)
 #   pgm_stage_install ROOT       copy the server and install pgmaint into ROOT
 #   pgm_cluster_init DIR PORT [DB] [PRELOAD]
 #                                initdb DIR/data, socket in DIR, test settings
@@ -25,10 +25,10 @@ pgm_as_owner() {
 	fi
 }
 
-# Installs the Debian packages the build and the tests need, when missing.
+# Installs the Debian packages the build, the tests and PKG... need, when missing.
 pgm_ensure_packages() {
 	local missing="" p
-	for p in $PGM_PACKAGES; do
+	for p in $PGM_PACKAGES "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
 	done
 	[ -z "$missing" ] && return 0
@@ -43,7 +43,16 @@ pgm_ensure_packages() {
 	mkdir -p /etc/postgresql-common
 	grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf ||
 		echo 'create_main_cluster = false' >>/etc/postgresql-common/createcluster.conf
+	# packages install their daemons (etcd, prometheus, pgbouncer) as system
+	# services: none may start; the tests start their own, on private ports
+	local policy=/usr/sbin/policy-rc.d own_policy=""
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+	fi
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	local rc=$?
+	[ -n "$own_policy" ] && rm -f "$policy"
+	return $rc
 }
 
 # Copies the server's installation into ROOT and installs pgmaint there.
