@@ -90,7 +90,7 @@ BEGIN
              ORDER BY m.analyze_age DESC, m.relid LIMIT 1
         )
         SELECT 'vacuum_age',
-               coalesce(extract(epoch FROM vw.vacuum_age), 0)::numeric,
+               coalesce(round(extract(epoch FROM vw.vacuum_age)), 0)::numeric,
                CASE WHEN v.n = 0 THEN 'no vacuumed table has changed since its last vacuum'
                     ELSE format('%s table(s) changed since their last vacuum; the oldest, %I.%I, was vacuumed %s ago (%s dead or inserted tuples since)',
                                 v.n, vw.schema_name, vw.table_name,
@@ -102,7 +102,7 @@ BEGIN
           FROM v LEFT JOIN vw ON true
         UNION ALL
         SELECT 'analyze_age',
-               coalesce(extract(epoch FROM aw.analyze_age), 0)::numeric,
+               coalesce(round(extract(epoch FROM aw.analyze_age)), 0)::numeric,
                CASE WHEN a.n = 0 THEN 'no analyzed table has changed since its last analyze'
                     ELSE format('%s table(s) modified since their last analyze; the oldest, %I.%I, was analyzed %s ago (%s modified tuples since)',
                                 a.n, aw.schema_name, aw.table_name,
@@ -123,7 +123,7 @@ GRANT EXECUTE ON FUNCTION pgmaint._check_maintenance_age() TO pg_monitor;
 
 -- Vacuums running now, manual and autovacuum, with their phase and progress.
 CREATE FUNCTION pgmaint.vacuum_progress(
-    OUT pid integer, OUT database name, OUT relid oid, OUT table_name text,
+    OUT pid integer, OUT database name, OUT relid oid, OUT schema_name text, OUT table_name text,
     OUT phase text, OUT autovacuum boolean, OUT to_prevent_wraparound boolean,
     OUT started_at timestamptz, OUT running_for interval,
     OUT heap_blks_total bigint, OUT heap_blks_scanned bigint, OUT heap_blks_vacuumed bigint,
@@ -137,11 +137,7 @@ AS $$
 BEGIN
     RETURN QUERY
         SELECT p.pid, p.datname,
-               p.relid,
-               -- another database's oid names nothing here
-               CASE WHEN p.datid = (SELECT d.oid FROM pg_catalog.pg_database d
-                                     WHERE d.datname = current_database())
-                    THEN p.relid::pg_catalog.regclass::text END,
+               p.relid, n.nspname::text, c.relname::text,
                p.phase, a.backend_type = 'autovacuum worker',
                CASE WHEN a.backend_type = 'autovacuum worker'
                     THEN a.query LIKE '%(to prevent wraparound)%' ELSE false END,
@@ -153,12 +149,18 @@ BEGIN
                p.index_vacuum_count, p.num_dead_tuples, p.max_dead_tuples
           FROM pg_catalog.pg_stat_progress_vacuum p
           LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = p.pid
+          -- another database's oid names nothing here
+          LEFT JOIN pg_catalog.pg_class c
+                 ON c.oid = p.relid
+                AND p.datid = (SELECT d.oid FROM pg_catalog.pg_database d
+                                WHERE d.datname = current_database())
+          LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
          ORDER BY a.xact_start, p.pid;
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint.vacuum_progress() IS
-'Vacuums running now in every database (pg_stat_progress_vacuum): phase, whether autovacuum runs it and to prevent wraparound, since when, heap blocks total/scanned/vacuumed, percent = share of the heap scanned (100 after the scan), index passes and dead tuples collected. table_name only for this database.';
+'Vacuums running now in every database (pg_stat_progress_vacuum): phase, whether autovacuum runs it and to prevent wraparound, since when, heap blocks total/scanned/vacuumed, percent = share of the heap scanned (100 after the scan), index passes and dead tuples collected. schema_name and table_name only for this database''s tables.';
 
 REVOKE ALL ON FUNCTION pgmaint.vacuum_progress() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.vacuum_progress() TO pg_monitor;
