@@ -135,7 +135,7 @@ BEGIN
              WHERE NOT b.cycle OR coalesce(b.unique_key, false)
         ),
         worst AS (
-            SELECT * FROM measured ORDER BY used DESC NULLS LAST LIMIT 1
+            SELECT * FROM measured ORDER BY used DESC NULLS LAST, schemaname, sequencename LIMIT 1
         )
         SELECT 'invalid_indexes', invalid.n::numeric,
                CASE WHEN invalid.n = 0 THEN 'no invalid index'
@@ -159,9 +159,9 @@ BEGIN
                     ELSE format('sequence %I.%I has used %s%% of its range',
                                 worst.schemaname, worst.sequencename, round(worst.used, 2)) END,
                CASE WHEN worst.cycle
-                        THEN 'At the wrap every insert fails with a duplicate key: make the sequence NO CYCLE and bigint (ALTER SEQUENCE ... NO CYCLE AS bigint MAXVALUE 9223372036854775807) and the column bigint.'
+                        THEN 'At the wrap every insert fails with a duplicate key: make the sequence NO CYCLE and bigint (ALTER SEQUENCE ... NO CYCLE AS bigint MAXVALUE 9223372036854775807) and the column bigint; pgmaint.report() lists the checks.'
                     WHEN worst.column_limits
-                        THEN 'Inserts fail with "out of range" when the column''s type runs out, whatever the sequence allows: change the column to bigint (ALTER TABLE ... ALTER COLUMN ... TYPE bigint rewrites the table) before it does.'
+                        THEN 'Inserts fail with "out of range" when the column''s type runs out, whatever the sequence allows: change the column to bigint (ALTER TABLE ... ALTER COLUMN ... TYPE bigint rewrites the table) before it does; pgmaint.report() lists the checks.'
                     ELSE 'Change the column and its sequence to bigint (ALTER SEQUENCE ... AS bigint) before it runs out; pgmaint.report() lists the checks.' END
           FROM invalid LEFT JOIN worst ON true;
 END
@@ -731,7 +731,7 @@ BEGIN
                           b.req, b.timed + b.req, coalesce(b.stats_reset::text, 'the server started'),
                           b.timed, current_setting('checkpoint_timeout'), current_setting('max_wal_size'));
     END IF;
-    hint := 'WAL fills max_wal_size before checkpoint_timeout comes, so checkpoints (and full-page writes after them) come too often: raise max_wal_size (the guide: 1GB; more for heavy writes) until most checkpoints are timed. A manual CHECKPOINT or a base backup counts as requested too.';
+    hint := 'WAL fills max_wal_size before checkpoint_timeout comes, so checkpoints (and full-page writes after them) come too often: raise max_wal_size (the guide: 1GB; more for heavy writes) until most checkpoints are timed (pgmaint.settings_advice() sizes it for the machine). A manual CHECKPOINT or a base backup counts as requested too.';
     RETURN NEXT;
 
     check_name := 'archive_ready';

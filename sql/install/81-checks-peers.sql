@@ -310,7 +310,7 @@ BEGIN
                           b.req, b.timed + b.req, coalesce(b.stats_reset::text, 'the server started'),
                           b.timed, current_setting('checkpoint_timeout'), current_setting('max_wal_size'));
     END IF;
-    hint := 'WAL fills max_wal_size before checkpoint_timeout comes, so checkpoints (and full-page writes after them) come too often: raise max_wal_size (the guide: 1GB; more for heavy writes) until most checkpoints are timed. A manual CHECKPOINT or a base backup counts as requested too.';
+    hint := 'WAL fills max_wal_size before checkpoint_timeout comes, so checkpoints (and full-page writes after them) come too often: raise max_wal_size (the guide: 1GB; more for heavy writes) until most checkpoints are timed (pgmaint.settings_advice() sizes it for the machine). A manual CHECKPOINT or a base backup counts as requested too.';
     RETURN NEXT;
 
     check_name := 'archive_ready';
