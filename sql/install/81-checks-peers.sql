@@ -45,8 +45,7 @@ BEGIN
                   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                  WHERE c.relkind IN ('r', 'm')
                    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-                   AND n.nspname !~ '^pg_toast'
-                   AND NOT pg_catalog.pg_is_other_temp_schema(n.oid)) t
+                   AND n.nspname !~ '^pg_toast') t
          ORDER BY now() - t.vacuumed DESC NULLS LAST, t.oid;
 END
 $$;
@@ -57,6 +56,24 @@ COMMENT ON FUNCTION pgmaint.maintenance_age() IS
 REVOKE ALL ON FUNCTION pgmaint.maintenance_age() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.maintenance_age() TO pg_monitor;
 
+-- The same figures reduced to what the checks need, in one C pass over
+-- pg_class (maintenance_age() costs a row and six accessor calls a table).
+CREATE FUNCTION pgmaint._maintenance_age_worst(
+    OUT vacuum_changed bigint, OUT vacuum_never bigint, OUT vacuum_relid oid,
+    OUT vacuum_at timestamptz, OUT vacuum_changes bigint,
+    OUT analyze_changed bigint, OUT analyze_never bigint, OUT analyze_relid oid,
+    OUT analyze_at timestamptz, OUT analyze_changes bigint)
+RETURNS record
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_maintenance_age_worst';
+
+COMMENT ON FUNCTION pgmaint._maintenance_age_worst() IS
+'Internal: of the tables in maintenance_age(), how many changed since their last vacuum (and since their last analyze), how many of those were never vacuumed (analyzed), and the one vacuumed (analyzed) longest ago, with the time and its changes since.';
+
+REVOKE ALL ON FUNCTION pgmaint._maintenance_age_worst() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._maintenance_age_worst() TO pg_monitor;
+
 -- The vacuum_age and analyze_age checks: tables that change but whose last
 -- vacuum or analyze is old.
 CREATE FUNCTION pgmaint._check_maintenance_age(
@@ -65,53 +82,35 @@ RETURNS SETOF record
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-#variable_conflict use_column
+DECLARE
+    w record;
+    age interval;
 BEGIN
-    RETURN QUERY
-        WITH m AS MATERIALIZED (SELECT * FROM pgmaint.maintenance_age()),
-        v AS (
-            SELECT count(*) FILTER (WHERE m.last_vacuumed IS NOT NULL) AS n,
-                   count(*) FILTER (WHERE m.last_vacuumed IS NULL) AS never
-              FROM m WHERE m.changes_since_vacuum > 0
-        ),
-        vw AS (
-            SELECT m.* FROM m
-             WHERE m.changes_since_vacuum > 0 AND m.last_vacuumed IS NOT NULL
-             ORDER BY m.vacuum_age DESC, m.relid LIMIT 1
-        ),
-        a AS (
-            SELECT count(*) FILTER (WHERE m.last_analyzed IS NOT NULL) AS n,
-                   count(*) FILTER (WHERE m.last_analyzed IS NULL) AS never
-              FROM m WHERE m.changes_since_analyze > 0
-        ),
-        aw AS (
-            SELECT m.* FROM m
-             WHERE m.changes_since_analyze > 0 AND m.last_analyzed IS NOT NULL
-             ORDER BY m.analyze_age DESC, m.relid LIMIT 1
-        )
-        SELECT 'vacuum_age',
-               coalesce(round(extract(epoch FROM vw.vacuum_age)), 0)::numeric,
-               CASE WHEN v.n = 0 THEN 'no vacuumed table has changed since its last vacuum'
-                    ELSE format('%s table(s) changed since their last vacuum; the oldest, %I.%I, was vacuumed %s ago (%s dead or inserted tuples since)',
-                                v.n, vw.schema_name, vw.table_name,
-                                vw.vacuum_age, vw.changes_since_vacuum) END
-               || CASE WHEN v.never > 0
-                       THEN format('; %s changed table(s) never vacuumed since the statistics reset (see autovacuum_behind)', v.never)
-                       ELSE '' END,
-               'Autovacuum has not reached it because its changes stay below the vacuum threshold: VACUUM it, or lower its autovacuum_vacuum_scale_factor (pgmaint.tune_table()); pgmaint.maintenance_age() lists the tables.'
-          FROM v LEFT JOIN vw ON true
-        UNION ALL
-        SELECT 'analyze_age',
-               coalesce(round(extract(epoch FROM aw.analyze_age)), 0)::numeric,
-               CASE WHEN a.n = 0 THEN 'no analyzed table has changed since its last analyze'
-                    ELSE format('%s table(s) modified since their last analyze; the oldest, %I.%I, was analyzed %s ago (%s modified tuples since)',
-                                a.n, aw.schema_name, aw.table_name,
-                                aw.analyze_age, aw.changes_since_analyze) END
-               || CASE WHEN a.never > 0
-                       THEN format('; %s modified table(s) never analyzed since the statistics reset', a.never)
-                       ELSE '' END,
-               'The planner''s statistics of the table are old while its data changes: ANALYZE it, or lower its autovacuum_analyze_scale_factor; pgmaint.maintenance_age() lists the tables.'
-          FROM a LEFT JOIN aw ON true;
+    SELECT * INTO w FROM pgmaint._maintenance_age_worst();
+
+    check_name := 'vacuum_age';
+    age := date_trunc('second', now() - w.vacuum_at);
+    value := coalesce(round(extract(epoch FROM age)), 0);
+    message := CASE WHEN w.vacuum_relid IS NULL THEN 'no vacuumed table has changed since its last vacuum'
+                    ELSE format('%s table(s) changed since their last vacuum; the oldest, %s, was vacuumed %s ago (%s dead or inserted tuples since)',
+                                w.vacuum_changed, w.vacuum_relid::regclass, age, w.vacuum_changes) END
+               || CASE WHEN w.vacuum_never > 0
+                       THEN format('; %s changed table(s) never vacuumed since the statistics reset (see autovacuum_behind)', w.vacuum_never)
+                       ELSE '' END;
+    hint := 'Autovacuum has not reached it because its changes stay below the vacuum threshold: VACUUM it, or lower its autovacuum_vacuum_scale_factor (pgmaint.tune_table()); pgmaint.maintenance_age() lists the tables.';
+    RETURN NEXT;
+
+    check_name := 'analyze_age';
+    age := date_trunc('second', now() - w.analyze_at);
+    value := coalesce(round(extract(epoch FROM age)), 0);
+    message := CASE WHEN w.analyze_relid IS NULL THEN 'no analyzed table has changed since its last analyze'
+                    ELSE format('%s table(s) modified since their last analyze; the oldest, %s, was analyzed %s ago (%s modified tuples since)',
+                                w.analyze_changed, w.analyze_relid::regclass, age, w.analyze_changes) END
+               || CASE WHEN w.analyze_never > 0
+                       THEN format('; %s modified table(s) never analyzed since the statistics reset', w.analyze_never)
+                       ELSE '' END;
+    hint := 'The planner''s statistics of the table are old while its data changes: ANALYZE it, or lower its autovacuum_analyze_scale_factor; pgmaint.maintenance_age() lists the tables.';
+    RETURN NEXT;
 END
 $$;
 
