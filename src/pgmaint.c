@@ -4,9 +4,12 @@
  *	  Module entry point: magic block, _PG_init and the pgmaint.* settings.
  *
  * Reload-context settings are defined whenever the library is loaded, so
- * that any backend can read them.  Restart-context settings (and, later,
- * shared memory and the background worker) exist only when the library is
- * loaded through shared_preload_libraries.
+ * that any backend can read them.  Restart-context settings, shared memory
+ * and the background worker exist only when the library is loaded through
+ * shared_preload_libraries.
+ *
+ * SQL served: pgmaint.preloaded() and pgmaint._setting() (sql/install/
+ * 00-schema.sql).
  *
  *-------------------------------------------------------------------------
  */

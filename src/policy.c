@@ -14,6 +14,9 @@
  * pgmaint.policy_interval; classification, tuning and scheduling are in SQL
  * (sql/install/4x-policy-*.sql), where they are clearer and off any hot path.
  *
+ * SQL served: _validate_reloptions() (sql/install/05-policy-tables.sql) and
+ * _policy_lock_timeout() (42-policy-tuning.sql).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -12,6 +12,10 @@
  * build tuples only after releasing it, so nothing that can ERROR ever
  * runs while the lock is held.
  *
+ * SQL served: samples(), sampler_status(), _request_samples() and
+ * _ring_block_deltas() (sql/install/10-sampler.sql), _table_health_sampled()
+ * (80-checks.sql).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
