@@ -435,7 +435,7 @@ pgm_positive_interval(FunctionCallInfo fcinfo, int arg, const char *name)
 Datum
 pgmaint_require_interval(PG_FUNCTION_ARGS)
 {
-	char	   *name = PG_ARGISNULL(0) ? "interval" : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const char *name = PG_ARGISNULL(0) ? "interval" : text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	(void) pgm_positive_interval(fcinfo, 1, name);
 	PG_RETURN_VOID();
