@@ -1329,8 +1329,10 @@ SELECT c.*
                                 FROM pgmaint.samples(now() - interval '24 hours') x) END AS n
         )
         SELECT v.status,
-               v.evidence || coalesce(format('; peak of the last 24 hours: %s of %s usable connections',
-                                             peak.n, pgmaint._usable_connections()), ''),
+               v.evidence || CASE WHEN peak.n IS NOT NULL
+                                  THEN format('; peak of the last 24 hours: %s of %s usable connections',
+                                              peak.n, pgmaint._usable_connections())
+                                  ELSE '' END,
                CASE WHEN v.status = 'fail' THEN
                    'Keep each application pool small (the guide: 5 + 10 overflow), end leaks with pgmaint.terminate_leaks(), size with pgmaint.connection_budget().'
                END
