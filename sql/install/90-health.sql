@@ -3,7 +3,7 @@
 
 INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALUES
     ('connections', 80, 95,
-     'Client connections in use, in % of usable slots (max_connections - superuser_reserved_connections).'),
+     'Client connections in use, in % of usable slots (max_connections - superuser_reserved_connections, and - reserved_connections on PostgreSQL 16 and later).'),
     ('idle_in_transaction', 60, 300,
      'Age in seconds of the oldest session idle in a transaction (a leaked connection holds locks and blocks vacuum; the guide''s limit is 5 minutes); aborted ones are idle_in_transaction_aborted.'),
     ('idle_in_transaction_aborted', 300, NULL,
@@ -34,20 +34,21 @@ BEGIN
               FROM pg_catalog.pg_stat_activity a
         ),
         slots AS (
-            SELECT current_setting('max_connections')::int
-                   - current_setting('superuser_reserved_connections')::int AS usable
+            SELECT pgmaint._usable_connections() AS usable
         ),
         conn AS (
             SELECT count(*) FILTER (WHERE backend_type = 'client backend') AS used
               FROM activity
         ),
         idle AS (
+            -- the leak rule (pgmaint._leaked), split by kind: the aborted kind holds no locks
             SELECT s.aborted, count(a.pid) AS n,
                    max(extract(epoch FROM clock_timestamp() - a.state_change)) AS oldest,
                    (array_agg(a.pid ORDER BY a.state_change))[1] AS oldest_pid
-              FROM (VALUES (false, 'idle in transaction'),
-                           (true, 'idle in transaction (aborted)')) AS s(aborted, state)
-              LEFT JOIN activity a ON a.state = s.state
+              FROM (VALUES (false), (true)) AS s(aborted)
+              LEFT JOIN activity a
+                     ON pgmaint._leaked(a.state, a.state_change, interval '0')
+                    AND (a.state = 'idle in transaction (aborted)') = s.aborted
              GROUP BY s.aborted
         ),
         can_see AS (
