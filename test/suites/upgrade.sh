@@ -98,6 +98,7 @@ ok "CREATE EXTENSION pgmaint in another database gives 1.1" q -d pgm_fresh -c "C
 # --- the upgraded catalog is a fresh install's -----------------------------------
 compare_catalogs >"$work/compare.out" 2>&1
 rc=$?
+cp "$work/keys" "$work/keys.first" 2>/dev/null || : >"$work/keys.first"
 ok "the upgraded database describes every object as a fresh 1.1 install does" test "$rc" = 0
 sed -n '/^#/p' "$work/compare.out" | tail -n 400
 grep -v '^#' "$work/compare.out" | sed 's/^/# /' | head -n 20
@@ -167,7 +168,8 @@ done
 q -c "COMMENT ON FUNCTION pgmaint.report() IS NULL" -c "REVOKE EXECUTE ON FUNCTION pgmaint.metrics() FROM pg_monitor" >/dev/null
 compare_catalogs >"$work/compare2.out" 2>&1
 rc=$?
-is "$rc/$(tr '\n' ';' <"$work/keys")" \
+# (differences the first comparison found already are left out: they failed above)
+is "$rc/$(grep -vxF -f "$work/keys.first" "$work/keys" 2>/dev/null | tr '\n' ';')" \
 	"1/function pgmaint.metrics() :: acl;function pgmaint.report() :: comment;" \
 	"without one comment and one grant, the comparison reports exactly those two"
 sed -n '/^#/p' "$work/compare2.out"

@@ -78,6 +78,8 @@ facts(k, v) AS (
            || CASE a.attgenerated WHEN 's' THEN ', generated stored' ELSE '' END
            || CASE WHEN a.attcollation <> t.typcollation THEN ', collate ' || a.attcollation::regcollation::text ELSE '' END
            || CASE WHEN a.attstorage <> t.typstorage THEN ', storage ' || a.attstorage::text ELSE '' END
+           || coalesce(', acl ' || (SELECT pg_catalog.string_agg(x::text, ' ' ORDER BY x::text)
+                                      FROM pg_catalog.unnest(a.attacl) x), '')
            || coalesce(', comment ' || pg_catalog.col_description(c.oid, a.attnum), '')
       FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace
       JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
