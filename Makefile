@@ -15,7 +15,10 @@ SCRIPTS = bin/pgmaint_backup
 
 # Every sql/NAME.sql except install and upgrade scripts is a regression test.
 REGRESS = $(sort $(filter-out $(EXTENSION)--%,$(basename $(notdir $(wildcard sql/*.sql)))))
-REGRESS_OPTS = --load-extension=$(EXTENSION)
+# pg_regress starts a temporary instance of its own with test/regress.conf
+# (pgmaint preloaded): `make installcheck` needs nothing else running.
+REGRESS_OPTS = --load-extension=$(EXTENSION) --temp-instance=./tmp_check \
+	--temp-config=$(srcdir)/test/regress.conf
 
 # -Werror belongs in CI: .ci/run passes it through PG_CFLAGS.
 override PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers

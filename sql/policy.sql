@@ -209,7 +209,8 @@ SELECT table_name, suggested_profile, action FROM pgmaint.run_policy('apply');
 SELECT count(*) AS advice_left FROM pgmaint.policy_advice;
 SELECT pgmaint.run_policy('sometimes');
 
--- pg_cron is not installed in this database
+-- pg_cron is not installed in this database (test/regress.conf names database
+-- postgres in cron.database_name; pg_cron itself is not loaded)
 SELECT pgmaint.schedule_maintenance();
 SELECT pgmaint.unschedule_maintenance();
 

@@ -1,6 +1,8 @@
 --
 -- The sampler: sampler_status(), samples() and the history table
 --
+-- pg_regress runs this on its temporary instance (test/regress.conf), where
+-- the worker samples database postgres.
 -- wait (with a deadline) until the worker has connected and sampled
 DO $$
 BEGIN
@@ -55,7 +57,7 @@ SELECT 'pgmaint.sample_history'::regclass = ANY (extconfig) AS history_dumped
 SELECT pgmaint.health()->'sampler'->>'running' AS running,
        pgmaint.health()->'sampler'->>'preloaded' AS preloaded,
        pgmaint.health()->'sampler'->>'database' AS database;
-SELECT check_name, status, warning, critical, value < 3 AS fresh, message LIKE 'sampling every 60 s in database pgmaint_test;%' AS says_interval
+SELECT check_name, status, warning, critical, value < 3 AS fresh, message LIKE 'sampling every 60 s in database postgres;%' AS says_interval
   FROM pgmaint.health_checks() WHERE check_name = 'sampler';
 -- a stopped clock reads as stale: a threshold below the age turns it to warning
 BEGIN;

@@ -2,6 +2,10 @@
 -- settings_advice(), detection of the resources, config_audit()
 --
 \set SHOW_CONTEXT never
+-- The server reads the fixtures below: `make installcheck` runs as the
+-- server's user on a temporary instance, and test/run.sh runs it in a copy
+-- of the tree that user owns (a clone in a root-only directory is not
+-- readable by the server).
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set fixtures :abs_srcdir '/test/fixtures/cgroup'
 

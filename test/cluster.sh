@@ -16,10 +16,11 @@ PGM_PGVERSION=15
 PGM_SYSBIN=/usr/lib/postgresql/$PGM_PGVERSION/bin
 PGM_PACKAGES="postgresql-$PGM_PGVERSION postgresql-server-dev-$PGM_PGVERSION postgresql-$PGM_PGVERSION-cron postgresql-$PGM_PGVERSION-pgtap libtap-parser-sourcehandler-pgtap-perl make gcc"
 
-# Runs a command as the cluster owner ("postgres" when we are root).
+# Runs a command as the cluster owner ("postgres" when we are root), from /
+# (the checkout may be in a directory that user cannot enter): absolute paths only.
 pgm_as_owner() {
 	if [ "$(id -u)" = 0 ]; then
-		runuser -u postgres -- "$@"
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi

@@ -115,8 +115,16 @@ suite_pids=$!
 
 # --- pg_regress -------------------------------------------------------------
 if [ -z "$only" ] || [[ pg_regress =~ $only ]]; then
+	# as a packager runs it: `make installcheck` on a temporary instance of
+	# its own (test/regress.conf), as the server's user, in a copy of the tree
+	# that user owns (the server reads test/fixtures; a clone in a root-only
+	# directory is out of its reach), against the staged install
 	echo "== pg_regress"
-	make -s PG_CONFIG="$PGM_SYSBIN/pg_config" installcheck >"$PGM_TMP/regress.out" 2>&1
+	tree="$PGM_TMP/regress-tree"
+	mkdir -p "$tree"
+	tar -C "$top" --exclude=./.git --exclude=./tmp_check --exclude=./results -cf - . | tar -C "$tree" -xf -
+	[ "$(id -u)" = 0 ] && chown -R postgres: "$tree"
+	pgm_as_owner make -C "$tree" -s PG_CONFIG="$PGM_BIN/pg_config" installcheck >"$PGM_TMP/regress.out" 2>&1
 	regress_rc=$?
 	cat "$PGM_TMP/regress.out"
 	p=$(grep -Ec '\.\.\. ok' "$PGM_TMP/regress.out")
@@ -125,7 +133,7 @@ if [ -z "$only" ] || [[ pg_regress =~ $only ]]; then
 	passed=$((passed + p)); failed=$((failed + f))
 	if [ "$f" != 0 ]; then
 		failed_suites="$failed_suites pg_regress"
-		[ -f regression.diffs ] && { echo "---- regression.diffs"; cat regression.diffs; }
+		[ -f "$tree/regression.diffs" ] && { echo "---- regression.diffs"; cat "$tree/regression.diffs"; }
 	fi
 fi
 
