@@ -1136,6 +1136,7 @@ DECLARE
     floors record := pgmaint._table_health_floors();
     basis text;
     avail float8;
+    disabled boolean;
 BEGIN
     SELECT s.tables, s.hit_relid, s.hit_ratio, s.hit_reads, s.falling_behind,
            s.falling_relid, s.falling_dead, s.dead_relid, s.dead_share, s.dead_tuples
@@ -1168,11 +1169,24 @@ BEGIN
 
     check_name := 'autovacuum_behind';
     value := f.falling_behind;
+    -- a table with autovacuum_enabled = off is not autovacuum falling behind:
+    -- nobody vacuums it unless someone does so by hand
+    disabled := f.falling_relid IS NOT NULL AND EXISTS (
+        SELECT 1 FROM pg_catalog.pg_class c, unnest(c.reloptions) AS o
+         WHERE c.oid = f.falling_relid
+           AND lower(split_part(o, '=', 1)) = 'autovacuum_enabled'
+           AND lower(split_part(o, '=', 2)) ~ '^(f(a(l(se?)?)?)?|no?|off?|0)$');
     message := CASE WHEN f.falling_behind = 0
                     THEN format('autovacuum keeps up with all %s tables (%s)', f.tables, basis)
+                    WHEN disabled
+                    THEN format('autovacuum is disabled on %s (autovacuum_enabled = off), %s dead tuples; %s table(s) past twice their vacuum threshold (%s)',
+                                f.falling_relid::regclass, f.falling_dead, f.falling_behind, basis)
                     ELSE format('autovacuum falls behind on %s table(s), the worst %s with %s dead tuples (%s)',
                                 f.falling_behind, f.falling_relid::regclass, f.falling_dead, basis) END;
-    hint := 'See pgmaint.vacuum_stats() WHERE falling_behind: VACUUM those tables, check autovacuum is on for them and raise autovacuum_max_workers or lower autovacuum_vacuum_cost_delay.';
+    hint := CASE WHEN disabled
+                 THEN format('Autovacuum skips %s (only anti-wraparound vacuums run): VACUUM it on a schedule of your own, or turn autovacuum back on with ALTER TABLE %s RESET (autovacuum_enabled); pgmaint.vacuum_stats() shows the others.',
+                             f.falling_relid::regclass, f.falling_relid::regclass)
+                 ELSE 'See pgmaint.vacuum_stats() WHERE falling_behind: VACUUM those tables, check autovacuum is on for them and raise autovacuum_max_workers or lower autovacuum_vacuum_cost_delay.' END;
     RETURN NEXT;
 
     check_name := 'disk_free';
@@ -1214,103 +1228,80 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    f record;
+    names text[];
+    vals numeric[];
+    msgs text[];
+    hints text[];
+    err text;
+    state text;
 BEGIN
-    RETURN QUERY
-        WITH activity AS (
-            SELECT a.backend_type, a.state, a.state_change, a.pid
-              FROM pg_catalog.pg_stat_activity a
-        ),
-        slots AS (
-            SELECT pgmaint._usable_connections() AS usable
-        ),
-        conn AS (
-            SELECT count(*) FILTER (WHERE backend_type = 'client backend') AS used
-              FROM activity
-        ),
-        idle AS (
-            SELECT count(*) AS n,
-                   max(extract(epoch FROM clock_timestamp() - state_change)) AS oldest,
-                   (array_agg(pid ORDER BY state_change))[1] AS oldest_pid
-              FROM activity
-             WHERE pgmaint._leaked(state, state_change, interval '0')
-        ),
-        can_see AS (
-            SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS all_stats
-        ),
-        hour AS (
-            SELECT h.hits, h.reads, coalesce(h.hits + h.reads, 0) > 0 AS usable
-              FROM pgmaint._cache_hit_last_hour() h
-        ),
-        cache AS (
-            SELECT CASE WHEN hour.usable THEN hour.hits ELSE d.blks_hit END AS blks_hit,
-                   CASE WHEN hour.usable THEN hour.reads ELSE d.blks_read END AS blks_read,
-                   CASE WHEN hour.usable THEN 'in the last hour' ELSE 'since the statistics reset' END AS basis
-              FROM pg_catalog.pg_stat_database d, hour
-             WHERE d.datid = (SELECT oid FROM pg_catalog.pg_database
-                               WHERE datname = current_database())
-        )
-        SELECT 'connections',
-               round(100.0 * conn.used / greatest(slots.usable, 1), 1),
-               format('%s of %s usable connections in use', conn.used, slots.usable),
-               'See who holds the connections in pgmaint.connections() and pgmaint.connection_leaks(); size the pools with pgmaint.connection_budget().'
-          FROM conn, slots
-        UNION ALL
-        SELECT 'idle_in_transaction',
-               CASE WHEN NOT can_see.all_stats THEN NULL
-                    ELSE round(coalesce(idle.oldest, 0)::numeric, 1) END,
-               CASE WHEN NOT can_see.all_stats
-                        THEN 'cannot see other roles'' sessions: the caller lacks pg_read_all_stats'
-                    WHEN idle.n = 0 THEN 'no session is idle in a transaction'
-                    ELSE format('%s session(s) idle in a transaction, the oldest (pid %s) for %s',
-                                idle.n, idle.oldest_pid,
-                                date_trunc('second', make_interval(secs => idle.oldest::float8)))
-               END,
-               CASE WHEN NOT can_see.all_stats
-                        THEN 'Grant pg_monitor to the role that calls health().'
-                    ELSE 'The application left a transaction open: see pgmaint.connection_leaks(), end it with pgmaint.terminate_leaks(dry_run => false), and fix the code path.'
-               END
-          FROM idle, can_see
-        UNION ALL
-        SELECT 'cache_hit',
-               CASE WHEN cache.blks_hit + cache.blks_read > 0
-                    THEN round(100.0 * cache.blks_hit / (cache.blks_hit + cache.blks_read), 2) END,
-               CASE WHEN cache.blks_hit + cache.blks_read > 0
-                    THEN format('%s%% of %s block reads %s served from shared buffers',
-                                round(100.0 * cache.blks_hit / (cache.blks_hit + cache.blks_read), 2),
-                                cache.blks_hit + cache.blks_read, cache.basis)
-                    ELSE 'no block reads yet in this database' END,
-               'Find the tables that miss the cache in pgmaint.cache_hit_tables(); raise shared_buffers (pgmaint.settings_advice()) if the working set does not fit.'
-          FROM cache
-        UNION ALL SELECT * FROM pgmaint._check_activity()
-        UNION ALL SELECT * FROM pgmaint._check_wraparound()
-        UNION ALL SELECT * FROM pgmaint._check_catalog()
-        UNION ALL SELECT * FROM pgmaint._check_retention()
-        UNION ALL SELECT * FROM pgmaint._check_tables()
-        UNION ALL
-        SELECT 'sampler',
-               CASE WHEN pgmaint.preloaded() THEN
-                   round((extract(epoch FROM clock_timestamp()
-                                  - coalesce(st.heartbeat_at, pg_postmaster_start_time()))
-                          / greatest(extract(epoch FROM st.sample_interval), 1))::numeric, 1)
-               END,
-               CASE WHEN NOT pgmaint.preloaded() THEN st.last_error
-                    WHEN st.running THEN
-                        format('sampling every %s s in database %s; last heartbeat %s s ago, %s samples taken',
-                               extract(epoch FROM st.sample_interval)::bigint, st.database,
-                               round(extract(epoch FROM clock_timestamp() - st.heartbeat_at)::numeric, 1),
-                               st.samples_taken)
-                    ELSE format('the sampler worker is not running: %s',
-                                coalesce(st.last_error, 'no reason recorded'))
-               END,
-               CASE WHEN NOT pgmaint.preloaded()
-                        THEN 'Add pgmaint to shared_preload_libraries and restart the server; then check pgmaint.sampler_status().'
-                    WHEN st.running
-                        THEN 'The worker is alive but not sampling: look for lock waits in pg_stat_activity (backend_type ''pgmaint sampler'') and for warnings in the server log; pgmaint.sampler_status() has its last error.'
-                    ELSE 'See pgmaint.sampler_status() and the server log: the postmaster restarts the worker within seconds unless it cannot connect to pgmaint.database or max_worker_processes is exhausted.'
-               END
-          FROM pgmaint.sampler_status() st
-        UNION ALL SELECT 'backup', b.value, b.message, b.hint FROM pgmaint._backup_check() b
-        UNION ALL SELECT 'archiver', a.value, a.message, a.hint FROM pgmaint._archiver_check() a;
+    FOR f IN
+        SELECT reg.fn, array_agg(reg.check_name ORDER BY reg.check_name) AS checks,
+               EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+                        WHERE p.oid = pg_catalog.to_regprocedure('pgmaint.' || reg.fn || '()')
+                          AND 'check_name' = ANY (p.proargnames)) AS named
+          FROM (VALUES
+              -- one line per check: (check, the function of pgmaint that measures it)
+              ('connections', '_check_sessions'),
+              ('idle_in_transaction', '_check_sessions'),
+              ('idle_in_transaction_aborted', '_check_sessions'),
+              ('cache_hit', '_check_sessions'),
+              ('long_running_queries', '_check_activity'),
+              ('blocked_sessions', '_check_activity'),
+              ('xid_wraparound', '_check_wraparound'),
+              ('multixact_wraparound', '_check_wraparound'),
+              ('invalid_indexes', '_check_catalog'),
+              ('sequences', '_check_catalog'),
+              ('prepared_transactions', '_check_retention'),
+              ('inactive_slots', '_check_retention'),
+              ('slot_wal_retention', '_check_retention'),
+              ('table_cache_hit', '_check_tables'),
+              ('dead_tuples', '_check_tables'),
+              ('autovacuum_behind', '_check_tables'),
+              ('disk_free', '_check_tables'),
+              ('vacuum_age', '_check_maintenance_age'),
+              ('analyze_age', '_check_maintenance_age'),
+              ('not_valid_constraints', '_check_schema'),
+              ('disabled_triggers', '_check_schema'),
+              ('checkpoints_requested', '_check_wal'),
+              ('archive_ready', '_check_wal'),
+              ('sampler', '_check_sampler'),
+              ('backup', '_backup_check'),
+              ('archiver', '_archiver_check')
+          ) AS reg(check_name, fn)
+         GROUP BY reg.fn
+         ORDER BY reg.fn
+    LOOP
+        BEGIN
+            -- collected first, so that a failure half-way returns nothing of it
+            EXECUTE format('SELECT array_agg(c.check_name), array_agg(c.value), array_agg(c.message), array_agg(c.hint)
+                              FROM (SELECT %s AS check_name, r.value, r.message, r.hint
+                                      FROM pgmaint.%I() r) c
+                             WHERE c.check_name = ANY ($1)',
+                           CASE WHEN f.named THEN 'r.check_name' ELSE quote_literal(f.checks[1]) END,
+                           f.fn)
+               INTO names, vals, msgs, hints
+              USING f.checks;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS err = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+            RETURN QUERY
+                SELECT n, NULL::numeric,
+                       format('the check failed: %s (SQLSTATE %s)', err, state),
+                       format('pgmaint could not measure this check; the other checks still answer. Run SELECT * FROM pgmaint.%I(); to see the error, and report it to pgmaint''s maintainers.', f.fn)
+                  FROM unnest(f.checks) AS n;
+            CONTINUE;
+        END;
+        RETURN QUERY
+            SELECT u.n, u.v, u.m, u.h
+              FROM unnest(names, vals, msgs, hints) AS u(n, v, m, h);
+        -- a registered check its function did not answer
+        RETURN QUERY
+            SELECT n, NULL::numeric, 'the check gave no answer', NULL::text
+              FROM unnest(f.checks) AS n
+             WHERE n <> ALL (coalesce(names, '{}'));
+    END LOOP;
 END
 $$;
 
