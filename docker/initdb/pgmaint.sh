@@ -130,7 +130,11 @@ pgm_add cron.use_background_workers "" on
 echo "$pgm_prog: preloading $preload; pgmaint.database = '$db'"
 
 # --- 3. load them, check them, create the extensions ---------------------------
-pg_ctl -D "$PGDATA" -m fast -w restart >/dev/null
+# (its log goes where the temporary server's went: the container's output)
+if ! pg_ctl -D "$PGDATA" -m fast -w restart; then
+	echo "$pgm_prog: error: the server did not start again with pgmaint preloaded (see its log above)" >&2
+	exit 1
+fi
 
 # a value the server refused (out of range, say) is reported in pg_file_settings
 for i in "${!names[@]}"; do
@@ -142,7 +146,7 @@ for i in "${!names[@]}"; do
 		 ORDER BY f.seqno DESC LIMIT 1;
 	SQL
 	)
-	got=$(pgm_psql --dbname "$db" -v n="${names[$i]}" -c "SELECT current_setting(:'n', true)" 2>/dev/null || true)
+	got=$(pgm_psql --dbname "$db" -v n="${names[$i]}" <<<"SELECT current_setting(:'n', true);" 2>/dev/null || true)
 	if [ -n "$err" ] || [ -z "$got" ]; then
 		echo "$pgm_prog: error: the server refused ${names[$i]} = '${vals[$i]}'${vars[$i]:+ (from ${vars[$i]})}: ${err:-not set}" >&2
 		echo "$pgm_prog: initialisation stopped; fix the variable, remove the new volume and start again" >&2
