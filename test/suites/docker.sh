@@ -29,6 +29,10 @@ vol=pgmaint-data-$$
 bvol=pgmaint-backups-$$
 password=pgmaint-test-password
 P=(podman --root "$work/storage" --runroot "$work/run" --runtime /usr/sbin/runc --events-backend file)
+# podman's own complaints (no systemd here for healthcheck timers) go to podman.log
+pq() {
+	"${P[@]}" "$@" 2>>"$work/podman.log"
+}
 limits=(--ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
 t_suite=$(date +%s)
 
@@ -41,6 +45,7 @@ cleanup() {
 	rm -rf "$work/storage" "$work/run"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 # True when TEXT ($2) does not contain PATTERN ($1).
 lacks() {
@@ -134,7 +139,7 @@ run_db() {
 		-v "$v":/var/lib/postgresql/data -v "$bvol":/backups \
 		-v "$top/docker/postgresql.conf":/etc/postgresql/postgresql.conf:ro \
 		"$@" "$tag" postgres -c config_file=/etc/postgresql/postgresql.conf \
-		-c listen_addresses=127.0.0.1 >/dev/null
+		-c listen_addresses=127.0.0.1 >/dev/null 2>>"$work/podman.log"
 }
 
 # --- first start on a new volume ----------------------------------------------
@@ -152,7 +157,7 @@ is "$(tq -c "SELECT setting FROM pg_settings WHERE name = 'shared_preload_librar
 	"preloading and pgmaint.database come from the data directory, no -c flags"
 
 # before any backup: the backup check is not ok (it must turn ok below)
-before=$(tq -c "SELECT (SELECT count(*) FROM pgmaint.backups) || ':' || c->>'status'
+before=$(tq -c "SELECT (SELECT count(*) FROM pgmaint.backups) || ':' || (c->>'status')
                   FROM jsonb_array_elements(pgmaint.health()->'checks') c WHERE c->>'check' = 'backup'")
 ok "before any backup, health()'s backup check is not ok ($before)" \
 	bash -c "[[ '$before' =~ ^0:(warning|critical)$ ]] || [[ '$before' =~ ^[1-9] ]]"
@@ -203,8 +208,8 @@ is "$(tq -c "SELECT c->>'status' FROM jsonb_array_elements(pgmaint.health()->'ch
 
 # --- restart on the same volume: no init, data, configuration and worker kept ---
 tq -c "ALTER SYSTEM SET pgmaint.policy = 'off'" -c "SELECT pg_reload_conf()" >/dev/null
-"${P[@]}" stop -t 30 "$ctr" >/dev/null
-"${P[@]}" rm "$ctr" >/dev/null
+pq stop -t 30 "$ctr" >/dev/null
+pq rm "$ctr" >/dev/null
 # a new container on the old volume; a bad PGMAINT_POLICY would stop init, were it to run
 run_db "$vol" "$ctr-2" -e PGMAINT_POLICY=bogus
 ok "a new container on the same volume becomes ready" wait_ready "$ctr-2" 120
@@ -215,7 +220,7 @@ is "$(tq -c "SELECT count(*) FROM kept")|$(tq -c 'SHOW pgmaint.database')|$(tq -
 	"500|agent_core|off|256MB" "data, init's settings, ALTER SYSTEM and the mounted postgresql.conf are kept"
 ok "the worker is back after the restart" \
 	tq_wait "SELECT running AND database = 'agent_core' FROM pgmaint.sampler_status()" 60
-"${P[@]}" stop -t 30 "$ctr-2" >/dev/null
+pq stop -t 30 "$ctr-2" >/dev/null
 
 # --- a bad PGMAINT_* value on a new volume stops init, naming the variable -------
 "${P[@]}" volume create "$vol-bad" >/dev/null
