@@ -87,16 +87,16 @@ t_build=$(($(date +%s) - t0))
 echo "# image build: ${t_build} s"
 is "$rc" 0 "docker/Dockerfile builds on the postgres:15-bookworm stand-in (${t_build} s)"
 [ "$rc" = 0 ] || { tail -n 40 "$work/build.log"; finish; exit 1; }
-img_check=$("${P[@]}" run --rm --network=none "${limits[@]}" --entrypoint sh "$tag" -c '
+img_check=$(pq run --rm --network=none "${limits[@]}" --entrypoint sh "$tag" -c '
 	command -v gcc >/dev/null && echo gcc
 	command -v make >/dev/null && echo make
 	test -f /usr/lib/postgresql/15/lib/pgmaint.so || echo no-pgmaint
 	test -f /usr/lib/postgresql/15/lib/pg_cron.so || echo no-pg_cron
 	command -v pgmaint_backup >/dev/null || echo no-pgmaint_backup
 	test -x /docker-entrypoint-initdb.d/pgmaint.sh || echo no-init-script
-	stat -c %U /backups' 2>&1)
+	stat -c %U /backups')
 is "$img_check" postgres "the image has pgmaint, pg_cron, pgmaint_backup and the init script, and no build tools"
-is "$("${P[@]}" image inspect --format '{{join .Config.Healthcheck.Test " "}}' "$tag" 2>&1)" \
+is "$(pq image inspect --format '{{join .Config.Healthcheck.Test " "}}' "$tag")" \
 	'CMD-SHELL pg_isready -q -h 127.0.0.1 -U "${POSTGRES_USER:-postgres}" -d "${POSTGRES_DB:-${POSTGRES_USER:-postgres}}" || exit 1' \
 	"the image's healthcheck is pg_isready over TCP"
 
@@ -184,7 +184,7 @@ is "$(tq -c "SELECT current || '|' || reason FROM pgmaint.settings_advice() WHER
 	"podman|/run/.containerenv exists" "settings_advice() says the server runs in a container, and why"
 is "$(tq -c "SELECT recommended || ':' || status FROM pgmaint.settings_advice() WHERE name = 'logging_collector'")|$(tq -c "SELECT status FROM pgmaint.config_audit() WHERE check_name = 'logging_collector'")" \
 	"off:ok|ok" "in the container logging_collector = off is recommended, and docker/postgresql.conf has it"
-ok "the image's healthcheck passes once the server is up" "${P[@]}" healthcheck run "$ctr"
+ok "the image's healthcheck passes once the server is up" pq healthcheck run "$ctr"
 ok "the worker's log lines reach docker logs (stderr, logging_collector = off)" \
 	grep -q 'LOG:  pgmaint sampler started in database "agent_core", sampling every 1 s' \
 	<("${P[@]}" logs "$ctr" 2>&1 | sed -n '/init process complete; ready for start up/,$p')
