@@ -8,6 +8,7 @@
 -- readable by the server).
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set fixtures :abs_srcdir '/test/fixtures/cgroup'
+\set cfixtures :abs_srcdir '/test/fixtures/container'
 
 -- the guide's "Droplet Size Recommendations", exactly
 SELECT name, recommended, pg_size_bytes(recommended) / 1048576 AS mb
@@ -19,8 +20,41 @@ SELECT name, recommended, pg_size_bytes(recommended) / 1048576 AS mb
  WHERE name IN ('shared_buffers', 'effective_cache_size', 'work_mem', 'maintenance_work_mem');
 SELECT name, recommended FROM pgmaint.settings_advice(2048, 1) WHERE name = 'max_connections';
 
--- every row for 1 GB, 1 CPU, SSD (the guide's postgresql.conf where it has a value)
-SELECT name, recommended, unit FROM pgmaint.settings_advice(1024, 1);
+-- every row for 1 GB, 1 CPU, SSD (the guide's postgresql.conf where it has a value);
+-- logging_collector depends on the container the server runs in (below)
+SELECT name, recommended, unit FROM pgmaint.settings_advice(1024, 1)
+ WHERE name <> 'logging_collector';
+
+-- logging_collector: off in a container (docker logs reads stderr), the guide's on elsewhere
+SELECT c AS in_container, a.recommended, a.status, a.reason
+  FROM unnest(ARRAY[true, false]) AS c,
+       LATERAL pgmaint._advice(1024, 'given', 1, 'given', 'ssd', NULL, 1073741824, 'test',
+                               c, '/.dockerenv exists') AS a
+ WHERE a.name = 'logging_collector';
+-- without the container arguments: not in a container
+SELECT recommended FROM pgmaint._advice(1024, 'given', 1, 'given', 'ssd', NULL, 1073741824, 'test')
+ WHERE name = 'logging_collector';
+-- settings_advice() follows the detection and shows what it found
+SELECT (SELECT recommended FROM pgmaint.settings_advice(1024, 1) WHERE name = 'logging_collector')
+       = CASE WHEN (SELECT in_container FROM pgmaint.detected_container()) THEN 'off' ELSE 'on' END
+       AS follows_detection,
+       (SELECT reason FROM pgmaint.settings_advice(1024, 1) WHERE name = 'container')
+       = (SELECT source FROM pgmaint.detected_container()) AS container_source_shown,
+       (SELECT current FROM pgmaint.settings_advice(1024, 1) WHERE name = 'container')
+       = (SELECT coalesce(runtime, 'none') FROM pgmaint.detected_container()) AS runtime_shown;
+
+-- container detection: fixture trees, one per source, in the order they are tried
+SELECT f AS fixture, d.in_container, d.runtime, d.source
+  FROM unnest(ARRAY['docker', 'podman', 'environ', 'cgroup-v1', 'cgroup-v2', 'none']) AS f,
+       LATERAL pgmaint._detect_container(:'cfixtures' || '/' || f) AS d;
+-- nothing readable: not a container, and says why
+SELECT in_container, runtime, source FROM pgmaint._detect_container(:'cfixtures' || '/does-not-exist');
+-- the live server: a boolean and a source
+SELECT in_container IS NOT NULL AS decided, (runtime IS NOT NULL) = in_container AS runtime_iff_container,
+       source <> '' AS has_source
+  FROM pgmaint.detected_container();
+SELECT * FROM pgmaint._detect_container('relative/path');
+\echo :LAST_ERROR_SQLSTATE
 
 -- storage and CPUs change the planner and autovacuum rows
 SELECT storage, max(recommended) FILTER (WHERE name = 'random_page_cost') AS random_page_cost,
@@ -162,6 +196,11 @@ SELECT * FROM pgmaint._detect_resources(:'fixtures' || '/v2');
 \echo :LAST_ERROR_SQLSTATE
 SELECT cpus >= 1 AS own_root_allowed FROM pgmaint._detect_resources('/');
 RESET ROLE;
+SET ROLE regress_pgm_settings;
+SELECT in_container IS NOT NULL AS container_detected FROM pgmaint.detected_container();
+SELECT * FROM pgmaint._detect_container(:'cfixtures' || '/docker');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
 
 -- config_audit(): every check, and the ones this cluster decides
 SELECT check_name, status IN ('ok', 'warning', 'critical', 'unknown') AS known_status
@@ -170,6 +209,9 @@ SELECT check_name, status, fix FROM pgmaint.config_audit()
  WHERE check_name IN ('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout',
                       'superuser_applications', 'listen_without_ssl', 'log_connections',
                       'log_temp_files');
+-- logging_collector is off in the test cluster: ok in a container or not
+SELECT status, fix, detail ~ '^logging_collector = off, (in|not in) a container \(' AS says_where
+  FROM pgmaint.config_audit() WHERE check_name = 'logging_collector';
 -- a timeout set for a role counts; so does one in the configuration
 ALTER ROLE regress_pgm_settings SET lock_timeout = '5s';
 ALTER DATABASE contrib_regression SET statement_timeout = '1min';

@@ -14,6 +14,12 @@
  * in a container.  Limits of ancestor cgroups apply too, so the walk goes up
  * to the mount point and keeps the smallest limit.
  *
+ * Whether the server runs in a container is told by, in this order:
+ * /.dockerenv (Docker), /run/.containerenv (Podman), the "container"
+ * variable in the environment of PID 1 (Podman, LXC, systemd-nspawn), and
+ * the cgroup path of the postmaster (docker, libpod, kubepods, containerd,
+ * lxc).  A cgroup namespace hides the path, hence the files first.
+ *
  * SQL served: detected_resources() and _detect_resources()
  * (sql/install/50-settings.sql).
  *
@@ -45,6 +51,9 @@
 /* Number of columns of pgmaint._detect_resources() */
 #define PGMAINT_RESOURCE_COLS	7
 
+/* Number of columns of pgmaint._detect_container() */
+#define PGMAINT_CONTAINER_COLS	3
+
 /* A detected number and where it came from */
 typedef struct PgmValue
 {
@@ -63,6 +72,7 @@ typedef struct PgmCgroups
 } PgmCgroups;
 
 PG_FUNCTION_INFO_V1(pgmaint_detected_resources);
+PG_FUNCTION_INFO_V1(pgmaint_detected_container);
 
 static bool pgm_read_file(const char *path, StringInfo buf);
 static bool pgm_read_limit(const char *path, int64 *value, bool *unlimited);
@@ -82,6 +92,8 @@ static void pgm_walk_quota(const char *base, size_t rootlen, const char *cgpath,
 static void pgm_detect_cpus(const char *root, const PgmCgroups *cg, PgmValue *cpus);
 static void pgm_detect_shm(const char *root, PgmValue *shm);
 static void pgm_take_min(PgmValue *best, int64 value, char *source);
+static char *pgm_pid1_container(const char *root, bool *readable);
+static const char *pgm_cgroup_runtime(const char *root, char **line);
 
 /* Reads a whole (small) file into buf; false when it cannot be opened. */
 static bool
@@ -599,6 +611,172 @@ pgmaint_detected_resources(PG_FUNCTION_ARGS)
 	values[5] = Int64GetDatum(shm.value);
 	nulls[5] = !shm.known;
 	values[6] = CStringGetTextDatum(shm.source);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * Returns the value of "container=" in the environment of PID 1 below root,
+ * or NULL; *readable says whether the file could be read at all (it is
+ * readable only by PID 1's user, which is the server's in a container).
+ */
+static char *
+pgm_pid1_container(const char *root, bool *readable)
+{
+	StringInfoData buf;
+	char		path[MAXPGPATH];
+	int			i = 0;
+
+	initStringInfo(&buf);
+	snprintf(path, sizeof(path), "%s/proc/1/environ", root);
+	*readable = pgm_read_file(path, &buf);
+	if (!*readable)
+		return NULL;
+	/* NUL-separated NAME=value entries */
+	while (i < buf.len)
+	{
+		const char *entry = buf.data + i;
+		size_t		n = strnlen(entry, buf.len - i);
+
+		if (n > 10 && strncmp(entry, "container=", 10) == 0)
+			return pnstrdup(entry + 10, n - 10);
+		i += (int) n + 1;
+	}
+	return NULL;
+}
+
+/*
+ * Returns the container runtime named in the cgroup path of the postmaster
+ * (or of this backend) below root, or NULL; *line is set to the cgroup line
+ * that names it.
+ */
+static const char *
+pgm_cgroup_runtime(const char *root, char **line)
+{
+	static const char *const markers[][2] = {
+		{"docker", "docker"},
+		{"libpod", "podman"},
+		{"kubepods", "kubernetes"},
+		{"containerd", "containerd"},
+		{"crio", "cri-o"},
+		{"lxc", "lxc"},
+	};
+	StringInfoData buf;
+	char		path[MAXPGPATH];
+	char	   *l;
+	char	   *save;
+
+	*line = NULL;
+	initStringInfo(&buf);
+	snprintf(path, sizeof(path), "%s/proc/%d/cgroup", root, (int) PostmasterPid);
+	if (PostmasterPid == 0 || !pgm_read_file(path, &buf))
+	{
+		snprintf(path, sizeof(path), "%s/proc/self/cgroup", root);
+		if (!pgm_read_file(path, &buf))
+			return NULL;
+	}
+	for (l = strtok_r(buf.data, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save))
+	{
+		const char *cgpath = strrchr(l, ':');
+		size_t		m;
+
+		if (cgpath == NULL)
+			continue;
+		for (m = 0; m < lengthof(markers); m++)
+		{
+			if (strstr(cgpath, markers[m][0]) != NULL)
+			{
+				*line = psprintf("%s: %s", path + strlen(root), l);
+				return markers[m][1];
+			}
+		}
+	}
+	return NULL;
+}
+
+/*
+ * pgmaint._detect_container(root text) and pgmaint.detected_container()
+ * say whether the server runs in a container below root ("/" for the
+ * latter), which runtime, and what said so.  Another root than "/" is for
+ * superusers only, as for _detect_resources().
+ */
+Datum
+pgmaint_detected_container(PG_FUNCTION_ARGS)
+{
+	char	   *root;
+	size_t		len;
+	TupleDesc	tupdesc;
+	Datum		values[PGMAINT_CONTAINER_COLS];
+	bool		nulls[PGMAINT_CONTAINER_COLS];
+	char		path[MAXPGPATH];
+	const char *runtime = NULL;
+	char	   *source = NULL;
+	char	   *env;
+	char	   *cgline;
+	bool		environ_readable;
+
+	if (PG_NARGS() == 0 || PG_ARGISNULL(0))
+		root = pstrdup("/");
+	else
+		root = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (root[0] != '/')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("root must be an absolute path"),
+				 errhint("Pass \"/\" for the server's own files.")));
+	if (strcmp(root, "/") != 0 && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to read files below another root than \"/\""),
+				 errhint("Only superusers may point the detection at a fixture tree.")));
+	len = strlen(root);
+	if (len + 128 >= MAXPGPATH)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("root path is too long"),
+				 errhint("Use a path shorter than %d bytes.", MAXPGPATH - 128)));
+	while (len > 0 && root[len - 1] == '/')
+		root[--len] = '\0';
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context that cannot accept type record")));
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	env = pgm_pid1_container(root, &environ_readable);
+	snprintf(path, sizeof(path), "%s/.dockerenv", root);
+	if (pgm_file_exists(path))
+	{
+		runtime = "docker";
+		source = pstrdup("/.dockerenv exists");
+	}
+	else
+	{
+		snprintf(path, sizeof(path), "%s/run/.containerenv", root);
+		if (pgm_file_exists(path))
+		{
+			runtime = "podman";
+			source = pstrdup("/run/.containerenv exists");
+		}
+	}
+	if (runtime == NULL && env != NULL && env[0] != '\0')
+	{
+		runtime = env;
+		source = psprintf("container=%s in /proc/1/environ", env);
+	}
+	if (runtime == NULL && (runtime = pgm_cgroup_runtime(root, &cgline)) != NULL)
+		source = psprintf("cgroup path %s", cgline);
+	if (runtime == NULL)
+		source = psprintf("no /.dockerenv, no /run/.containerenv, %s, no container in the cgroup path",
+						  environ_readable ? "no container= in /proc/1/environ" :
+						  "/proc/1/environ not readable");
+
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = BoolGetDatum(runtime != NULL);
+	values[1] = runtime ? CStringGetTextDatum(runtime) : (Datum) 0;
+	nulls[1] = (runtime == NULL);
+	values[2] = CStringGetTextDatum(source);
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

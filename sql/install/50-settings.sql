@@ -57,6 +57,51 @@ AS 'MODULE_PATHNAME', 'pgmaint_detected_resources';
 COMMENT ON FUNCTION pgmaint.detected_resources() IS
 'Memory, CPUs and /dev/shm size the server really has (container limits first), each with the file it came from.';
 
+-- Whether the server runs in a container, below a root directory, in C (issue 14).
+CREATE FUNCTION pgmaint._detect_container(root text DEFAULT '/',
+    OUT in_container boolean, OUT runtime text, OUT source text)
+RETURNS record
+LANGUAGE c VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'pgmaint_detected_container';
+
+COMMENT ON FUNCTION pgmaint._detect_container(text) IS
+'Internal: whether a container is seen below root (/.dockerenv, /run/.containerenv, container= in /proc/1/environ, then the cgroup path), the runtime and what said so; another root than / is for superusers (tests point it at fixture trees).';
+
+REVOKE ALL ON FUNCTION pgmaint._detect_container(text) FROM PUBLIC;
+
+-- The same for the server itself.
+CREATE FUNCTION pgmaint.detected_container(
+    OUT in_container boolean, OUT runtime text, OUT source text)
+RETURNS record
+LANGUAGE c VOLATILE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'pgmaint_detected_container';
+
+COMMENT ON FUNCTION pgmaint.detected_container() IS
+'Whether the server runs in a container: in_container, runtime (docker, podman, lxc, kubernetes, ...) and source, the file or cgroup path that said so (/.dockerenv, /run/.containerenv, container= in /proc/1/environ, cgroup path).';
+
+REVOKE ALL ON FUNCTION pgmaint.detected_container() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.detected_container() TO pg_monitor;
+
+-- logging_collector in or out of a container: the one home of that rule.
+CREATE FUNCTION pgmaint._logging_collector_advice(in_container boolean, container_source text,
+    OUT recommended text, OUT reason text)
+RETURNS record
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN in_container THEN 'off' ELSE 'on' END,
+           CASE WHEN in_container
+                THEN pg_catalog.format('the server runs in a container (%s): with logging_collector = on the log goes to files in the data directory and docker logs shows nothing after startup; log to stderr (the guide''s on is for a bare server)',
+                                       coalesce(container_source, 'detected'))
+                ELSE 'the guide: keep log files in the data directory (not in a container)' END;
+$$;
+
+COMMENT ON FUNCTION pgmaint._logging_collector_advice(boolean, text) IS
+'Internal: the recommended logging_collector (off in a container, so that docker logs shows the server log; on otherwise, the guide) and why.';
+
+REVOKE ALL ON FUNCTION pgmaint._logging_collector_advice(boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._logging_collector_advice(boolean, text) TO pg_monitor;
+
 -- A size in kB as PostgreSQL writes it: whole megabytes in MB, else kB.
 CREATE FUNCTION pgmaint._size_text(kb numeric)
 RETURNS text
@@ -126,7 +171,9 @@ COMMENT ON FUNCTION pgmaint._listens_everywhere(text) IS
 -- The advice for given resources: one row per setting, then the memory-risk and /dev/shm rows.
 CREATE FUNCTION pgmaint._advice(ram_mb bigint, ram_source text, cpus integer, cpus_source text,
                                 storage text, max_connections integer,
-                                shm_bytes bigint, shm_source text)
+                                shm_bytes bigint, shm_source text,
+                                in_container boolean DEFAULT false,
+                                container_source text DEFAULT NULL)
 RETURNS TABLE (name text, current text, recommended text, unit text, status text,
                reason text, fix text)
 LANGUAGE plpgsql STABLE
@@ -148,6 +195,7 @@ DECLARE
     v_est       numeric;
     v_rec_est   numeric;
     v_need      numeric;
+    v_lc        record;
 BEGIN
     IF ram_mb IS NULL OR ram_mb < 1 THEN
         RAISE EXCEPTION 'ram_mb must be a positive number of megabytes'
@@ -191,6 +239,7 @@ BEGIN
     v_eio := CASE storage WHEN 'hdd' THEN '2' WHEN 'ssd' THEN '200'
                           WHEN 'san' THEN '300' ELSE '1000' END;
     v_ram_txt := ram_mb || 'MB RAM';
+    SELECT * INTO v_lc FROM pgmaint._logging_collector_advice(coalesce(in_container, false), container_source);
 
     RETURN QUERY
     WITH rec (ord, name, recommended, why) AS (
@@ -218,7 +267,11 @@ BEGIN
         (12, 'autovacuum_max_workers', v_avw::text,
             format('CPUs/2 + 1, between 2 and 8, for %s CPUs (%s)', cpus, cpus_source))
         UNION ALL
-        SELECT 12 + g.ord, g.name, g.recommended, g.why FROM pgmaint._guide_settings() g
+        -- in a container the log goes to docker logs: _logging_collector_advice() decides
+        SELECT 12 + g.ord, g.name,
+               CASE WHEN g.name = 'logging_collector' THEN v_lc.recommended ELSE g.recommended END,
+               CASE WHEN g.name = 'logging_collector' THEN v_lc.reason ELSE g.why END
+          FROM pgmaint._guide_settings() g
     ),
     cmp AS (
         SELECT r.ord, r.name, r.recommended, r.why, s.unit AS s_unit, s.vartype,
@@ -339,8 +392,11 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION pgmaint._advice(bigint, text, integer, text, text, integer, bigint, text) IS
-'Internal: settings_advice() rows for given memory, CPUs, storage, max_connections and /dev/shm size.';
+COMMENT ON FUNCTION pgmaint._advice(bigint, text, integer, text, text, integer, bigint, text, boolean, text) IS
+'Internal: settings_advice() rows for given memory, CPUs, storage, max_connections, /dev/shm size and whether the server runs in a container (with what said so).';
+
+REVOKE ALL ON FUNCTION pgmaint._advice(bigint, text, integer, text, text, integer, bigint, text, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._advice(bigint, text, integer, text, text, integer, bigint, text, boolean, text) TO pg_monitor;
 
 -- Recommended settings for the machine (detected when ram_mb or cpus is NULL).
 CREATE FUNCTION pgmaint.settings_advice(ram_mb integer DEFAULT NULL, cpus integer DEFAULT NULL,
@@ -353,6 +409,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     d record;
+    c record;
 BEGIN
     IF ram_mb IS NOT NULL AND (ram_mb < 256 OR ram_mb > 16777216) THEN
         RAISE EXCEPTION 'ram_mb must be between 256 and 16777216 (16 TB), not %', ram_mb
@@ -376,6 +433,7 @@ BEGIN
     END IF;
 
     SELECT * INTO d FROM pgmaint.detected_resources();
+    SELECT * INTO c FROM pgmaint.detected_container();
     IF ram_mb IS NULL AND d.ram_bytes IS NULL THEN
         RAISE EXCEPTION 'could not detect the memory of the server'
             USING ERRCODE = 'system_error',
@@ -401,18 +459,23 @@ BEGIN
     current := coalesce(cpus, d.cpus)::text;
     reason := CASE WHEN cpus IS NOT NULL THEN 'given (cpus)' ELSE d.cpus_source END;
     RETURN NEXT;
+    name := 'container';
+    current := CASE WHEN c.in_container THEN c.runtime ELSE 'none' END;
+    reason := c.source;
+    RETURN NEXT;
 
     RETURN QUERY
     SELECT a.* FROM pgmaint._advice(coalesce(ram_mb::bigint, d.ram_bytes / 1048576),
                                     CASE WHEN ram_mb IS NOT NULL THEN 'given' ELSE d.ram_source END,
                                     coalesce(cpus, d.cpus),
                                     CASE WHEN cpus IS NOT NULL THEN 'given' ELSE d.cpus_source END,
-                                    storage, max_connections, d.shm_bytes, d.shm_source) a;
+                                    storage, max_connections, d.shm_bytes, d.shm_source,
+                                    c.in_container, c.source) a;
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint.settings_advice(integer, integer, text, integer) IS
-'Recommended settings for ram_mb and cpus (detected from the container limits when NULL): name, current, recommended, unit, status (ok, differs, risky), reason, fix (ALTER SYSTEM statement).';
+'Recommended settings for ram_mb and cpus (detected from the container limits when NULL) and for the container the server runs in (logging_collector): name, current, recommended, unit, status (ok, differs, risky), reason, fix (ALTER SYSTEM statement).';
 
 -- Security and logging audit of the server's configuration.
 CREATE FUNCTION pgmaint.config_audit()
@@ -430,6 +493,8 @@ DECLARE
     v_ssl       text;
     v_overrides text;
     g           record;
+    v_ct        record;
+    v_lc        record;
 BEGIN
     -- pg_hba_file_rules is readable by superusers only unless granted (PG15)
     v_hba := has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE')
@@ -606,9 +671,31 @@ BEGIN
                     THEN format('ALTER SYSTEM SET %s = %s', g.gname, quote_literal(g.guide)) END;
         RETURN NEXT;
     END LOOP;
+
+    -- in a container, the log belongs on stderr, where docker logs reads it
+    check_name := 'logging_collector';
+    SELECT * INTO v_ct FROM pgmaint.detected_container();
+    SELECT * INTO v_lc FROM pgmaint._logging_collector_advice(v_ct.in_container, v_ct.source);
+    SELECT s.reset_val INTO v_val FROM pg_catalog.pg_settings s WHERE s.name = 'logging_collector';
+    IF v_val IS NULL THEN
+        status := 'unknown';
+        detail := 'cannot read logging_collector';
+        fix := NULL;
+    ELSIF v_ct.in_container AND v_val = 'on' THEN
+        status := 'warning';
+        detail := format('logging_collector = on in a container: %s', v_lc.reason);
+        fix := 'ALTER SYSTEM SET logging_collector = off (or set it in the mounted postgresql.conf), then restart the container';
+    ELSE
+        status := 'ok';
+        detail := format('logging_collector = %s, %s (%s)', v_val,
+                         CASE WHEN v_ct.in_container THEN 'in a container' ELSE 'not in a container' END,
+                         v_ct.source);
+        fix := NULL;
+    END IF;
+    RETURN NEXT;
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint.config_audit() IS
-'Security and logging audit: trust and md5 in pg_hba.conf (unknown without the privilege to read it), password_encryption, listen_addresses without ssl, applications connected as superuser, unset timeouts, logging off. Rows: check_name, status (ok, warning, critical, unknown), detail, fix.';
+'Security and logging audit: trust and md5 in pg_hba.conf (unknown without the privilege to read it), password_encryption, listen_addresses without ssl, applications connected as superuser, unset timeouts, logging off, logging_collector on in a container. Rows: check_name, status (ok, warning, critical, unknown), detail, fix.';
 

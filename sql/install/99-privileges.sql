@@ -15,6 +15,7 @@ FROM pg_monitor;
 -- Reads files below any directory it is given: superusers only (the tests
 -- point it at fixture trees; detected_resources() reads the server's own).
 REVOKE ALL ON FUNCTION pgmaint._detect_resources(text) FROM pg_monitor;
+REVOKE ALL ON FUNCTION pgmaint._detect_container(text) FROM pg_monitor;
 
 -- Backups: only the role that runs pgmaint_backup records (README, "Backups").
 REVOKE ALL ON FUNCTION

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# test/suites/docker.sh: the Docker image (issue 14), built and run for real.
+#
+# There is no registry here, so the official postgres:15-bookworm base is a
+# local stand-in (test/docker-base/: a cached mmdebstrap root filesystem plus
+# an entrypoint that follows the official image's contract).  The suite
+# builds docker/Dockerfile on it, unchanged, runs the image with podman
+# (runc, --memory 1g, a named volume, the host's loopback only) and checks
+# what a user of the README's "Docker" section gets: readiness, the sampler
+# in POSTGRES_DB, health() for a pg_monitor role over TCP, the container's
+# memory limit and the guide's 1 GB settings, a pg_cron job, backups inside
+# the container, a restart on the same volume, a bad PGMAINT_* value, and
+# docker/compose.yaml.  Podman uses a private storage under $PGM_TMP.
+#
+# packages: podman runc mmdebstrap docker-compose
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+. test/lib.sh
+
+work="$PGM_TMP/docker"
+mkdir -p "$work"
+port=$((PGM_PORT_BASE + 1))
+tag=localhost/pgmaint-test:$$
+base=localhost/postgres:15-bookworm
+ctr=pgmaint-docker-$$
+vol=pgmaint-data-$$
+bvol=pgmaint-backups-$$
+password=pgmaint-test-password
+P=(podman --root "$work/storage" --runroot "$work/run" --runtime /usr/sbin/runc --events-backend file)
+# podman's own complaints (no systemd here for healthcheck timers) go to podman.log
+pq() {
+	"${P[@]}" "$@" 2>>"$work/podman.log"
+}
+limits=(--ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
+t_suite=$(date +%s)
+
+# Removes every container, volume and image of this run, then the storage.
+cleanup() {
+	"${P[@]}" rm -f -t 5 -a >/dev/null 2>&1
+	"${P[@]}" volume rm -f -a >/dev/null 2>&1
+	"${P[@]}" rmi -f -a >/dev/null 2>&1
+	"${P[@]}" system reset -f >/dev/null 2>&1
+	rm -rf "$work/storage" "$work/run"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+
+# True when TEXT ($2) does not contain PATTERN ($1).
+lacks() {
+	! grep -q -- "$1" <<<"$2"
+}
+
+# Prints "skipped: REASON" (the runner counts the suite as skipped) and stops.
+skip() {
+	echo "skipped: $*"
+	exit 0
+}
+
+# --- can this machine run containers at all? ----------------------------------
+for t in podman /usr/sbin/runc mmdebstrap; do
+	command -v "$t" >/dev/null || skip "$t is not installed"
+done
+if ! out=$("${P[@]}" info 2>&1); then
+	skip "podman cannot start here: $(tail -n 1 <<<"$out")"
+fi
+
+# --- the base stand-in and the image -------------------------------------------
+t0=$(date +%s)
+if ! bash test/docker-base/build.sh "$base" --root "$work/storage" --runroot "$work/run" \
+	--runtime /usr/sbin/runc --events-backend file 2>"$work/base.log"; then
+	cat "$work/base.log"
+	echo "not ok 1 - the base stand-in could not be built"
+	exit 1
+fi
+sed 's/^/# /' "$work/base.log"
+# FROM postgres:15-bookworm resolves to the local stand-in, never a registry
+"${P[@]}" tag "$base" docker.io/library/postgres:15-bookworm
+t_base=$(($(date +%s) - t0))
+
+t0=$(date +%s)
+"${P[@]}" build --pull=never --network=host --format docker -f docker/Dockerfile -t "$tag" . \
+	>"$work/build.log" 2>&1
+rc=$?
+t_build=$(($(date +%s) - t0))
+echo "# image build: ${t_build} s"
+is "$rc" 0 "docker/Dockerfile builds on the postgres:15-bookworm stand-in (${t_build} s)"
+[ "$rc" = 0 ] || { tail -n 40 "$work/build.log"; finish; exit 1; }
+img_check=$(pq run --rm --network=none "${limits[@]}" --entrypoint sh "$tag" -c '
+	command -v gcc >/dev/null && echo gcc
+	command -v make >/dev/null && echo make
+	test -f /usr/lib/postgresql/15/lib/pgmaint.so || echo no-pgmaint
+	test -f /usr/lib/postgresql/15/lib/pg_cron.so || echo no-pg_cron
+	command -v pgmaint_backup >/dev/null || echo no-pgmaint_backup
+	test -x /docker-entrypoint-initdb.d/pgmaint.sh || echo no-init-script
+	stat -c %U /backups')
+is "$img_check" postgres "the image has pgmaint, pg_cron, pgmaint_backup and the init script, and no build tools"
+is "$(pq image inspect --format '{{join .Config.Healthcheck.Test " "}}' "$tag")" \
+	'CMD-SHELL pg_isready -q -h 127.0.0.1 -U "${POSTGRES_USER:-postgres}" -d "${POSTGRES_DB:-${POSTGRES_USER:-postgres}}" || exit 1' \
+	"the image's healthcheck is pg_isready over TCP"
+
+# psql as a client on the host, over TCP on 127.0.0.1
+tq() {
+	PGPASSWORD=${TQ_PASSWORD:-$password} psql -X -A -t -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" \
+		-U "${TQ_USER:-alfred}" -d agent_core "$@"
+}
+
+# Waits until container $1 accepts TCP connections as alfred; fails early when it exits.
+wait_ready() {
+	local c=$1 seconds=$2 deadline
+	deadline=$(($(date +%s) + seconds))
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		[ "$(tq -c 'SELECT 1' 2>/dev/null)" = 1 ] && return 0
+		[ "$("${P[@]}" inspect --format '{{.State.Running}}' "$c" 2>/dev/null)" = true ] || return 1
+		sleep 0.5
+	done
+	return 1
+}
+
+# Polls SQL over TCP until it returns "t" or SECONDS pass.
+tq_wait() {
+	local sql=$1 seconds=$2 deadline
+	deadline=$(($(date +%s) + seconds))
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		[ "$(tq -c "$sql" 2>/dev/null)" = t ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+# Runs the image on volume $1 as container $2 (detached), with extra options after.
+run_db() {
+	local v=$1 c=$2
+	shift 2
+	"${P[@]}" run -d --name "$c" --memory 1g --shm-size 256m --network=host "${limits[@]}" \
+		-e POSTGRES_PASSWORD="$password" -e POSTGRES_USER=alfred -e POSTGRES_DB=agent_core \
+		-e POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256 -e PGPORT="$port" \
+		-v "$v":/var/lib/postgresql/data -v "$bvol":/backups \
+		-v "$top/docker/postgresql.conf":/etc/postgresql/postgresql.conf:ro \
+		"$@" "$tag" postgres -c config_file=/etc/postgresql/postgresql.conf \
+		-c listen_addresses=127.0.0.1 >/dev/null 2>>"$work/podman.log"
+}
+
+# --- first start on a new volume ----------------------------------------------
+"${P[@]}" volume create "$vol" >/dev/null
+"${P[@]}" volume create "$bvol" >/dev/null
+t0=$(date +%s)
+run_db "$vol" "$ctr" -e PGMAINT_SAMPLE_INTERVAL=1s -e PGMAINT_BACKUP_SCHEDULE='* * * * *'
+ok "the server becomes ready on 127.0.0.1:$port (scram-sha-256 over TCP)" wait_ready "$ctr" 240
+echo "# first start (init) to ready: $(($(date +%s) - t0)) s"
+"${P[@]}" logs "$ctr" >"$work/first.log" 2>&1
+ok "init ran pgmaint.sh and created the extensions" \
+	grep -q 'pgmaint.sh: created pg_stat_statements, pg_cron and pgmaint' "$work/first.log"
+is "$(tq -c "SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries'")|$(tq -c 'SHOW pgmaint.database')|$(tq -c 'SHOW cron.database_name')" \
+	"pg_cron,pgmaint,pg_stat_statements|agent_core|agent_core" \
+	"preloading and pgmaint.database come from the data directory, no -c flags"
+
+# before any backup: the backup check is not ok (it must turn ok below)
+before=$(tq -c "SELECT (SELECT count(*) FROM pgmaint.backups) || ':' || (c->>'status')
+                  FROM jsonb_array_elements(pgmaint.health()->'checks') c WHERE c->>'check' = 'backup'")
+ok "before any backup, health()'s backup check is not ok ($before)" \
+	bash -c "[[ '$before' =~ ^0:(warning|critical)$ ]] || [[ '$before' =~ ^[1-9] ]]"
+
+ok "the sampler runs in POSTGRES_DB (agent_core)" \
+	tq_wait "SELECT running AND database = 'agent_core' AND samples_taken > 1 FROM pgmaint.sampler_status()" 60
+
+# a pg_monitor role, over TCP
+tq -c "CREATE ROLE monitor LOGIN PASSWORD 'monitor-pw' IN ROLE pg_monitor" >/dev/null
+is "$(TQ_USER=monitor TQ_PASSWORD=monitor-pw tq -c "SELECT pgmaint.health()->>'status' IN ('ok', 'warning', 'critical'), pgmaint.health()->'sampler'->>'running'" 2>&1)" \
+	"t|true" "health() answers for a pg_monitor role over TCP on 127.0.0.1, with the sampler running"
+
+# memory from the container's cgroup; the guide's 1 GB table
+is "$(tq -c "SELECT ram_bytes / 1048576, ram_source ~ '^cgroup v[12] ' FROM pgmaint.detected_resources()")" \
+	"1024|t" "detected_resources() reports the container's 1024 MB from its cgroup"
+is "$(tq -c "SELECT string_agg(name || '=' || recommended || ':' || status, ' ' ORDER BY name) FROM pgmaint.settings_advice()
+              WHERE name IN ('shared_buffers', 'effective_cache_size', 'max_connections')")" \
+	"effective_cache_size=512MB:ok max_connections=30:ok shared_buffers=256MB:ok" \
+	"settings_advice() gives the guide's 1 GB table, and docker/postgresql.conf matches it"
+differs=$(tq -c "SELECT coalesce(string_agg(name, ', '), 'none') FROM pgmaint.settings_advice()
+                  WHERE status <> 'ok' AND name <> 'autovacuum_max_workers'")
+is "$differs" none "docker/postgresql.conf agrees with settings_advice() on every row, /dev/shm and memory risk included (autovacuum_max_workers follows the CPUs)"
+is "$(tq -c "SELECT current || '|' || reason FROM pgmaint.settings_advice() WHERE name = 'container'")" \
+	"podman|/run/.containerenv exists" "settings_advice() says the server runs in a container, and why"
+is "$(tq -c "SELECT recommended || ':' || status FROM pgmaint.settings_advice() WHERE name = 'logging_collector'")|$(tq -c "SELECT status FROM pgmaint.config_audit() WHERE check_name = 'logging_collector'")" \
+	"off:ok|ok" "in the container logging_collector = off is recommended, and docker/postgresql.conf has it"
+ok "the image's healthcheck passes once the server is up" pq healthcheck run "$ctr"
+ok "the worker's log lines reach docker logs (stderr, logging_collector = off)" \
+	grep -q 'LOG:  pgmaint sampler started in database "agent_core", sampling every 1 s' \
+	<("${P[@]}" logs "$ctr" 2>&1 | sed -n '/init process complete; ready for start up/,$p')
+
+# pg_cron: the scheduled backup job (every minute here) runs and succeeds
+ok "a pg_cron job runs: the scheduled pgmaint_backup backup + verify succeeds" \
+	tq_wait "SELECT EXISTS (SELECT FROM cron.job_run_details d JOIN cron.job j USING (jobid)
+	                         WHERE j.jobname = 'pgmaint-backup' AND d.status = 'succeeded')" 150
+[ "$(tq -c "SELECT count(*) FROM cron.job_run_details WHERE status = 'failed'")" = 0 ] ||
+	tq -c "SELECT jobid, status, return_message FROM cron.job_run_details" | sed 's/^/# /'
+
+# backups inside the container, by hand
+tq -c "CREATE TABLE kept (id int PRIMARY KEY, v text); INSERT INTO kept SELECT g, 'row ' || g FROM generate_series(1, 500) g" >/dev/null
+out=$("${P[@]}" exec -u postgres "$ctr" pgmaint_backup -U alfred -d agent_core backup --dir /backups 2>&1)
+ok "pgmaint_backup backup succeeds inside the container" grep -q '^backup ok: ' <<<"$out"
+file=$(sed -n 's/^backup ok: \([^ ]*\.dump\) .*/\1/p' <<<"$out")
+out=$("${P[@]}" exec -u postgres "$ctr" pgmaint_backup -U alfred -d agent_core verify "$file" 2>&1)
+ok "pgmaint_backup verify succeeds inside the container ($file)" grep -q '^verify ok: ' <<<"$out"
+is "$(tq -c "SELECT c->>'status' FROM jsonb_array_elements(pgmaint.health()->'checks') c WHERE c->>'check' = 'backup'")" \
+	ok "health()'s backup check turns ok"
+
+# --- restart on the same volume: no init, data, configuration and worker kept ---
+tq -c "ALTER SYSTEM SET pgmaint.policy = 'off'" -c "SELECT pg_reload_conf()" >/dev/null
+pq stop -t 30 "$ctr" >/dev/null
+pq rm "$ctr" >/dev/null
+# a new container on the old volume; a bad PGMAINT_POLICY would stop init, were it to run
+run_db "$vol" "$ctr-2" -e PGMAINT_POLICY=bogus
+ok "a new container on the same volume becomes ready" wait_ready "$ctr-2" 120
+"${P[@]}" logs "$ctr-2" >"$work/second.log" 2>&1
+ok "init does not run again on the same volume" grep -q 'Skipping initialization' "$work/second.log"
+ok "and pgmaint.sh did not run (PGMAINT_POLICY=bogus is not read)" lacks 'pgmaint.sh' "$(cat "$work/second.log")"
+is "$(tq -c "SELECT count(*) FROM kept")|$(tq -c 'SHOW pgmaint.database')|$(tq -c 'SHOW pgmaint.policy')|$(tq -c 'SHOW shared_buffers')" \
+	"500|agent_core|off|256MB" "data, init's settings, ALTER SYSTEM and the mounted postgresql.conf are kept"
+ok "the worker is back after the restart" \
+	tq_wait "SELECT running AND database = 'agent_core' FROM pgmaint.sampler_status()" 60
+pq stop -t 30 "$ctr-2" >/dev/null
+
+# --- a bad PGMAINT_* value on a new volume stops init, naming the variable -------
+"${P[@]}" volume create "$vol-bad" >/dev/null
+out=$(timeout 180 "${P[@]}" run --rm --name "$ctr-bad" --network=none "${limits[@]}" \
+	-e POSTGRES_PASSWORD="$password" -e POSTGRES_DB=agent_core -e PGMAINT_POLICY=bogus \
+	-v "$vol-bad":/var/lib/postgresql/data "$tag" 2>&1)
+rc=$?
+ok "PGMAINT_POLICY=bogus on a new volume fails init (exit status $rc)" test "$rc" -ne 0
+ok "and the message names the variable" \
+	grep -q "pgmaint.sh: error: PGMAINT_POLICY='bogus' is not valid: use one of off advise apply" <<<"$out"
+ok "and nothing was configured before the check" lacks 'pgmaint.sh: preloading' "$out"
+
+# --- docker/compose.yaml ------------------------------------------------------
+mkdir -p "$work/compose/docker"
+cp docker/compose.yaml docker/postgresql.conf "$work/compose/docker/"
+cp docker/.env.example "$work/compose/docker/.env"
+if command -v docker-compose >/dev/null; then
+	cfg=$(cd "$work/compose/docker" && docker-compose -f compose.yaml config 2>&1)
+	rc=$?
+	is "$rc" 0 "docker/compose.yaml is valid (docker-compose $(docker-compose version --short 2>/dev/null) config)"
+	[ "$rc" = 0 ] || sed 's/^/# /' <<<"$cfg"
+	ok "compose: password from .env, scram-sha-256, 127.0.0.1 only, 1 GB limit, mounted postgresql.conf, backups volume" \
+		bash -c "grep -q 'POSTGRES_PASSWORD: change-me' <<<\"\$0\" && grep -q 'auth-host=scram-sha-256' <<<\"\$0\" &&
+			grep -q '127.0.0.1:5432:5432' <<<\"\$0\" && grep -q 'mem_limit: 1g' <<<\"\$0\" &&
+			grep -q 'config_file=/etc/postgresql/postgresql.conf' <<<\"\$0\" && grep -q ':/backups' <<<\"\$0\"" "$cfg"
+	echo "# compose up is not run: it needs a bridge network with published ports, and containers here may use only the host's loopback or no network"
+else
+	echo "# docker-compose is not installed: compose.yaml not validated"
+	ok "docker-compose is available to validate docker/compose.yaml" false
+fi
+
+echo "# suite figures: base stand-in ${t_base} s, image build ${t_build} s, whole suite $(($(date +%s) - t_suite)) s"
+finish
