@@ -83,16 +83,66 @@ INSERT INTO pgmaint.check_metrics (check_name, family, unit, scale, help) VALUES
     ('disk_free', 'pgmaint_disk_available_ratio', 'ratio', 0.01,
      'Available share of the data directory''s file system.');
 
+-- Every family metrics() can show, with its type, HELP text and the labels
+-- it adds to database and system_identifier: the fixed families, then one
+-- per row of pgmaint.check_metrics.  One home for names and HELP texts:
+-- metric_samples() and deploy/prometheus/queries.yaml take them from here.
+CREATE FUNCTION pgmaint.metric_families(
+    OUT family text, OUT type text, OUT help text, OUT labels text[])
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT f.family, f.type, f.help, f.labels
+          FROM (VALUES
+            ('pgmaint_up', 'gauge',
+             '1 when the background worker''s heartbeat is fresh (the sampler check is ok), else 0.', '{}'::text[]),
+            ('pgmaint_status', 'gauge',
+             'Overall health: the worst check, 0 ok, 1 warning, 2 critical.', '{}'),
+            ('pgmaint_last_sample_timestamp_seconds', 'gauge',
+             'When the background worker took its last sample, in seconds since the Unix epoch (NaN before the first).', '{}'),
+            ('pgmaint_samples_total', 'counter',
+             'Samples the background worker has taken since the server started.', '{}'),
+            ('pgmaint_in_recovery', 'gauge',
+             '1 when the server is a standby in recovery, else 0.', '{}'),
+            ('pgmaint_client_backends_waiting_on_lock', 'gauge',
+             'Client backends waiting on a lock, from the worker''s last sample (NaN without one).', '{}'),
+            ('pgmaint_build_info', 'gauge',
+             'Always 1: the installed pgmaint version and the server version.', '{version,pg_version}'),
+            ('pgmaint_client_backends', 'gauge',
+             'Client backends of the whole server by state (pg_stat_activity.state), from the worker''s last sample.', '{state}'),
+            ('pgmaint_check_status', 'gauge',
+             'Status of each health check: 0 ok, 1 warning, 2 critical, -1 unknown.', '{check}'),
+            ('pgmaint_check_warning_threshold', 'gauge',
+             'Warning level of each check, in the unit of its value family (NaN when unset; below the critical level when lower values are worse).', '{check}'),
+            ('pgmaint_check_critical_threshold', 'gauge',
+             'Critical level of each check, in the unit of its value family (NaN when unset).', '{check}'),
+            ('pgmaint_check_raw_value', 'gauge',
+             'Value of each check that has no family of its own in pgmaint.check_metrics, in the check''s own unit (pgmaint.thresholds.description).', '{check}')
+          ) AS f(family, type, help, labels)
+        UNION ALL
+        SELECT m.family, 'gauge', m.help, '{}'::text[]
+          FROM pgmaint.check_metrics m;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.metric_families() IS
+'Every Prometheus family metrics() can show: name, type, HELP text and the labels it adds to database and system_identifier.';
+
+REVOKE ALL ON FUNCTION pgmaint.metric_families() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.metric_families() TO pg_monitor;
+
 -- Every sample of metrics(), as rows: one health_checks() pass, the worker's
--- status and its last sample.  Families: pgmaint_up, pgmaint_status,
--- pgmaint_last_sample_timestamp_seconds, pgmaint_samples_total,
--- pgmaint_in_recovery, pgmaint_build_info, pgmaint_client_backends{state},
--- pgmaint_client_backends_waiting_on_lock, pgmaint_check_status{check},
--- pgmaint_check_warning_threshold{check}, pgmaint_check_critical_threshold{check},
--- one family per row of pgmaint.check_metrics, and
--- pgmaint_check_raw_value{check} for the checks without such a row.  A value
--- with no number (unknown, unset, disabled) is NULL, NaN in the exposition;
--- every series has the labels database and system_identifier.
+-- status and its last sample.  A family without extra labels always has its
+-- one sample, NaN (a NULL value) when there is no number (unknown check,
+-- disabled check, no sample yet); per-check families have a sample per
+-- enabled check (thresholds NaN when unset); pgmaint_check_raw_value only for
+-- the checks without a row in pgmaint.check_metrics; pgmaint_client_backends
+-- only once the worker has sampled.  Every series has the labels database
+-- and system_identifier.
 CREATE FUNCTION pgmaint.metric_samples(
     OUT family text, OUT type text, OUT help text, OUT labels jsonb, OUT value double precision)
 RETURNS SETOF record
@@ -103,11 +153,20 @@ AS $$
 DECLARE
     common  jsonb;
     st      record;
+    last    pgmaint.sample_history%ROWTYPE;
 BEGIN
     common := jsonb_build_object(
         'database', current_database(),
         'system_identifier', (SELECT s.system_identifier::text FROM pg_catalog.pg_control_system() s));
     SELECT * INTO st FROM pgmaint.sampler_status();
+    IF pgmaint.preloaded() AND st.last_sample_at IS NOT NULL THEN
+        SELECT x.sampled_at, x.active, x.idle, x.idle_in_transaction,
+               x.idle_in_transaction_aborted, x.waiting_on_lock
+          INTO last.sampled_at, last.active, last.idle, last.idle_in_transaction,
+               last.idle_in_transaction_aborted, last.waiting_on_lock
+          FROM pgmaint.samples(st.last_sample_at) x
+         ORDER BY x.sampled_at DESC LIMIT 1;
+    END IF;
 
     RETURN QUERY
         WITH h AS MATERIALIZED (
@@ -117,86 +176,62 @@ BEGIN
                                  WHEN 'critical' THEN 2 ELSE -1 END AS code
               FROM pgmaint.health_checks() h
               LEFT JOIN pgmaint.check_metrics m ON m.check_name = h.check_name
-        )
-        SELECT 'pgmaint_up', 'gauge',
-               '1 when the background worker''s heartbeat is fresh (the sampler check is ok), else 0.',
-               common,
-               coalesce((SELECT (h.status = 'ok')::int FROM h WHERE h.check_name = 'sampler'),
-                        coalesce(st.running, false)::int)::float8
-        UNION ALL
-        SELECT 'pgmaint_status', 'gauge',
-               'Overall health: the worst check, 0 ok, 1 warning, 2 critical.',
-               common, greatest(coalesce((SELECT max(h.code) FROM h), 0), 0)::float8
-        UNION ALL
-        SELECT 'pgmaint_check_status', 'gauge',
-               'Status of each health check: 0 ok, 1 warning, 2 critical, -1 unknown.',
-               common || jsonb_build_object('check', h.check_name), h.code::float8
-          FROM h
-        UNION ALL
-        SELECT 'pgmaint_check_warning_threshold', 'gauge',
-               'Warning level of each check, in the unit of its value family (NaN when unset; below the critical level when lower values are worse).',
-               common || jsonb_build_object('check', h.check_name), (h.warning * h.scale)::float8
-          FROM h
-        UNION ALL
-        SELECT 'pgmaint_check_critical_threshold', 'gauge',
-               'Critical level of each check, in the unit of its value family (NaN when unset).',
-               common || jsonb_build_object('check', h.check_name), (h.critical * h.scale)::float8
-          FROM h
-        UNION ALL
-        SELECT 'pgmaint_check_raw_value', 'gauge',
-               'Value of each check that has no family of its own in pgmaint.check_metrics, in the check''s own unit (pgmaint.thresholds.description).',
-               common || jsonb_build_object('check', h.check_name), h.value::float8
-          FROM h WHERE h.named IS NULL
-        UNION ALL
-        SELECT m.family, 'gauge', m.help, common, (h.value * m.scale)::float8
-          FROM pgmaint.check_metrics m
-          LEFT JOIN h ON h.check_name = m.check_name
-        UNION ALL
-        SELECT 'pgmaint_last_sample_timestamp_seconds', 'gauge',
-               'When the background worker took its last sample, in seconds since the Unix epoch (NaN before the first).',
-               common, extract(epoch FROM st.last_sample_at)::float8
-        UNION ALL
-        SELECT 'pgmaint_samples_total', 'counter',
-               'Samples the background worker has taken since the server started.',
-               common, coalesce(st.samples_taken, 0)::float8
-        UNION ALL
-        SELECT 'pgmaint_in_recovery', 'gauge',
-               '1 when the server is a standby in recovery, else 0.',
-               common, pg_is_in_recovery()::int::float8
-        UNION ALL
-        SELECT 'pgmaint_build_info', 'gauge',
-               'Always 1: the installed pgmaint version and the server version.',
-               common || jsonb_build_object(
-                   'version', (SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'pgmaint'),
-                   'pg_version', current_setting('server_version')),
-               1::float8;
-
-    -- client backends by state, from the worker's last sample (none without one)
-    IF pgmaint.preloaded() AND st.last_sample_at IS NOT NULL THEN
-        RETURN QUERY
-            WITH last AS (
-                SELECT x.* FROM pgmaint.samples(st.last_sample_at) x
-                 ORDER BY x.sampled_at DESC LIMIT 1
-            )
-            SELECT 'pgmaint_client_backends', 'gauge',
-                   'Client backends of the whole server by state (pg_stat_activity.state), from the worker''s last sample.',
-                   common || jsonb_build_object('state', s.state), s.n::float8
-              FROM last
-             CROSS JOIN LATERAL (VALUES ('active', last.active), ('idle', last.idle),
-                                        ('idle in transaction', last.idle_in_transaction),
-                                        ('idle in transaction (aborted)', last.idle_in_transaction_aborted)) AS s(state, n)
+        ),
+        s (family, labels, value) AS (
+            SELECT 'pgmaint_up', common,
+                   coalesce((SELECT (h.status = 'ok')::int FROM h WHERE h.check_name = 'sampler'),
+                            coalesce(st.running, false)::int)::float8
             UNION ALL
-            SELECT 'pgmaint_client_backends_waiting_on_lock', 'gauge',
-                   'Client backends waiting on a lock, from the worker''s last sample.',
-                   common, last.waiting_on_lock::float8
-              FROM last;
-    END IF;
+            SELECT 'pgmaint_status', common, greatest(coalesce((SELECT max(h.code) FROM h), 0), 0)::float8
+            UNION ALL
+            SELECT 'pgmaint_last_sample_timestamp_seconds', common,
+                   extract(epoch FROM st.last_sample_at)::float8
+            UNION ALL
+            SELECT 'pgmaint_samples_total', common, coalesce(st.samples_taken, 0)::float8
+            UNION ALL
+            SELECT 'pgmaint_in_recovery', common, pg_is_in_recovery()::int::float8
+            UNION ALL
+            SELECT 'pgmaint_client_backends_waiting_on_lock', common, last.waiting_on_lock::float8
+            UNION ALL
+            SELECT 'pgmaint_build_info',
+                   common || jsonb_build_object(
+                       'version', (SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'pgmaint'),
+                       'pg_version', current_setting('server_version')),
+                   1::float8
+            UNION ALL
+            SELECT 'pgmaint_client_backends', common || jsonb_build_object('state', b.state), b.n::float8
+              FROM (VALUES ('active', last.active), ('idle', last.idle),
+                           ('idle in transaction', last.idle_in_transaction),
+                           ('idle in transaction (aborted)', last.idle_in_transaction_aborted)) AS b(state, n)
+             WHERE last.sampled_at IS NOT NULL
+            UNION ALL
+            SELECT 'pgmaint_check_status', common || jsonb_build_object('check', h.check_name), h.code::float8
+              FROM h
+            UNION ALL
+            SELECT 'pgmaint_check_warning_threshold', common || jsonb_build_object('check', h.check_name),
+                   (h.warning * h.scale)::float8
+              FROM h
+            UNION ALL
+            SELECT 'pgmaint_check_critical_threshold', common || jsonb_build_object('check', h.check_name),
+                   (h.critical * h.scale)::float8
+              FROM h
+            UNION ALL
+            SELECT 'pgmaint_check_raw_value', common || jsonb_build_object('check', h.check_name), h.value::float8
+              FROM h WHERE h.named IS NULL
+            UNION ALL
+            SELECT m.family, common, (h.value * m.scale)::float8
+              FROM pgmaint.check_metrics m
+              LEFT JOIN h ON h.check_name = m.check_name
+        )
+        SELECT s.family, f.type, f.help, s.labels, s.value
+          FROM s JOIN pgmaint.metric_families() f ON f.family = s.family;
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint.metric_samples() IS
 'The samples of metrics() as rows (family, type, help, labels, value; NULL value = NaN), for exporters that run SQL such as postgres_exporter.';
 
+REVOKE ALL ON FUNCTION pgmaint.metric_samples() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.metric_samples() TO pg_monitor;
 
 -- Renders a sample value in the exposition format: NaN, +Inf, -Inf or the number.
@@ -213,6 +248,9 @@ $$;
 
 COMMENT ON FUNCTION pgmaint._prom_value(double precision) IS
 'Internal: a sample value in the Prometheus text exposition format (NULL and NaN as NaN, infinities as +Inf and -Inf).';
+
+REVOKE ALL ON FUNCTION pgmaint._prom_value(double precision) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._prom_value(double precision) TO pg_monitor;
 
 CREATE OR REPLACE FUNCTION pgmaint.metrics()
 RETURNS text
@@ -247,4 +285,5 @@ $$;
 COMMENT ON FUNCTION pgmaint.metrics() IS
 'Health in the Prometheus text exposition format, in base units: pgmaint_up, pgmaint_status, pgmaint_check_status and the thresholds per check, one family per check value (pgmaint.check_metrics), the worker''s figures and pgmaint_build_info; the rows are pgmaint.metric_samples().';
 
+REVOKE ALL ON FUNCTION pgmaint.metrics() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.metrics() TO pg_monitor;
