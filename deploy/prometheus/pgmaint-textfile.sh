@@ -14,6 +14,9 @@
 #                          --collector.textfile.directory)
 #   PGMAINT_TEXTFILE_NAME  file name (default pgmaint.prom; one per cluster
 #                          when a host runs several)
+#   PGMAINT_TEXTFILE_TABLES=1  also write the opt-in family
+#                          pgmaint_check_worst_table_info{check,table}
+#                          (pgmaint.metrics_tables(): a label per table)
 #   PSQL                   psql to run (default psql); PGHOST, PGPORT, PGUSER,
 #                          PGDATABASE etc. as for psql.  The role needs pg_monitor.
 set -eu
@@ -21,6 +24,8 @@ set -eu
 dir=${PGMAINT_TEXTFILE_DIR:-/var/lib/prometheus/node-exporter}
 name=${PGMAINT_TEXTFILE_NAME:-pgmaint.prom}
 psql=${PSQL:-psql}
+query='SELECT pgmaint.metrics()'
+[ "${PGMAINT_TEXTFILE_TABLES:-0}" = 1 ] && query='SELECT pgmaint.metrics() || pgmaint.metrics_tables()'
 
 case $name in
 *.prom) ;;
@@ -29,7 +34,7 @@ esac
 
 tmp=$(mktemp "$dir/.$name.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
-"$psql" -X -A -t -q -v ON_ERROR_STOP=1 "$@" -c 'SELECT pgmaint.metrics()' >"$tmp"
+"$psql" -X -A -t -q -v ON_ERROR_STOP=1 "$@" -c "$query" >"$tmp"
 chmod 644 "$tmp"
 mv -f "$tmp" "$dir/$name"
 trap - EXIT

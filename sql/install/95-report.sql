@@ -259,6 +259,47 @@ COMMENT ON FUNCTION pgmaint.metrics() IS
 REVOKE ALL ON FUNCTION pgmaint.metrics() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.metrics() TO pg_monitor;
 
+-- The opt-in family pgmaint_check_worst_table_info{check,table}: the table
+-- each table-level check names in its message.  Table names are labels of
+-- unbounded values, so metrics() never shows them; append this to it where
+-- the series churn is acceptable.  The figures are the ones _check_tables()
+-- grades: the worker's last sample when fresh, else computed now.
+CREATE FUNCTION pgmaint.metrics_tables()
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f      record;
+    common text;
+    body   text;
+BEGIN
+    SELECT s.hit_relid, s.dead_relid, s.falling_relid INTO f FROM pgmaint._table_health_sampled() s;
+    IF NOT FOUND THEN
+        SELECT h.hit_relid, h.dead_relid, h.falling_relid INTO f FROM pgmaint._table_health(1000, 1000) h;
+    END IF;
+    common := format('database="%s",system_identifier="%s"', pgmaint._prom_label(current_database()),
+                     (SELECT s.system_identifier FROM pg_catalog.pg_control_system() s));
+    SELECT string_agg(format('pgmaint_check_worst_table_info{%s,check="%s",table="%s"} 1', common,
+                             t.check_name, pgmaint._prom_label(t.relid::regclass::text)),
+                      E'\n' ORDER BY t.check_name)
+      INTO body
+      FROM (VALUES ('autovacuum_behind', f.falling_relid), ('dead_tuples', f.dead_relid),
+                   ('table_cache_hit', f.hit_relid)) AS t(check_name, relid)
+     WHERE t.relid IS NOT NULL
+       AND coalesce((SELECT th.enabled FROM pgmaint.thresholds th WHERE th.check_name = t.check_name), true);
+    RETURN '# HELP pgmaint_check_worst_table_info Always 1: the table a table-level check names (opt-in: a label per table).' || E'\n'
+        || '# TYPE pgmaint_check_worst_table_info gauge' || E'\n'
+        || coalesce(body || E'\n', '');
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.metrics_tables() IS
+'Opt-in exposition family pgmaint_check_worst_table_info{check,table}: the table each table-level check (table_cache_hit, dead_tuples, autovacuum_behind) names; append it to metrics().';
+
+REVOKE ALL ON FUNCTION pgmaint.metrics_tables() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.metrics_tables() TO pg_monitor;
+
 -- Renders the rows of a query as an aligned text table at most width columns wide.
 CREATE FUNCTION pgmaint._render_table(query text, width int DEFAULT 96)
 RETURNS text

@@ -275,4 +275,16 @@ is "$(grep -c '^pgmaint_archiver_failing' "$dir/metrics.txt")" 0 "and has no fam
 is "$(grep -c '^pgmaint_cache_hit_ratio{.*} NaN$' "$dir/metrics.txt")" 1 "a disabled check's family reads NaN"
 is "$(grep -c 'check="cache_hit"' "$dir/metrics.txt")" 0 "a disabled check has no status or thresholds"
 q -c "UPDATE pgmaint.thresholds SET enabled = true WHERE check_name = 'cache_hit'"
+# the opt-in family names the worst table; metrics() never has a table label
+q -c "CREATE TABLE prom_dead (id int); INSERT INTO prom_dead SELECT generate_series(1, 3000);
+      DELETE FROM prom_dead WHERE id <= 1500; SELECT pg_stat_force_next_flush()" >/dev/null
+ok "the dead_tuples check names the table" \
+	wait_for "SELECT message LIKE 'table public.prom_dead has the highest dead-tuple share%' FROM pgmaint.health_checks() WHERE check_name = 'dead_tuples'" 30
+PGMAINT_TEXTFILE_DIR=$dir/textfile PGMAINT_TEXTFILE_TABLES=1 "$deploy/pgmaint-textfile.sh" -d pgmaint_prom
+is "$(grep -c '^pgmaint_check_worst_table_info{.*check="dead_tuples",table="public.prom_dead"} 1$' "$dir/textfile/pgmaint.prom")" 1 \
+	"PGMAINT_TEXTFILE_TABLES=1 adds the opt-in pgmaint_check_worst_table_info{check,table}"
+out=$(promtool check metrics <"$dir/textfile/pgmaint.prom" 2>&1)
+ok "promtool check metrics: metrics() with the opt-in family, zero findings" test -z "$out"
+is "$(q -c "SELECT pgmaint.metrics()" | grep -c 'table=')" 0 "metrics() itself has no table label"
+q -c "DROP TABLE prom_dead"
 finish
