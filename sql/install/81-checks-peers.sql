@@ -18,6 +18,21 @@ INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALU
     ('archive_ready', 10, 15,
      'WAL files (segments, history and partial files) in pg_wal/archive_status waiting for the archiver (check_postgres archive_ready; unknown for a caller without pg_monitor).');
 
+-- Their Prometheus families (see pgmaint.check_metrics in 00-schema.sql).
+INSERT INTO pgmaint.check_metrics (check_name, family, unit, scale, help) VALUES
+    ('vacuum_age', 'pgmaint_vacuum_age_max_seconds', 'seconds', 1,
+     'Time since the last vacuum of the table vacuumed longest ago among those that changed since.'),
+    ('analyze_age', 'pgmaint_analyze_age_max_seconds', 'seconds', 1,
+     'Time since the last analyze of the table analyzed longest ago among those modified since.'),
+    ('not_valid_constraints', 'pgmaint_not_valid_constraints', '', 1,
+     'Check and foreign-key constraints added NOT VALID and never validated.'),
+    ('disabled_triggers', 'pgmaint_disabled_triggers', '', 1,
+     'Triggers disabled with ALTER TABLE ... DISABLE TRIGGER.'),
+    ('checkpoints_requested', 'pgmaint_checkpoints_requested_ratio', 'ratio', 0.01,
+     'Share of checkpoints since the statistics reset that were requested rather than timed.'),
+    ('archive_ready', 'pgmaint_wal_archive_ready_files', '', 1,
+     'WAL files in pg_wal/archive_status waiting for the archiver.');
+
 -- Time since each user table's last vacuum and analyze, with its changes since.
 CREATE FUNCTION pgmaint.maintenance_age(
     OUT relid oid, OUT schema_name text, OUT table_name text,

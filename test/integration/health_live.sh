@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # health() against live sessions: a long statement, a lock wait, roles with
 # and without pg_monitor, and the Prometheus exposition of metrics().
+# packages: prometheus
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -51,13 +52,22 @@ ok "cache_hit uses the sampler's last hour in the sampled database" \
 is "$(q -d pgmaint_tap -c "SELECT message LIKE '%since the statistics reset%' FROM pgmaint.health_checks() WHERE check_name = 'cache_hit'")" \
 	t "other databases use their cumulative counters"
 
-# metrics(): every line is a comment or a sample of the exposition format
+# metrics(): promtool finds nothing to complain about, statuses and values in base units
 q -c "SELECT pgmaint.metrics()" >"$PGM_TMP/metrics.txt"
-bad=$(grep -Evc '^(# (HELP|TYPE) pgmaint_[a-z0-9_]+ .+|pgmaint_[a-z0-9_]+\{([a-z_]+="([^"\\]|\\.)*",?)+\} -?[0-9]+(\.[0-9]+)?|)$' "$PGM_TMP/metrics.txt")
-is "$bad" 0 "every line of metrics() matches the exposition format"
+lint=$(promtool check metrics <"$PGM_TMP/metrics.txt" 2>&1)
+is "$lint" "" "promtool check metrics: metrics() with a lock wait, zero findings"
 is "$(grep -c '^pgmaint_check_status{.*check="blocked_sessions"} 1$' "$PGM_TMP/metrics.txt")" 1 \
 	"metrics() reports the warning as status 1"
-is "$(grep -c '^# TYPE pgmaint_blocked_sessions gauge$' "$PGM_TMP/metrics.txt")" 1 "each check value is a gauge"
+is "$(grep -c '^# TYPE pgmaint_longest_lock_wait_seconds gauge$' "$PGM_TMP/metrics.txt")" 1 \
+	"the lock wait is a gauge in seconds"
+is "$(grep -c '^pgmaint_check_warning_threshold{.*check="blocked_sessions"} 1$' "$PGM_TMP/metrics.txt")" 1 \
+	"its lowered warning threshold is exported in the same unit"
+is "$(grep -c '^pgmaint_check_critical_threshold{.*check="cache_hit"} 0.9$' "$PGM_TMP/metrics.txt")" 1 \
+	"a percentage threshold becomes a ratio (90 -> 0.9)"
+is "$(grep -Ec '^pgmaint_cache_hit_ratio\{database="pgmaint_test",system_identifier="[0-9]+"\} (0(\.[0-9]+)?|1)$' "$PGM_TMP/metrics.txt")" 1 \
+	"the cache hit ratio lies between 0 and 1, labelled with database and system_identifier"
+is "$(grep -c '^pgmaint_\(connections\|cache_hit\|blocked_sessions\|disk_free\){' "$PGM_TMP/metrics.txt")" 0 \
+	"the 1.0 names without units are gone"
 
 # privileges: pg_monitor sees everything; a role with pgmaint's grants but not
 # pg_read_all_stats never gets ok for what it cannot see; others get an error

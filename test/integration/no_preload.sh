@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # pgmaint without shared_preload_libraries: CREATE EXTENSION and health() work.
+# packages: prometheus
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -19,5 +20,10 @@ is "$(q -c "SELECT pgmaint.preloaded(); SHOW pgmaint.sample_interval")" "f
 1min" "reload settings exist once the library is loaded"
 is "$(q -c "SELECT pgmaint.preloaded(); SELECT current_setting('pgmaint.database', true) IS NULL")" "f
 t" "restart settings exist only when preloaded"
+q -c "SELECT pgmaint.metrics()" >"$dir/metrics.txt"
+is "$(promtool check metrics <"$dir/metrics.txt" 2>&1)" "" "promtool check metrics: metrics() without the worker, zero findings"
+is "$(grep -c '^pgmaint_up{.*} 0$' "$dir/metrics.txt")$(grep -c '^pgmaint_last_sample_timestamp_seconds{.*} NaN$' "$dir/metrics.txt")" \
+	"11" "metrics() says the worker is not up and has no last sample"
+is "$(grep -c '^pgmaint_client_backends{' "$dir/metrics.txt")" 0 "no backend counts without a sample"
 ok "DROP EXTENSION works" q -c "DROP EXTENSION pgmaint"
 finish

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A hot standby made with pg_basebackup runs the sampler worker read-only:
 # samples in its ring, nothing written, no error in its log.
+# packages: prometheus
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -45,6 +46,9 @@ is "$(q -c "SELECT samples_persisted, last_error IS NULL FROM pgmaint.sampler_st
 	"the standby's worker wrote nothing and recorded no error"
 is "$(q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'sampler'")" "ok" \
 	"the sampler check is ok on the standby"
+q -c "SELECT pgmaint.metrics()" >"$standby/metrics.txt"
+is "$(promtool check metrics <"$standby/metrics.txt" 2>&1)" "" "promtool check metrics: metrics() on a standby, zero findings"
+is "$(grep -c '^pgmaint_in_recovery{.*} 1$' "$standby/metrics.txt")" 1 "metrics() says the standby is in recovery"
 wpid=$(q -c "SELECT pid FROM pgmaint.sampler_status()")
 is "$(grep -E "\[$wpid\] .*(ERROR|WARNING|FATAL)" "$standby/server.log" | wc -l)" "0" \
 	"the standby's worker logged no error"
