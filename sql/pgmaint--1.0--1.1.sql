@@ -2854,6 +2854,18 @@ DECLARE
     avail bigint;
     rate numeric;
 BEGIN
+    -- like the other checks: unknown, never an error, for a caller that cannot see
+    IF NOT has_table_privilege('pgmaint.size_history', 'SELECT')
+       OR NOT has_table_privilege('pgmaint.bloat_estimates', 'SELECT') THEN
+        value := NULL;
+        message := 'cannot read the worker''s space measurements: the caller lacks pg_monitor';
+        hint := 'Grant pg_monitor to the role that calls health().';
+        check_name := 'bloat';
+        RETURN NEXT;
+        check_name := 'disk_full_eta';
+        RETURN NEXT;
+        RETURN;
+    END IF;
     SELECT max(h.taken_at) INTO measured FROM pgmaint.size_history h WHERE h.relid = 0;
 
     check_name := 'bloat';
