@@ -1070,6 +1070,8 @@ BEGIN
               ('dead_tuples', '_check_tables'),
               ('autovacuum_behind', '_check_tables'),
               ('disk_free', '_check_tables'),
+              ('bloat', '_check_space'),
+              ('disk_full_eta', '_check_space'),
               ('vacuum_age', '_check_maintenance_age'),
               ('analyze_age', '_check_maintenance_age'),
               ('not_valid_constraints', '_check_schema'),
@@ -1721,12 +1723,14 @@ BEGIN
            format('SELECT query, calls, rows FROM pg_stat_statements WHERE query ~* %L ORDER BY total_exec_time DESC LIMIT 10;',
                   '\m' || (SELECT c.relname FROM pg_class c WHERE c.oid = seq_heavy.oid) || '\M')
       FROM seq_heavy
-     WHERE seq_heavy.bytes >= seq_scan_min_bytes;
+     WHERE seq_heavy.bytes >= seq_scan_min_bytes
+    UNION ALL
+    SELECT * FROM pgmaint._partitioned_index_findings(unused_min_bytes);
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint.index_advice(bigint, bigint) IS
-'Index findings with a suggested statement: unused (no scans since the statistics reset, at least unused_min_bytes, never primary key, unique, exclusion or replica-identity indexes), rarely_used (the same kinds of index with fewer than one scan per 100 index writes, over at least 1,000 writes), duplicate (same columns, expressions and predicate, or a plain btree leading another), invalid (not while a concurrent build runs on the table), fk_without_index, seq_scan_heavy (tables of at least seq_scan_min_bytes with 10+ sequential scans, more than index scans). Sizes are pg_relation_size, taken only for the indexes and tables the statistics already single out.';
+'Index findings with a suggested statement: unused (no scans since the statistics reset, at least unused_min_bytes, never primary key, unique, exclusion or replica-identity indexes; a partitioned index when none of its partitions'' indexes was scanned), rarely_used (the same kinds of index with fewer than one scan per 100 index writes, over at least 1,000 writes), duplicate (same columns, expressions and predicate, or a plain btree leading another), invalid (not while a concurrent build runs on the table), fk_without_index, seq_scan_heavy (tables of at least seq_scan_min_bytes with 10+ sequential scans, more than index scans). Sizes are pg_relation_size, taken only for the indexes and tables the statistics already single out.';
 GRANT EXECUTE ON FUNCTION pgmaint.index_advice(bigint, bigint) TO pg_monitor;
 
 
@@ -2207,6 +2211,8 @@ BEGIN
               ('dead_tuples', '_check_tables'),
               ('autovacuum_behind', '_check_tables'),
               ('disk_free', '_check_tables'),
+              ('bloat', '_check_space'),
+              ('disk_full_eta', '_check_space'),
               ('vacuum_age', '_check_maintenance_age'),
               ('analyze_age', '_check_maintenance_age'),
               ('not_valid_constraints', '_check_schema'),
@@ -3178,3 +3184,773 @@ INSERT INTO pgmaint.check_metrics (check_name, family, unit, scale, help) VALUES
      'Share of checkpoints since the statistics reset that were requested rather than timed.'),
     ('archive_ready', 'pgmaint_wal_archive_ready_files', '', 1,
      'WAL files in pg_wal/archive_status waiting for the archiver.');
+
+-- ==== Space: bloat, partitioned tables, growth (issue 19) ====
+
+INSERT INTO pgmaint.thresholds (check_name, warning, critical, description)
+SELECT v.check_name, v.warning, v.critical, v.description
+  FROM (VALUES
+    ('bloat', 256, 1024,
+     'Estimated MB of wasted space in the most bloated table or index (at least 20% of it wasted by the estimate of pgmaint.bloat()), as the worker measured it within pgmaint.growth_interval.'),
+    ('disk_full_eta', 30, 7,
+     'Days until the data directory''s file system is full at the database''s growth rate of the last 7 days (the worker''s size history); 3650 when the database does not grow.')) AS v(check_name, warning, critical, description)
+ WHERE NOT EXISTS (SELECT 1 FROM pgmaint.thresholds t WHERE t.check_name = v.check_name);
+
+-- Sizes the worker recorded: the database (relid 0) and its largest tables.
+CREATE TABLE pgmaint.size_history (
+    taken_at timestamptz NOT NULL,
+    relid    oid NOT NULL,
+    bytes    bigint NOT NULL CHECK (bytes >= 0),
+    PRIMARY KEY (taken_at, relid)
+);
+
+CREATE INDEX size_history_relid ON pgmaint.size_history (relid, taken_at);
+
+COMMENT ON TABLE pgmaint.size_history IS
+'Sizes the worker recorded every pgmaint.growth_interval: pg_database_size (relid 0) and pg_total_relation_size of the largest tables; kept for pgmaint.history_retention, not dumped.';
+
+GRANT SELECT ON pgmaint.size_history TO pg_monitor;
+
+-- The worst bloat estimates of the worker's last measurement.
+CREATE TABLE pgmaint.bloat_estimates (
+    taken_at     timestamptz NOT NULL,
+    relid        oid NOT NULL,
+    kind         text NOT NULL CHECK (kind IN ('table', 'index')),
+    bytes        bigint NOT NULL CHECK (bytes >= 0),
+    wasted_bytes bigint NOT NULL CHECK (wasted_bytes >= 0),
+    PRIMARY KEY (relid)
+);
+
+COMMENT ON TABLE pgmaint.bloat_estimates IS
+'The tables and indexes with the most estimated wasted space at the worker''s last measurement (pgmaint.bloat(), replaced each time); read by the bloat check. Not dumped.';
+
+GRANT SELECT ON pgmaint.bloat_estimates TO pg_monitor;
+
+-- The estimated ratio below which an object does not count as bloated (noise of the estimate).
+CREATE FUNCTION pgmaint._bloat_min_ratio()
+RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT 0.2::double precision $$;
+
+COMMENT ON FUNCTION pgmaint._bloat_min_ratio() IS
+'Internal: the estimated wasted share (0.2) from which pgmaint.bloat() flags an object and the bloat check counts it; below it the estimate is within its own error.';
+
+REVOKE ALL ON FUNCTION pgmaint._bloat_min_ratio() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._bloat_min_ratio() TO pg_monitor;
+
+-- The estimate: what each heap and btree index would take if packed at its
+-- fillfactor, from the statistics' average widths and null fractions and
+-- pg_class' reltuples, against its relpages (both from the last VACUUM or
+-- ANALYZE, so they describe the same moment).  SECURITY DEFINER so that a
+-- pg_monitor caller's estimate covers every table: pg_statistic is readable
+-- by superusers only, and only widths and null fractions are read from it.
+CREATE FUNCTION pgmaint._bloat_estimate(
+    OUT relid oid, OUT table_relid oid, OUT kind text, OUT pages bigint,
+    OUT expected_pages bigint, OUT bytes bigint, OUT wasted_bytes bigint,
+    OUT ratio double precision)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH const AS (
+        SELECT current_setting('block_size')::numeric AS bs,
+               8 AS ma   -- MAXALIGN on the 64-bit platforms PostgreSQL 15 runs on
+    ),
+    tbl AS MATERIALIZED (
+        SELECT c.oid, c.relpages, c.reltuples, c.relnatts,
+               coalesce((SELECT split_part(o, '=', 2)::numeric FROM unnest(c.reloptions) o
+                          WHERE o LIKE 'fillfactor=%'), 100) AS ff
+          FROM pg_class c
+          JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'm') AND c.relpages > 0 AND c.reltuples >= 0
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+           AND n.nspname !~ '^pg_toast'
+           AND (n.nspname !~ '^pg_temp_' OR n.oid = pg_my_temp_schema())
+    ),
+    heap AS (
+        SELECT t.oid, t.oid AS table_oid, 'table'::text AS kind, t.relpages::bigint AS pages,
+               CASE WHEN t.reltuples = 0 THEN 0 ELSE
+                   ceil(t.reltuples / greatest(1, floor(floor((const.bs - 24) * t.ff / 100)
+                       / (ceil((ceil((23 + CASE WHEN w.has_nulls THEN ceil(t.relnatts / 8.0) ELSE 0 END) / const.ma) * const.ma
+                                + w.width) / const.ma) * const.ma + 4))))
+               END::bigint AS expected
+          FROM tbl t
+          -- every live column with its statistics (an index lookup each); a
+          -- column without any leaves the table out
+          CROSS JOIN LATERAL (
+              SELECT count(*) AS ncols, count(s.stawidth) AS with_stats,
+                     bool_or(coalesce(s.stanullfrac, 0) > 0) AS has_nulls,
+                     sum(s.stawidth * (1 - s.stanullfrac)) AS width
+                FROM pg_attribute a
+                LEFT JOIN pg_statistic s ON s.starelid = a.attrelid AND s.staattnum = a.attnum
+                                        AND NOT s.stainherit
+               WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped) w,
+          const
+         WHERE w.with_stats = w.ncols
+    ),
+    btree AS (
+        -- btree indexes on plain columns: an 8-byte tuple header and the keys;
+        -- leaf pages, one upper page per leaf page's worth of keys, the metapage
+        SELECT x.indexrelid AS oid, x.indrelid AS table_oid, 'index'::text AS kind,
+               x.relpages::bigint AS pages,
+               (ceil(x.reltuples / x.per_page) + ceil(x.reltuples / x.per_page / x.per_page) + 1)::bigint
+                   AS expected
+          FROM (SELECT i.indexrelid, i.indrelid, ic.relpages, ic.reltuples,
+                       greatest(1, floor(floor((const.bs - 24 - 16)
+                                               * coalesce((SELECT split_part(o, '=', 2)::numeric
+                                                             FROM unnest(ic.reloptions) o
+                                                            WHERE o LIKE 'fillfactor=%'), 90) / 100)
+                                         / (ceil((8 + w.width) / const.ma) * const.ma + 4))) AS per_page
+                  FROM tbl t
+                  JOIN pg_index i ON i.indrelid = t.oid
+                  JOIN pg_class ic ON ic.oid = i.indexrelid
+                  CROSS JOIN LATERAL (
+                      SELECT count(*) AS nkeys, count(s.stawidth) AS with_stats,
+                             sum(s.stawidth * (1 - s.stanullfrac)) AS width
+                        FROM unnest(i.indkey::int2[]) k
+                        LEFT JOIN pg_statistic s ON s.starelid = i.indrelid AND s.staattnum = k
+                                                AND NOT s.stainherit) w,
+                  const
+                 WHERE ic.relam = (SELECT am.oid FROM pg_am am WHERE am.amname = 'btree')
+                   AND i.indexprs IS NULL AND i.indisvalid
+                   AND ic.relpages > 1 AND ic.reltuples >= 0
+                   AND w.nkeys > 0 AND w.with_stats = w.nkeys) x
+    )
+    SELECT e.oid, e.table_oid, e.kind, e.pages, e.expected,
+           (e.pages * const.bs)::bigint,
+           (greatest(e.pages - e.expected, 0) * const.bs)::bigint,
+           greatest(e.pages - e.expected, 0)::double precision / e.pages
+      FROM (SELECT * FROM heap UNION ALL SELECT * FROM btree) e, const;
+$$;
+
+COMMENT ON FUNCTION pgmaint._bloat_estimate() IS
+'Internal: per heap and btree index, the pages it would take packed at its fillfactor (from pg_statistic widths and null fractions, and reltuples) against its relpages; only objects whose columns all have statistics. SECURITY DEFINER: reads pg_statistic''s widths for pg_monitor.';
+
+REVOKE ALL ON FUNCTION pgmaint._bloat_estimate() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._bloat_estimate() TO pg_monitor;
+
+-- Bloat of every user table and btree index: the estimate, or with exact =>
+-- true pgstattuple's measurement (pgstattuple_approx for tables, pgstatindex
+-- for indexes), which reads every page.
+CREATE FUNCTION pgmaint.bloat(
+    exact boolean DEFAULT false,
+    OUT relid regclass, OUT table_name regclass, OUT kind text,
+    OUT bytes bigint, OUT wasted_bytes bigint, OUT wasted_ratio double precision,
+    OUT method text, OUT bloated boolean, OUT suggestion text)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    stattuple name;
+    r record;
+BEGIN
+    IF exact IS NULL THEN
+        RAISE EXCEPTION '"exact" must not be NULL'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass false for the estimate, true to measure with pgstattuple.';
+    END IF;
+    IF exact THEN
+        SELECT e.extnamespace::regnamespace::name INTO stattuple
+          FROM pg_extension e WHERE e.extname = 'pgstattuple';
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'pgstattuple is not installed in this database'
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'Run CREATE EXTENSION pgstattuple (contrib) for exact figures, or call pgmaint.bloat() for the estimate.';
+        END IF;
+    END IF;
+
+    FOR r IN SELECT * FROM pgmaint._bloat_estimate() e ORDER BY e.wasted_bytes DESC, e.relid LOOP
+        relid := r.relid;
+        table_name := r.table_relid;
+        kind := r.kind;
+        IF NOT exact THEN
+            bytes := r.bytes;
+            wasted_bytes := r.wasted_bytes;
+            wasted_ratio := r.ratio;
+            method := 'estimate';
+        ELSIF r.kind = 'table' THEN
+            -- free space beyond what the fillfactor leaves free, and dead tuples
+            EXECUTE format('SELECT s.table_len, s.approx_free_space + s.dead_tuple_len
+                              FROM %I.pgstattuple_approx($1) s', stattuple)
+               INTO bytes, wasted_bytes USING r.relid::regclass;
+            wasted_ratio := CASE WHEN bytes > 0 THEN wasted_bytes::double precision / bytes END;
+            method := 'pgstattuple_approx';
+        ELSE
+            -- leaf pages below the default btree fillfactor of 90%, and empty and deleted pages
+            EXECUTE format('SELECT s.index_size,
+                                   (greatest(0, 90 - s.avg_leaf_density) / 100 * s.leaf_pages
+                                    + s.empty_pages + s.deleted_pages) * current_setting(''block_size'')::bigint
+                              FROM %I.pgstatindex($1) s', stattuple)
+               INTO bytes, wasted_bytes USING r.relid::regclass;
+            wasted_ratio := CASE WHEN bytes > 0 THEN wasted_bytes::double precision / bytes END;
+            method := 'pgstatindex';
+        END IF;
+        bloated := wasted_ratio >= pgmaint._bloat_min_ratio();
+        suggestion := CASE WHEN NOT bloated THEN NULL
+                           WHEN kind = 'index' THEN format('REINDEX INDEX CONCURRENTLY %s;', relid)
+                           ELSE format('VACUUM (ANALYZE) %s; to reuse the space, or pg_repack / VACUUM FULL %s in a maintenance window (VACUUM FULL locks the table) to return it to the OS', table_name, table_name) END;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.bloat(boolean) IS
+'Wasted space of each user table and btree index, most first. By default an estimate: the pages the rows would take packed at the fillfactor (average widths and null fractions from the statistics, reltuples) against relpages, both as of the last VACUUM/ANALYZE. exact => true measures with pgstattuple_approx/pgstatindex (reads every page; needs the pgstattuple extension). bloated marks a wasted share of at least 20%.';
+
+REVOKE ALL ON FUNCTION pgmaint.bloat(boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.bloat(boolean) TO pg_monitor;
+
+-- Partitioned tables with their partitions' sizes and tuples summed.
+CREATE FUNCTION pgmaint.partitioned_tables(
+    OUT relid regclass, OUT partitions integer, OUT total_bytes bigint,
+    OUT index_bytes bigint, OUT live_tuples bigint, OUT dead_tuples bigint,
+    OUT dead_ratio double precision, OUT largest_partition regclass,
+    OUT oldest_autovacuum timestamptz)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT p.oid::regclass, count(*)::integer,
+           sum(pg_total_relation_size(l.relid))::bigint,
+           sum(pg_indexes_size(l.relid))::bigint,
+           sum(pg_stat_get_live_tuples(l.relid))::bigint,
+           sum(pg_stat_get_dead_tuples(l.relid))::bigint,
+           CASE WHEN sum(pg_stat_get_live_tuples(l.relid) + pg_stat_get_dead_tuples(l.relid)) > 0
+                THEN (sum(pg_stat_get_dead_tuples(l.relid))
+                      / sum(pg_stat_get_live_tuples(l.relid) + pg_stat_get_dead_tuples(l.relid)))::double precision
+           END,
+           (array_agg(l.relid ORDER BY pg_total_relation_size(l.relid) DESC, l.relid))[1]::regclass,
+           min(greatest(pg_stat_get_last_autovacuum_time(l.relid), pg_stat_get_last_vacuum_time(l.relid)))
+      FROM pg_class p
+      JOIN pg_namespace n ON n.oid = p.relnamespace
+      CROSS JOIN LATERAL (SELECT t.relid FROM pg_partition_tree(p.oid) t
+                           JOIN pg_class c ON c.oid = t.relid
+                          WHERE t.isleaf AND c.relkind = 'r') l
+     WHERE p.relkind = 'p' AND NOT p.relispartition
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+     GROUP BY p.oid
+     ORDER BY 3 DESC, 1;
+$$;
+
+COMMENT ON FUNCTION pgmaint.partitioned_tables() IS
+'Each top-level partitioned table with its leaf partitions rolled up: how many, total and index bytes (stats every file), live and dead tuples, dead share, the largest partition and the oldest (auto)vacuum among them.';
+
+REVOKE ALL ON FUNCTION pgmaint.partitioned_tables() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.partitioned_tables() TO pg_monitor;
+
+-- Index findings of partitioned indexes, judged at the parent: unused when
+-- no partition's index was ever scanned.  (Duplicates among parents are found
+-- by index_advice() itself.)
+CREATE FUNCTION pgmaint._partitioned_index_findings(
+    unused_min_bytes bigint,
+    OUT kind text, OUT table_name regclass, OUT index_name regclass,
+    OUT detail text, OUT suggestion text)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT 'unused'::text, i.indrelid::regclass, i.indexrelid::regclass,
+           format('no scan of this index on any of its %s partitions since statistics were reset; %s',
+                  count(*), pg_size_pretty(sum(pg_relation_size(t.relid))::bigint)),
+           format('DROP INDEX %s;', i.indexrelid::regclass)
+      FROM pg_index i
+      JOIN pg_class ic ON ic.oid = i.indexrelid
+      JOIN pg_namespace n ON n.oid = ic.relnamespace
+      CROSS JOIN LATERAL (SELECT pt.relid FROM pg_partition_tree(i.indexrelid) pt WHERE pt.isleaf) t
+     WHERE ic.relkind = 'I' AND NOT ic.relispartition
+       AND NOT i.indisprimary AND NOT i.indisunique AND NOT i.indisexclusion
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+     GROUP BY i.indrelid, i.indexrelid
+    HAVING sum(pg_stat_get_numscans(t.relid)) = 0
+       AND sum(pg_relation_size(t.relid)) >= unused_min_bytes;
+$$;
+
+COMMENT ON FUNCTION pgmaint._partitioned_index_findings(bigint) IS
+'Internal: index_advice() rows for partitioned indexes (relkind I): unused when none of the partitions'' indexes was scanned, sized by their leaves.';
+
+REVOKE ALL ON FUNCTION pgmaint._partitioned_index_findings(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._partitioned_index_findings(bigint) TO pg_monitor;
+
+-- The worker's space step: this database's size, its largest tables' sizes
+-- and the worst bloat estimates; prunes what history_retention no longer keeps.
+CREATE FUNCTION pgmaint._record_space(tables integer DEFAULT 20)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    at timestamptz := clock_timestamp();
+    n bigint;
+BEGIN
+    IF tables IS NULL OR tables < 0 THEN
+        RAISE EXCEPTION '"tables" must be zero or more'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass how many of the largest tables to record, for example 20.';
+    END IF;
+    INSERT INTO pgmaint.size_history (taken_at, relid, bytes)
+    SELECT at, 0, pg_database_size(current_database())
+    UNION ALL
+    SELECT at, s.relid, s.total_bytes
+      FROM (SELECT c.oid AS relid, pg_total_relation_size(c.oid) AS total_bytes
+              FROM pg_class c
+              JOIN pg_namespace ns ON ns.oid = c.relnamespace
+             WHERE c.relkind IN ('r', 'm')
+               AND ns.nspname NOT IN ('pg_catalog', 'information_schema')
+               AND ns.nspname !~ '^pg_(toast|temp_)'
+             ORDER BY c.relpages DESC, c.oid
+             LIMIT tables * 2) s
+     ORDER BY 3 DESC
+     LIMIT tables + 1;
+    GET DIAGNOSTICS n = ROW_COUNT;
+
+    DELETE FROM pgmaint.bloat_estimates;
+    INSERT INTO pgmaint.bloat_estimates (taken_at, relid, kind, bytes, wasted_bytes)
+    SELECT at, e.relid, e.kind, e.bytes, e.wasted_bytes
+      FROM pgmaint._bloat_estimate() e
+     WHERE e.ratio >= pgmaint._bloat_min_ratio()
+     ORDER BY e.wasted_bytes DESC, e.relid
+     LIMIT 10;
+
+    DELETE FROM pgmaint.size_history h
+     WHERE h.taken_at < at - coalesce(nullif(current_setting('pgmaint.history_retention', true), '')::interval,
+                                      interval '7 days');
+    RETURN n;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._record_space(integer) IS
+'Internal: the worker''s space step: appends pg_database_size and the largest tables'' total sizes to size_history, replaces bloat_estimates with the worst estimates, prunes size_history to pgmaint.history_retention; returns the size rows written.';
+
+REVOKE ALL ON FUNCTION pgmaint._record_space(integer) FROM PUBLIC;
+
+-- Growth of the database and its largest tables over a period, from size_history.
+CREATE FUNCTION pgmaint.table_growth(
+    since interval DEFAULT '7 days',
+    OUT relid regclass, OUT name text, OUT bytes_then bigint, OUT bytes_now bigint,
+    OUT growth_bytes bigint, OUT growth_per_day bigint, OUT measured_since timestamptz)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM pgmaint._require_interval('since', since);
+    RETURN QUERY
+    WITH earliest AS (
+        SELECT DISTINCT ON (h.relid) h.relid, h.taken_at, h.bytes
+          FROM pgmaint.size_history h
+         WHERE h.taken_at >= now() - since
+         ORDER BY h.relid, h.taken_at
+    ),
+    cur AS (
+        SELECT f.relid, f.taken_at, f.bytes,
+               CASE WHEN f.relid = 0 THEN pg_database_size(current_database())
+                    ELSE pg_total_relation_size(f.relid) END AS now_bytes
+          FROM earliest f
+         WHERE f.relid = 0 OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = f.relid)
+    )
+    SELECT CASE WHEN c.relid = 0 THEN NULL ELSE c.relid::regclass END,
+           CASE WHEN c.relid = 0 THEN format('database %s', current_database())
+                ELSE c.relid::regclass::text END,
+           c.bytes, c.now_bytes, c.now_bytes - c.bytes,
+           ((c.now_bytes - c.bytes)
+            / greatest(extract(epoch FROM now() - c.taken_at) / 86400, 1.0 / 24))::bigint,
+           c.taken_at
+      FROM cur c
+     ORDER BY c.relid <> 0, c.now_bytes - c.bytes DESC, c.relid;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.table_growth(interval) IS
+'How much the database (first row, relid NULL) and each table the worker recorded grew since "since" ago: size then (the first record in the period) and now, growth and growth per day (the period is at least an hour).';
+
+REVOKE ALL ON FUNCTION pgmaint.table_growth(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.table_growth(interval) TO pg_monitor;
+
+-- The bloat and disk_full_eta checks, from the worker's last space measurement.
+CREATE FUNCTION pgmaint._check_space(
+    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    worst record;
+    measured timestamptz;
+    oldest record;
+    avail bigint;
+    rate numeric;
+BEGIN
+    -- like the other checks: unknown, never an error, for a caller that cannot see
+    IF NOT has_table_privilege('pgmaint.size_history', 'SELECT')
+       OR NOT has_table_privilege('pgmaint.bloat_estimates', 'SELECT') THEN
+        value := NULL;
+        message := 'cannot read the worker''s space measurements: the caller lacks pg_monitor';
+        hint := 'Grant pg_monitor to the role that calls health().';
+        check_name := 'bloat';
+        RETURN NEXT;
+        check_name := 'disk_full_eta';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    SELECT max(h.taken_at) INTO measured FROM pgmaint.size_history h WHERE h.relid = 0;
+
+    check_name := 'bloat';
+    SELECT b.relid, b.kind, b.bytes, b.wasted_bytes INTO worst
+      FROM pgmaint.bloat_estimates b
+     ORDER BY b.wasted_bytes DESC, b.relid LIMIT 1;
+    IF measured IS NULL THEN
+        value := NULL;
+        message := 'not measured yet: the worker estimates bloat every pgmaint.growth_interval';
+        hint := 'Wait for the worker''s next space measurement, or see pgmaint.bloat() now.';
+    ELSIF worst.relid IS NULL THEN
+        value := 0;
+        message := format('no table or index is estimated %s%% wasted or more (measured %s)',
+                          round(100 * pgmaint._bloat_min_ratio()),
+                          to_char(measured, 'YYYY-MM-DD HH24:MI'));
+        hint := 'See pgmaint.bloat().';
+    ELSE
+        value := round(worst.wasted_bytes / 1048576.0, 1);
+        message := format('%s %s wastes an estimated %s of %s (%s%%; measured %s)',
+                          worst.kind, worst.relid::regclass, pg_size_pretty(worst.wasted_bytes),
+                          pg_size_pretty(worst.bytes), round(100.0 * worst.wasted_bytes / greatest(worst.bytes, 1)),
+                          to_char(measured, 'YYYY-MM-DD HH24:MI'));
+        hint := 'See pgmaint.bloat() (exact => true with pgstattuple): VACUUM lets the space be reused; REINDEX CONCURRENTLY an index, pg_repack or VACUUM FULL (in a maintenance window) a table to give it back.';
+    END IF;
+    RETURN NEXT;
+
+    check_name := 'disk_full_eta';
+    SELECT h.taken_at, h.bytes INTO oldest
+      FROM pgmaint.size_history h
+     WHERE h.relid = 0 AND h.taken_at >= now() - interval '7 days'
+     ORDER BY h.taken_at LIMIT 1;
+    IF NOT pg_has_role(current_user, 'pg_read_all_settings', 'USAGE') THEN
+        value := NULL;
+        message := 'cannot see the data directory: the caller lacks pg_read_all_settings';
+        hint := 'Grant pg_monitor to the role that calls health().';
+    ELSIF oldest.taken_at IS NULL OR measured - oldest.taken_at < interval '1 hour' THEN
+        value := NULL;
+        message := 'not enough size history yet: the worker needs an hour of measurements';
+        hint := 'See pgmaint.table_growth() once the worker has recorded sizes.';
+    ELSE
+        SELECT d.available_bytes INTO avail FROM pgmaint.disk_space() d;
+        rate := ((SELECT h.bytes FROM pgmaint.size_history h WHERE h.relid = 0 AND h.taken_at = measured)
+                 - oldest.bytes) / (extract(epoch FROM measured - oldest.taken_at) / 86400);
+        IF rate <= 0 THEN
+            value := 3650;
+            message := format('the database did not grow since %s; %s available',
+                              to_char(oldest.taken_at, 'YYYY-MM-DD HH24:MI'), pg_size_pretty(avail));
+        ELSE
+            value := least(3650, round(avail / rate, 1));
+            message := format('%s available, the database grows %s a day (since %s): full in about %s days',
+                              pg_size_pretty(avail), pg_size_pretty(rate::bigint),
+                              to_char(oldest.taken_at, 'YYYY-MM-DD HH24:MI'), value);
+        END IF;
+        hint := 'See pgmaint.table_growth() for what grows; expire or archive old rows (pgmaint.retention), or grow the volume.';
+    END IF;
+    RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._check_space() IS
+'Internal: the bloat and disk_full_eta checks, from the worker''s last space measurement (bloat_estimates, size_history).';
+
+REVOKE ALL ON FUNCTION pgmaint._check_space() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._check_space() TO pg_monitor;
+
+-- index_advice() also judges partitioned indexes at the parent
+CREATE OR REPLACE FUNCTION pgmaint.index_advice(
+    unused_min_bytes bigint DEFAULT 1048576,
+    seq_scan_min_bytes bigint DEFAULT 10485760,
+    OUT kind text, OUT table_name regclass, OUT index_name regclass,
+    OUT detail text, OUT suggestion text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF unused_min_bytes IS NULL OR unused_min_bytes < 0
+       OR seq_scan_min_bytes IS NULL OR seq_scan_min_bytes < 0 THEN
+        RAISE EXCEPTION 'size floors must not be negative or null'
+            USING ERRCODE = '22023',
+                  HINT = 'Pass 0 to report indexes and tables of every size.';
+    END IF;
+
+    RETURN QUERY
+    WITH idx AS (
+        SELECT i.indexrelid, i.indrelid, i.indisprimary, i.indisunique, i.indisexclusion,
+               i.indisreplident, i.indisvalid, i.indnatts, i.indnkeyatts,
+               i.indkey::text AS allcols, ic.relam, ic.relpages, ic.relkind AS idxkind,
+               ic.relname AS idxname, pg_get_expr(i.indexprs, i.indrelid) AS exprs,
+               pg_get_expr(i.indpred, i.indrelid) AS pred,
+               (SELECT string_agg(format('%s/%s/%s/%s', i.indkey[k], i.indclass[k],
+                                         i.indcollation[k], i.indoption[k]), ' ' ORDER BY k)
+                  FROM generate_series(0, i.indnkeyatts - 1) AS k) AS keysig,
+               EXISTS (SELECT 1 FROM pg_constraint k
+                        WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
+                          AND k.contype IN ('p', 'u', 'x')) AS backs_constraint,
+               EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid) AS is_partition
+          FROM pg_index i
+          JOIN pg_class ic ON ic.oid = i.indexrelid
+          JOIN pg_class t ON t.oid = i.indrelid
+          JOIN pg_namespace n ON n.oid = t.relnamespace
+         WHERE t.relkind IN ('r', 'm', 'p')
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+           AND n.nspname !~ '^pg_toast'
+           AND (n.nspname !~ '^pg_temp_' OR n.oid = pg_my_temp_schema())
+           AND NOT EXISTS (SELECT 1 FROM pg_depend dep  -- an extension's own tables are not the user's to index
+                            WHERE dep.classid = 'pg_class'::regclass AND dep.objid = t.oid
+                              AND dep.deptype = 'e')
+    ),
+    ranked AS (
+        -- the index of a duplicate pair that is kept ranks higher
+        SELECT idx.*, ARRAY[indisprimary::int, backs_constraint::int, indisunique::int] AS keep_rank
+          FROM idx
+    ),
+    dup AS (
+        SELECT DISTINCT ON (a.indexrelid)
+               a.indexrelid, a.indrelid, a.idxkind, a.backs_constraint, b.indexrelid AS kept,
+               a.keysig = b.keysig AS exact
+          FROM ranked a
+          JOIN ranked b ON b.indrelid = a.indrelid AND b.indexrelid <> a.indexrelid
+         WHERE a.indisvalid AND b.indisvalid AND NOT a.is_partition AND NOT b.is_partition
+           AND a.relam = b.relam AND a.idxkind = b.idxkind
+           AND a.exprs IS NOT DISTINCT FROM b.exprs
+           AND a.pred IS NOT DISTINCT FROM b.pred
+           AND (  -- same key and included columns: keep the higher-ranked, else the older one
+                  (a.keysig = b.keysig AND a.allcols = b.allcols
+                   AND (a.keep_rank < b.keep_rank
+                        OR (a.keep_rank = b.keep_rank AND a.indexrelid > b.indexrelid)))
+                  -- a plain btree whose key columns lead another btree's keys
+               OR (a.exprs IS NULL AND NOT a.indisunique AND NOT a.indisexclusion
+                   AND a.indnatts = a.indnkeyatts
+                   AND a.relam = (SELECT am.oid FROM pg_am am WHERE am.amname = 'btree')
+                   AND a.keysig <> b.keysig
+                   AND starts_with(b.keysig || ' ', a.keysig || ' ')))
+         ORDER BY a.indexrelid, (a.keysig = b.keysig) DESC, b.indexrelid
+    ),
+    tbl AS (
+        SELECT c.oid, c.relpages, pg_stat_get_numscans(c.oid) AS seq_scan,
+               pg_stat_get_tuples_returned(c.oid) AS seq_tup_read,
+               (SELECT coalesce(sum(pg_stat_get_numscans(i.indexrelid)), 0)
+                  FROM pg_index i WHERE i.indrelid = c.oid) AS idx_scan
+          FROM pg_class c
+          JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'm')
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+           AND n.nspname !~ '^pg_toast'
+           AND (n.nspname !~ '^pg_temp_' OR n.oid = pg_my_temp_schema())
+           AND pg_stat_get_numscans(c.oid) >= 10
+           AND NOT EXISTS (SELECT 1 FROM pg_depend dep
+                            WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid
+                              AND dep.deptype = 'e')
+    ),
+    -- sizes from the files (relpages is only as fresh as the last VACUUM,
+    -- ANALYZE or CREATE INDEX), for the few rows the cheap filters leave
+    seq_heavy AS MATERIALIZED (
+        SELECT tbl.*, pg_relation_size(tbl.oid) AS bytes
+          FROM (SELECT * FROM tbl WHERE tbl.seq_scan > tbl.idx_scan OFFSET 0) tbl
+    ),
+    idx_stats AS MATERIALIZED (
+        SELECT idx.indexrelid, idx.indrelid, pg_stat_get_numscans(idx.indexrelid) AS scans,
+               pg_stat_get_tuples_inserted(idx.indrelid) + pg_stat_get_tuples_updated(idx.indrelid)
+               - pg_stat_get_tuples_hot_updated(idx.indrelid) AS writes
+          FROM idx
+         WHERE idx.idxkind = 'i' AND idx.indisvalid AND NOT idx.is_partition
+           AND NOT idx.indisprimary AND NOT idx.indisunique AND NOT idx.indisexclusion
+           AND NOT idx.indisreplident AND NOT idx.backs_constraint
+    ),
+    -- unused: no scan; rarely used: fewer than one scan per 100 index writes
+    -- (inserts and non-HOT updates), over at least 1,000 writes
+    idx_sized AS MATERIALIZED (
+        SELECT s.*, pg_relation_size(s.indexrelid) AS bytes
+          FROM (SELECT * FROM idx_stats
+                 WHERE scans = 0 OR (writes >= 1000 AND scans * 100 < writes) OFFSET 0) s
+    ),
+    fk AS (
+        SELECT k.conname, k.conrelid, k.confrelid, t.relkind,
+               (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY u.ord)
+                  FROM unnest(k.conkey) WITH ORDINALITY AS u(attnum, ord)
+                  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum) AS cols
+          FROM pg_constraint k
+          JOIN pg_class t ON t.oid = k.conrelid
+          JOIN pg_namespace n ON n.oid = t.relnamespace
+         WHERE k.contype = 'f' AND k.conparentid = 0
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+           AND (n.nspname !~ '^pg_temp_' OR n.oid = pg_my_temp_schema())
+           AND NOT EXISTS (SELECT 1 FROM pg_depend dep
+                            WHERE dep.classid = 'pg_class'::regclass AND dep.objid = t.oid
+                              AND dep.deptype = 'e')
+           AND NOT EXISTS (
+               SELECT 1 FROM pg_index i
+                WHERE i.indrelid = k.conrelid AND i.indisvalid AND i.indpred IS NULL
+                  AND i.indnkeyatts >= cardinality(k.conkey)
+                  AND (SELECT array_agg(x ORDER BY x)
+                         FROM unnest((i.indkey::int2[])[0:cardinality(k.conkey) - 1]) AS x)
+                      = (SELECT array_agg(x ORDER BY x) FROM unnest(k.conkey) AS x))
+    )
+    SELECT 'unused'::text, idx_sized.indrelid::regclass, idx_sized.indexrelid::regclass,
+           format('no index scans since statistics were reset (%s); %s',
+                  coalesce(pg_stat_get_db_stat_reset_time(
+                               (SELECT d.oid FROM pg_database d
+                                 WHERE d.datname = current_database()))::text,
+                           'never reset'),
+                  pg_size_pretty(idx_sized.bytes)),
+           format('DROP INDEX CONCURRENTLY %s;', idx_sized.indexrelid::regclass)
+      FROM idx_sized
+     WHERE idx_sized.scans = 0 AND idx_sized.bytes >= unused_min_bytes
+    UNION ALL
+    SELECT 'rarely_used'::text, idx_sized.indrelid::regclass, idx_sized.indexrelid::regclass,
+           format('%s index scans against %s index writes (inserts and non-HOT updates) since statistics were reset; %s',
+                  idx_sized.scans, idx_sized.writes, pg_size_pretty(idx_sized.bytes)),
+           format('Every write maintains it for few reads: check the queries that use it in pg_stat_statements, then DROP INDEX CONCURRENTLY %s;',
+                  idx_sized.indexrelid::regclass)
+      FROM idx_sized
+     WHERE idx_sized.scans > 0 AND idx_sized.bytes >= unused_min_bytes
+    UNION ALL
+    SELECT 'duplicate', dup.indrelid::regclass, dup.indexrelid::regclass,
+           format(CASE WHEN dup.exact THEN 'same columns, expressions and predicate as %s'
+                       ELSE 'its columns lead %s, which serves the same scans' END,
+                  dup.kept::regclass),
+           CASE WHEN dup.backs_constraint
+                THEN format('ALTER TABLE %s DROP CONSTRAINT %I;', dup.indrelid::regclass,
+                            (SELECT k.conname FROM pg_constraint k
+                              WHERE k.conindid = dup.indexrelid AND k.conrelid = dup.indrelid
+                              LIMIT 1))
+                WHEN dup.idxkind = 'I' THEN format('DROP INDEX %s;', dup.indexrelid::regclass)
+                ELSE format('DROP INDEX CONCURRENTLY %s;', dup.indexrelid::regclass) END
+      FROM dup
+    UNION ALL
+    SELECT 'invalid', idx.indrelid::regclass, idx.indexrelid::regclass,
+           'invalid index (a failed CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY): every write maintains it, no query uses it',
+           CASE WHEN idx.idxname ~ '_cc(new|old)[0-9]*$'
+                THEN format('DROP INDEX CONCURRENTLY %s;', idx.indexrelid::regclass)
+                ELSE format('REINDEX INDEX CONCURRENTLY %s;', idx.indexrelid::regclass) END
+      FROM idx
+     WHERE idx.idxkind = 'i' AND NOT idx.indisvalid
+       AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p
+                        WHERE p.relid = idx.indrelid)
+    UNION ALL
+    SELECT 'fk_without_index', fk.conrelid::regclass, NULL::regclass,
+           format('foreign key %I (%s) to %s: no valid index leads with these columns, so deletes and updates of %s scan %s',
+                  fk.conname, fk.cols, fk.confrelid::regclass, fk.confrelid::regclass,
+                  fk.conrelid::regclass),
+           format(CASE WHEN fk.relkind = 'p' THEN 'CREATE INDEX ON %s (%s);'
+                       ELSE 'CREATE INDEX CONCURRENTLY ON %s (%s);' END,
+                  fk.conrelid::regclass, fk.cols)
+      FROM fk
+    UNION ALL
+    SELECT 'seq_scan_heavy', seq_heavy.oid::regclass, NULL::regclass,
+           format('%s sequential scans read %s rows, %s index scans; %s',
+                  seq_heavy.seq_scan, seq_heavy.seq_tup_read, seq_heavy.idx_scan,
+                  pg_size_pretty(seq_heavy.bytes)),
+           format('SELECT query, calls, rows FROM pg_stat_statements WHERE query ~* %L ORDER BY total_exec_time DESC LIMIT 10;',
+                  '\m' || (SELECT c.relname FROM pg_class c WHERE c.oid = seq_heavy.oid) || '\M')
+      FROM seq_heavy
+     WHERE seq_heavy.bytes >= seq_scan_min_bytes
+    UNION ALL
+    SELECT * FROM pgmaint._partitioned_index_findings(unused_min_bytes);
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.index_advice(bigint, bigint) IS
+'Index findings with a suggested statement: unused (no scans since the statistics reset, at least unused_min_bytes, never primary key, unique, exclusion or replica-identity indexes; a partitioned index when none of its partitions'' indexes was scanned), rarely_used (the same kinds of index with fewer than one scan per 100 index writes, over at least 1,000 writes), duplicate (same columns, expressions and predicate, or a plain btree leading another), invalid (not while a concurrent build runs on the table), fk_without_index, seq_scan_heavy (tables of at least seq_scan_min_bytes with 10+ sequential scans, more than index scans). Sizes are pg_relation_size, taken only for the indexes and tables the statistics already single out.';
+
+-- health() gains the bloat and disk_full_eta checks
+CREATE OR REPLACE FUNCTION pgmaint._measure_checks(
+    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    f record;
+    names text[];
+    vals numeric[];
+    msgs text[];
+    hints text[];
+    err text;
+    state text;
+BEGIN
+    FOR f IN
+        SELECT reg.fn, array_agg(reg.check_name ORDER BY reg.check_name) AS checks,
+               EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+                        WHERE p.oid = pg_catalog.to_regprocedure('pgmaint.' || reg.fn || '()')
+                          AND 'check_name' = ANY (p.proargnames)) AS named
+          FROM (VALUES
+              -- one line per check: (check, the function of pgmaint that measures it)
+              ('connections', '_check_sessions'),
+              ('idle_in_transaction', '_check_sessions'),
+              ('idle_in_transaction_aborted', '_check_sessions'),
+              ('cache_hit', '_check_sessions'),
+              ('long_running_queries', '_check_activity'),
+              ('blocked_sessions', '_check_activity'),
+              ('xid_wraparound', '_check_wraparound'),
+              ('multixact_wraparound', '_check_wraparound'),
+              ('invalid_indexes', '_check_catalog'),
+              ('sequences', '_check_catalog'),
+              ('prepared_transactions', '_check_retention'),
+              ('inactive_slots', '_check_retention'),
+              ('slot_wal_retention', '_check_retention'),
+              ('table_cache_hit', '_check_tables'),
+              ('dead_tuples', '_check_tables'),
+              ('autovacuum_behind', '_check_tables'),
+              ('disk_free', '_check_tables'),
+              ('bloat', '_check_space'),
+              ('disk_full_eta', '_check_space'),
+              ('vacuum_age', '_check_maintenance_age'),
+              ('analyze_age', '_check_maintenance_age'),
+              ('not_valid_constraints', '_check_schema'),
+              ('disabled_triggers', '_check_schema'),
+              ('checkpoints_requested', '_check_wal'),
+              ('archive_ready', '_check_wal'),
+              ('sampler', '_check_sampler'),
+              ('backup', '_backup_check'),
+              ('archiver', '_archiver_check')
+          ) AS reg(check_name, fn)
+         GROUP BY reg.fn
+         ORDER BY reg.fn
+    LOOP
+        BEGIN
+            -- collected first, so that a failure half-way returns nothing of it
+            EXECUTE format('SELECT array_agg(c.check_name), array_agg(c.value), array_agg(c.message), array_agg(c.hint)
+                              FROM (SELECT %s AS check_name, r.value, r.message, r.hint
+                                      FROM pgmaint.%I() r) c
+                             WHERE c.check_name = ANY ($1)',
+                           CASE WHEN f.named THEN 'r.check_name' ELSE quote_literal(f.checks[1]) END,
+                           f.fn)
+               INTO names, vals, msgs, hints
+              USING f.checks;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS err = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+            RETURN QUERY
+                SELECT n, NULL::numeric,
+                       format('the check failed: %s (SQLSTATE %s)', err, state),
+                       format('pgmaint could not measure this check; the other checks still answer. Run SELECT * FROM pgmaint.%I(); to see the error, and report it to pgmaint''s maintainers.', f.fn)
+                  FROM unnest(f.checks) AS n;
+            CONTINUE;
+        END;
+        RETURN QUERY
+            SELECT u.n, u.v, u.m, u.h
+              FROM unnest(names, vals, msgs, hints) AS u(n, v, m, h);
+        -- a registered check its function did not answer
+        RETURN QUERY
+            SELECT n, NULL::numeric, 'the check gave no answer', NULL::text
+              FROM unnest(f.checks) AS n
+             WHERE n <> ALL (coalesce(names, '{}'));
+    END LOOP;
+END
+$$;
+
+-- Their Prometheus families (see pgmaint.check_metrics in 00-schema.sql).
+INSERT INTO pgmaint.check_metrics (check_name, family, unit, scale, help) VALUES
+    ('bloat', 'pgmaint_bloat_wasted_max_bytes', 'bytes', 1048576,
+     'Estimated wasted space of the most bloated table or index (one estimated at least 20% wasted), at the worker''s last space measurement.'),
+    ('disk_full_eta', 'pgmaint_disk_full_eta_seconds', 'seconds', 86400,
+     'Time until the data directory''s file system is full at the database''s growth rate of the last 7 days (3650 days when it does not grow).');

@@ -37,6 +37,7 @@ int			pgm_leak_timeout = 300;
 int			pgm_leak_action = PGMAINT_LEAK_REPORT;
 char	   *pgm_leak_exclude = NULL;
 int			pgm_backup_max_age = 26 * 3600;
+int			pgm_growth_interval = 3600;
 
 bool		pgm_preloaded = false;
 
@@ -186,6 +187,15 @@ pgm_define_reload_settings(void)
 							   PGC_SIGHUP,
 							   0,
 							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pgmaint.growth_interval",
+							"Time between two measurements of the database's sizes and bloat by the background worker.",
+							NULL,
+							&pgm_growth_interval,
+							3600, 1, 7 * 24 * 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("pgmaint.backup_max_age",
 							"Age after which the newest verified backup is considered stale.",

@@ -36,6 +36,7 @@ extern int	pgm_leak_timeout;
 extern int	pgm_leak_action;
 extern char *pgm_leak_exclude;
 extern int	pgm_backup_max_age;
+extern int	pgm_growth_interval;
 
 /* True when the library was loaded through shared_preload_libraries */
 extern bool pgm_preloaded;
@@ -159,5 +160,8 @@ extern void pgm_leak_sweep(void *arg);
 
 /* policy.c: the worker's policy task (runs pgmaint.run_policy() as a step) */
 extern void pgm_policy_task(void);
+
+/* growth.c: the worker's space task (sizes and bloat estimates, as a step) */
+extern void pgm_growth_task(void);
 
 #endif							/* PGMAINT_H */

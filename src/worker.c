@@ -103,6 +103,7 @@ static void pgm_sample_task(void);
 static PgmTask pgm_tasks[] = {
 	{"sample", &pgm_sample_interval, pgm_sample_task},
 	{"policy", &pgm_policy_interval, pgm_policy_task},
+	{"space", &pgm_growth_interval, pgm_growth_task},
 };
 
 #define PGMAINT_NTASKS	((int) lengthof(pgm_tasks))

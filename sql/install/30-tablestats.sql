@@ -292,12 +292,14 @@ BEGIN
            format('SELECT query, calls, rows FROM pg_stat_statements WHERE query ~* %L ORDER BY total_exec_time DESC LIMIT 10;',
                   '\m' || (SELECT c.relname FROM pg_class c WHERE c.oid = seq_heavy.oid) || '\M')
       FROM seq_heavy
-     WHERE seq_heavy.bytes >= seq_scan_min_bytes;
+     WHERE seq_heavy.bytes >= seq_scan_min_bytes
+    UNION ALL
+    SELECT * FROM pgmaint._partitioned_index_findings(unused_min_bytes);
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint.index_advice(bigint, bigint) IS
-'Index findings with a suggested statement: unused (no scans since the statistics reset, at least unused_min_bytes, never primary key, unique, exclusion or replica-identity indexes), rarely_used (the same kinds of index with fewer than one scan per 100 index writes, over at least 1,000 writes), duplicate (same columns, expressions and predicate, or a plain btree leading another), invalid (not while a concurrent build runs on the table), fk_without_index, seq_scan_heavy (tables of at least seq_scan_min_bytes with 10+ sequential scans, more than index scans). Sizes are pg_relation_size, taken only for the indexes and tables the statistics already single out.';
+'Index findings with a suggested statement: unused (no scans since the statistics reset, at least unused_min_bytes, never primary key, unique, exclusion or replica-identity indexes; a partitioned index when none of its partitions'' indexes was scanned), rarely_used (the same kinds of index with fewer than one scan per 100 index writes, over at least 1,000 writes), duplicate (same columns, expressions and predicate, or a plain btree leading another), invalid (not while a concurrent build runs on the table), fk_without_index, seq_scan_heavy (tables of at least seq_scan_min_bytes with 10+ sequential scans, more than index scans). Sizes are pg_relation_size, taken only for the indexes and tables the statistics already single out.';
 
 -- The guide's "find expensive queries", on PostgreSQL 13+ column names.
 CREATE FUNCTION pgmaint.expensive_queries(

@@ -199,6 +199,8 @@ BEGIN
               ('dead_tuples', '_check_tables'),
               ('autovacuum_behind', '_check_tables'),
               ('disk_free', '_check_tables'),
+              ('bloat', '_check_space'),
+              ('disk_full_eta', '_check_space'),
               ('vacuum_age', '_check_maintenance_age'),
               ('analyze_age', '_check_maintenance_age'),
               ('not_valid_constraints', '_check_schema'),

@@ -43,5 +43,6 @@ REVOKE ALL ON FUNCTION
     pgmaint._advice_keep(name, oid[]),
     pgmaint._sync_vacuum_job(),
     pgmaint._require_pg_cron(),
-    pgmaint._forget_dropped()
+    pgmaint._forget_dropped(),
+    pgmaint._record_space(integer)
 FROM pg_monitor;
