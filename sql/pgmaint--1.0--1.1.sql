@@ -1286,6 +1286,7 @@ BEGIN
         UNION ALL SELECT * FROM pgmaint._check_catalog()
         UNION ALL SELECT * FROM pgmaint._check_retention()
         UNION ALL SELECT * FROM pgmaint._check_tables()
+        UNION ALL SELECT * FROM pgmaint._check_replication()
         UNION ALL
         SELECT 'sampler',
                CASE WHEN pgmaint.preloaded() THEN
@@ -1480,3 +1481,380 @@ UPDATE pgmaint.thresholds
                             to_char((SELECT f.min_tuples FROM pgmaint._table_health_floors() f), 'FM999,999,999'))
  WHERE check_name = 'dead_tuples'
    AND description = 'Highest share, in %, of dead tuples among tables with at least 1,000 live + dead tuples.';
+
+-- ==== Replication: replication(), the replication checks, role and lag in samples (issue 17) ====
+
+-- samples() and sample_history gain the server's role and its replication lag
+ALTER TABLE pgmaint.sample_history
+    ADD COLUMN in_recovery boolean,
+    ADD COLUMN standbys integer,
+    ADD COLUMN replication_lag interval,
+    ADD COLUMN replication_lag_bytes bigint;
+
+DROP FUNCTION pgmaint.samples(timestamptz);
+CREATE FUNCTION pgmaint.samples(
+    since timestamptz DEFAULT pg_catalog.now() - interval '1 hour',
+    OUT sampled_at timestamptz,
+    OUT interval_seconds double precision,
+    OUT client_backends integer,
+    OUT active integer,
+    OUT idle integer,
+    OUT idle_in_transaction integer,
+    OUT idle_in_transaction_aborted integer,
+    OUT waiting_on_lock integer,
+    OUT longest_xact_age interval,
+    OUT longest_idle_in_transaction_age interval,
+    OUT xact_commit bigint,
+    OUT xact_rollback bigint,
+    OUT blks_read bigint,
+    OUT blks_hit bigint,
+    OUT tup_inserted bigint,
+    OUT tup_updated bigint,
+    OUT tup_deleted bigint,
+    OUT deadlocks bigint,
+    OUT temp_bytes bigint,
+    OUT live_tuples bigint,
+    OUT dead_tuples bigint,
+    OUT datfrozenxid_age bigint,
+    OUT commits_per_sec double precision,
+    OUT rollbacks_per_sec double precision,
+    OUT cache_hit_ratio numeric,
+    OUT dead_tuples_delta bigint,
+    OUT user_tables bigint,
+    OUT stats_reset timestamptz,
+    OUT in_recovery boolean,
+    OUT standbys integer,
+    OUT replication_lag interval,
+    OUT replication_lag_bytes bigint)
+RETURNS SETOF record
+LANGUAGE c VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_samples';
+
+COMMENT ON FUNCTION pgmaint.samples(timestamptz) IS
+'The shared-memory ring of health samples taken since "since" (NULL: all), oldest first, with per-interval rates, the server''s role and its replication lag; needs pgmaint in shared_preload_libraries.';
+
+REVOKE ALL ON FUNCTION pgmaint.samples(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.samples(timestamptz) TO pg_monitor;
+
+INSERT INTO pgmaint.thresholds (check_name, warning, critical, description)
+SELECT v.check_name, v.warning::numeric, v.critical::numeric, v.description
+  FROM (VALUES
+    ('replication_lag', 30, 300,
+     'Seconds of replay lag: on a primary the worst streaming standby''s, on a standby its own; 0 once everything received (or flushed) is replayed.'),
+    ('replication_lag_bytes', 16777216, 1073741824,
+     'Bytes of WAL not yet replayed: on a primary by the worst streaming standby (flushed minus replayed), on a standby what it received and has not replayed.'),
+    ('standby_missing', 1, NULL,
+     'Standbys missing: fewer streaming standbys than pgmaint.expected_standbys (0 turns the count off), plus each standby named in synchronous_standby_names that is not connected.'),
+    ('wal_receiver', NULL, 1,
+     'On a standby, 1 when its WAL receiver is not streaming from the primary; 0 otherwise (and on a primary).'),
+    ('replay_paused', 1, NULL,
+     'On a standby, 1 while WAL replay is paused (pg_wal_replay_pause()); 0 otherwise.')) AS v(check_name, warning, critical, description)
+ WHERE NOT EXISTS (SELECT 1 FROM pgmaint.thresholds t WHERE t.check_name = v.check_name);
+
+CREATE FUNCTION pgmaint._replication_lag(
+    OUT in_recovery boolean, OUT standbys integer,
+    OUT lag_seconds double precision, OUT lag_bytes bigint)
+RETURNS record
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_replication_lag';
+
+COMMENT ON FUNCTION pgmaint._replication_lag() IS
+'Internal: whether the server is a standby, its streaming standbys (on a primary) and the worst replay lag in seconds and bytes by pgmaint''s rule (0 once everything flushed or received is replayed; NULL when unknown).';
+
+REVOKE ALL ON FUNCTION pgmaint._replication_lag() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._replication_lag() TO pg_monitor;
+
+-- One row per standby of a primary, or one row about a standby itself.
+CREATE FUNCTION pgmaint.replication(
+    OUT role text, OUT application_name text, OUT client text, OUT state text,
+    OUT sync_state text, OUT sent_lsn pg_lsn, OUT write_lsn pg_lsn, OUT flush_lsn pg_lsn,
+    OUT replay_lsn pg_lsn, OUT lag_bytes numeric,
+    OUT write_lag_seconds double precision, OUT flush_lag_seconds double precision,
+    OUT replay_lag_seconds double precision, OUT reply_age_seconds double precision,
+    OUT receive_lsn pg_lsn, OUT last_replay_age_seconds double precision,
+    OUT receiver_status text, OUT upstream text, OUT replay_paused boolean)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF NOT pg_is_in_recovery() THEN
+        RETURN QUERY
+        SELECT 'standby'::text, r.application_name, coalesce(host(r.client_addr), 'local'),
+               r.state, r.sync_state, r.sent_lsn, r.write_lsn, r.flush_lsn, r.replay_lsn,
+               pg_wal_lsn_diff(pg_current_wal_flush_lsn(), r.replay_lsn),
+               extract(epoch FROM r.write_lag)::float8, extract(epoch FROM r.flush_lag)::float8,
+               extract(epoch FROM r.replay_lag)::float8,
+               extract(epoch FROM clock_timestamp() - r.reply_time)::float8,
+               NULL::pg_lsn, NULL::float8, NULL::text, NULL::text, NULL::boolean
+          FROM pg_stat_replication r
+         ORDER BY r.application_name, r.pid;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT 'self (standby)'::text, nullif(current_setting('cluster_name'), ''), NULL::text,
+           NULL::text, NULL::text, NULL::pg_lsn, NULL::pg_lsn, NULL::pg_lsn,
+           pg_last_wal_replay_lsn(),
+           CASE WHEN pg_last_wal_receive_lsn() IS NOT NULL
+                THEN greatest(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0) END,
+           NULL::float8, NULL::float8, l.lag_seconds, NULL::float8,
+           pg_last_wal_receive_lsn(),
+           extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8,
+           coalesce(w.status, 'not running'),
+           CASE WHEN w.sender_host IS NOT NULL THEN format('%s:%s', w.sender_host, w.sender_port) END,
+           pg_get_wal_replay_pause_state() <> 'not paused'
+      FROM pgmaint._replication_lag() l
+      LEFT JOIN pg_stat_wal_receiver w ON true;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.replication() IS
+'On a primary, one row per standby (pg_stat_replication): application_name, client, state, sync state, sent/write/flush/replay LSN, lag_bytes behind the flushed WAL, write/flush/replay lag and reply age in seconds. On a standby, one row about itself: receive and replay LSN, lag_bytes not yet replayed, replay_lag_seconds by pgmaint''s rule, age of the last replayed transaction, WAL receiver status, the primary it follows (upstream), replay_paused.';
+
+REVOKE ALL ON FUNCTION pgmaint.replication() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.replication() TO pg_monitor;
+
+-- The replication checks.
+CREATE FUNCTION pgmaint._check_replication(
+    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l record;
+    expected integer := coalesce(nullif(current_setting('pgmaint.expected_standbys', true), '')::integer, 0);
+    streaming integer;
+    sync_missing text[];
+    worst text;
+    receiver text;
+    upstream text;
+BEGIN
+    SELECT * INTO l FROM pgmaint._replication_lag();
+
+    IF NOT l.in_recovery THEN
+        SELECT r.application_name INTO worst
+          FROM pg_stat_replication r
+         ORDER BY r.replay_lsn NULLS FIRST, r.application_name LIMIT 1;
+        SELECT count(*) INTO streaming FROM pg_stat_replication r WHERE r.state = 'streaming';
+        -- the names synchronous_standby_names asks for (FIRST n (...), ANY n (...), or a list)
+        SELECT array_agg(n) INTO sync_missing
+          FROM (SELECT btrim(x, ' "') AS n
+                  FROM regexp_split_to_table(
+                           regexp_replace(current_setting('synchronous_standby_names'),
+                                          '^\s*((FIRST|ANY)\s+)?[0-9]+\s*\((.*)\)\s*$', '\3', 'i'), ',') x) s
+         WHERE s.n NOT IN ('', '*')
+           AND NOT EXISTS (SELECT 1 FROM pg_stat_replication r
+                            WHERE r.application_name = s.n AND r.state = 'streaming');
+    END IF;
+
+    check_name := 'replication_lag';
+    value := CASE WHEN l.in_recovery OR l.standbys > 0 THEN round(l.lag_seconds::numeric, 1) END;
+    IF NOT l.in_recovery AND l.standbys = 0 THEN
+        value := 0;
+        message := 'no streaming standby';
+    ELSIF l.lag_seconds IS NULL THEN
+        message := CASE WHEN l.in_recovery THEN 'the standby has received no WAL from a primary yet'
+                        ELSE 'no lag measured yet: the standbys have not replied' END;
+    ELSIF l.in_recovery THEN
+        message := CASE WHEN l.lag_seconds = 0 THEN 'the standby has replayed everything it received'
+                        ELSE format('the standby is %s s behind the last transaction it received', value) END;
+    ELSE
+        message := CASE WHEN l.lag_seconds = 0 THEN format('all %s standby(s) replayed everything flushed', l.standbys)
+                        ELSE format('standby %s is %s s behind', worst, value) END;
+    END IF;
+    hint := 'See pgmaint.replication(): a standby behind replays slowly (long queries on it, max_standby_streaming_delay), is paused, or cannot keep up with the primary''s writes.';
+    RETURN NEXT;
+
+    check_name := 'replication_lag_bytes';
+    value := CASE WHEN NOT l.in_recovery AND l.standbys = 0 THEN 0 ELSE l.lag_bytes END;
+    message := CASE WHEN NOT l.in_recovery AND l.standbys = 0 THEN 'no streaming standby'
+                    WHEN l.lag_bytes IS NULL THEN 'nothing received yet'
+                    WHEN l.in_recovery THEN format('%s received and not replayed yet', pg_size_pretty(l.lag_bytes))
+                    ELSE format('standby %s has %s of flushed WAL to replay', worst, pg_size_pretty(l.lag_bytes)) END;
+    hint := 'See pgmaint.replication(); WAL waits in pg_wal until every standby replayed it (pgmaint.disk_space()).';
+    RETURN NEXT;
+
+    check_name := 'standby_missing';
+    IF l.in_recovery THEN
+        value := 0;
+        message := 'this server is a standby';
+    ELSE
+        value := greatest(expected - streaming, 0) + coalesce(cardinality(sync_missing), 0);
+        message := CASE WHEN sync_missing IS NOT NULL
+                        THEN format('synchronous standby %s not connected (%s of %s expected streaming)',
+                                    array_to_string(sync_missing, ', '), streaming, expected)
+                        WHEN expected = 0 THEN format('%s streaming standby(s); pgmaint.expected_standbys is 0 (off)', streaming)
+                        ELSE format('%s of %s expected standby(s) streaming', streaming, expected) END;
+    END IF;
+    hint := 'Start the missing standby or see its log; pgmaint.replication() lists the connected ones. A missing synchronous standby blocks commits that wait for it.';
+    RETURN NEXT;
+
+    SELECT w.status, CASE WHEN w.sender_host IS NOT NULL THEN format('%s:%s', w.sender_host, w.sender_port) END
+      INTO receiver, upstream
+      FROM pg_stat_wal_receiver w;
+    check_name := 'wal_receiver';
+    value := CASE WHEN NOT l.in_recovery THEN 0
+                  WHEN receiver = 'streaming' THEN 0 ELSE 1 END;
+    message := CASE WHEN NOT l.in_recovery THEN 'this server is a primary'
+                    WHEN receiver IS NULL THEN 'the standby''s WAL receiver is not running'
+                    ELSE format('WAL receiver %s from %s', receiver, coalesce(upstream, 'an unknown primary')) END;
+    hint := 'Check primary_conninfo and the primary''s pg_hba.conf, and the standby''s log; pgmaint.replication() shows what it received.';
+    RETURN NEXT;
+
+    check_name := 'replay_paused';
+    value := CASE WHEN l.in_recovery AND pg_get_wal_replay_pause_state() <> 'not paused' THEN 1 ELSE 0 END;
+    message := CASE WHEN NOT l.in_recovery THEN 'this server is a primary'
+                    WHEN value = 1 THEN format('WAL replay is %s', pg_get_wal_replay_pause_state())
+                    ELSE 'WAL replay runs' END;
+    hint := 'Resume it with SELECT pg_wal_replay_resume(); while paused the standby falls behind (pgmaint.replication() shows how far).';
+    RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._check_replication() IS
+'Internal: the replication_lag, replication_lag_bytes, standby_missing, wal_receiver and replay_paused checks.';
+
+REVOKE ALL ON FUNCTION pgmaint._check_replication() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._check_replication() TO pg_monitor;
+
+-- health() gains the replication checks, the role and the system identifier
+CREATE OR REPLACE FUNCTION pgmaint._measure_checks(
+    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        WITH activity AS (
+            SELECT a.backend_type, a.state, a.state_change, a.pid
+              FROM pg_catalog.pg_stat_activity a
+        ),
+        slots AS (
+            SELECT pgmaint._usable_connections() AS usable
+        ),
+        conn AS (
+            SELECT count(*) FILTER (WHERE backend_type = 'client backend') AS used
+              FROM activity
+        ),
+        idle AS (
+            SELECT count(*) AS n,
+                   max(extract(epoch FROM clock_timestamp() - state_change)) AS oldest,
+                   (array_agg(pid ORDER BY state_change))[1] AS oldest_pid
+              FROM activity
+             WHERE pgmaint._leaked(state, state_change, interval '0')
+        ),
+        can_see AS (
+            SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS all_stats
+        ),
+        hour AS (
+            SELECT h.hits, h.reads, coalesce(h.hits + h.reads, 0) > 0 AS usable
+              FROM pgmaint._cache_hit_last_hour() h
+        ),
+        cache AS (
+            SELECT CASE WHEN hour.usable THEN hour.hits ELSE d.blks_hit END AS blks_hit,
+                   CASE WHEN hour.usable THEN hour.reads ELSE d.blks_read END AS blks_read,
+                   CASE WHEN hour.usable THEN 'in the last hour' ELSE 'since the statistics reset' END AS basis
+              FROM pg_catalog.pg_stat_database d, hour
+             WHERE d.datid = (SELECT oid FROM pg_catalog.pg_database
+                               WHERE datname = current_database())
+        )
+        SELECT 'connections',
+               round(100.0 * conn.used / greatest(slots.usable, 1), 1),
+               format('%s of %s usable connections in use', conn.used, slots.usable),
+               'See who holds the connections in pgmaint.connections() and pgmaint.connection_leaks(); size the pools with pgmaint.connection_budget().'
+          FROM conn, slots
+        UNION ALL
+        SELECT 'idle_in_transaction',
+               CASE WHEN NOT can_see.all_stats THEN NULL
+                    ELSE round(coalesce(idle.oldest, 0)::numeric, 1) END,
+               CASE WHEN NOT can_see.all_stats
+                        THEN 'cannot see other roles'' sessions: the caller lacks pg_read_all_stats'
+                    WHEN idle.n = 0 THEN 'no session is idle in a transaction'
+                    ELSE format('%s session(s) idle in a transaction, the oldest (pid %s) for %s',
+                                idle.n, idle.oldest_pid,
+                                date_trunc('second', make_interval(secs => idle.oldest::float8)))
+               END,
+               CASE WHEN NOT can_see.all_stats
+                        THEN 'Grant pg_monitor to the role that calls health().'
+                    ELSE 'The application left a transaction open: see pgmaint.connection_leaks(), end it with pgmaint.terminate_leaks(dry_run => false), and fix the code path.'
+               END
+          FROM idle, can_see
+        UNION ALL
+        SELECT 'cache_hit',
+               CASE WHEN cache.blks_hit + cache.blks_read > 0
+                    THEN round(100.0 * cache.blks_hit / (cache.blks_hit + cache.blks_read), 2) END,
+               CASE WHEN cache.blks_hit + cache.blks_read > 0
+                    THEN format('%s%% of %s block reads %s served from shared buffers',
+                                round(100.0 * cache.blks_hit / (cache.blks_hit + cache.blks_read), 2),
+                                cache.blks_hit + cache.blks_read, cache.basis)
+                    ELSE 'no block reads yet in this database' END,
+               'Find the tables that miss the cache in pgmaint.cache_hit_tables(); raise shared_buffers (pgmaint.settings_advice()) if the working set does not fit.'
+          FROM cache
+        UNION ALL SELECT * FROM pgmaint._check_activity()
+        UNION ALL SELECT * FROM pgmaint._check_wraparound()
+        UNION ALL SELECT * FROM pgmaint._check_catalog()
+        UNION ALL SELECT * FROM pgmaint._check_retention()
+        UNION ALL SELECT * FROM pgmaint._check_tables()
+        UNION ALL SELECT * FROM pgmaint._check_replication()
+        UNION ALL
+        SELECT 'sampler',
+               CASE WHEN pgmaint.preloaded() THEN
+                   round((extract(epoch FROM clock_timestamp()
+                                  - coalesce(st.heartbeat_at, pg_postmaster_start_time()))
+                          / greatest(extract(epoch FROM st.sample_interval), 1))::numeric, 1)
+               END,
+               CASE WHEN NOT pgmaint.preloaded() THEN st.last_error
+                    WHEN st.running THEN
+                        format('sampling every %s s in database %s; last heartbeat %s s ago, %s samples taken',
+                               extract(epoch FROM st.sample_interval)::bigint, st.database,
+                               round(extract(epoch FROM clock_timestamp() - st.heartbeat_at)::numeric, 1),
+                               st.samples_taken)
+                    ELSE format('the sampler worker is not running: %s',
+                                coalesce(st.last_error, 'no reason recorded'))
+               END,
+               CASE WHEN NOT pgmaint.preloaded()
+                        THEN 'Add pgmaint to shared_preload_libraries and restart the server; then check pgmaint.sampler_status().'
+                    WHEN st.running
+                        THEN 'The worker is alive but not sampling: look for lock waits in pg_stat_activity (backend_type ''pgmaint sampler'') and for warnings in the server log; pgmaint.sampler_status() has its last error.'
+                    ELSE 'See pgmaint.sampler_status() and the server log: the postmaster restarts the worker within seconds unless it cannot connect to pgmaint.database or max_worker_processes is exhausted.'
+               END
+          FROM pgmaint.sampler_status() st
+        UNION ALL SELECT 'backup', b.value, b.message, b.hint FROM pgmaint._backup_check() b
+        UNION ALL SELECT 'archiver', a.value, a.message, a.hint FROM pgmaint._archiver_check() a;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgmaint.health()
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN (WITH c AS (SELECT * FROM pgmaint.health_checks())
+        SELECT jsonb_build_object(
+            'status', CASE WHEN bool_or(c.status = 'critical') THEN 'critical'
+                           WHEN bool_or(c.status = 'warning') THEN 'warning'
+                           ELSE 'ok' END,
+            'database', current_database(),
+            'checked_at', clock_timestamp(),
+            'role', CASE WHEN pg_is_in_recovery() THEN 'standby' ELSE 'primary' END,
+            'system_identifier', (SELECT s.system_identifier::text FROM pg_control_system() s),
+            'sampler', pgmaint._sampler_summary(),
+            'checks', coalesce(jsonb_agg(jsonb_build_object(
+                          'check', c.check_name, 'status', c.status, 'value', c.value,
+                          'warning', c.warning, 'critical', c.critical,
+                          'message', c.message, 'hint', c.hint) ORDER BY c.check_name),
+                      '[]'::jsonb))
+          FROM c);
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.health() IS
+'Summary of the server''s health as jsonb: overall status (the worst check), the server''s role (primary or standby) and system identifier (a standby shares its primary''s), the sampler, and every check.';

@@ -37,6 +37,7 @@ int			pgm_leak_timeout = 300;
 int			pgm_leak_action = PGMAINT_LEAK_REPORT;
 char	   *pgm_leak_exclude = NULL;
 int			pgm_backup_max_age = 26 * 3600;
+int			pgm_expected_standbys = 0;
 
 bool		pgm_preloaded = false;
 
@@ -186,6 +187,15 @@ pgm_define_reload_settings(void)
 							   PGC_SIGHUP,
 							   0,
 							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pgmaint.expected_standbys",
+							"Number of streaming standbys the primary should have; fewer turns the standby_missing check on.",
+							"0 turns the count off; a synchronous standby named in synchronous_standby_names is checked anyway.",
+							&pgm_expected_standbys,
+							0, 0, 1000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("pgmaint.backup_max_age",
 							"Age after which the newest verified backup is considered stale.",

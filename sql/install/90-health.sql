@@ -95,6 +95,7 @@ BEGIN
         UNION ALL SELECT * FROM pgmaint._check_catalog()
         UNION ALL SELECT * FROM pgmaint._check_retention()
         UNION ALL SELECT * FROM pgmaint._check_tables()
+        UNION ALL SELECT * FROM pgmaint._check_replication()
         UNION ALL
         SELECT 'sampler',
                CASE WHEN pgmaint.preloaded() THEN
@@ -183,6 +184,8 @@ BEGIN
                            ELSE 'ok' END,
             'database', current_database(),
             'checked_at', clock_timestamp(),
+            'role', CASE WHEN pg_is_in_recovery() THEN 'standby' ELSE 'primary' END,
+            'system_identifier', (SELECT s.system_identifier::text FROM pg_control_system() s),
             'sampler', pgmaint._sampler_summary(),
             'checks', coalesce(jsonb_agg(jsonb_build_object(
                           'check', c.check_name, 'status', c.status, 'value', c.value,
@@ -194,7 +197,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint.health() IS
-'Summary of the server''s health as jsonb: overall status (the worst check), the sampler, and every check.';
+'Summary of the server''s health as jsonb: overall status (the worst check), the server''s role (primary or standby) and system identifier (a standby shares its primary''s), the sampler, and every check.';
 
 GRANT EXECUTE ON FUNCTION pgmaint.health_checks() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.health() TO pg_monitor;
