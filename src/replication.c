@@ -9,6 +9,9 @@
  *	  them through pgmaint._replication_lag(), so that the rule below has
  *	  one home.
  *
+ * It also tells whether Patroni manages the server (its dynamic configuration
+ * file in the data directory), for the settings advice's fixes.
+ *
  * The rule: positions first.  A standby that has replayed everything the
  * primary flushed (on a primary) or everything it received (on a standby)
  * has no lag, whatever the age of the last replayed transaction says: an
@@ -20,11 +23,14 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+
 #include "access/htup_details.h"
 #include "access/xlog.h"
 #include "access/xlogrecovery.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "replication/walreceiver.h"
 #include "replication/walsender.h"
 #include "replication/walsender_private.h"
@@ -33,10 +39,14 @@
 
 #include "pgmaint.h"
 
+/* The file Patroni keeps its dynamic configuration in, in the data directory */
+#define PGMAINT_PATRONI_FILE	"patroni.dynamic.json"
+
 /* Columns of pgmaint._replication_lag() */
 #define PGMAINT_REPLICATION_LAG_COLS	4
 
 PG_FUNCTION_INFO_V1(pgmaint_replication_lag);
+PG_FUNCTION_INFO_V1(pgmaint_patroni_managed);
 
 static void pgm_primary_lag(PgmReplicationLag *lag, TimestampTz now);
 static void pgm_standby_lag(PgmReplicationLag *lag, TimestampTz now);
@@ -153,4 +163,19 @@ pgmaint_replication_lag(PG_FUNCTION_ARGS)
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
+}
+
+/*
+ * SQL pgmaint._patroni_managed(): true when Patroni manages this server, as
+ * the file Patroni writes its dynamic configuration to in the data
+ * directory shows.  Only the answer leaves the function, never the path.
+ */
+Datum
+pgmaint_patroni_managed(PG_FUNCTION_ARGS)
+{
+	char		path[MAXPGPATH];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", DataDir, PGMAINT_PATRONI_FILE);
+	PG_RETURN_BOOL(stat(path, &st) == 0 && S_ISREG(st.st_mode));
 }
