@@ -746,7 +746,7 @@ BEGIN
     SELECT s.reset_val INTO v_val FROM pg_catalog.pg_settings s WHERE s.name = 'password_encryption';
     status := CASE WHEN v_val = 'scram-sha-256' THEN 'ok' ELSE 'warning' END;
     detail := format('password_encryption = %s', v_val);
-    fix := CASE WHEN status <> 'ok' THEN 'ALTER SYSTEM SET password_encryption = ''scram-sha-256''' END;
+    fix := CASE WHEN status <> 'ok' THEN pgmaint._set_fix('password_encryption', 'scram-sha-256') END;
     RETURN NEXT;
 
     check_name := 'hba_md5';
@@ -853,7 +853,7 @@ BEGIN
             detail := format('%s is 0 (unset): nothing stops a runaway statement or a leaked session', g.gname);
         END IF;
         fix := CASE WHEN status = 'warning'
-                    THEN format('ALTER SYSTEM SET %s = %s', g.gname, quote_literal(g.guide)) END;
+                    THEN pgmaint._set_fix(g.gname, g.guide) END;
         RETURN NEXT;
     END LOOP;
 
@@ -877,7 +877,7 @@ BEGIN
             detail := format('%s = %s', g.gname, current_setting(g.gname));
         END IF;
         fix := CASE WHEN status = 'warning'
-                    THEN format('ALTER SYSTEM SET %s = %s', g.gname, quote_literal(g.guide)) END;
+                    THEN pgmaint._set_fix(g.gname, g.guide) END;
         RETURN NEXT;
     END LOOP;
 
@@ -1072,6 +1072,11 @@ BEGIN
               ('disk_free', '_check_tables'),
               ('bloat', '_check_space'),
               ('disk_full_eta', '_check_space'),
+              ('replication_lag', '_check_replication'),
+              ('replication_lag_bytes', '_check_replication'),
+              ('standby_missing', '_check_replication'),
+              ('wal_receiver', '_check_replication'),
+              ('replay_paused', '_check_replication'),
               ('vacuum_age', '_check_maintenance_age'),
               ('analyze_age', '_check_maintenance_age'),
               ('not_valid_constraints', '_check_schema'),
@@ -2213,6 +2218,11 @@ BEGIN
               ('disk_free', '_check_tables'),
               ('bloat', '_check_space'),
               ('disk_full_eta', '_check_space'),
+              ('replication_lag', '_check_replication'),
+              ('replication_lag_bytes', '_check_replication'),
+              ('standby_missing', '_check_replication'),
+              ('wal_receiver', '_check_replication'),
+              ('replay_paused', '_check_replication'),
               ('vacuum_age', '_check_maintenance_age'),
               ('analyze_age', '_check_maintenance_age'),
               ('not_valid_constraints', '_check_schema'),
@@ -2467,7 +2477,7 @@ BEGIN
                 WHEN g.context = 'postmaster' THEN g.why || '; takes effect after a restart'
                 ELSE g.why || '; takes effect after SELECT pg_reload_conf()' END,
            CASE WHEN g.st = 'ok' OR g.vartype IS NULL THEN NULL
-                ELSE format('ALTER SYSTEM SET %s = %s', quote_ident(g.name), quote_literal(g.recommended)) END
+                ELSE pgmaint._set_fix(g.name, g.recommended) END
       FROM graded g
      ORDER BY g.ord;
 
@@ -2620,7 +2630,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint.settings_advice(integer, integer, text, integer) IS
-'Recommended settings for ram_mb and cpus (detected from the container limits when NULL) and for the container the server runs in (logging_collector): name, current, recommended, unit, status (ok, differs, risky), reason, fix (ALTER SYSTEM statement).';
+'Recommended settings for ram_mb and cpus (detected from the container limits when NULL) and for the container the server runs in (logging_collector): name, current, recommended, unit, status (ok, differs, risky), reason, fix (ALTER SYSTEM statement, or patronictl edit-config where Patroni manages the server).';
 
 CREATE OR REPLACE FUNCTION pgmaint.config_audit()
 RETURNS TABLE (check_name text, status text, detail text, fix text)
@@ -2681,7 +2691,7 @@ BEGIN
     SELECT s.reset_val INTO v_val FROM pg_catalog.pg_settings s WHERE s.name = 'password_encryption';
     status := CASE WHEN v_val = 'scram-sha-256' THEN 'ok' ELSE 'warning' END;
     detail := format('password_encryption = %s', v_val);
-    fix := CASE WHEN status <> 'ok' THEN 'ALTER SYSTEM SET password_encryption = ''scram-sha-256''' END;
+    fix := CASE WHEN status <> 'ok' THEN pgmaint._set_fix('password_encryption', 'scram-sha-256') END;
     RETURN NEXT;
 
     check_name := 'hba_md5';
@@ -2788,7 +2798,7 @@ BEGIN
             detail := format('%s is 0 (unset): nothing stops a runaway statement or a leaked session', g.gname);
         END IF;
         fix := CASE WHEN status = 'warning'
-                    THEN format('ALTER SYSTEM SET %s = %s', g.gname, quote_literal(g.guide)) END;
+                    THEN pgmaint._set_fix(g.gname, g.guide) END;
         RETURN NEXT;
     END LOOP;
 
@@ -2812,7 +2822,7 @@ BEGIN
             detail := format('%s = %s', g.gname, current_setting(g.gname));
         END IF;
         fix := CASE WHEN status = 'warning'
-                    THEN format('ALTER SYSTEM SET %s = %s', g.gname, quote_literal(g.guide)) END;
+                    THEN pgmaint._set_fix(g.gname, g.guide) END;
         RETURN NEXT;
     END LOOP;
 
@@ -3904,6 +3914,11 @@ BEGIN
               ('disk_free', '_check_tables'),
               ('bloat', '_check_space'),
               ('disk_full_eta', '_check_space'),
+              ('replication_lag', '_check_replication'),
+              ('replication_lag_bytes', '_check_replication'),
+              ('standby_missing', '_check_replication'),
+              ('wal_receiver', '_check_replication'),
+              ('replay_paused', '_check_replication'),
               ('vacuum_age', '_check_maintenance_age'),
               ('analyze_age', '_check_maintenance_age'),
               ('not_valid_constraints', '_check_schema'),
@@ -3954,3 +3969,854 @@ INSERT INTO pgmaint.check_metrics (check_name, family, unit, scale, help) VALUES
      'Estimated wasted space of the most bloated table or index (one estimated at least 20% wasted), at the worker''s last space measurement.'),
     ('disk_full_eta', 'pgmaint_disk_full_eta_seconds', 'seconds', 86400,
      'Time until the data directory''s file system is full at the database''s growth rate of the last 7 days (3650 days when it does not grow).');
+
+-- ==== Replication: replication(), the replication checks, role and lag in samples (issue 17) ====
+
+-- samples() and sample_history gain the server's role and its replication lag
+ALTER TABLE pgmaint.sample_history
+    ADD COLUMN in_recovery boolean,
+    ADD COLUMN standbys integer,
+    ADD COLUMN replication_lag interval,
+    ADD COLUMN replication_lag_bytes bigint;
+
+DROP FUNCTION pgmaint.samples(timestamptz);
+CREATE FUNCTION pgmaint.samples(
+    since timestamptz DEFAULT pg_catalog.now() - interval '1 hour',
+    OUT sampled_at timestamptz,
+    OUT interval_seconds double precision,
+    OUT client_backends integer,
+    OUT active integer,
+    OUT idle integer,
+    OUT idle_in_transaction integer,
+    OUT idle_in_transaction_aborted integer,
+    OUT waiting_on_lock integer,
+    OUT longest_xact_age interval,
+    OUT longest_idle_in_transaction_age interval,
+    OUT xact_commit bigint,
+    OUT xact_rollback bigint,
+    OUT blks_read bigint,
+    OUT blks_hit bigint,
+    OUT tup_inserted bigint,
+    OUT tup_updated bigint,
+    OUT tup_deleted bigint,
+    OUT deadlocks bigint,
+    OUT temp_bytes bigint,
+    OUT live_tuples bigint,
+    OUT dead_tuples bigint,
+    OUT datfrozenxid_age bigint,
+    OUT commits_per_sec double precision,
+    OUT rollbacks_per_sec double precision,
+    OUT cache_hit_ratio numeric,
+    OUT dead_tuples_delta bigint,
+    OUT user_tables bigint,
+    OUT stats_reset timestamptz,
+    OUT in_recovery boolean,
+    OUT standbys integer,
+    OUT replication_lag interval,
+    OUT replication_lag_bytes bigint)
+RETURNS SETOF record
+LANGUAGE c VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_samples';
+
+COMMENT ON FUNCTION pgmaint.samples(timestamptz) IS
+'The shared-memory ring of health samples taken since "since" (NULL: all), oldest first, with per-interval rates, the server''s role and its replication lag; needs pgmaint in shared_preload_libraries.';
+
+REVOKE ALL ON FUNCTION pgmaint.samples(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.samples(timestamptz) TO pg_monitor;
+
+INSERT INTO pgmaint.thresholds (check_name, warning, critical, description)
+SELECT v.check_name, v.warning::numeric, v.critical::numeric, v.description
+  FROM (VALUES
+    ('replication_lag', 30, 300,
+     'Seconds of replay lag: on a primary the worst streaming standby''s, on a standby its own; 0 once everything received (or flushed) is replayed.'),
+    ('replication_lag_bytes', 16777216, 1073741824,
+     'Bytes of WAL not yet replayed: on a primary by the worst streaming standby (flushed minus replayed), on a standby what it received and has not replayed.'),
+    ('standby_missing', 1, NULL,
+     'Standbys missing: fewer streaming standbys than pgmaint.expected_standbys (0 turns the count off), plus each standby named in synchronous_standby_names that is not connected.'),
+    ('wal_receiver', NULL, 1,
+     'On a standby, 1 when its WAL receiver is not streaming from the primary; 0 otherwise (and on a primary).'),
+    ('replay_paused', 1, NULL,
+     'On a standby, 1 while WAL replay is paused (pg_wal_replay_pause()); 0 otherwise.')) AS v(check_name, warning, critical, description)
+ WHERE NOT EXISTS (SELECT 1 FROM pgmaint.thresholds t WHERE t.check_name = v.check_name);
+
+CREATE FUNCTION pgmaint._replication_lag(
+    OUT in_recovery boolean, OUT standbys integer,
+    OUT lag_seconds double precision, OUT lag_bytes bigint)
+RETURNS record
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_replication_lag';
+
+COMMENT ON FUNCTION pgmaint._replication_lag() IS
+'Internal: whether the server is a standby, its streaming standbys (on a primary) and the worst replay lag in seconds and bytes by pgmaint''s rule (0 once everything flushed or received is replayed; NULL when unknown).';
+
+REVOKE ALL ON FUNCTION pgmaint._replication_lag() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._replication_lag() TO pg_monitor;
+
+-- One row per standby of a primary, or one row about a standby itself.
+CREATE FUNCTION pgmaint.replication(
+    OUT role text, OUT application_name text, OUT client text, OUT state text,
+    OUT sync_state text, OUT sent_lsn pg_lsn, OUT write_lsn pg_lsn, OUT flush_lsn pg_lsn,
+    OUT replay_lsn pg_lsn, OUT lag_bytes numeric,
+    OUT write_lag_seconds double precision, OUT flush_lag_seconds double precision,
+    OUT replay_lag_seconds double precision, OUT reply_age_seconds double precision,
+    OUT receive_lsn pg_lsn, OUT last_replay_age_seconds double precision,
+    OUT receiver_status text, OUT upstream text, OUT replay_paused boolean)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF NOT pg_is_in_recovery() THEN
+        RETURN QUERY
+        SELECT 'standby'::text, r.application_name, coalesce(host(r.client_addr), 'local'),
+               r.state, r.sync_state, r.sent_lsn, r.write_lsn, r.flush_lsn, r.replay_lsn,
+               pg_wal_lsn_diff(pg_current_wal_flush_lsn(), r.replay_lsn),
+               extract(epoch FROM r.write_lag)::float8, extract(epoch FROM r.flush_lag)::float8,
+               extract(epoch FROM r.replay_lag)::float8,
+               extract(epoch FROM clock_timestamp() - r.reply_time)::float8,
+               NULL::pg_lsn, NULL::float8, NULL::text, NULL::text, NULL::boolean
+          FROM pg_stat_replication r
+         ORDER BY r.application_name, r.pid;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT 'self (standby)'::text, nullif(current_setting('cluster_name'), ''), NULL::text,
+           NULL::text, NULL::text, NULL::pg_lsn, NULL::pg_lsn, NULL::pg_lsn,
+           pg_last_wal_replay_lsn(),
+           CASE WHEN pg_last_wal_receive_lsn() IS NOT NULL
+                THEN greatest(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0) END,
+           NULL::float8, NULL::float8, l.lag_seconds, NULL::float8,
+           pg_last_wal_receive_lsn(),
+           extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8,
+           coalesce(w.status, 'not running'),
+           CASE WHEN w.sender_host IS NOT NULL THEN format('%s:%s', w.sender_host, w.sender_port) END,
+           pg_get_wal_replay_pause_state() <> 'not paused'
+      FROM pgmaint._replication_lag() l
+      LEFT JOIN pg_stat_wal_receiver w ON true;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.replication() IS
+'On a primary, one row per standby (pg_stat_replication): application_name, client, state, sync state, sent/write/flush/replay LSN, lag_bytes behind the flushed WAL, write/flush/replay lag and reply age in seconds. On a standby, one row about itself: receive and replay LSN, lag_bytes not yet replayed, replay_lag_seconds by pgmaint''s rule, age of the last replayed transaction, WAL receiver status, the primary it follows (upstream), replay_paused.';
+
+REVOKE ALL ON FUNCTION pgmaint.replication() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.replication() TO pg_monitor;
+
+-- The replication checks.
+CREATE FUNCTION pgmaint._check_replication(
+    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l record;
+    expected integer := coalesce(nullif(current_setting('pgmaint.expected_standbys', true), '')::integer, 0);
+    streaming integer;
+    sync_missing text[];
+    worst text;
+    receiver text;
+    upstream text;
+BEGIN
+    SELECT * INTO l FROM pgmaint._replication_lag();
+
+    IF NOT l.in_recovery THEN
+        SELECT r.application_name INTO worst
+          FROM pg_stat_replication r
+         ORDER BY r.replay_lsn NULLS FIRST, r.application_name LIMIT 1;
+        SELECT count(*) INTO streaming FROM pg_stat_replication r WHERE r.state = 'streaming';
+        -- the names synchronous_standby_names asks for (FIRST n (...), ANY n (...), or a list)
+        SELECT array_agg(n) INTO sync_missing
+          FROM (SELECT btrim(x, ' "') AS n
+                  FROM regexp_split_to_table(
+                           regexp_replace(current_setting('synchronous_standby_names'),
+                                          '^\s*((FIRST|ANY)\s+)?[0-9]+\s*\((.*)\)\s*$', '\3', 'i'), ',') x) s
+         WHERE s.n NOT IN ('', '*')
+           AND NOT EXISTS (SELECT 1 FROM pg_stat_replication r
+                            WHERE r.application_name = s.n AND r.state = 'streaming');
+    END IF;
+
+    check_name := 'replication_lag';
+    value := CASE WHEN l.in_recovery OR l.standbys > 0 THEN round(l.lag_seconds::numeric, 1) END;
+    IF NOT l.in_recovery AND l.standbys = 0 THEN
+        value := 0;
+        message := 'no streaming standby';
+    ELSIF l.lag_seconds IS NULL THEN
+        message := CASE WHEN l.in_recovery THEN 'the standby has received no WAL from a primary yet'
+                        ELSE 'no lag measured yet: the standbys have not replied' END;
+    ELSIF l.in_recovery THEN
+        message := CASE WHEN l.lag_seconds = 0 THEN 'the standby has replayed everything it received'
+                        ELSE format('the standby is %s s behind the last transaction it received', value) END;
+    ELSE
+        message := CASE WHEN l.lag_seconds = 0 THEN format('all %s standby(s) replayed everything flushed', l.standbys)
+                        ELSE format('standby %s is %s s behind', worst, value) END;
+    END IF;
+    hint := 'See pgmaint.replication(): a standby behind replays slowly (long queries on it, max_standby_streaming_delay), is paused, or cannot keep up with the primary''s writes.';
+    RETURN NEXT;
+
+    check_name := 'replication_lag_bytes';
+    value := CASE WHEN NOT l.in_recovery AND l.standbys = 0 THEN 0 ELSE l.lag_bytes END;
+    message := CASE WHEN NOT l.in_recovery AND l.standbys = 0 THEN 'no streaming standby'
+                    WHEN l.lag_bytes IS NULL THEN 'nothing received yet'
+                    WHEN l.in_recovery THEN format('%s received and not replayed yet', pg_size_pretty(l.lag_bytes))
+                    ELSE format('standby %s has %s of flushed WAL to replay', worst, pg_size_pretty(l.lag_bytes)) END;
+    hint := 'See pgmaint.replication(); WAL waits in pg_wal until every standby replayed it (pgmaint.disk_space()).';
+    RETURN NEXT;
+
+    check_name := 'standby_missing';
+    IF l.in_recovery THEN
+        value := 0;
+        message := 'this server is a standby';
+    ELSE
+        value := greatest(expected - streaming, 0) + coalesce(cardinality(sync_missing), 0);
+        message := CASE WHEN sync_missing IS NOT NULL
+                        THEN format('synchronous standby %s not connected (%s of %s expected streaming)',
+                                    array_to_string(sync_missing, ', '), streaming, expected)
+                        WHEN expected = 0 THEN format('%s streaming standby(s); pgmaint.expected_standbys is 0 (off)', streaming)
+                        ELSE format('%s of %s expected standby(s) streaming', streaming, expected) END;
+    END IF;
+    hint := 'Start the missing standby or see its log; pgmaint.replication() lists the connected ones. A missing synchronous standby blocks commits that wait for it.';
+    RETURN NEXT;
+
+    SELECT w.status, CASE WHEN w.sender_host IS NOT NULL THEN format('%s:%s', w.sender_host, w.sender_port) END
+      INTO receiver, upstream
+      FROM pg_stat_wal_receiver w;
+    check_name := 'wal_receiver';
+    value := CASE WHEN NOT l.in_recovery THEN 0
+                  WHEN receiver = 'streaming' THEN 0 ELSE 1 END;
+    message := CASE WHEN NOT l.in_recovery THEN 'this server is a primary'
+                    WHEN receiver IS NULL THEN 'the standby''s WAL receiver is not running'
+                    ELSE format('WAL receiver %s from %s', receiver, coalesce(upstream, 'an unknown primary')) END;
+    hint := 'Check primary_conninfo and the primary''s pg_hba.conf, and the standby''s log; pgmaint.replication() shows what it received.';
+    RETURN NEXT;
+
+    check_name := 'replay_paused';
+    value := CASE WHEN l.in_recovery AND pg_get_wal_replay_pause_state() <> 'not paused' THEN 1 ELSE 0 END;
+    message := CASE WHEN NOT l.in_recovery THEN 'this server is a primary'
+                    WHEN value = 1 THEN format('WAL replay is %s', pg_get_wal_replay_pause_state())
+                    ELSE 'WAL replay runs' END;
+    hint := 'Resume it with SELECT pg_wal_replay_resume(); while paused the standby falls behind (pgmaint.replication() shows how far).';
+    RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._check_replication() IS
+'Internal: the replication_lag, replication_lag_bytes, standby_missing, wal_receiver and replay_paused checks.';
+
+REVOKE ALL ON FUNCTION pgmaint._check_replication() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._check_replication() TO pg_monitor;
+
+-- health() gains the replication checks, the role and the system identifier
+CREATE OR REPLACE FUNCTION pgmaint._measure_checks(
+    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    f record;
+    names text[];
+    vals numeric[];
+    msgs text[];
+    hints text[];
+    err text;
+    state text;
+BEGIN
+    FOR f IN
+        SELECT reg.fn, array_agg(reg.check_name ORDER BY reg.check_name) AS checks,
+               EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+                        WHERE p.oid = pg_catalog.to_regprocedure('pgmaint.' || reg.fn || '()')
+                          AND 'check_name' = ANY (p.proargnames)) AS named
+          FROM (VALUES
+              -- one line per check: (check, the function of pgmaint that measures it)
+              ('connections', '_check_sessions'),
+              ('idle_in_transaction', '_check_sessions'),
+              ('idle_in_transaction_aborted', '_check_sessions'),
+              ('cache_hit', '_check_sessions'),
+              ('long_running_queries', '_check_activity'),
+              ('blocked_sessions', '_check_activity'),
+              ('xid_wraparound', '_check_wraparound'),
+              ('multixact_wraparound', '_check_wraparound'),
+              ('invalid_indexes', '_check_catalog'),
+              ('sequences', '_check_catalog'),
+              ('prepared_transactions', '_check_retention'),
+              ('inactive_slots', '_check_retention'),
+              ('slot_wal_retention', '_check_retention'),
+              ('table_cache_hit', '_check_tables'),
+              ('dead_tuples', '_check_tables'),
+              ('autovacuum_behind', '_check_tables'),
+              ('disk_free', '_check_tables'),
+              ('bloat', '_check_space'),
+              ('disk_full_eta', '_check_space'),
+              ('replication_lag', '_check_replication'),
+              ('replication_lag_bytes', '_check_replication'),
+              ('standby_missing', '_check_replication'),
+              ('wal_receiver', '_check_replication'),
+              ('replay_paused', '_check_replication'),
+              ('vacuum_age', '_check_maintenance_age'),
+              ('analyze_age', '_check_maintenance_age'),
+              ('not_valid_constraints', '_check_schema'),
+              ('disabled_triggers', '_check_schema'),
+              ('checkpoints_requested', '_check_wal'),
+              ('archive_ready', '_check_wal'),
+              ('sampler', '_check_sampler'),
+              ('backup', '_backup_check'),
+              ('archiver', '_archiver_check')
+          ) AS reg(check_name, fn)
+         GROUP BY reg.fn
+         ORDER BY reg.fn
+    LOOP
+        BEGIN
+            -- collected first, so that a failure half-way returns nothing of it
+            EXECUTE format('SELECT array_agg(c.check_name), array_agg(c.value), array_agg(c.message), array_agg(c.hint)
+                              FROM (SELECT %s AS check_name, r.value, r.message, r.hint
+                                      FROM pgmaint.%I() r) c
+                             WHERE c.check_name = ANY ($1)',
+                           CASE WHEN f.named THEN 'r.check_name' ELSE quote_literal(f.checks[1]) END,
+                           f.fn)
+               INTO names, vals, msgs, hints
+              USING f.checks;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS err = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+            RETURN QUERY
+                SELECT n, NULL::numeric,
+                       format('the check failed: %s (SQLSTATE %s)', err, state),
+                       format('pgmaint could not measure this check; the other checks still answer. Run SELECT * FROM pgmaint.%I(); to see the error, and report it to pgmaint''s maintainers.', f.fn)
+                  FROM unnest(f.checks) AS n;
+            CONTINUE;
+        END;
+        RETURN QUERY
+            SELECT u.n, u.v, u.m, u.h
+              FROM unnest(names, vals, msgs, hints) AS u(n, v, m, h);
+        -- a registered check its function did not answer
+        RETURN QUERY
+            SELECT n, NULL::numeric, 'the check gave no answer', NULL::text
+              FROM unnest(f.checks) AS n
+             WHERE n <> ALL (coalesce(names, '{}'));
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgmaint.health()
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN (WITH c AS (SELECT * FROM pgmaint.health_checks())
+        SELECT jsonb_build_object(
+            'status', CASE WHEN bool_or(c.status = 'critical') THEN 'critical'
+                           WHEN bool_or(c.status = 'warning') THEN 'warning'
+                           ELSE 'ok' END,
+            'database', current_database(),
+            'checked_at', clock_timestamp(),
+            'role', CASE WHEN pg_is_in_recovery() THEN 'standby' ELSE 'primary' END,
+            'system_identifier', (SELECT s.system_identifier::text FROM pg_control_system() s),
+            'sampler', pgmaint._sampler_summary(),
+            'checks', coalesce(jsonb_agg(jsonb_build_object(
+                          'check', c.check_name, 'status', c.status, 'value', c.value,
+                          'warning', c.warning, 'critical', c.critical,
+                          'message', c.message, 'hint', c.hint) ORDER BY c.check_name),
+                      '[]'::jsonb))
+          FROM c);
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.health() IS
+'Summary of the server''s health as jsonb: overall status (the worst check), the server''s role (primary or standby) and system identifier (a standby shares its primary''s), the sampler, and every check.';
+
+-- settings_advice() and config_audit() give patronictl edit-config fixes where Patroni manages the server
+-- Whether Patroni manages this server (its dynamic configuration file in the data directory).
+CREATE FUNCTION pgmaint._patroni_managed()
+RETURNS boolean
+LANGUAGE c STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_patroni_managed';
+
+COMMENT ON FUNCTION pgmaint._patroni_managed() IS
+'Internal: true when Patroni manages the server (patroni.dynamic.json in the data directory); the path itself is not shown.';
+
+REVOKE ALL ON FUNCTION pgmaint._patroni_managed() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._patroni_managed() TO pg_monitor;
+
+-- The statement that sets a server parameter: ALTER SYSTEM, or, where Patroni
+-- manages the server, patronictl edit-config (Patroni owns the parameters of
+-- every node, and an ALTER SYSTEM value on one node would override them there).
+CREATE FUNCTION pgmaint._set_fix(name text, value text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN pgmaint._patroni_managed()
+                THEN format('patronictl edit-config --pg %s', quote_literal(name || '=' || value))
+                ELSE format('ALTER SYSTEM SET %s = %s', quote_ident(name), quote_literal(value)) END;
+$$;
+
+COMMENT ON FUNCTION pgmaint._set_fix(text, text) IS
+'Internal: the fix that sets a parameter: ALTER SYSTEM SET name = ''value'', or patronictl edit-config --pg ''name=value'' where Patroni manages the server.';
+
+REVOKE ALL ON FUNCTION pgmaint._set_fix(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._set_fix(text, text) TO pg_monitor;
+
+-- The advice for given resources: one row per setting, then the memory-risk and /dev/shm rows.
+CREATE OR REPLACE FUNCTION pgmaint._advice(ram_mb bigint, ram_source text, cpus integer, cpus_source text,
+                                storage text, max_connections integer,
+                                shm_bytes bigint, shm_source text,
+                                in_container boolean DEFAULT false,
+                                container_source text DEFAULT NULL)
+RETURNS TABLE (name text, current text, recommended text, unit text, status text,
+               reason text, fix text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_conn      integer;
+    v_sb_kb     bigint;
+    v_ecs_kb    bigint;
+    v_wm_kb     bigint;
+    v_mwm_kb    bigint;
+    v_walb_kb   bigint;
+    v_maxwal_kb bigint;
+    v_avw       integer;
+    v_rpc       text;
+    v_eio       text;
+    v_ram_txt   text;
+    v_cur       record;
+    v_est       numeric;
+    v_rec_est   numeric;
+    v_need      numeric;
+    v_lc        record;
+BEGIN
+    IF ram_mb IS NULL OR ram_mb < 1 THEN
+        RAISE EXCEPTION 'ram_mb must be a positive number of megabytes'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the memory of the server or container in MB.';
+    END IF;
+    IF cpus IS NULL OR cpus < 1 THEN
+        RAISE EXCEPTION 'cpus must be at least 1'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the number of CPUs of the server or container.';
+    END IF;
+    IF storage IS NULL OR storage NOT IN ('ssd', 'hdd', 'nvme', 'san') THEN
+        RAISE EXCEPTION 'invalid storage "%"', storage
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use one of ssd, hdd, nvme or san.';
+    END IF;
+    IF max_connections IS NOT NULL AND (max_connections < 5 OR max_connections > 262143) THEN
+        RAISE EXCEPTION 'max_connections must be between 5 and 262143'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Leave it NULL to get a recommendation for the memory.';
+    END IF;
+
+    -- the formulas (README, "Settings advisor"); 1 GB and 2 GB give the guide's tables
+    v_conn := coalesce(max_connections, least(200, greatest(20, 10 + 20 * ram_mb / 1024)));
+    v_sb_kb := ram_mb * 1024 / 4;
+    v_ecs_kb := ram_mb * 1024 / 2;
+    v_mwm_kb := least(2097152, greatest(1024, ram_mb * 1024 / 32));
+    v_wm_kb := greatest(64, least(ram_mb * 1024 / 256,
+                                  (ram_mb * 1024 - v_sb_kb) / (v_conn * 3)));
+    -- whole megabytes, as an administrator writes them (1 GB and 2 GB are already)
+    v_sb_kb := v_sb_kb / 1024 * 1024;
+    v_ecs_kb := v_ecs_kb / 1024 * 1024;
+    v_mwm_kb := v_mwm_kb / 1024 * 1024;
+    IF v_wm_kb >= 1024 THEN
+        v_wm_kb := v_wm_kb / 1024 * 1024;
+    END IF;
+    v_walb_kb := CASE WHEN v_sb_kb >= 262144 THEN 16384 ELSE greatest(64, v_sb_kb / 32) END;
+    v_maxwal_kb := greatest(1048576, least(16777216, ram_mb / 2 * 1024));
+    v_avw := least(8, greatest(2, cpus / 2 + 1));
+    v_rpc := CASE storage WHEN 'hdd' THEN '4' ELSE '1.1' END;
+    v_eio := CASE storage WHEN 'hdd' THEN '2' WHEN 'ssd' THEN '200'
+                          WHEN 'san' THEN '300' ELSE '1000' END;
+    v_ram_txt := ram_mb || 'MB RAM';
+    SELECT * INTO v_lc FROM pgmaint._logging_collector_advice(coalesce(in_container, false), container_source);
+
+    RETURN QUERY
+    WITH rec (ord, name, recommended, why) AS (
+        VALUES
+        (1, 'shared_buffers', pgmaint._size_text(v_sb_kb),
+            format('25%% of %s (the guide; pgtune too)', v_ram_txt)),
+        (2, 'effective_cache_size', pgmaint._size_text(v_ecs_kb),
+            format('50%% of %s: in a container the page cache is shared with the application (pgtune assumes 75%%)', v_ram_txt)),
+        (3, 'work_mem', pgmaint._size_text(v_wm_kb),
+            format('RAM/256, at most (RAM - shared_buffers) / (3 x %s connections)', v_conn)),
+        (4, 'maintenance_work_mem', pgmaint._size_text(v_mwm_kb),
+            format('RAM/32 (the guide), between 1MB and 2GB, for %s', v_ram_txt)),
+        (5, 'max_connections', v_conn::text,
+            CASE WHEN max_connections IS NULL
+                 THEN format('10 + 20 per GB of RAM, between 20 and 200, for %s; put a pooler in front beyond that', v_ram_txt)
+                 ELSE 'as requested' END),
+        (6, 'wal_buffers', pgmaint._size_text(v_walb_kb),
+            'one WAL segment (16MB, the guide) once shared_buffers reaches 256MB, else shared_buffers/32'),
+        (7, 'checkpoint_completion_target', '0.9', 'spread checkpoint writes (the guide)'),
+        (8, 'min_wal_size', pgmaint._size_text(v_maxwal_kb / 4096 * 1024), 'max_wal_size/4'),
+        (9, 'max_wal_size', pgmaint._size_text(v_maxwal_kb),
+            'RAM/2, between 1GB (the guide) and 16GB: fewer forced checkpoints'),
+        (10, 'random_page_cost', v_rpc, format('%s storage', storage)),
+        (11, 'effective_io_concurrency', v_eio, format('%s storage', storage)),
+        (12, 'autovacuum_max_workers', v_avw::text,
+            format('CPUs/2 + 1, between 2 and 8, for %s CPUs (%s)', cpus, cpus_source))
+        UNION ALL
+        -- in a container the log goes to docker logs: _logging_collector_advice() decides
+        SELECT 12 + g.ord, g.name,
+               CASE WHEN g.name = 'logging_collector' THEN v_lc.recommended ELSE g.recommended END,
+               CASE WHEN g.name = 'logging_collector' THEN v_lc.reason ELSE g.why END
+          FROM pgmaint._guide_settings() g
+    ),
+    cmp AS (
+        SELECT r.ord, r.name, r.recommended, r.why, s.unit AS s_unit, s.vartype,
+               s.context, s.reset_val,
+               CASE WHEN s.vartype IN ('integer', 'real')
+                    THEN s.reset_val::numeric * pgmaint._unit_factor(s.unit) END AS cur_base,
+               CASE WHEN s.vartype IN ('integer', 'real') THEN
+                    CASE WHEN s.unit IN ('ms', 's', 'min') THEN
+                              CASE WHEN r.recommended ~ '^[0-9.]+min$' THEN rtrim(r.recommended, 'min')::numeric * 60000
+                                   WHEN r.recommended ~ '^[0-9.]+ms$' THEN rtrim(r.recommended, 'ms')::numeric
+                                   WHEN r.recommended ~ '^[0-9.]+s$' THEN rtrim(r.recommended, 's')::numeric * 1000
+                                   ELSE r.recommended::numeric * pgmaint._unit_factor(s.unit) END
+                         WHEN s.unit IS NOT NULL AND r.recommended ~ '[a-zA-Z]$'
+                              THEN pg_catalog.pg_size_bytes(r.recommended)::numeric
+                         WHEN s.unit IS NOT NULL
+                              THEN r.recommended::numeric * pgmaint._unit_factor(s.unit)
+                         ELSE r.recommended::numeric END
+               END AS rec_base
+          FROM rec r
+          LEFT JOIN pg_catalog.pg_settings s ON s.name = r.name
+    ),
+    graded AS (
+        SELECT c.*,
+               CASE WHEN c.vartype IS NULL THEN NULL
+                    WHEN c.cur_base IS NULL THEN c.reset_val
+                    WHEN c.cur_base < 0 THEN c.reset_val
+                    WHEN c.s_unit IN ('ms', 's', 'min') THEN pgmaint._ms_text(c.cur_base)
+                    WHEN c.s_unit IS NOT NULL THEN pgmaint._size_text(c.cur_base / 1024)
+                    ELSE c.reset_val END AS cur_text,
+               CASE WHEN c.vartype IS NULL THEN 'differs'
+                    WHEN c.name = 'shared_buffers' AND c.cur_base > 0.4 * ram_mb * 1048576 THEN 'risky'
+                    WHEN c.name = 'effective_cache_size' AND c.cur_base > ram_mb * 1048576::numeric THEN 'risky'
+                    WHEN c.cur_base IS NOT NULL AND c.cur_base = c.rec_base THEN 'ok'
+                    WHEN c.cur_base IS NULL AND lower(c.reset_val) = lower(c.recommended) THEN 'ok'
+                    ELSE 'differs' END AS st
+          FROM cmp c
+    )
+    SELECT g.name, g.cur_text, g.recommended,
+           g.s_unit,
+           g.st,
+           CASE WHEN g.vartype IS NULL THEN g.why || '; not a setting of this server'
+                WHEN g.st = 'risky' AND g.name = 'shared_buffers'
+                     THEN format('above 40%% of %s leaves too little for connections, the OS and the application; %s', v_ram_txt, g.why)
+                WHEN g.st = 'risky'
+                     THEN format('above the %s: the planner counts on cache that does not exist; %s', v_ram_txt, g.why)
+                WHEN g.st = 'ok' THEN g.why
+                WHEN g.context = 'postmaster' THEN g.why || '; takes effect after a restart'
+                ELSE g.why || '; takes effect after SELECT pg_reload_conf()' END,
+           CASE WHEN g.st = 'ok' OR g.vartype IS NULL THEN NULL
+                ELSE pgmaint._set_fix(g.name, g.recommended) END
+      FROM graded g
+     ORDER BY g.ord;
+
+    -- memory risk: what the current settings may take at peak, against the RAM
+    SELECT max(CASE s.name WHEN 'shared_buffers' THEN s.reset_val::numeric * pgmaint._unit_factor(s.unit) END) AS sb,
+           max(CASE s.name WHEN 'max_connections' THEN s.reset_val::numeric END) AS conn,
+           max(CASE s.name WHEN 'work_mem' THEN s.reset_val::numeric * pgmaint._unit_factor(s.unit) END) AS wm,
+           max(CASE s.name WHEN 'hash_mem_multiplier' THEN s.reset_val::numeric END) AS hmm,
+           max(CASE s.name WHEN 'autovacuum_max_workers' THEN s.reset_val::numeric END) AS avw,
+           max(CASE s.name WHEN 'maintenance_work_mem' THEN s.reset_val::numeric * pgmaint._unit_factor(s.unit) END) AS mwm,
+           max(CASE s.name WHEN 'autovacuum_work_mem' THEN s.reset_val::numeric * pgmaint._unit_factor(s.unit) END) AS avwm,
+           max(CASE s.name WHEN 'max_parallel_workers' THEN s.reset_val::numeric END) AS mpw,
+           max(CASE s.name WHEN 'max_parallel_workers_per_gather' THEN s.reset_val::numeric END) AS mpwg,
+           max(CASE s.name WHEN 'dynamic_shared_memory_type' THEN s.reset_val END) AS dsm
+      INTO v_cur
+      FROM pg_catalog.pg_settings s
+     WHERE s.name IN ('shared_buffers', 'max_connections', 'work_mem', 'hash_mem_multiplier',
+                      'autovacuum_max_workers', 'maintenance_work_mem', 'autovacuum_work_mem',
+                      'max_parallel_workers', 'max_parallel_workers_per_gather',
+                      'dynamic_shared_memory_type');
+
+    v_est := v_cur.sb + v_cur.conn * v_cur.wm * greatest(1, v_cur.hmm)
+             + v_cur.avw * CASE WHEN v_cur.avwm > 0 THEN v_cur.avwm ELSE v_cur.mwm END;
+    v_rec_est := (v_sb_kb + v_conn * v_wm_kb * greatest(1, v_cur.hmm) + v_avw * v_mwm_kb) * 1024;
+    name := 'memory_risk';
+    current := pgmaint._size_text(ceil(v_est / 1048576) * 1024);
+    recommended := pgmaint._size_text(ceil(v_rec_est / 1048576) * 1024);
+    unit := NULL;
+    status := CASE WHEN v_est > ram_mb * 1048576::numeric THEN 'risky' ELSE 'ok' END;
+    reason := format('shared_buffers %s + %s connections x work_mem %s x %s (hash_mem_multiplier) + %s autovacuum workers x %s = %s, %s the %s (%s)',
+                     pgmaint._size_text(v_cur.sb / 1024), v_cur.conn,
+                     pgmaint._size_text(v_cur.wm / 1024), greatest(1, v_cur.hmm), v_cur.avw,
+                     pgmaint._size_text(CASE WHEN v_cur.avwm > 0 THEN v_cur.avwm ELSE v_cur.mwm END / 1024),
+                     current,
+                     CASE WHEN status = 'risky' THEN 'above' ELSE 'within' END,
+                     v_ram_txt, ram_source);
+    IF status = 'risky' THEN
+        reason := reason || '; the container can be OOM-killed at peak: lower work_mem or max_connections';
+    END IF;
+    fix := NULL;
+    RETURN NEXT;
+
+    -- /dev/shm: POSIX dynamic shared memory holds parallel hash tables and parallel index builds
+    v_need := coalesce(v_cur.mpw, 0) * v_cur.wm * greatest(1, v_cur.hmm) + v_cur.mwm;
+    name := '/dev/shm';
+    current := CASE WHEN shm_bytes IS NULL THEN NULL
+                    ELSE pgmaint._size_text(floor(shm_bytes / 1048576.0) * 1024) END;
+    recommended := pgmaint._size_text(ceil(v_need / 1048576) * 1024);
+    unit := NULL;
+    IF v_cur.dsm IS DISTINCT FROM 'posix' OR coalesce(v_cur.mpwg, 0) = 0 OR coalesce(v_cur.mpw, 0) = 0 THEN
+        status := 'ok';
+        reason := format('parallel query does not use /dev/shm here (dynamic_shared_memory_type = %s, max_parallel_workers_per_gather = %s)',
+                         v_cur.dsm, v_cur.mpwg);
+    ELSIF shm_bytes IS NULL THEN
+        status := 'unknown';
+        reason := format('could not measure /dev/shm (%s); parallel query needs about %s', shm_source, recommended);
+    ELSIF shm_bytes < v_need THEN
+        status := 'risky';
+        reason := format('%s (%s) is below the %s that %s parallel workers x work_mem x hash_mem_multiplier + maintenance_work_mem can take: parallel queries fail with "could not resize shared memory segment"; give the container more (docker run --shm-size=%sm, compose shm_size), or SET max_parallel_workers_per_gather = 0',
+                         current, shm_source, recommended, v_cur.mpw,
+                         greatest(256, ceil(v_need / 1048576)));
+    ELSE
+        status := 'ok';
+        reason := format('%s (%s) holds the %s that parallel query can take', current, shm_source, recommended);
+    END IF;
+    fix := NULL;
+    RETURN NEXT;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgmaint.config_audit()
+RETURNS TABLE (check_name text, status text, detail text, fix text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_hba       boolean;
+    v_lines     text;
+    v_loopback  text;
+    v_n         bigint;
+    v_hidden    bigint;
+    v_val       text;
+    v_ssl       text;
+    v_overrides text;
+    g           record;
+    v_ct        record;
+    v_lc        record;
+BEGIN
+    -- pg_hba_file_rules is readable by superusers only unless granted (PG15)
+    v_hba := has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE')
+             AND has_table_privilege('pg_catalog.pg_hba_file_rules', 'SELECT');
+
+    -- trust on host lines: anyone who reaches the port logs in without a password
+    check_name := 'hba_trust';
+    IF NOT v_hba THEN
+        status := 'unknown';
+        detail := 'cannot read pg_hba_file_rules: it needs superuser or GRANT SELECT ON pg_hba_file_rules and GRANT EXECUTE ON FUNCTION pg_hba_file_rules()';
+        fix := NULL;
+    ELSE
+        SELECT string_agg(format('line %s (%s %s %s %s)', h.line_number, h.type,
+                                 array_to_string(h.database, ','), array_to_string(h.user_name, ','),
+                                 coalesce(h.address, '') || coalesce('/' || h.netmask, '')),
+                          ', ' ORDER BY h.line_number)
+                 FILTER (WHERE NOT (h.address ~ '^127\.' OR h.address IN ('::1', 'localhost'))),
+               string_agg(format('line %s (%s)', h.line_number, h.address), ', ' ORDER BY h.line_number)
+                 FILTER (WHERE h.address ~ '^127\.' OR h.address IN ('::1', 'localhost'))
+          INTO v_lines, v_loopback
+          FROM pg_catalog.pg_hba_file_rules h
+         WHERE h.type LIKE 'host%' AND h.auth_method = 'trust';
+        IF v_lines IS NOT NULL THEN
+            status := 'critical';
+            detail := 'trust authentication on host lines reachable from the network: ' || v_lines;
+        ELSIF v_loopback IS NOT NULL THEN
+            status := 'warning';
+            detail := 'trust authentication on loopback host lines (any local process, any container sharing the network namespace): ' || v_loopback;
+        ELSE
+            status := 'ok';
+            detail := 'no host line uses trust';
+        END IF;
+        fix := CASE WHEN status <> 'ok'
+                    THEN 'In pg_hba.conf, replace trust by scram-sha-256 on those lines, then SELECT pg_reload_conf();' END;
+    END IF;
+    RETURN NEXT;
+
+    -- password hashing: scram-sha-256 resists replay and offline cracking better than md5
+    check_name := 'password_encryption';
+    SELECT s.reset_val INTO v_val FROM pg_catalog.pg_settings s WHERE s.name = 'password_encryption';
+    status := CASE WHEN v_val = 'scram-sha-256' THEN 'ok' ELSE 'warning' END;
+    detail := format('password_encryption = %s', v_val);
+    fix := CASE WHEN status <> 'ok' THEN pgmaint._set_fix('password_encryption', 'scram-sha-256') END;
+    RETURN NEXT;
+
+    check_name := 'hba_md5';
+    IF NOT v_hba THEN
+        status := 'unknown';
+        detail := 'cannot read pg_hba_file_rules: it needs superuser or GRANT SELECT ON pg_hba_file_rules and GRANT EXECUTE ON FUNCTION pg_hba_file_rules()';
+        fix := NULL;
+    ELSE
+        SELECT string_agg(format('line %s (%s)', h.line_number, h.auth_method), ', ' ORDER BY h.line_number)
+          INTO v_lines
+          FROM pg_catalog.pg_hba_file_rules h
+         WHERE h.auth_method IN ('md5', 'password');
+        status := CASE WHEN v_lines IS NULL THEN 'ok' ELSE 'warning' END;
+        detail := coalesce('md5 or clear-text password authentication: ' || v_lines,
+                           'no md5 or password rules');
+        fix := CASE WHEN v_lines IS NOT NULL
+                    THEN 'Re-set every password with password_encryption = scram-sha-256, then replace md5/password by scram-sha-256 in pg_hba.conf and SELECT pg_reload_conf();' END;
+    END IF;
+    RETURN NEXT;
+
+    -- listening on every interface without TLS sends passwords' exchanges and data in clear
+    check_name := 'listen_without_ssl';
+    SELECT s.setting INTO v_val FROM pg_catalog.pg_settings s WHERE s.name = 'listen_addresses';
+    SELECT s.setting INTO v_ssl FROM pg_catalog.pg_settings s WHERE s.name = 'ssl';
+    IF v_val IS NULL OR v_ssl IS NULL THEN
+        status := 'unknown';
+        detail := 'cannot read listen_addresses or ssl (needs pg_read_all_settings)';
+        fix := NULL;
+    ELSIF pgmaint._listens_everywhere(v_val) AND v_ssl = 'off' THEN
+        status := 'warning';
+        detail := format('listen_addresses = ''%s'' and ssl = off: connections from other hosts are not encrypted', v_val);
+        fix := 'ALTER SYSTEM SET ssl = on (with ssl_cert_file and ssl_key_file), or publish the port on 127.0.0.1 only';
+    ELSE
+        status := 'ok';
+        detail := format('listen_addresses = ''%s'', ssl = %s', v_val, v_ssl);
+        fix := NULL;
+    END IF;
+    RETURN NEXT;
+
+    -- applications as superuser: client sessions of superuser roles, except this
+    -- session and the administration tools (psql, pg_dump, ... by application_name).
+    -- Without pg_read_all_stats, backend_type of other roles' sessions is hidden.
+    check_name := 'superuser_applications';
+    SELECT count(*) FILTER (WHERE a.backend_type = 'client backend'),
+           string_agg(DISTINCT format('%s as %s', coalesce(nullif(a.application_name, ''), '(no application_name)'),
+                                      a.usename), ', ') FILTER (WHERE a.backend_type = 'client backend'),
+           count(*) FILTER (WHERE a.backend_type IS NULL)
+      INTO v_n, v_lines, v_hidden
+      FROM pg_catalog.pg_stat_activity a
+      JOIN pg_catalog.pg_roles su ON su.oid = a.usesysid
+     WHERE su.rolsuper
+       AND a.pid <> pg_catalog.pg_backend_pid()
+       AND coalesce(a.application_name, '') NOT IN
+           ('psql', 'pg_dump', 'pg_dumpall', 'pg_restore', 'pg_basebackup', 'pg_rewind',
+            'vacuumdb', 'reindexdb', 'clusterdb', 'pg_amcheck', 'pg_upgrade', 'pg_cron')
+       AND coalesce(a.application_name, '') NOT LIKE 'pg\_regress%'
+       AND coalesce(a.application_name, '') NOT LIKE 'pgAdmin%';
+    IF v_n > 0 THEN
+        status := 'warning';
+        detail := format('%s session(s) as a superuser: %s', v_n, v_lines);
+        fix := 'CREATE ROLE app LOGIN PASSWORD ''...''; GRANT the privileges it needs; connect the application as that role';
+    ELSIF v_hidden > 0 THEN
+        status := 'unknown';
+        detail := format('cannot tell whether %s superuser session(s) are applications: it needs pg_read_all_stats', v_hidden);
+        fix := NULL;
+    ELSE
+        status := 'ok';
+        detail := 'no application session runs as a superuser';
+        fix := NULL;
+    END IF;
+    RETURN NEXT;
+
+    -- timeouts: set in the configuration (reset_val) or for some role or database
+    FOR g IN
+        SELECT t.ord, t.name AS gname, t.recommended AS guide, s.reset_val, s.unit
+          FROM pgmaint._guide_settings() t
+          LEFT JOIN pg_catalog.pg_settings s ON s.name = t.name
+         WHERE t.topic = 'timeout'
+         ORDER BY t.ord
+    LOOP
+        check_name := g.gname;
+        SELECT string_agg(format('%s=%s for %s', g.gname, split_part(c, '=', 2),
+                                 concat_ws(' in ', coalesce('role ' || ro.rolname, NULL),
+                                           coalesce('database ' || db.datname, NULL))), ', ')
+          INTO v_overrides
+          FROM pg_catalog.pg_db_role_setting d
+          LEFT JOIN pg_catalog.pg_roles ro ON ro.oid = d.setrole
+          LEFT JOIN pg_catalog.pg_database db ON db.oid = d.setdatabase,
+               unnest(d.setconfig) AS c
+         WHERE split_part(c, '=', 1) = g.gname
+           AND split_part(c, '=', 2) NOT IN ('0', '');
+        IF g.reset_val IS NULL THEN
+            status := 'unknown';
+            detail := format('cannot read %s', g.gname);
+        ELSIF g.reset_val <> '0' THEN
+            status := 'ok';
+            detail := format('%s = %s', g.gname,
+                             pgmaint._ms_text(g.reset_val::numeric * pgmaint._unit_factor(g.unit)));
+        ELSIF v_overrides IS NOT NULL THEN
+            status := 'ok';
+            detail := format('%s is 0 in the configuration but set per role or database: %s', g.gname, v_overrides);
+        ELSE
+            status := 'warning';
+            detail := format('%s is 0 (unset): nothing stops a runaway statement or a leaked session', g.gname);
+        END IF;
+        fix := CASE WHEN status = 'warning'
+                    THEN pgmaint._set_fix(g.gname, g.guide) END;
+        RETURN NEXT;
+    END LOOP;
+
+    -- logging the guide asks for
+    FOR g IN
+        SELECT t.ord, t.name AS gname, t.recommended AS guide, s.reset_val
+          FROM pgmaint._guide_settings() t
+          LEFT JOIN pg_catalog.pg_settings s ON s.name = t.name
+         WHERE t.topic = 'logging'
+         ORDER BY t.ord
+    LOOP
+        check_name := g.gname;
+        IF g.reset_val IS NULL THEN
+            status := 'unknown';
+            detail := format('cannot read %s', g.gname);
+        ELSIF g.reset_val IN ('off', '-1') THEN
+            status := 'warning';
+            detail := format('%s is off', g.gname);
+        ELSE
+            status := 'ok';
+            detail := format('%s = %s', g.gname, current_setting(g.gname));
+        END IF;
+        fix := CASE WHEN status = 'warning'
+                    THEN pgmaint._set_fix(g.gname, g.guide) END;
+        RETURN NEXT;
+    END LOOP;
+
+    -- in a container, the log belongs on stderr, where docker logs reads it
+    check_name := 'logging_collector';
+    SELECT * INTO v_ct FROM pgmaint.detected_container();
+    SELECT * INTO v_lc FROM pgmaint._logging_collector_advice(v_ct.in_container, v_ct.source);
+    SELECT s.reset_val INTO v_val FROM pg_catalog.pg_settings s WHERE s.name = 'logging_collector';
+    IF v_val IS NULL THEN
+        status := 'unknown';
+        detail := 'cannot read logging_collector';
+        fix := NULL;
+    ELSIF v_ct.in_container AND v_val = 'on' THEN
+        status := 'warning';
+        detail := format('logging_collector = on in a container: %s', v_lc.reason);
+        fix := 'ALTER SYSTEM SET logging_collector = off (or set it in the mounted postgresql.conf), then restart the container';
+    ELSE
+        status := 'ok';
+        detail := format('logging_collector = %s, %s (%s)', v_val,
+                         CASE WHEN v_ct.in_container THEN 'in a container' ELSE 'not in a container' END,
+                         v_ct.source);
+        fix := NULL;
+    END IF;
+    RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.settings_advice(integer, integer, text, integer) IS
+'Recommended settings for ram_mb and cpus (detected from the container limits when NULL) and for the container the server runs in (logging_collector): name, current, recommended, unit, status (ok, differs, risky), reason, fix (ALTER SYSTEM statement, or patronictl edit-config where Patroni manages the server).';
+
+-- Prometheus families of the replication checks (see pgmaint.check_metrics in 00-schema.sql).
+INSERT INTO pgmaint.check_metrics (check_name, family, unit, scale, help) VALUES
+    ('replication_lag', 'pgmaint_replication_lag_seconds', 'seconds', 1,
+     'Replay lag: on a primary the worst streaming standby''s, on a standby its own; 0 once everything flushed (or received) is replayed.'),
+    ('replication_lag_bytes', 'pgmaint_replication_lag_bytes', 'bytes', 1,
+     'WAL not yet replayed: on a primary by the worst streaming standby, on a standby what it received.'),
+    ('standby_missing', 'pgmaint_standbys_missing', '', 1,
+     'Streaming standbys short of pgmaint.expected_standbys, plus absent synchronous standbys.'),
+    ('wal_receiver', 'pgmaint_wal_receiver_down', '', 1,
+     'On a standby, 1 when its WAL receiver is not streaming.'),
+    ('replay_paused', 'pgmaint_wal_replay_paused', '', 1,
+     'On a standby, 1 while WAL replay is paused.');

@@ -38,6 +38,7 @@ int			pgm_leak_action = PGMAINT_LEAK_REPORT;
 char	   *pgm_leak_exclude = NULL;
 int			pgm_backup_max_age = 26 * 3600;
 int			pgm_growth_interval = 3600;
+int			pgm_expected_standbys = 0;
 
 bool		pgm_preloaded = false;
 
@@ -195,6 +196,15 @@ pgm_define_reload_settings(void)
 							3600, 1, 7 * 24 * 3600,
 							PGC_SIGHUP,
 							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pgmaint.expected_standbys",
+							"Number of streaming standbys the primary should have; fewer turns the standby_missing check on.",
+							"0 turns the count off; a synchronous standby named in synchronous_standby_names is checked anyway.",
+							&pgm_expected_standbys,
+							0, 0, 1000,
+							PGC_SIGHUP,
+							0,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("pgmaint.backup_max_age",

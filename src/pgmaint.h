@@ -37,6 +37,7 @@ extern int	pgm_leak_action;
 extern char *pgm_leak_exclude;
 extern int	pgm_backup_max_age;
 extern int	pgm_growth_interval;
+extern int	pgm_expected_standbys;
 
 /* True when the library was loaded through shared_preload_libraries */
 extern bool pgm_preloaded;
@@ -95,6 +96,10 @@ typedef struct PgmSample
 	int64		dead_tuples;
 	int64		datfrozenxid_age;
 	int64		tables;			/* user tables counted */
+	bool		in_recovery;	/* a standby when the sample was taken */
+	int32		standbys;		/* streaming WAL senders (on a primary) */
+	int64		replication_lag;	/* microseconds, -1 unknown (replication.c) */
+	int64		replication_lag_bytes;	/* -1 unknown */
 } PgmSample;
 
 /* The worker's status, kept beside the ring (see ring.c) */
@@ -133,6 +138,17 @@ extern void pgm_status_heartbeat(int interval_s, int64 memory_bytes);
 extern void pgm_status_count_persisted(int64 rows);
 extern int	pgm_status_take_burst(void);
 extern int	pgm_status_connect_failures(void);
+
+/* The server's role and its worst replication lag (replication.c) */
+typedef struct PgmReplicationLag
+{
+	bool		in_recovery;
+	int32		standbys;		/* streaming WAL senders, on a primary */
+	int64		lag_us;			/* -1 when unknown (no standby, nothing received) */
+	int64		lag_bytes;		/* -1 when unknown */
+} PgmReplicationLag;
+
+extern void pgm_replication_lag(PgmReplicationLag *lag, TimestampTz now);
 
 /* sampler.c: one sample and its table-level figures, in C (call inside a transaction) */
 extern void pgm_take_sample(PgmSample *sample, PgmTableSample *tables);

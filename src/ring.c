@@ -44,8 +44,13 @@
 #define PGMAINT_SHMEM_NAME		"pgmaint ring"
 #define PGMAINT_TRANCHE_NAME	"pgmaint"
 
-/* Columns of pgmaint.samples() and pgmaint.sampler_status() */
-#define PGMAINT_SAMPLES_COLS	28
+/*
+ * Columns of pgmaint.samples() and pgmaint.sampler_status().  samples() of
+ * version 1.0 declares the first PGMAINT_SAMPLES_COLS_1_0 columns; later
+ * columns are appended, and each call fills what its declaration has.
+ */
+#define PGMAINT_SAMPLES_COLS_1_0	28
+#define PGMAINT_SAMPLES_COLS	32
 #define PGMAINT_STATUS_COLS		14
 
 /* A sample older than this many intervals is not fresh enough for health() */
@@ -357,6 +362,13 @@ pgmaint_samples(PG_FUNCTION_ARGS)
 
 	pgm_require_ring();
 	InitMaterializedSRF(fcinfo, 0);
+	if (rsinfo->setDesc->natts != PGMAINT_SAMPLES_COLS &&
+		rsinfo->setDesc->natts != PGMAINT_SAMPLES_COLS_1_0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("pgmaint.samples() is declared with %d columns, the library knows %d or %d",
+						rsinfo->setDesc->natts, PGMAINT_SAMPLES_COLS_1_0, PGMAINT_SAMPLES_COLS),
+				 errhint("Run ALTER EXTENSION pgmaint UPDATE.")));
 
 	ring = palloc(sizeof(PgmSample) * pgm_shared->capacity);
 	n = pgm_ring_copy(ring, pgm_shared->capacity);
@@ -449,6 +461,16 @@ pgmaint_samples(PG_FUNCTION_ARGS)
 			values[c++] = TimestampTzGetDatum(s->stats_reset);
 		else
 			nulls[c++] = true;
+
+		/* 1.1: the server's role and its replication lag */
+		values[c++] = BoolGetDatum(s->in_recovery);
+		values[c++] = Int32GetDatum(s->standbys);
+		if (s->replication_lag >= 0)
+			values[c++] = pgm_interval_datum(s->replication_lag);
+		else
+			nulls[c++] = true;
+		values[c] = Int64GetDatum(s->replication_lag_bytes);
+		nulls[c++] = s->replication_lag_bytes < 0;
 
 		Assert(c == PGMAINT_SAMPLES_COLS);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

@@ -3,8 +3,9 @@
  * sampler.c
  *	  One health sample, in C: backend states from the backend status array,
  *	  the target database's counters and its user tables' live and dead
- *	  tuples from the cumulative statistics, and age(datfrozenxid).  The pass
- *	  over the user tables also computes the table-level health figures
+ *	  tuples from the cumulative statistics, age(datfrozenxid), and the
+ *	  server's role and replication lag (replication.c).  The pass over the
+ *	  user tables also computes the table-level health figures
  *	  (worst heap hit ratio, dead-tuple share, tables where autovacuum falls
  *	  behind) with tablehealth.c's code, so that health() reads them in
  *	  O(1) from the ring.
@@ -49,6 +50,7 @@ static void pgm_sample_backends(PgmSample *sample);
 static void pgm_sample_database(PgmSample *sample);
 static void pgm_sample_tables(PgmSample *sample, PgmTableSample *tables);
 static void pgm_sample_frozenxid(PgmSample *sample);
+static void pgm_sample_replication(PgmSample *sample);
 
 /* Fills sample and tables with the server's state now. */
 void
@@ -65,6 +67,7 @@ pgm_take_sample(PgmSample *sample, PgmTableSample *tables)
 	pgm_sample_database(sample);
 	pgm_sample_tables(sample, tables);
 	pgm_sample_frozenxid(sample);
+	pgm_sample_replication(sample);
 }
 
 /*
@@ -242,4 +245,17 @@ pgm_sample_frozenxid(PgmSample *sample)
 			sample->datfrozenxid_age = (int32) (next - frozen);
 	}
 	ReleaseSysCache(tuple);
+}
+
+/* Records the server's role and its worst replication lag (replication.c). */
+static void
+pgm_sample_replication(PgmSample *sample)
+{
+	PgmReplicationLag lag;
+
+	pgm_replication_lag(&lag, sample->sampled_at);
+	sample->in_recovery = lag.in_recovery;
+	sample->standbys = lag.standbys;
+	sample->replication_lag = lag.lag_us;
+	sample->replication_lag_bytes = lag.lag_bytes;
 }

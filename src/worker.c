@@ -38,6 +38,7 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -52,6 +53,7 @@
 #include "utils/builtins.h"
 #include "utils/elog.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -117,23 +119,30 @@ static volatile bool pgm_connecting = false;
 static char pgm_connect_error[PGMAINT_ERROR_LEN];
 static emit_log_hook_type pgm_prev_emit_log_hook = NULL;
 
-/* SQL of the history step: append what the ring has beyond the table, prune */
-static const char *const pgm_persist_sql =
-"INSERT INTO pgmaint.sample_history (sampled_at, client_backends, active, idle,"
-" idle_in_transaction, idle_in_transaction_aborted, waiting_on_lock,"
-" longest_xact_age, longest_idle_in_transaction_age, xact_commit, xact_rollback,"
-" blks_read, blks_hit, tup_inserted, tup_updated, tup_deleted, deadlocks,"
-" temp_bytes, live_tuples, dead_tuples, datfrozenxid_age, user_tables, stats_reset)"
-" SELECT s.sampled_at, s.client_backends, s.active, s.idle,"
-" s.idle_in_transaction, s.idle_in_transaction_aborted, s.waiting_on_lock,"
-" s.longest_xact_age, s.longest_idle_in_transaction_age, s.xact_commit, s.xact_rollback,"
-" s.blks_read, s.blks_hit, s.tup_inserted, s.tup_updated, s.tup_deleted, s.deadlocks,"
-" s.temp_bytes, s.live_tuples, s.dead_tuples, s.datfrozenxid_age, s.user_tables, s.stats_reset"
-" FROM (SELECT pg_catalog.max(h.sampled_at) AS newest FROM pgmaint.sample_history h) m,"
-" LATERAL pgmaint.samples(GREATEST(m.newest,"
-" pg_catalog.now() - pg_catalog.make_interval(secs => $1))) s"
-" WHERE m.newest IS NULL OR s.sampled_at > m.newest"
-" ON CONFLICT (sampled_at) DO NOTHING";
+/*
+ * SQL of the history step: append what the ring has beyond the table, prune.
+ * The columns are those of pgmaint.sample_history and of samples(), which
+ * both grew in 1.1; a database still at 1.0 gets its own columns.
+ */
+#define PGMAINT_HISTORY_COLS_1_0 \
+	"sampled_at, client_backends, active, idle," \
+	" idle_in_transaction, idle_in_transaction_aborted, waiting_on_lock," \
+	" longest_xact_age, longest_idle_in_transaction_age, xact_commit, xact_rollback," \
+	" blks_read, blks_hit, tup_inserted, tup_updated, tup_deleted, deadlocks," \
+	" temp_bytes, live_tuples, dead_tuples, datfrozenxid_age, user_tables, stats_reset"
+#define PGMAINT_HISTORY_COLS \
+	PGMAINT_HISTORY_COLS_1_0 ", in_recovery, standbys, replication_lag, replication_lag_bytes"
+#define PGMAINT_PERSIST_SQL(cols) \
+	"INSERT INTO pgmaint.sample_history (" cols ")" \
+	" SELECT " cols \
+	" FROM (SELECT pg_catalog.max(h.sampled_at) AS newest FROM pgmaint.sample_history h) m," \
+	" LATERAL pgmaint.samples(GREATEST(m.newest," \
+	" pg_catalog.now() - pg_catalog.make_interval(secs => $1))) s" \
+	" WHERE m.newest IS NULL OR s.sampled_at > m.newest" \
+	" ON CONFLICT (sampled_at) DO NOTHING"
+
+static const char *const pgm_persist_sql = PGMAINT_PERSIST_SQL(PGMAINT_HISTORY_COLS);
+static const char *const pgm_persist_sql_1_0 = PGMAINT_PERSIST_SQL(PGMAINT_HISTORY_COLS_1_0);
 
 static const char *const pgm_prune_sql =
 "DELETE FROM pgmaint.sample_history"
@@ -151,6 +160,7 @@ static void pgm_step_succeeded(const char *step);
 static void pgm_heartbeat(void);
 static void pgm_sample_step(void *arg);
 static void pgm_persist_step(void *arg);
+static bool pgm_history_is_1_0(void);
 
 /* Registers the static worker (from _PG_init, when preloaded). */
 void
@@ -415,6 +425,16 @@ pgm_sample_step(void *arg)
 	pgm_take_sample(&result->sample, &result->tables);
 }
 
+/* True when pgmaint.sample_history has 1.0's columns (ALTER EXTENSION not run yet). */
+static bool
+pgm_history_is_1_0(void)
+{
+	Oid			nsp = get_namespace_oid("pgmaint", false);
+	Oid			relid = get_relname_relid("sample_history", nsp);
+
+	return OidIsValid(relid) && get_attnum(relid, "in_recovery") == InvalidAttrNumber;
+}
+
 /* Step: appends the ring's new samples to pgmaint.sample_history and prunes it. */
 static void
 pgm_persist_step(void *arg)
@@ -426,7 +446,8 @@ pgm_persist_step(void *arg)
 
 	args[0] = Float8GetDatum((double) pgm_history_retention);
 
-	ret = SPI_execute_with_args(pgm_persist_sql, 1, argtypes, args, NULL, false, 0);
+	ret = SPI_execute_with_args(pgm_history_is_1_0() ? pgm_persist_sql_1_0 : pgm_persist_sql,
+								1, argtypes, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),

@@ -27,7 +27,11 @@ CREATE TABLE pgmaint.sample_history (
     dead_tuples                     bigint NOT NULL,
     datfrozenxid_age                bigint NOT NULL,
     user_tables                     bigint NOT NULL,
-    stats_reset                     timestamptz
+    stats_reset                     timestamptz,
+    in_recovery                     boolean,
+    standbys                        integer,
+    replication_lag                 interval,
+    replication_lag_bytes           bigint
 );
 
 COMMENT ON TABLE pgmaint.sample_history IS
@@ -64,14 +68,18 @@ CREATE FUNCTION pgmaint.samples(
     OUT cache_hit_ratio numeric,
     OUT dead_tuples_delta bigint,
     OUT user_tables bigint,
-    OUT stats_reset timestamptz)
+    OUT stats_reset timestamptz,
+    OUT in_recovery boolean,
+    OUT standbys integer,
+    OUT replication_lag interval,
+    OUT replication_lag_bytes bigint)
 RETURNS SETOF record
 LANGUAGE c VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'pgmaint_samples';
 
 COMMENT ON FUNCTION pgmaint.samples(timestamptz) IS
-'The shared-memory ring of health samples taken since "since" (NULL: all), oldest first, with per-interval rates; needs pgmaint in shared_preload_libraries.';
+'The shared-memory ring of health samples taken since "since" (NULL: all), oldest first, with per-interval rates, the server''s role and its replication lag; needs pgmaint in shared_preload_libraries.';
 
 GRANT EXECUTE ON FUNCTION pgmaint.samples(timestamptz) TO pg_monitor;
 

@@ -168,6 +168,38 @@ $$;
 COMMENT ON FUNCTION pgmaint._listens_everywhere(text) IS
 'Internal: true when a listen_addresses value includes *, 0.0.0.0 or ::.';
 
+-- Whether Patroni manages this server (its dynamic configuration file in the data directory).
+CREATE FUNCTION pgmaint._patroni_managed()
+RETURNS boolean
+LANGUAGE c STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_patroni_managed';
+
+COMMENT ON FUNCTION pgmaint._patroni_managed() IS
+'Internal: true when Patroni manages the server (patroni.dynamic.json in the data directory); the path itself is not shown.';
+
+REVOKE ALL ON FUNCTION pgmaint._patroni_managed() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._patroni_managed() TO pg_monitor;
+
+-- The statement that sets a server parameter: ALTER SYSTEM, or, where Patroni
+-- manages the server, patronictl edit-config (Patroni owns the parameters of
+-- every node, and an ALTER SYSTEM value on one node would override them there).
+CREATE FUNCTION pgmaint._set_fix(name text, value text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN pgmaint._patroni_managed()
+                THEN format('patronictl edit-config --pg %s', quote_literal(name || '=' || value))
+                ELSE format('ALTER SYSTEM SET %s = %s', quote_ident(name), quote_literal(value)) END;
+$$;
+
+COMMENT ON FUNCTION pgmaint._set_fix(text, text) IS
+'Internal: the fix that sets a parameter: ALTER SYSTEM SET name = ''value'', or patronictl edit-config --pg ''name=value'' where Patroni manages the server.';
+
+REVOKE ALL ON FUNCTION pgmaint._set_fix(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._set_fix(text, text) TO pg_monitor;
+
 -- The advice for given resources: one row per setting, then the memory-risk and /dev/shm rows.
 CREATE FUNCTION pgmaint._advice(ram_mb bigint, ram_source text, cpus integer, cpus_source text,
                                 storage text, max_connections integer,
@@ -321,7 +353,7 @@ BEGIN
                 WHEN g.context = 'postmaster' THEN g.why || '; takes effect after a restart'
                 ELSE g.why || '; takes effect after SELECT pg_reload_conf()' END,
            CASE WHEN g.st = 'ok' OR g.vartype IS NULL THEN NULL
-                ELSE format('ALTER SYSTEM SET %s = %s', quote_ident(g.name), quote_literal(g.recommended)) END
+                ELSE pgmaint._set_fix(g.name, g.recommended) END
       FROM graded g
      ORDER BY g.ord;
 
@@ -475,7 +507,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint.settings_advice(integer, integer, text, integer) IS
-'Recommended settings for ram_mb and cpus (detected from the container limits when NULL) and for the container the server runs in (logging_collector): name, current, recommended, unit, status (ok, differs, risky), reason, fix (ALTER SYSTEM statement).';
+'Recommended settings for ram_mb and cpus (detected from the container limits when NULL) and for the container the server runs in (logging_collector): name, current, recommended, unit, status (ok, differs, risky), reason, fix (ALTER SYSTEM statement, or patronictl edit-config where Patroni manages the server).';
 
 -- Security and logging audit of the server's configuration.
 CREATE FUNCTION pgmaint.config_audit()
@@ -537,7 +569,7 @@ BEGIN
     SELECT s.reset_val INTO v_val FROM pg_catalog.pg_settings s WHERE s.name = 'password_encryption';
     status := CASE WHEN v_val = 'scram-sha-256' THEN 'ok' ELSE 'warning' END;
     detail := format('password_encryption = %s', v_val);
-    fix := CASE WHEN status <> 'ok' THEN 'ALTER SYSTEM SET password_encryption = ''scram-sha-256''' END;
+    fix := CASE WHEN status <> 'ok' THEN pgmaint._set_fix('password_encryption', 'scram-sha-256') END;
     RETURN NEXT;
 
     check_name := 'hba_md5';
@@ -644,7 +676,7 @@ BEGIN
             detail := format('%s is 0 (unset): nothing stops a runaway statement or a leaked session', g.gname);
         END IF;
         fix := CASE WHEN status = 'warning'
-                    THEN format('ALTER SYSTEM SET %s = %s', g.gname, quote_literal(g.guide)) END;
+                    THEN pgmaint._set_fix(g.gname, g.guide) END;
         RETURN NEXT;
     END LOOP;
 
@@ -668,7 +700,7 @@ BEGIN
             detail := format('%s = %s', g.gname, current_setting(g.gname));
         END IF;
         fix := CASE WHEN status = 'warning'
-                    THEN format('ALTER SYSTEM SET %s = %s', g.gname, quote_literal(g.guide)) END;
+                    THEN pgmaint._set_fix(g.gname, g.guide) END;
         RETURN NEXT;
     END LOOP;
 

@@ -201,6 +201,11 @@ BEGIN
               ('disk_free', '_check_tables'),
               ('bloat', '_check_space'),
               ('disk_full_eta', '_check_space'),
+              ('replication_lag', '_check_replication'),
+              ('replication_lag_bytes', '_check_replication'),
+              ('standby_missing', '_check_replication'),
+              ('wal_receiver', '_check_replication'),
+              ('replay_paused', '_check_replication'),
               ('vacuum_age', '_check_maintenance_age'),
               ('analyze_age', '_check_maintenance_age'),
               ('not_valid_constraints', '_check_schema'),
@@ -308,6 +313,8 @@ BEGIN
                            ELSE 'ok' END,
             'database', current_database(),
             'checked_at', clock_timestamp(),
+            'role', CASE WHEN pg_is_in_recovery() THEN 'standby' ELSE 'primary' END,
+            'system_identifier', (SELECT s.system_identifier::text FROM pg_control_system() s),
             'sampler', pgmaint._sampler_summary(),
             'checks', coalesce(jsonb_agg(jsonb_build_object(
                           'check', c.check_name, 'status', c.status, 'value', c.value,
@@ -319,7 +326,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint.health() IS
-'Summary of the server''s health as jsonb: overall status (the worst check), the sampler, and every check.';
+'Summary of the server''s health as jsonb: overall status (the worst check), the server''s role (primary or standby) and system identifier (a standby shares its primary''s), the sampler, and every check.';
 
 GRANT EXECUTE ON FUNCTION pgmaint.health_checks() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.health() TO pg_monitor;
