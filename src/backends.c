@@ -91,18 +91,25 @@ typedef struct PgmReportedLeak
 /* Sessions reported by the worker in report mode (worker process only) */
 static HTAB *pgm_reported_leaks = NULL;
 
+/*
+ * Runs as the worker (a superuser) and in terminate_leaks(): functions,
+ * types and operators are qualified, whatever search_path is in effect.
+ */
 #define PGMAINT_LEAK_QUERY \
-	"SELECT a.pid, a.datid, a.datname::text, a.usesysid, a.usename::text," \
+	"SELECT a.pid, a.datid, a.datname::pg_catalog.text, a.usesysid," \
+	"       a.usename::pg_catalog.text," \
 	"       a.application_name, a.backend_type, a.state, a.backend_start," \
 	"       a.state_change, a.xact_start," \
-	"       pg_catalog.clock_timestamp() - a.state_change," \
+	"       pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) a.state_change," \
 	"       EXISTS (SELECT 1" \
 	"                 FROM pg_catalog.unnest(pg_catalog.string_to_array($2, ',')) p" \
-	"                WHERE pg_catalog.btrim(p) <> ''" \
-	"                  AND a.application_name LIKE pg_catalog.btrim(p))" \
+	"                WHERE pg_catalog.btrim(p) OPERATOR(pg_catalog.<>) ''" \
+	"                  AND a.application_name OPERATOR(pg_catalog.~~) pg_catalog.btrim(p))" \
 	"  FROM pg_catalog.pg_stat_activity a" \
-	" WHERE a.state IN ('idle in transaction', 'idle in transaction (aborted)')" \
-	"   AND a.state_change < pg_catalog.clock_timestamp() - $1" \
+	" WHERE a.state OPERATOR(pg_catalog.=) ANY" \
+	"       ('{idle in transaction,idle in transaction (aborted)}'::pg_catalog.text[])" \
+	"   AND a.state_change OPERATOR(pg_catalog.<)" \
+	"       (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $1)" \
 	" ORDER BY a.state_change, a.pid"
 
 PG_FUNCTION_INFO_V1(pgmaint_terminate_leaks);
