@@ -18,7 +18,8 @@ RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT pg_has_role(session_user, caller, 'MEMBER')
+    SELECT caller IS NOT NULL
+       AND pg_has_role(session_user, caller, 'MEMBER')
        AND (has_function_privilege(caller, 'pgmaint.tune_table(regclass, text)', 'EXECUTE')
             OR has_function_privilege(caller, 'pgmaint.reset_table(regclass)', 'EXECUTE')
             OR has_function_privilege(caller, 'pgmaint.apply_policy(boolean)', 'EXECUTE')
@@ -28,11 +29,12 @@ AS $$
             OR has_function_privilege(caller, 'pgmaint.grant_tuning(regrole, boolean)', 'EXECUTE'))
        AND (rel IS NULL
             OR EXISTS (SELECT 1 FROM pg_class c
-                        WHERE c.oid = rel AND pg_has_role(caller, c.relowner, 'USAGE')));
+                        WHERE c.oid = rel AND pg_has_role(caller, c.relowner, 'USAGE')))
+       IS TRUE;
 $$;
 
 COMMENT ON FUNCTION pgmaint._authorized(name, regclass) IS
-'Internal: true when the session may act as caller, caller may run a policy action function, and caller owns rel (when given).';
+'Internal: true when the session may act as caller, caller may run a policy action function, and caller owns rel (when given); false, never NULL, otherwise (a NULL caller included).';
 
 -- Internal: records (or, with a NULL profile, forgets) the profile pgmaint set on a table.
 CREATE FUNCTION pgmaint._policy_record(caller name, rel regclass, profile text, source text,
@@ -130,6 +132,10 @@ BEGIN
         RAISE EXCEPTION 'grantee and with_policy must not be null' USING ERRCODE = '22023',
               HINT = 'Call pgmaint.grant_tuning(''role'') or grant_tuning(''role'', true).';
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) grantee) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', grantee::oid USING ERRCODE = '42704',
+              HINT = 'Pass the name of an existing role: pgmaint.grant_tuning(''role'').';
+    END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA pgmaint TO %s', grantee);
     FOR p IN SELECT * FROM pgmaint._tuning_privileges(with_policy) LOOP
         EXECUTE format('GRANT %s ON %s %s TO %s',
@@ -157,6 +163,10 @@ BEGIN
     IF grantee IS NULL THEN
         RAISE EXCEPTION 'grantee must not be null' USING ERRCODE = '22023',
               HINT = 'Call pgmaint.revoke_tuning(''role'').';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) grantee) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', grantee::oid USING ERRCODE = '42704',
+              HINT = 'Pass the name of an existing role: pgmaint.revoke_tuning(''role'').';
     END IF;
     FOR p IN SELECT * FROM pgmaint._tuning_privileges(true) LOOP
         EXECUTE format('REVOKE %s ON %s %s FROM %s',

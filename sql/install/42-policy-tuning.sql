@@ -47,14 +47,20 @@ COMMENT ON FUNCTION pgmaint._reloptions(oid) IS
 'Internal: a table''s reloptions followed by its TOAST table''s, written toast.name=value as in ALTER TABLE.';
 
 -- The kind and qualified name of a table a profile can apply to; an error for
--- a relation that is gone (42P01) or is not an ordinary or partitioned table (42809).
+-- a relation that is gone (42P01), is not an ordinary or partitioned table
+-- (42809), or is a temporary table, a system catalog, or a table of pgmaint
+-- or information_schema (42809): the policy never tunes those either.
 CREATE FUNCTION pgmaint._tunable_table(rel regclass, OUT kind "char", OUT target text)
 RETURNS record
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    persistence "char";
+    nsp name;
 BEGIN
-    SELECT c.relkind, format('%I.%I', n.nspname, c.relname) INTO kind, target
+    SELECT c.relkind, c.relpersistence, n.nspname, format('%I.%I', n.nspname, c.relname)
+      INTO kind, persistence, nsp, target
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.oid = rel;
     IF NOT FOUND THEN
@@ -65,11 +71,21 @@ BEGIN
               USING ERRCODE = '42809',
                     HINT = 'Autovacuum profiles apply to ordinary and partitioned tables.';
     END IF;
+    IF persistence = 't' THEN
+        RAISE EXCEPTION 'cannot tune temporary table %', rel
+              USING ERRCODE = '42809',
+                    HINT = 'Autovacuum never processes temporary tables; profiles apply to permanent tables.';
+    END IF;
+    IF nsp IN ('pg_catalog', 'information_schema', 'pgmaint') OR nsp ~ '^pg_toast' THEN
+        RAISE EXCEPTION 'cannot tune %: it belongs to %', rel, nsp
+              USING ERRCODE = '42809',
+                    HINT = 'Profiles apply to the application''s tables, not to system catalogs, information_schema or pgmaint''s own tables.';
+    END IF;
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint._tunable_table(regclass) IS
-'Internal: relkind and quoted name of a table an autovacuum profile can apply to; 42P01 or 42809 otherwise.';
+'Internal: relkind and quoted name of a table an autovacuum profile can apply to; 42P01 or 42809 otherwise (temporary tables, catalogs, information_schema and pgmaint''s tables included).';
 
 -- Internal: sets a profile's options on a table (or on each leaf partition of
 -- a partitioned table), resets what a previous profile set and this one does

@@ -36,7 +36,10 @@ BEGIN
         current_profile := r.current_profile;
         suggested_profile := r.suggested_profile;
         detail := r.reason;
-        IF dry_run THEN
+        IF NOT EXISTS (SELECT 1 FROM pgmaint.profiles pr WHERE pr.name = r.suggested_profile) THEN
+            action := 'skipped';
+            detail := format('profile %s does not exist', r.suggested_profile);
+        ELSIF dry_run THEN
             action := 'would tune';
         ELSE
             BEGIN
@@ -87,10 +90,14 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT pgmaint._authorized(caller, NULL) THEN
-        RAISE EXCEPTION 'permission denied to record policy advice'
+    IF rel IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                                   WHERE c.oid OPERATOR(pg_catalog.=) rel::oid) THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', rel::oid USING ERRCODE = '42P01';
+    END IF;
+    IF NOT pgmaint._authorized(caller, rel) THEN
+        RAISE EXCEPTION 'permission denied to record policy advice for table %', rel
               USING ERRCODE = '42501',
-                    HINT = 'Advice is recorded by pgmaint.run_policy().';
+                    HINT = 'Advice is recorded by pgmaint.run_policy(), for the tables the caller owns.';
     END IF;
     IF EXISTS (SELECT 1 FROM pgmaint.policy_advice a
                 WHERE a.relid = rel::oid AND a.profile = _advise.profile) THEN
@@ -122,7 +129,12 @@ BEGIN
               USING ERRCODE = '42501',
                     HINT = 'Advice is maintained by pgmaint.run_policy().';
     END IF;
-    DELETE FROM pgmaint.policy_advice a WHERE NOT a.relid = ANY (keep);
+    -- only the advice of tables caller owns (or of tables that are gone)
+    DELETE FROM pgmaint.policy_advice a
+     WHERE NOT a.relid OPERATOR(pg_catalog.=) ANY (coalesce(keep, '{}'))
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                        WHERE c.oid OPERATOR(pg_catalog.=) a.relid
+                          AND NOT pg_catalog.pg_has_role(caller, c.relowner, 'USAGE'));
 END
 $$;
 
@@ -160,9 +172,20 @@ BEGIN
          WHERE p.suggested_profile IS NOT NULL
            AND p.suggested_profile IS DISTINCT FROM p.current_profile
            AND NOT p.pinned
+           AND pg_has_role(current_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = p.relid), 'USAGE')
          ORDER BY p.schema_name, p.table_name
     LOOP
         keep := keep || r.relid::oid;
+        IF NOT EXISTS (SELECT 1 FROM pgmaint.profiles pr WHERE pr.name = r.suggested_profile) THEN
+            relid := r.relid;
+            table_name := r.name;
+            current_profile := r.current_profile;
+            suggested_profile := r.suggested_profile;
+            action := 'skipped';
+            detail := format('profile %s does not exist', r.suggested_profile);
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
         IF pgmaint._advise(current_user, r.relid, r.suggested_profile, r.reason) THEN
             RAISE LOG 'pgmaint: table % would be better tuned "%" (current: %): %',
                       r.name, r.suggested_profile, coalesce(r.current_profile, 'none'), r.reason;
