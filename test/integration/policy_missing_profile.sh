@@ -30,14 +30,13 @@ ok "the policy suggests append_only and high_churn for the two tables" \
 	              OR (relid = 'pmp.churn'::regclass AND suggested_profile = 'high_churn')" 30
 
 q -c "UPDATE pgmaint.profiles SET name = 'append_only_renamed' WHERE name = 'append_only'" >/dev/null
-out=$(q -F '|' -c "SELECT relid, action, detail FROM pgmaint.apply_policy(false)
+out=$(q -F '|' -c "SELECT relid, action, CASE WHEN action = 'skipped' THEN detail END FROM pgmaint.apply_policy(false)
                     WHERE relid IN ('pmp.only_inserts'::regclass, 'pmp.churn'::regclass) ORDER BY relid::text" 2>&1)
-is "$out" "$(printf 'pmp.churn|tuned|%s\npmp.only_inserts|skipped|profile append_only does not exist' \
-	"$(q -c "SELECT reason FROM pgmaint.recommend_profiles() WHERE relid = 'pmp.churn'::regclass")")" \
+is "$out" "$(printf 'pmp.churn|tuned|\npmp.only_inserts|skipped|profile append_only does not exist')" \
 	"apply_policy() skips the table of the missing profile and tunes the other"
 is "$(q -c "SELECT profile FROM pgmaint.table_policy WHERE relid = 'pmp.churn'::regclass")" high_churn \
 	"the other table is tuned high_churn"
-ok "run_policy('advise') runs without the profile" q -c "SELECT count(*) FROM pgmaint.run_policy('advise')"
+ok "run_policy('advise') runs without the profile" q -o /dev/null -c "SELECT count(*) FROM pgmaint.run_policy('advise')"
 is "$(q -c "SELECT action || ': ' || detail FROM pgmaint.run_policy('advise') WHERE relid = 'pmp.only_inserts'::regclass")" \
 	"skipped: profile append_only does not exist" "and says why it skips the table"
 
