@@ -89,8 +89,9 @@ COMMENT ON FUNCTION pgmaint._tunable_table(regclass) IS
 
 -- Internal: sets a profile's options on a table (or on each leaf partition of
 -- a partitioned table), resets what a previous profile set and this one does
--- not, records the policy row and audits.  Runs as the caller: ALTER TABLE
--- checks that the caller owns the table.  Returns NULL when the policy
+-- not, records the policy row and audits.  Runs within an action's impl (as
+-- the extension's owner) and refuses a table the action's caller does not
+-- own (pgmaint._caller()).  Returns NULL when the policy
 -- (source 'policy') finds the table pinned once it holds the lock.
 CREATE FUNCTION pgmaint._apply_profile(rel regclass, profile text, source text, action text,
                                        note jsonb DEFAULT '{}')
@@ -125,6 +126,11 @@ BEGIN
                                   (SELECT string_agg(p.name, ', ' ORDER BY p.name) FROM pgmaint.profiles p));
     END IF;
     SELECT t.kind, t.target INTO kind, target FROM pgmaint._tunable_table(rel) t;
+    IF NOT pgmaint._authorized(pgmaint._caller(), rel) THEN
+        RAISE EXCEPTION 'must be owner of table %', rel
+              USING ERRCODE = '42501',
+                    HINT = 'Only a table''s owner (or a superuser) tunes it, through pgmaint.tune_table() or apply_policy().';
+    END IF;
 
     -- The lock a SET of autovacuum options takes; it does not block reads
     -- or writes, and lock_timeout bounds the wait behind DDL or VACUUM.
@@ -176,17 +182,17 @@ BEGIN
                                         (SELECT string_agg(pgmaint._option_sql(o, false), ', ')
                                            FROM unnest(resets) o))
                             ELSE '' END);
-        PERFORM pgmaint._policy_record(current_user, t::regclass, profile, source, opts, repl);
+        PERFORM pgmaint._policy_record(pgmaint._caller(), t::regclass, profile, source, opts, repl);
         changes := changes || jsonb_build_object(
             'table', t::regclass::text, 'before', to_jsonb(cur),
             'after', to_jsonb(pgmaint._reloptions(t)));
     END LOOP;
 
     IF kind = 'p' THEN
-        PERFORM pgmaint._policy_record(current_user, rel, profile, source, opts, '{}');
+        PERFORM pgmaint._policy_record(pgmaint._caller(), rel, profile, source, opts, '{}');
     END IF;
 
-    PERFORM pgmaint._policy_audit(current_user, action, rel::text,
+    PERFORM pgmaint._policy_audit(pgmaint._caller(), action, rel::text,
         note || jsonb_build_object('profile', profile, 'source', source,
                                    'previous_profile', previous, 'options', to_jsonb(opts),
                                    'tables', changes),
@@ -200,11 +206,14 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint._apply_profile(regclass, text, text, text, jsonb) IS
-'Internal: ALTER TABLE ... SET a profile''s options (on each leaf of a partitioned table) as the caller, under a 200 ms lock_timeout; records table_policy and audits.';
+'Internal: ALTER TABLE ... SET a profile''s options (on each leaf of a partitioned table) of a table the action''s caller owns, under a 200 ms lock_timeout; records table_policy and audits.';
 
-CREATE FUNCTION pgmaint.tune_table(rel regclass, profile text)
+-- Internal: the body of pgmaint.tune_table(), called by its gate (pgmaint_action, src/actions.c)
+-- with the caller remembered; runs as the extension's owner and checks that the caller owns each table it touches.
+CREATE FUNCTION pgmaint._tune_table_impl(rel regclass, profile text)
 RETURNS text[]
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -223,14 +232,28 @@ EXCEPTION
 END
 $$;
 
+COMMENT ON FUNCTION pgmaint._tune_table_impl(regclass, text) IS
+'Internal: the body of pgmaint.tune_table(), reached only through it (no role is granted it).';
+
+REVOKE ALL ON FUNCTION pgmaint._tune_table_impl(regclass, text) FROM PUBLIC;
+
+CREATE FUNCTION pgmaint.tune_table(rel regclass, profile text)
+RETURNS text[]
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_action';
+
 COMMENT ON FUNCTION pgmaint.tune_table(regclass, text) IS
 'Sets a profile''s autovacuum options on a table (as its owner, under a short lock_timeout), pins it against the policy, audits; returns the reloptions now in effect.';
 
 REVOKE ALL ON FUNCTION pgmaint.tune_table(regclass, text) FROM PUBLIC;
 
-CREATE FUNCTION pgmaint.reset_table(rel regclass)
+-- Internal: the body of pgmaint.reset_table(), called by its gate (pgmaint_action, src/actions.c)
+-- with the caller remembered; runs as the extension's owner and checks that the caller owns each table it touches.
+CREATE FUNCTION pgmaint._reset_table_impl(rel regclass)
 RETURNS text[]
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET lock_timeout = '200ms'
 AS $$
@@ -249,6 +272,11 @@ BEGIN
               HINT = 'Call pgmaint.reset_table(''schema.table'').';
     END IF;
     SELECT t.kind, t.target INTO kind, target FROM pgmaint._tunable_table(rel) t;
+    IF NOT pgmaint._authorized(pgmaint._caller(), rel) THEN
+        RAISE EXCEPTION 'must be owner of table %', rel
+              USING ERRCODE = '42501',
+                    HINT = 'Only a table''s owner (or a superuser) resets it, through pgmaint.reset_table().';
+    END IF;
 
     BEGIN
         EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', target);
@@ -293,18 +321,29 @@ BEGIN
                 'table', rec.relid::text, 'before', to_jsonb(cur),
                 'after', to_jsonb(pgmaint._reloptions(rec.relid)));
         END IF;
-        PERFORM pgmaint._policy_record(current_user, rec.relid, NULL, NULL, NULL, NULL);
+        PERFORM pgmaint._policy_record(pgmaint._caller(), rec.relid, NULL, NULL, NULL, NULL);
     END LOOP;
 
     IF profile IS NULL THEN
         RAISE NOTICE 'table % has no autovacuum profile set by pgmaint', rel;
     ELSE
-        PERFORM pgmaint._policy_audit(current_user, 'reset_table', rel::text,
+        PERFORM pgmaint._policy_audit(pgmaint._caller(), 'reset_table', rel::text,
             jsonb_build_object('profile', profile, 'tables', changes), false);
     END IF;
     RETURN pgmaint._reloptions(rel);
 END
 $$;
+
+COMMENT ON FUNCTION pgmaint._reset_table_impl(regclass) IS
+'Internal: the body of pgmaint.reset_table(), reached only through it (no role is granted it).';
+
+REVOKE ALL ON FUNCTION pgmaint._reset_table_impl(regclass) FROM PUBLIC;
+
+CREATE FUNCTION pgmaint.reset_table(rel regclass)
+RETURNS text[]
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_action';
 
 COMMENT ON FUNCTION pgmaint.reset_table(regclass) IS
 'Removes the autovacuum options pgmaint set on a table (restoring the table''s own values they replaced), forgets its policy row, audits; returns the reloptions now in effect.';

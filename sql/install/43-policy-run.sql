@@ -1,10 +1,13 @@
 -- Autovacuum policy, the run: apply_policy() and run_policy() (the worker's
 -- advise/apply step, or a pg_cron job), and the advice they record once.
 
-CREATE FUNCTION pgmaint.apply_policy(dry_run boolean DEFAULT true)
+-- Internal: the body of pgmaint.apply_policy(), called by its gate (pgmaint_action, src/actions.c)
+-- with the caller remembered; runs as the extension's owner and checks that the caller owns each table it touches.
+CREATE FUNCTION pgmaint._apply_policy_impl(dry_run boolean)
 RETURNS TABLE (relid regclass, table_name text, current_profile text, suggested_profile text,
                action text, detail text)
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -12,7 +15,7 @@ DECLARE
 BEGIN
     IF dry_run IS NULL THEN
         RAISE EXCEPTION 'dry_run must not be null' USING ERRCODE = '22023',
-              HINT = 'Call pgmaint.apply_policy(false) to apply, or apply_policy() for a dry run.';
+              HINT = 'Call pgmaint._apply_policy_impl(false) to apply, or apply_policy() for a dry run.';
     END IF;
     -- a suggestion that differs from the current profile, or the current
     -- profile again when its row was edited since the table was tuned
@@ -63,7 +66,7 @@ BEGIN
             END;
         END IF;
         IF dry_run OR action = 'skipped' THEN
-            PERFORM pgmaint._policy_audit(current_user, 'apply_policy', r.relid::text,
+            PERFORM pgmaint._policy_audit(pgmaint._caller(), 'apply_policy', r.relid::text,
                 jsonb_build_object('profile', r.suggested_profile,
                                    'previous_profile', r.current_profile,
                                    'result', action, 'detail', detail),
@@ -72,10 +75,22 @@ BEGIN
         RETURN NEXT;
     END LOOP;
     IF NOT dry_run THEN
-        PERFORM pgmaint._snapshot_activity(current_user);
+        PERFORM pgmaint._snapshot_activity(pgmaint._caller());
     END IF;
 END
 $$;
+
+COMMENT ON FUNCTION pgmaint._apply_policy_impl(boolean) IS
+'Internal: the body of pgmaint.apply_policy(), reached only through it (no role is granted it).';
+
+REVOKE ALL ON FUNCTION pgmaint._apply_policy_impl(boolean) FROM PUBLIC;
+
+CREATE FUNCTION pgmaint.apply_policy(dry_run boolean DEFAULT true)
+RETURNS TABLE (relid regclass, table_name text, current_profile text, suggested_profile text,
+               action text, detail text)
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_action';
 
 COMMENT ON FUNCTION pgmaint.apply_policy(boolean) IS
 'Tunes each non-pinned user table whose suggested profile differs from its current one, or whose profile was edited since (dry run by default); a locked table is skipped and retried next time; audits each table.';
@@ -141,10 +156,13 @@ $$;
 COMMENT ON FUNCTION pgmaint._advice_keep(name, oid[]) IS
 'Internal: deletes the policy_advice rows of tables not in keep (their suggestion went away or was applied).';
 
-CREATE FUNCTION pgmaint.run_policy(mode text DEFAULT NULL)
+-- Internal: the body of pgmaint.run_policy(), called by its gate (pgmaint_action, src/actions.c)
+-- with the caller remembered; runs as the extension's owner and checks that the caller owns each table it touches.
+CREATE FUNCTION pgmaint._run_policy_impl(mode text)
 RETURNS TABLE (relid regclass, table_name text, current_profile text, suggested_profile text,
                action text, detail text)
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -161,8 +179,8 @@ BEGIN
     END IF;
     PERFORM pgmaint._sync_vacuum_job();
     IF m = 'apply' THEN
-        RETURN QUERY SELECT * FROM pgmaint.apply_policy(false);
-        PERFORM pgmaint._advice_keep(current_user, '{}');
+        RETURN QUERY SELECT * FROM pgmaint._apply_policy_impl(false);
+        PERFORM pgmaint._advice_keep(pgmaint._caller(), '{}');
         RETURN;
     END IF;
     FOR r IN
@@ -172,7 +190,7 @@ BEGIN
          WHERE p.suggested_profile IS NOT NULL
            AND p.suggested_profile IS DISTINCT FROM p.current_profile
            AND NOT p.pinned
-           AND pg_has_role(current_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = p.relid), 'USAGE')
+           AND pg_has_role(pgmaint._caller(), (SELECT c.relowner FROM pg_class c WHERE c.oid = p.relid), 'USAGE')
          ORDER BY p.schema_name, p.table_name
     LOOP
         keep := keep || r.relid::oid;
@@ -186,7 +204,7 @@ BEGIN
             RETURN NEXT;
             CONTINUE;
         END IF;
-        IF pgmaint._advise(current_user, r.relid, r.suggested_profile, r.reason) THEN
+        IF pgmaint._advise(pgmaint._caller(), r.relid, r.suggested_profile, r.reason) THEN
             RAISE LOG 'pgmaint: table % would be better tuned "%" (current: %): %',
                       r.name, r.suggested_profile, coalesce(r.current_profile, 'none'), r.reason;
             relid := r.relid;
@@ -198,10 +216,22 @@ BEGIN
             RETURN NEXT;
         END IF;
     END LOOP;
-    PERFORM pgmaint._advice_keep(current_user, keep);
-    PERFORM pgmaint._snapshot_activity(current_user);
+    PERFORM pgmaint._advice_keep(pgmaint._caller(), keep);
+    PERFORM pgmaint._snapshot_activity(pgmaint._caller());
 END
 $$;
+
+COMMENT ON FUNCTION pgmaint._run_policy_impl(text) IS
+'Internal: the body of pgmaint.run_policy(), reached only through it (no role is granted it).';
+
+REVOKE ALL ON FUNCTION pgmaint._run_policy_impl(text) FROM PUBLIC;
+
+CREATE FUNCTION pgmaint.run_policy(mode text DEFAULT NULL)
+RETURNS TABLE (relid regclass, table_name text, current_profile text, suggested_profile text,
+               action text, detail text)
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_action';
 
 COMMENT ON FUNCTION pgmaint.run_policy(text) IS
 'One policy run (what the worker does every pgmaint.policy_interval): off does nothing; advise logs and records each new suggestion once; apply runs apply_policy(false). Also snapshots write counters.';

@@ -139,8 +139,18 @@ is "$(code tuner "SELECT pgmaint._policy_record(NULL, 'public.plain_t', 'moderat
 	"nor a policy row for another role's table with a NULL caller"
 is "$(code tunerp "SELECT pgmaint._advise('tunerp', 'public.plain_t', 'moderate', 'forged')")" "42501" \
 	"nor advice for another role's table"
-is "$(code tunerp "SELECT pgmaint._advise('tunerp', 999999::regclass, 'moderate', 'forged')")" "42P01" \
+is "$(code postgres "SELECT pgmaint._advise('postgres', 999999::regclass, 'moderate', 'forged')")" "42P01" \
 	"advice for a relation that does not exist is an error"
+is "$(code tuner "SELECT pgmaint.tune_table('public.tuner_t', 'moderate') IS NOT NULL")" t \
+	"a tuning role tunes its own table through the gate"
+is "$(q -c "SELECT actor || ' ' || action FROM pgmaint.actions WHERE target = 'public.tuner_t'")" "tuner tune_table" \
+	"and the audit row names it"
+is "$(code tuner "SELECT pgmaint.tune_table('public.plain_t', 'moderate')")" 42501 \
+	"a tuning role cannot tune another role's table"
+is "$(code tuner "SELECT pgmaint._tune_table_impl('public.plain_t', 'moderate')")" 42501 \
+	"nor call the body of tune_table() directly"
+is "$(code postgres "SELECT pgmaint._policy_audit('postgres', 'forged', 'x', '{}', false)")" 42501 \
+	"outside an action even a superuser's helper call is refused (no forged caller)"
 q -c "INSERT INTO pgmaint.policy_advice (relid, profile, reason) VALUES ('public.plain_t'::regclass, 'moderate', 'by the superuser')" >/dev/null
 code tunerp "SELECT pgmaint._advice_keep('tunerp', '{}')" >/dev/null
 code tunerp "SELECT pg_catalog.count(*) FROM pgmaint.run_policy('advise')" >/dev/null
