@@ -617,7 +617,7 @@ DECLARE
 BEGIN
     IF dry_run IS NULL THEN
         RAISE EXCEPTION 'dry_run must not be null' USING ERRCODE = '22023',
-              HINT = 'Call pgmaint._apply_policy_impl(false) to apply, or apply_policy() for a dry run.';
+              HINT = 'Call pgmaint.apply_policy(false) to apply, or apply_policy() for a dry run.';
     END IF;
     -- a suggestion that differs from the current profile, or the current
     -- profile again when its row was edited since the table was tuned
