@@ -162,7 +162,12 @@ q -d "a b" -c "INSERT INTO pgmaint.backups (kind, started, status, file, format,
       SELECT kind, '2020-01-01 00:00+00', status, '$old_ab', format, bytes, sha256, true, row_counts
         FROM pgmaint.backups WHERE file = '$ab'" >/dev/null
 q -d "a b" -c "UPDATE pgmaint.backups SET started = started - interval '30 days' WHERE file = '$ab'" >/dev/null
-q -d a_b -c "UPDATE pgmaint.backups SET started = started - interval '30 days' WHERE file = '$a_b'" >/dev/null
+# a_b's only backup, old (by its record and by its name): a prune of a_b
+# would keep it (its newest verified), and a prune of "a b" must not see it
+old_a_b="$dir/shared/a_b_20200101T000000Z.dump"
+mv "$a_b" "$old_a_b" && mv "$a_b.sha256" "$old_a_b.sha256"
+q -d a_b -c "UPDATE pgmaint.backups SET started = '2020-01-01 00:00+00', file = '$old_a_b' WHERE file = '$a_b'" >/dev/null
+a_b=$old_a_b
 "$B" -d "a b" prune --dir "$dir/shared" --keep-days 7 >/dev/null 2>&1
 ok "the prune of \"a b\" removes its own older backup" [ ! -e "$old_ab" ]
 ok "and keeps its newest verified backup" [ -f "$ab" ]
