@@ -98,16 +98,20 @@ static HTAB *pgm_reported_leaks = NULL;
  * Every session, with what the rules need; which of them are leaked is
  * pgm_is_leak()'s decision (the one copy of the leak rule, exported to SQL
  * as pgmaint._leaked()).  $1 is pgmaint.leak_exclude.
+ *
+ * Runs as the worker (a superuser) and in terminate_leaks(): functions,
+ * types and operators are qualified, whatever search_path is in effect.
  */
 #define PGMAINT_LEAK_QUERY \
-	"SELECT a.pid, a.datid, a.datname::text, a.usesysid, a.usename::text," \
+	"SELECT a.pid, a.datid, a.datname::pg_catalog.text, a.usesysid," \
+	"       a.usename::pg_catalog.text," \
 	"       a.application_name, a.backend_type, a.state, a.backend_start," \
 	"       a.state_change, a.xact_start," \
-	"       pg_catalog.clock_timestamp() - a.state_change," \
+	"       pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) a.state_change," \
 	"       EXISTS (SELECT 1" \
 	"                 FROM pg_catalog.unnest(pg_catalog.string_to_array($1, ',')) p" \
-	"                WHERE pg_catalog.btrim(p) <> ''" \
-	"                  AND a.application_name LIKE pg_catalog.btrim(p))" \
+	"                WHERE pg_catalog.btrim(p) OPERATOR(pg_catalog.<>) ''" \
+	"                  AND a.application_name OPERATOR(pg_catalog.~~) pg_catalog.btrim(p))" \
 	"  FROM pg_catalog.pg_stat_activity a" \
 	" ORDER BY a.state_change, a.pid"
 

@@ -14,7 +14,10 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 
 #include "pgmaint.h"
 
@@ -24,11 +27,21 @@ static const char *const pgm_space_sql =
 
 static void pgm_space_step(void *arg);
 
-/* Step: one space measurement, in the worker's transaction with SPI connected. */
+/*
+ * Step: one space measurement, in the worker's transaction with SPI
+ * connected.  A database whose pgmaint is still 1.0 (ALTER EXTENSION pgmaint
+ * UPDATE not run yet) has no _record_space(): nothing to do there.
+ */
 static void
 pgm_space_step(void *arg)
 {
+	Oid			argtypes[1] = {INT4OID};
 	int			ret;
+
+	if (!OidIsValid(LookupFuncName(list_make2(makeString("pgmaint"),
+											  makeString("_record_space")),
+								   1, argtypes, true)))
+		return;
 
 	ret = SPI_execute(pgm_space_sql, false, 0);
 	if (ret != SPI_OK_SELECT)

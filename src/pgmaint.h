@@ -63,6 +63,9 @@ typedef struct PgmTableSample
 /* Name and type of the background worker, as pg_stat_activity shows them */
 #define PGMAINT_WORKER_NAME		"pgmaint sampler"
 
+/* The search_path of the worker's transactions (and of every pgmaint function) */
+#define PGMAINT_SAFE_SEARCH_PATH	"pg_catalog, pg_temp"
+
 /* Size of the last_error text kept in shared memory */
 #define PGMAINT_ERROR_LEN		256
 

@@ -120,6 +120,11 @@ static char pgm_connect_error[PGMAINT_ERROR_LEN];
 static emit_log_hook_type pgm_prev_emit_log_hook = NULL;
 
 /*
+ * The worker's SPI runs as the bootstrap superuser, so every SQL string below
+ * qualifies its functions and operators, and the worker pins search_path
+ * (pgm_pin_search_path()): nothing a database or role setting names is ever
+ * looked up.
+ *
  * SQL of the history step: append what the ring has beyond the table, prune.
  * The columns are those of pgmaint.sample_history and of samples(), which
  * both grew in 1.1; a database still at 1.0 gets its own columns.
@@ -137,8 +142,8 @@ static emit_log_hook_type pgm_prev_emit_log_hook = NULL;
 	" SELECT " cols \
 	" FROM (SELECT pg_catalog.max(h.sampled_at) AS newest FROM pgmaint.sample_history h) m," \
 	" LATERAL pgmaint.samples(GREATEST(m.newest," \
-	" pg_catalog.now() - pg_catalog.make_interval(secs => $1))) s" \
-	" WHERE m.newest IS NULL OR s.sampled_at > m.newest" \
+	" pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $1))) s" \
+	" WHERE m.newest IS NULL OR s.sampled_at OPERATOR(pg_catalog.>) m.newest" \
 	" ON CONFLICT (sampled_at) DO NOTHING"
 
 static const char *const pgm_persist_sql = PGMAINT_PERSIST_SQL(PGMAINT_HISTORY_COLS);
@@ -146,11 +151,13 @@ static const char *const pgm_persist_sql_1_0 = PGMAINT_PERSIST_SQL(PGMAINT_HISTO
 
 static const char *const pgm_prune_sql =
 "DELETE FROM pgmaint.sample_history"
-" WHERE sampled_at < pg_catalog.now() - pg_catalog.make_interval(secs => $1)";
+" WHERE sampled_at OPERATOR(pg_catalog.<)"
+" (pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $1))";
 
 static void pgm_worker_exit(int code, Datum arg);
 static void pgm_capture_connect_error(ErrorData *edata);
 static void pgm_connect(void);
+static void pgm_pin_search_path(void);
 static void pgm_sleep_until(TimestampTz deadline);
 static void pgm_process_reload(void);
 static void pgm_run_task(PgmTask *task);
@@ -196,6 +203,7 @@ pgmaint_worker_main(Datum main_arg)
 	pgm_status_worker_starting();
 
 	pgm_connect();
+	pgm_pin_search_path();
 
 	/* the sampler reads each statistics entry once: no caching wanted */
 	SetConfigOption("stats_fetch_consistency", "none", PGC_SUSET, PGC_S_OVERRIDE);
@@ -287,8 +295,9 @@ pgm_capture_connect_error(ErrorData *edata)
 
 /*
  * Connects to pgmaint.database.  After failed attempts the time between two
- * attempts doubles, from PGMAINT_RESTART_SECONDS (the postmaster's restart
- * delay) up to PGMAINT_MAX_BACKOFF seconds; each attempt says so once.
+ * attempts doubles, from 2 x PGMAINT_RESTART_SECONDS (the postmaster's
+ * restart delay, already waited, plus as much again) up to
+ * PGMAINT_MAX_BACKOFF seconds; each attempt says once how long it waits.
  */
 static void
 pgm_connect(void)
@@ -297,7 +306,7 @@ pgm_connect(void)
 
 	if (failures > 0)
 	{
-		int			shift = Min(failures - 1, 10);
+		int			shift = Min(failures, 10);
 		int			delay = Min(PGMAINT_RESTART_SECONDS << shift, PGMAINT_MAX_BACKOFF)
 			- PGMAINT_RESTART_SECONDS;
 		TimestampTz deadline;
@@ -324,6 +333,19 @@ pgm_connect(void)
 
 	pgm_connecting = false;
 	emit_log_hook = pgm_prev_emit_log_hook;
+}
+
+/*
+ * Pins search_path to pg_catalog, pg_temp for every transaction of the
+ * worker.  PGC_S_OVERRIDE outranks ALTER DATABASE/ROLE ... SET (applied when
+ * the worker connected) and survives configuration reloads, so the owner of
+ * pgmaint.database cannot put a schema of theirs in front of pg_catalog and
+ * have the worker, a superuser, run their functions or operators.
+ */
+static void
+pgm_pin_search_path(void)
+{
+	SetConfigOption("search_path", PGMAINT_SAFE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 }
 
 /* Sleeps until deadline, or until a signal needs attention. */

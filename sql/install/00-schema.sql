@@ -37,11 +37,14 @@ CREATE TABLE pgmaint.thresholds (
     warning     numeric,
     critical    numeric,
     enabled     boolean NOT NULL DEFAULT true,
-    description text NOT NULL DEFAULT ''
+    description text NOT NULL DEFAULT '',
+    CONSTRAINT thresholds_finite
+        CHECK (warning NOT IN ('NaN', 'Infinity', '-Infinity')
+               AND critical NOT IN ('NaN', 'Infinity', '-Infinity'))
 );
 
 COMMENT ON TABLE pgmaint.thresholds IS
-'Warning and critical levels of each health() check; when critical is below warning, lower values are worse. enabled = false omits the check.';
+'Warning and critical levels of each health() check (finite numbers or NULL); when critical is below warning, lower values are worse. enabled = false omits the check; a check without a row is unknown.';
 
 -- Trigger for configuration tables: an INSERT of an existing key (the
 -- trigger's argument names the key column) updates that row instead, so that

@@ -2,14 +2,29 @@
 -- SECURITY DEFINER helpers that record on a caller's behalf.
 --
 -- Privileges.  tune_table(), reset_table(), apply_policy() and run_policy()
--- are for superusers and roles granted them (grant_tuning() below), and run
--- as their caller: ALTER TABLE needs the caller to own the table, so pgmaint
--- never lends its owner's rights to change a table.  What they record
+-- are for superusers and roles granted them (grant_tuning() below).  Each is
+-- a gate (pgmaint_action, src/actions.c) that remembers its caller and calls
+-- its body, pgmaint._NAME_impl(), which runs as the extension's owner and
+-- touches a table only when the caller owns it.  What they record
 -- (table_policy, actions, snapshots, advice) goes through the SECURITY
--- DEFINER helpers below, which act only for a role that may call one of those
--- action functions and that the session may become, and, for a table, only
--- when that role owns it.  So a role granted tune_table() can tune the tables
--- it owns, and nothing else, even if it calls the helpers directly.
+-- DEFINER helpers below, which act only for the caller of the running action
+-- (pgmaint._caller()), and, for a table, only when that role owns it.  No
+-- role but the owner may call an impl or a helper: a role granted
+-- tune_table() tunes the tables it owns, and cannot write a row for
+-- anything else.
+
+-- Internal: the role that called the policy action now running (the gate
+-- of src/actions.c remembers it), NULL outside an action.
+CREATE FUNCTION pgmaint._caller()
+RETURNS name
+LANGUAGE c STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_caller';
+
+COMMENT ON FUNCTION pgmaint._caller() IS
+'Internal: the role that called the pgmaint action function now running (tune_table(), apply_policy(), ...), NULL outside one.';
+
+REVOKE ALL ON FUNCTION pgmaint._caller() FROM PUBLIC;
 
 -- Internal: may the session act for CALLER, may CALLER take policy actions,
 -- and (for a table) does CALLER own it?
@@ -18,7 +33,9 @@ RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT pg_has_role(session_user, caller, 'MEMBER')
+    SELECT coalesce(caller IS NOT NULL
+       AND caller OPERATOR(pg_catalog.=) pgmaint._caller()
+       AND pg_has_role(session_user, caller, 'MEMBER')
        AND (has_function_privilege(caller, 'pgmaint.tune_table(regclass, text)', 'EXECUTE')
             OR has_function_privilege(caller, 'pgmaint.reset_table(regclass)', 'EXECUTE')
             OR has_function_privilege(caller, 'pgmaint.apply_policy(boolean)', 'EXECUTE')
@@ -28,11 +45,12 @@ AS $$
             OR has_function_privilege(caller, 'pgmaint.grant_tuning(regrole, boolean)', 'EXECUTE'))
        AND (rel IS NULL
             OR EXISTS (SELECT 1 FROM pg_class c
-                        WHERE c.oid = rel AND pg_has_role(caller, c.relowner, 'USAGE')));
+                        WHERE c.oid = rel AND pg_has_role(caller, c.relowner, 'USAGE'))),
+       false);
 $$;
 
 COMMENT ON FUNCTION pgmaint._authorized(name, regclass) IS
-'Internal: true when the session may act as caller, caller may run a policy action function, and caller owns rel (when given).';
+'Internal: true when caller is the caller of the running action (pgmaint._caller()), the session may act as it, it may run a policy action function, and it owns rel (when given); false, never NULL, otherwise.';
 
 -- Internal: records (or, with a NULL profile, forgets) the profile pgmaint set on a table.
 CREATE FUNCTION pgmaint._policy_record(caller name, rel regclass, profile text, source text,
@@ -93,22 +111,14 @@ LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT 'FUNCTION', f FROM unnest(ARRAY[
-        'pgmaint.tune_table(regclass, text)', 'pgmaint.reset_table(regclass)',
-        'pgmaint._apply_profile(regclass, text, text, text, jsonb)', 'pgmaint._policy_lock_timeout()',
-        'pgmaint._option_names(text[])', 'pgmaint._option_sql(text, boolean)',
-        'pgmaint._reloptions(oid)', 'pgmaint._tunable_table(regclass)',
-        'pgmaint._policy_record(name, regclass, text, text, text[], text[])',
-        'pgmaint._policy_audit(name, text, text, jsonb, boolean)']) f
+        'pgmaint.tune_table(regclass, text)', 'pgmaint.reset_table(regclass)']) f
     UNION ALL
     SELECT 'TABLE', t FROM unnest(ARRAY['pgmaint.profiles', 'pgmaint.table_policy']) t
     UNION ALL
     SELECT 'FUNCTION', f FROM unnest(ARRAY[
         'pgmaint.recommend_profiles()', 'pgmaint.apply_policy(boolean)', 'pgmaint.run_policy(text)',
         'pgmaint._policy_tables()', 'pgmaint._activity_window()', 'pgmaint._setting(text)',
-        'pgmaint._classify(numeric, numeric, numeric, numeric, numeric)',
-        'pgmaint._snapshot_activity(name)', 'pgmaint._advise(name, regclass, text, text)',
-        'pgmaint._advice_keep(name, oid[])', 'pgmaint._sync_vacuum_job()',
-        'pgmaint._vacuum_command()', 'pgmaint._no_vacuum_command()']) f
+        'pgmaint._classify(numeric, numeric, numeric, numeric, numeric)']) f
      WHERE with_policy
     UNION ALL
     SELECT 'TABLE', t FROM unnest(ARRAY['pgmaint.table_activity']) t
@@ -118,7 +128,9 @@ $$;
 COMMENT ON FUNCTION pgmaint._tuning_privileges(boolean) IS
 'Internal: the functions (EXECUTE) and tables (SELECT) grant_tuning() grants and revoke_tuning() revokes.';
 
-CREATE FUNCTION pgmaint.grant_tuning(grantee regrole, with_policy boolean DEFAULT false)
+-- Internal: the body of pgmaint.grant_tuning(), called by its gate (pgmaint_action, src/actions.c)
+-- with the caller remembered; runs as the caller.
+CREATE FUNCTION pgmaint._grant_tuning_impl(grantee regrole, with_policy boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -130,23 +142,40 @@ BEGIN
         RAISE EXCEPTION 'grantee and with_policy must not be null' USING ERRCODE = '22023',
               HINT = 'Call pgmaint.grant_tuning(''role'') or grant_tuning(''role'', true).';
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) grantee) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', grantee::oid USING ERRCODE = '42704',
+              HINT = 'Pass the name of an existing role: pgmaint.grant_tuning(''role'').';
+    END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA pgmaint TO %s', grantee);
     FOR p IN SELECT * FROM pgmaint._tuning_privileges(with_policy) LOOP
         EXECUTE format('GRANT %s ON %s %s TO %s',
                        CASE p.kind WHEN 'TABLE' THEN 'SELECT' ELSE 'EXECUTE' END,
                        p.kind, p.object, grantee);
     END LOOP;
-    PERFORM pgmaint._policy_audit(current_user, 'grant_tuning', grantee::text,
+    PERFORM pgmaint._policy_audit(pgmaint._caller(), 'grant_tuning', grantee::text,
                                   jsonb_build_object('with_policy', with_policy), false);
 END
 $$;
+
+COMMENT ON FUNCTION pgmaint._grant_tuning_impl(regrole, boolean) IS
+'Internal: the body of pgmaint.grant_tuning(), reached only through it (no role is granted it).';
+
+REVOKE ALL ON FUNCTION pgmaint._grant_tuning_impl(regrole, boolean) FROM PUBLIC;
+
+CREATE FUNCTION pgmaint.grant_tuning(grantee regrole, with_policy boolean DEFAULT false)
+RETURNS void
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_action';
 
 COMMENT ON FUNCTION pgmaint.grant_tuning(regrole, boolean) IS
 'Lets a role call tune_table() and reset_table() on the tables it owns (with_policy: also recommend_profiles(), apply_policy() and run_policy()); audited.';
 
 REVOKE ALL ON FUNCTION pgmaint.grant_tuning(regrole, boolean) FROM PUBLIC;
 
-CREATE FUNCTION pgmaint.revoke_tuning(grantee regrole)
+-- Internal: the body of pgmaint.revoke_tuning(), called by its gate (pgmaint_action, src/actions.c)
+-- with the caller remembered; runs as the caller.
+CREATE FUNCTION pgmaint._revoke_tuning_impl(grantee regrole)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -158,14 +187,29 @@ BEGIN
         RAISE EXCEPTION 'grantee must not be null' USING ERRCODE = '22023',
               HINT = 'Call pgmaint.revoke_tuning(''role'').';
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) grantee) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', grantee::oid USING ERRCODE = '42704',
+              HINT = 'Pass the name of an existing role: pgmaint.revoke_tuning(''role'').';
+    END IF;
     FOR p IN SELECT * FROM pgmaint._tuning_privileges(true) LOOP
         EXECUTE format('REVOKE %s ON %s %s FROM %s',
                        CASE p.kind WHEN 'TABLE' THEN 'SELECT' ELSE 'EXECUTE' END,
                        p.kind, p.object, grantee);
     END LOOP;
-    PERFORM pgmaint._policy_audit(current_user, 'revoke_tuning', grantee::text, '{}', false);
+    PERFORM pgmaint._policy_audit(pgmaint._caller(), 'revoke_tuning', grantee::text, '{}', false);
 END
 $$;
+
+COMMENT ON FUNCTION pgmaint._revoke_tuning_impl(regrole) IS
+'Internal: the body of pgmaint.revoke_tuning(), reached only through it (no role is granted it).';
+
+REVOKE ALL ON FUNCTION pgmaint._revoke_tuning_impl(regrole) FROM PUBLIC;
+
+CREATE FUNCTION pgmaint.revoke_tuning(grantee regrole)
+RETURNS void
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_action';
 
 COMMENT ON FUNCTION pgmaint.revoke_tuning(regrole) IS
 'Takes back what grant_tuning() gave a role (not its USAGE on the schema, which other grants may need); audited.';

@@ -45,6 +45,11 @@ BEGIN
       FROM pgmaint._policy_tables() t
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS taken = ROW_COUNT;
+    -- policy rows of tables that are gone without a sql_drop event (a
+    -- temporary table at the end of its session)
+    DELETE FROM pgmaint.table_policy p
+     WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                        WHERE c.oid OPERATOR(pg_catalog.=) p.relid::oid);
     PERFORM pgmaint._prune_activity();
     RETURN taken;
 END

@@ -47,14 +47,20 @@ COMMENT ON FUNCTION pgmaint._reloptions(oid) IS
 'Internal: a table''s reloptions followed by its TOAST table''s, written toast.name=value as in ALTER TABLE.';
 
 -- The kind and qualified name of a table a profile can apply to; an error for
--- a relation that is gone (42P01) or is not an ordinary or partitioned table (42809).
+-- a relation that is gone (42P01), is not an ordinary or partitioned table
+-- (42809), or is a temporary table, a system catalog, or a table of pgmaint
+-- or information_schema (42809): the policy never tunes those either.
 CREATE FUNCTION pgmaint._tunable_table(rel regclass, OUT kind "char", OUT target text)
 RETURNS record
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    persistence "char";
+    nsp name;
 BEGIN
-    SELECT c.relkind, format('%I.%I', n.nspname, c.relname) INTO kind, target
+    SELECT c.relkind, c.relpersistence, n.nspname, format('%I.%I', n.nspname, c.relname)
+      INTO kind, persistence, nsp, target
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.oid = rel;
     IF NOT FOUND THEN
@@ -65,11 +71,21 @@ BEGIN
               USING ERRCODE = '42809',
                     HINT = 'Autovacuum profiles apply to ordinary and partitioned tables.';
     END IF;
+    IF persistence = 't' THEN
+        RAISE EXCEPTION 'cannot tune temporary table %', rel
+              USING ERRCODE = '42809',
+                    HINT = 'Autovacuum never processes temporary tables; profiles apply to permanent tables.';
+    END IF;
+    IF nsp IN ('pg_catalog', 'information_schema', 'pgmaint') OR nsp ~ '^pg_toast' THEN
+        RAISE EXCEPTION 'cannot tune %: it belongs to %', rel, nsp
+              USING ERRCODE = '42809',
+                    HINT = 'Profiles apply to the application''s tables, not to system catalogs, information_schema or pgmaint''s own tables.';
+    END IF;
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint._tunable_table(regclass) IS
-'Internal: relkind and quoted name of a table an autovacuum profile can apply to; 42P01 or 42809 otherwise.';
+'Internal: relkind and quoted name of a table an autovacuum profile can apply to; 42P01 or 42809 otherwise (temporary tables, catalogs, information_schema and pgmaint''s tables included).';
 
 -- The lock timeout of every ALTER TABLE the policy runs (tune_table(),
 -- reset_table(), the worker's runs), written once in src/policy.c.
@@ -87,8 +103,9 @@ GRANT EXECUTE ON FUNCTION pgmaint._policy_lock_timeout() TO pg_monitor;
 
 -- Internal: sets a profile's options on a table (or on each leaf partition of
 -- a partitioned table), resets what a previous profile set and this one does
--- not, records the policy row and audits.  Runs as the caller: ALTER TABLE
--- checks that the caller owns the table.  Returns NULL when the policy
+-- not, records the policy row and audits.  Runs within an action's impl (as
+-- the extension's owner) and refuses a table the action's caller does not
+-- own (pgmaint._caller()).  Returns NULL when the policy
 -- (source 'policy') finds the table pinned once it holds the lock.  It runs
 -- under _policy_lock_timeout(), set here and restored on return (an error
 -- undoes it with the (sub)transaction).
@@ -127,6 +144,11 @@ BEGIN
                                   (SELECT string_agg(p.name, ', ' ORDER BY p.name) FROM pgmaint.profiles p));
     END IF;
     SELECT t.kind, t.target INTO kind, target FROM pgmaint._tunable_table(rel) t;
+    IF NOT pgmaint._authorized(pgmaint._caller(), rel) THEN
+        RAISE EXCEPTION 'must be owner of table %', rel
+              USING ERRCODE = '42501',
+                    HINT = 'Only a table''s owner (or a superuser) tunes it, through pgmaint.tune_table() or apply_policy().';
+    END IF;
 
     -- The lock a SET of autovacuum options takes; it does not block reads
     -- or writes, and lock_timeout bounds the wait behind DDL or VACUUM.
@@ -179,17 +201,17 @@ BEGIN
                                         (SELECT string_agg(pgmaint._option_sql(o, false), ', ')
                                            FROM unnest(resets) o))
                             ELSE '' END);
-        PERFORM pgmaint._policy_record(current_user, t::regclass, profile, source, opts, repl);
+        PERFORM pgmaint._policy_record(pgmaint._caller(), t::regclass, profile, source, opts, repl);
         changes := changes || jsonb_build_object(
             'table', t::regclass::text, 'before', to_jsonb(cur),
             'after', to_jsonb(pgmaint._reloptions(t)));
     END LOOP;
 
     IF kind = 'p' THEN
-        PERFORM pgmaint._policy_record(current_user, rel, profile, source, opts, '{}');
+        PERFORM pgmaint._policy_record(pgmaint._caller(), rel, profile, source, opts, '{}');
     END IF;
 
-    PERFORM pgmaint._policy_audit(current_user, action, rel::text,
+    PERFORM pgmaint._policy_audit(pgmaint._caller(), action, rel::text,
         note || jsonb_build_object('profile', profile, 'source', source,
                                    'previous_profile', previous, 'options', to_jsonb(opts),
                                    'tables', changes),
@@ -202,11 +224,14 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint._apply_profile(regclass, text, text, text, jsonb) IS
-'Internal: ALTER TABLE ... SET a profile''s options (on each leaf of a partitioned table) as the caller, under _policy_lock_timeout(); records table_policy and audits.';
+'Internal: ALTER TABLE ... SET a profile''s options (on each leaf of a partitioned table) of a table the action''s caller owns, under _policy_lock_timeout(); records table_policy and audits.';
 
-CREATE FUNCTION pgmaint.tune_table(rel regclass, profile text)
+-- Internal: the body of pgmaint.tune_table(), called by its gate (pgmaint_action, src/actions.c)
+-- with the caller remembered; runs as the extension's owner and checks that the caller owns each table it touches.
+CREATE FUNCTION pgmaint._tune_table_impl(rel regclass, profile text)
 RETURNS text[]
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -226,15 +251,29 @@ EXCEPTION
 END
 $$;
 
+COMMENT ON FUNCTION pgmaint._tune_table_impl(regclass, text) IS
+'Internal: the body of pgmaint.tune_table(), reached only through it (no role is granted it).';
+
+REVOKE ALL ON FUNCTION pgmaint._tune_table_impl(regclass, text) FROM PUBLIC;
+
+CREATE FUNCTION pgmaint.tune_table(rel regclass, profile text)
+RETURNS text[]
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_action';
+
 COMMENT ON FUNCTION pgmaint.tune_table(regclass, text) IS
 'Sets a profile''s autovacuum options on a table (as its owner, under a short lock_timeout), pins it against the policy, audits; returns the reloptions now in effect.';
 
 REVOKE ALL ON FUNCTION pgmaint.tune_table(regclass, text) FROM PUBLIC;
 
+-- Internal: the body of pgmaint.reset_table(), called by its gate (pgmaint_action, src/actions.c)
+-- with the caller remembered; runs as the extension's owner and checks that the caller owns each table it touches.
 -- Runs under _policy_lock_timeout(), as _apply_profile() does.
-CREATE FUNCTION pgmaint.reset_table(rel regclass)
+CREATE FUNCTION pgmaint._reset_table_impl(rel regclass)
 RETURNS text[]
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -254,6 +293,11 @@ BEGIN
               HINT = 'Call pgmaint.reset_table(''schema.table'').';
     END IF;
     SELECT t.kind, t.target INTO kind, target FROM pgmaint._tunable_table(rel) t;
+    IF NOT pgmaint._authorized(pgmaint._caller(), rel) THEN
+        RAISE EXCEPTION 'must be owner of table %', rel
+              USING ERRCODE = '42501',
+                    HINT = 'Only a table''s owner (or a superuser) resets it, through pgmaint.reset_table().';
+    END IF;
 
     BEGIN
         EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', target);
@@ -299,19 +343,30 @@ BEGIN
                 'table', rec.relid::text, 'before', to_jsonb(cur),
                 'after', to_jsonb(pgmaint._reloptions(rec.relid)));
         END IF;
-        PERFORM pgmaint._policy_record(current_user, rec.relid, NULL, NULL, NULL, NULL);
+        PERFORM pgmaint._policy_record(pgmaint._caller(), rec.relid, NULL, NULL, NULL, NULL);
     END LOOP;
 
     IF profile IS NULL THEN
         RAISE NOTICE 'table % has no autovacuum profile set by pgmaint', rel;
     ELSE
-        PERFORM pgmaint._policy_audit(current_user, 'reset_table', rel::text,
+        PERFORM pgmaint._policy_audit(pgmaint._caller(), 'reset_table', rel::text,
             jsonb_build_object('profile', profile, 'tables', changes), false);
     END IF;
     PERFORM pg_catalog.set_config('lock_timeout', caller_timeout, true);
     RETURN pgmaint._reloptions(rel);
 END
 $$;
+
+COMMENT ON FUNCTION pgmaint._reset_table_impl(regclass) IS
+'Internal: the body of pgmaint.reset_table(), reached only through it (no role is granted it).';
+
+REVOKE ALL ON FUNCTION pgmaint._reset_table_impl(regclass) FROM PUBLIC;
+
+CREATE FUNCTION pgmaint.reset_table(rel regclass)
+RETURNS text[]
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_action';
 
 COMMENT ON FUNCTION pgmaint.reset_table(regclass) IS
 'Removes the autovacuum options pgmaint set on a table (restoring the table''s own values they replaced), forgets its policy row, audits; returns the reloptions now in effect.';

@@ -1,10 +1,13 @@
 -- Autovacuum policy, the run: apply_policy() and run_policy() (the worker's
 -- advise/apply step, or a pg_cron job), and the advice they record once.
 
-CREATE FUNCTION pgmaint.apply_policy(dry_run boolean DEFAULT true)
+-- Internal: the body of pgmaint.apply_policy(), called by its gate (pgmaint_action, src/actions.c)
+-- with the caller remembered; runs as the extension's owner and checks that the caller owns each table it touches.
+CREATE FUNCTION pgmaint._apply_policy_impl(dry_run boolean)
 RETURNS TABLE (relid regclass, table_name text, current_profile text, suggested_profile text,
                action text, detail text)
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -36,7 +39,10 @@ BEGIN
         current_profile := r.current_profile;
         suggested_profile := r.suggested_profile;
         detail := r.reason;
-        IF dry_run THEN
+        IF NOT EXISTS (SELECT 1 FROM pgmaint.profiles pr WHERE pr.name = r.suggested_profile) THEN
+            action := 'skipped';
+            detail := format('profile %s does not exist', r.suggested_profile);
+        ELSIF dry_run THEN
             action := 'would tune';
         ELSE
             BEGIN
@@ -60,7 +66,7 @@ BEGIN
             END;
         END IF;
         IF dry_run OR action = 'skipped' THEN
-            PERFORM pgmaint._policy_audit(current_user, 'apply_policy', r.relid::text,
+            PERFORM pgmaint._policy_audit(pgmaint._caller(), 'apply_policy', r.relid::text,
                 jsonb_build_object('profile', r.suggested_profile,
                                    'previous_profile', r.current_profile,
                                    'result', action, 'detail', detail),
@@ -69,10 +75,22 @@ BEGIN
         RETURN NEXT;
     END LOOP;
     IF NOT dry_run THEN
-        PERFORM pgmaint._snapshot_activity(current_user);
+        PERFORM pgmaint._snapshot_activity(pgmaint._caller());
     END IF;
 END
 $$;
+
+COMMENT ON FUNCTION pgmaint._apply_policy_impl(boolean) IS
+'Internal: the body of pgmaint.apply_policy(), reached only through it (no role is granted it).';
+
+REVOKE ALL ON FUNCTION pgmaint._apply_policy_impl(boolean) FROM PUBLIC;
+
+CREATE FUNCTION pgmaint.apply_policy(dry_run boolean DEFAULT true)
+RETURNS TABLE (relid regclass, table_name text, current_profile text, suggested_profile text,
+               action text, detail text)
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_action';
 
 COMMENT ON FUNCTION pgmaint.apply_policy(boolean) IS
 'Tunes each non-pinned user table whose suggested profile differs from its current one, or whose profile was edited since (dry run by default); a locked table is skipped and retried next time; audits each table.';
@@ -87,10 +105,14 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT pgmaint._authorized(caller, NULL) THEN
-        RAISE EXCEPTION 'permission denied to record policy advice'
+    IF rel IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                                   WHERE c.oid OPERATOR(pg_catalog.=) rel::oid) THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', rel::oid USING ERRCODE = '42P01';
+    END IF;
+    IF NOT pgmaint._authorized(caller, rel) THEN
+        RAISE EXCEPTION 'permission denied to record policy advice for table %', rel
               USING ERRCODE = '42501',
-                    HINT = 'Advice is recorded by pgmaint.run_policy().';
+                    HINT = 'Advice is recorded by pgmaint.run_policy(), for the tables the caller owns.';
     END IF;
     IF EXISTS (SELECT 1 FROM pgmaint.policy_advice a
                 WHERE a.relid = rel::oid AND a.profile = _advise.profile) THEN
@@ -122,17 +144,25 @@ BEGIN
               USING ERRCODE = '42501',
                     HINT = 'Advice is maintained by pgmaint.run_policy().';
     END IF;
-    DELETE FROM pgmaint.policy_advice a WHERE NOT a.relid = ANY (keep);
+    -- only the advice of tables caller owns (or of tables that are gone)
+    DELETE FROM pgmaint.policy_advice a
+     WHERE NOT a.relid OPERATOR(pg_catalog.=) ANY (coalesce(keep, '{}'))
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                        WHERE c.oid OPERATOR(pg_catalog.=) a.relid
+                          AND NOT pg_catalog.pg_has_role(caller, c.relowner, 'USAGE'));
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint._advice_keep(name, oid[]) IS
 'Internal: deletes the policy_advice rows of tables not in keep (their suggestion went away or was applied).';
 
-CREATE FUNCTION pgmaint.run_policy(mode text DEFAULT NULL)
+-- Internal: the body of pgmaint.run_policy(), called by its gate (pgmaint_action, src/actions.c)
+-- with the caller remembered; runs as the extension's owner and checks that the caller owns each table it touches.
+CREATE FUNCTION pgmaint._run_policy_impl(mode text)
 RETURNS TABLE (relid regclass, table_name text, current_profile text, suggested_profile text,
                action text, detail text)
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -149,8 +179,8 @@ BEGIN
     END IF;
     PERFORM pgmaint._sync_vacuum_job();
     IF m = 'apply' THEN
-        RETURN QUERY SELECT * FROM pgmaint.apply_policy(false);
-        PERFORM pgmaint._advice_keep(current_user, '{}');
+        RETURN QUERY SELECT * FROM pgmaint._apply_policy_impl(false);
+        PERFORM pgmaint._advice_keep(pgmaint._caller(), '{}');
         RETURN;
     END IF;
     FOR r IN
@@ -160,10 +190,21 @@ BEGIN
          WHERE p.suggested_profile IS NOT NULL
            AND p.suggested_profile IS DISTINCT FROM p.current_profile
            AND NOT p.pinned
+           AND pg_has_role(pgmaint._caller(), (SELECT c.relowner FROM pg_class c WHERE c.oid = p.relid), 'USAGE')
          ORDER BY p.schema_name, p.table_name
     LOOP
         keep := keep || r.relid::oid;
-        IF pgmaint._advise(current_user, r.relid, r.suggested_profile, r.reason) THEN
+        IF NOT EXISTS (SELECT 1 FROM pgmaint.profiles pr WHERE pr.name = r.suggested_profile) THEN
+            relid := r.relid;
+            table_name := r.name;
+            current_profile := r.current_profile;
+            suggested_profile := r.suggested_profile;
+            action := 'skipped';
+            detail := format('profile %s does not exist', r.suggested_profile);
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        IF pgmaint._advise(pgmaint._caller(), r.relid, r.suggested_profile, r.reason) THEN
             RAISE LOG 'pgmaint: table % would be better tuned "%" (current: %): %',
                       r.name, r.suggested_profile, coalesce(r.current_profile, 'none'), r.reason;
             relid := r.relid;
@@ -175,10 +216,22 @@ BEGIN
             RETURN NEXT;
         END IF;
     END LOOP;
-    PERFORM pgmaint._advice_keep(current_user, keep);
-    PERFORM pgmaint._snapshot_activity(current_user);
+    PERFORM pgmaint._advice_keep(pgmaint._caller(), keep);
+    PERFORM pgmaint._snapshot_activity(pgmaint._caller());
 END
 $$;
+
+COMMENT ON FUNCTION pgmaint._run_policy_impl(text) IS
+'Internal: the body of pgmaint.run_policy(), reached only through it (no role is granted it).';
+
+REVOKE ALL ON FUNCTION pgmaint._run_policy_impl(text) FROM PUBLIC;
+
+CREATE FUNCTION pgmaint.run_policy(mode text DEFAULT NULL)
+RETURNS TABLE (relid regclass, table_name text, current_profile text, suggested_profile text,
+               action text, detail text)
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_action';
 
 COMMENT ON FUNCTION pgmaint.run_policy(text) IS
 'One policy run (what the worker does every pgmaint.policy_interval): off does nothing; advise logs and records each new suggestion once; apply runs apply_policy(false). Also snapshots write counters.';

@@ -104,9 +104,11 @@ $$;
 COMMENT ON FUNCTION pgmaint._require_pg_cron() IS
 'Internal: raises object_not_in_prerequisite_state (55000) with a hint when pg_cron is not installed in this database.';
 
-CREATE FUNCTION pgmaint.schedule_maintenance(vacuum_hour integer DEFAULT 3,
-                                             policy_schedule text DEFAULT '*/10 * * * *',
-                                             prune_schedule text DEFAULT '15 * * * *')
+-- Internal: the body of pgmaint.schedule_maintenance(), called by its gate (pgmaint_action, src/actions.c)
+-- with the caller remembered; runs as the caller.
+CREATE FUNCTION pgmaint._schedule_maintenance_impl(vacuum_hour integer,
+                                             policy_schedule text,
+                                             prune_schedule text)
 RETURNS TABLE (jobname text, jobid bigint, schedule text, command text, active boolean)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -130,7 +132,7 @@ BEGIN
         USING 'pgmaint-vacuum-high-churn', format('0 %s * * *', vacuum_hour),
               coalesce(pgmaint._vacuum_command(), pgmaint._no_vacuum_command());
     PERFORM pgmaint._sync_vacuum_job();
-    PERFORM pgmaint._policy_audit(current_user, 'schedule_maintenance', NULL,
+    PERFORM pgmaint._policy_audit(pgmaint._caller(), 'schedule_maintenance', NULL,
         jsonb_build_object('vacuum_hour', vacuum_hour, 'policy_schedule', policy_schedule,
                            'prune_schedule', prune_schedule), false);
     RETURN QUERY EXECUTE
@@ -141,12 +143,27 @@ BEGIN
 END
 $$;
 
+COMMENT ON FUNCTION pgmaint._schedule_maintenance_impl(integer, text, text) IS
+'Internal: the body of pgmaint.schedule_maintenance(), reached only through it (no role is granted it).';
+
+REVOKE ALL ON FUNCTION pgmaint._schedule_maintenance_impl(integer, text, text) FROM PUBLIC;
+
+CREATE FUNCTION pgmaint.schedule_maintenance(vacuum_hour integer DEFAULT 3,
+                                             policy_schedule text DEFAULT '*/10 * * * *',
+                                             prune_schedule text DEFAULT '15 * * * *')
+RETURNS TABLE (jobname text, jobid bigint, schedule text, command text, active boolean)
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_action';
+
 COMMENT ON FUNCTION pgmaint.schedule_maintenance(integer, text, text) IS
 'Creates or updates the pg_cron jobs pgmaint-policy, pgmaint-prune-history and pgmaint-vacuum-high-churn (nightly VACUUM ANALYZE at vacuum_hour GMT); needs pg_cron in this database (55000 otherwise).';
 
 REVOKE ALL ON FUNCTION pgmaint.schedule_maintenance(integer, text, text) FROM PUBLIC;
 
-CREATE FUNCTION pgmaint.unschedule_maintenance()
+-- Internal: the body of pgmaint.unschedule_maintenance(), called by its gate (pgmaint_action, src/actions.c)
+-- with the caller remembered; runs as the caller.
+CREATE FUNCTION pgmaint._unschedule_maintenance_impl()
 RETURNS SETOF text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -164,9 +181,20 @@ BEGIN
         EXECUTE 'SELECT cron.unschedule($1)' USING job.jobid;
         RETURN NEXT job.jobname;
     END LOOP;
-    PERFORM pgmaint._policy_audit(current_user, 'unschedule_maintenance', NULL, '{}', false);
+    PERFORM pgmaint._policy_audit(pgmaint._caller(), 'unschedule_maintenance', NULL, '{}', false);
 END
 $$;
+
+COMMENT ON FUNCTION pgmaint._unschedule_maintenance_impl() IS
+'Internal: the body of pgmaint.unschedule_maintenance(), reached only through it (no role is granted it).';
+
+REVOKE ALL ON FUNCTION pgmaint._unschedule_maintenance_impl() FROM PUBLIC;
+
+CREATE FUNCTION pgmaint.unschedule_maintenance()
+RETURNS SETOF text
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_action';
 
 COMMENT ON FUNCTION pgmaint.unschedule_maintenance() IS
 'Removes the pg_cron jobs schedule_maintenance() created (and nothing else); returns their names.';

@@ -149,7 +149,7 @@ COMMENT ON FUNCTION pgmaint._backup_max_age() IS
 -- An age as "27h 05m", the same whatever the session's IntervalStyle.
 CREATE FUNCTION pgmaint._backup_age_text(age interval)
 RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT format('%sh %sm', floor(e / 3600)::bigint,
@@ -158,7 +158,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION pgmaint._backup_age_text(interval) IS
-'Internal: an age in hours and minutes ("27h 05m") for the messages of the backup check.';
+'Internal: an age in hours and minutes ("27h 05m") for the messages of the backup check; NULL for no age.';
 
 -- Last backup, last verified backup and last drill, with their ages and results.
 CREATE FUNCTION pgmaint.backup_status(

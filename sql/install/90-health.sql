@@ -266,18 +266,25 @@ AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
-        SELECT m.check_name, g.status, m.value, t.warning, t.critical, m.message,
-               CASE WHEN g.status <> 'ok' THEN m.hint END
+        SELECT m.check_name, g.status, m.value, t.warning, t.critical,
+               CASE WHEN t.check_name IS NULL
+                    THEN format('not graded: pgmaint.thresholds has no row for this check (%s)', m.message)
+                    ELSE m.message END,
+               CASE WHEN t.check_name IS NULL
+                    THEN 'Put the check''s row back into pgmaint.thresholds (warning, critical); to turn a check off, set enabled = false instead of deleting its row.'
+                    WHEN g.status <> 'ok' THEN m.hint END
           FROM pgmaint._measure_checks() m
           LEFT JOIN pgmaint.thresholds t ON t.check_name = m.check_name
-         CROSS JOIN LATERAL (SELECT pgmaint._grade(m.value, t.warning, t.critical) AS status) g
+         CROSS JOIN LATERAL (SELECT CASE WHEN t.check_name IS NULL THEN 'unknown'
+                                         ELSE pgmaint._grade(m.value, t.warning, t.critical)
+                                    END AS status) g
          WHERE coalesce(t.enabled, true)
          ORDER BY m.check_name;
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint.health_checks() IS
-'Each health check as a row: status (ok, warning, critical, unknown), value, thresholds, message and hint.';
+'Each health check as a row: status (ok, warning, critical, unknown: no value, or no row in pgmaint.thresholds), value, thresholds, message and hint.';
 
 -- The sampler section of health(): the worker's status from sampler_status().
 CREATE FUNCTION pgmaint._sampler_summary()

@@ -112,6 +112,11 @@ q -c "INSERT INTO pgmaint.backups (kind, started, status, file, format, bytes, s
         FROM pgmaint.backups WHERE file = '$kept'" >/dev/null
 unverified="$dir/pgmaint_test_20200103T000000Z.dump"
 cp "$kept" "$unverified"
+q -c "INSERT INTO pgmaint.backups (kind, started, status, file, format, bytes, sha256, verified, row_counts)
+      SELECT kind, '2020-01-01 12:00+00', status, '$unverified', format, bytes, sha256, false, row_counts
+        FROM pgmaint.backups WHERE file = '$kept'" >/dev/null
+unrecorded="$dir/pgmaint_test_20190101T000000Z.dump"
+cp "$kept" "$unrecorded"
 recent="$dir/pgmaint_test_$(date -u +%Y%m%dT%H%M%SZ)_9.dump"
 cp "$kept" "$recent"
 other="$dir/other_db_20200101T000000Z.dump"
@@ -123,6 +128,7 @@ ok "an older verified backup is removed" [ ! -e "$older" ]
 ok "an old unverified backup is removed" [ ! -e "$unverified" ]
 ok "a recent backup is kept" [ -f "$recent" ]
 ok "another database's backup is not touched" [ -f "$other" ]
+ok "an old file with this database's name that pgmaint.backups does not record is not touched" [ -f "$unrecorded" ]
 is "$(q -c "SELECT removed_at IS NOT NULL FROM pgmaint.backups WHERE file = '$older'")" t \
 	"the removed backup is marked removed"
 is "$(q -c "SELECT (detail->'removed') @> to_jsonb(ARRAY['$older', '$unverified']) AND NOT (detail->'removed') @> to_jsonb('$kept'::text) FROM pgmaint.backups WHERE kind = 'prune' AND status = 'ok'")" \
@@ -134,5 +140,37 @@ cp "$kept" "$dir/empty/pgmaint_test_20200101T000000Z.dump"
 run prune --dir "$dir/empty" --keep-days 1
 is "$rc" 1 "prune refuses a directory without a verified backup"
 ok "and deletes nothing there" [ -f "$dir/empty/pgmaint_test_20200101T000000Z.dump" ]
+
+# --- databases "a b" and "a_b": names that 1.0 made collide (issue 13, item 2)
+q -c "DROP DATABASE IF EXISTS \"a b\"" -c "DROP DATABASE IF EXISTS a_b" \
+	-c "CREATE DATABASE \"a b\"" -c "CREATE DATABASE a_b" >/dev/null
+trap 'cleanup; q -c "DROP DATABASE IF EXISTS \"a b\"" -c "DROP DATABASE IF EXISTS a_b" >/dev/null' EXIT
+q -d "a b" -c "CREATE EXTENSION pgmaint" >/dev/null
+q -d a_b -c "CREATE EXTENSION pgmaint" >/dev/null
+mkdir -p "$dir/shared"
+"$B" -d "a b" backup --dir "$dir/shared" >/dev/null 2>&1
+"$B" -d a_b backup --dir "$dir/shared" >/dev/null 2>&1
+ab=$(q -d "a b" -c "SELECT file FROM pgmaint.backups WHERE kind = 'backup' AND status = 'ok'")
+a_b=$(q -d a_b -c "SELECT file FROM pgmaint.backups WHERE kind = 'backup' AND status = 'ok'")
+ok "both databases have a backup in the same directory" [ -f "$ab" -a -f "$a_b" ]
+is "$(basename "$ab" | grep -c '^a%20b_') $(basename "$a_b" | grep -c '^a_b_')" "1 1" \
+	"their file names differ: a%20b_... and a_b_..."
+# an older backup of "a b", then a prune of "a b" that keeps only its newest
+old_ab="$dir/shared/a%20b_20200101T000000Z.dump"
+cp "$ab" "$old_ab"
+q -d "a b" -c "INSERT INTO pgmaint.backups (kind, started, status, file, format, bytes, sha256, verified, row_counts)
+      SELECT kind, '2020-01-01 00:00+00', status, '$old_ab', format, bytes, sha256, true, row_counts
+        FROM pgmaint.backups WHERE file = '$ab'" >/dev/null
+q -d "a b" -c "UPDATE pgmaint.backups SET started = started - interval '30 days' WHERE file = '$ab'" >/dev/null
+# a_b's only backup, old (by its record and by its name): a prune of a_b
+# would keep it (its newest verified), and a prune of "a b" must not see it
+old_a_b="$dir/shared/a_b_20200101T000000Z.dump"
+mv "$a_b" "$old_a_b" && mv "$a_b.sha256" "$old_a_b.sha256"
+q -d a_b -c "UPDATE pgmaint.backups SET started = '2020-01-01 00:00+00', file = '$old_a_b' WHERE file = '$a_b'" >/dev/null
+a_b=$old_a_b
+"$B" -d "a b" prune --dir "$dir/shared" --keep-days 7 >/dev/null 2>&1
+ok "the prune of \"a b\" removes its own older backup" [ ! -e "$old_ab" ]
+ok "and keeps its newest verified backup" [ -f "$ab" ]
+ok "and never touches the backups of a_b, its newest verified one included" [ -f "$a_b" -a -f "$a_b.sha256" ]
 
 finish
