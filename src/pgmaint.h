@@ -36,6 +36,8 @@ extern int	pgm_leak_timeout;
 extern int	pgm_leak_action;
 extern char *pgm_leak_exclude;
 extern int	pgm_backup_max_age;
+extern int	pgm_retention_interval;
+extern int	pgm_retention_period;
 
 /* True when the library was loaded through shared_preload_libraries */
 extern bool pgm_preloaded;
@@ -222,6 +224,13 @@ typedef void (*PgmStepFunc) (void *arg);
  */
 extern bool pgm_run_step(const char *step, PgmStepFunc fn, void *arg);
 
+/*
+ * For a task that runs many transactions (retention): call between two of
+ * them, outside a transaction.  Handles interrupts and a reload, and takes
+ * the sample that is due, so that a long task never delays the sampler.
+ */
+extern void pgm_worker_service(void);
+
 /* Connections (backends.c): the worker's leak sweep, a PgmStepFunc */
 extern void pgm_leak_sweep(void *arg);
 
@@ -229,5 +238,15 @@ extern void pgm_leak_sweep(void *arg);
 
 /* policy.c: the worker's policy task (runs pgmaint.run_policy() as a step) */
 extern void pgm_policy_task(void);
+
+/* --- Retention (issue 20) --- */
+
+/* Period of the retention task while pgmaint.retention_interval is 0 (off) */
+#define PGMAINT_RETENTION_OFF_PERIOD	3600
+
+/* retention.c: one step of a run as the table's owner, and the worker's task */
+extern uint64 pgm_retention_exec(Oid relid, int nstatements, char **statements,
+								 TimestampTz cutoff, int batch, const char *lock_timeout);
+extern void pgm_retention_task(void);
 
 #endif							/* PGMAINT_H */

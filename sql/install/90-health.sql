@@ -120,7 +120,8 @@ BEGIN
                END
           FROM pgmaint.sampler_status() st
         UNION ALL SELECT 'backup', b.value, b.message, b.hint FROM pgmaint._backup_check() b
-        UNION ALL SELECT 'archiver', a.value, a.message, a.hint FROM pgmaint._archiver_check() a;
+        UNION ALL SELECT 'archiver', a.value, a.message, a.hint FROM pgmaint._archiver_check() a
+        UNION ALL SELECT 'retention', r.value, r.message, r.hint FROM pgmaint._retention_check() r;
 END
 $$;
 

@@ -44,3 +44,19 @@ REVOKE ALL ON FUNCTION
     pgmaint._require_pg_cron(),
     pgmaint._forget_dropped()
 FROM pg_monitor;
+
+-- Retention (70-retention.sql): actions and the internals that write.
+REVOKE ALL ON FUNCTION
+    pgmaint.set_retention(regclass, name, interval, regclass, integer, text),
+    pgmaint.drop_retention(regclass),
+    pgmaint._retention_store(name, regclass, name, interval, regclass, integer, text, timestamptz),
+    pgmaint._retention_done(name, regclass, jsonb, timestamptz),
+    pgmaint._retention_audit_drop(name, regclass),
+    pgmaint._retention_exec(regclass, text[], timestamptz, integer, text),
+    pgmaint._retention_authorized(name, regclass),
+    pgmaint._retention_oldest_of(regclass, name),
+    pgmaint._retention_lock(regclass, boolean),
+    pgmaint._retention_work(regclass),
+    pgmaint._retention_forget_dropped()
+FROM pg_monitor;
+REVOKE ALL ON PROCEDURE pgmaint.apply_retention(regclass, interval, interval) FROM pg_monitor;
