@@ -6,9 +6,10 @@
 \echo Use "ALTER EXTENSION pgmaint UPDATE TO '1.1'" to load this file. \quit
 
 -- ==== retention (issue 20) ====
--- New: everything of sql/install/70-retention.sql, as it is there.
+-- New: everything of sql/install/70-retention.sql, as it is there (the
+-- thresholds row only where the user has none).
 
--- (70-retention.sql) Retention: expire cache rows, archive or delete old log rows,
+-- Retention (issue 20): expire cache rows, archive or delete old log rows,
 -- detach and drop old partitions, in small transactions.
 --
 -- The rules live here: which tables, the cutoff, the statements of each
@@ -221,7 +222,7 @@ COMMENT ON FUNCTION pgmaint._retention_batch_sql(regclass, name, regclass, regcl
 -- Internal: the steps of one run on a configured table, in order.  kind
 -- 'partition': one transaction that detaches (and drops) a partition lying
 -- entirely before the cutoff; kind 'rows': batches on a leaf table, repeated
--- until a batch removes fewer rows than the batch size.
+-- until a batch removes nothing (a short batch may have skipped locked rows).
 CREATE FUNCTION pgmaint._retention_steps(rel regclass, cutoff timestamptz,
                                          OUT step integer, OUT kind text,
                                          OUT target regclass, OUT statements text[])
@@ -682,9 +683,10 @@ BEGIN
                         parts := parts OPERATOR(pg_catalog.+) 1;
                         EXIT;
                     END IF;
+                    -- a short batch may have skipped rows others hold locked: go on until one finds none
+                    EXIT WHEN n OPERATOR(pg_catalog.=) 0;
                     batches := batches OPERATOR(pg_catalog.+) 1;
                     removed := removed OPERATOR(pg_catalog.+) n;
-                    EXIT WHEN n OPERATOR(pg_catalog.<) w.batch;
                 END LOOP;
             END LOOP;
         END IF;

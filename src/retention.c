@@ -323,10 +323,11 @@ pgm_retention_table(PgmRetentionRun *run, PgmRetentionTable *t, TimestampTz dead
 					t->partitions++;
 					break;
 				}
+				/* a short batch may have skipped locked rows: go on until one finds none */
+				if (t->last_rows == 0)
+					break;
 				t->batches++;
 				t->removed += t->last_rows;
-				if (t->last_rows < t->batch)
-					break;
 			}
 		}
 	}
@@ -511,7 +512,7 @@ pgm_retention_done_step(void *arg)
 	PgmRetentionRun *run = (PgmRetentionRun *) arg;
 	PgmRetentionTable *t = run->current;
 	Oid			argtypes[8] = {OIDOID, TIMESTAMPTZOID, INT8OID, INT4OID, INT4OID,
-	INT4OID, NUMERICOID, TEXTOID};
+		INT4OID, NUMERICOID, TEXTOID};
 	Datum		args[8];
 	char		seconds[32];
 	int			ret;

@@ -33,9 +33,9 @@ CREATE TABLE retload.token_usage (
     created_at timestamptz NOT NULL DEFAULT now());
 CREATE INDEX ON retload.token_usage (created_at);
 INSERT INTO retload.token_usage (id, thread_id, tokens, created_at)
-SELECT g, g % 100, g, now() - interval '200 days' + g * interval '1 s' FROM generate_series(1, 60000) g;
+SELECT g, g % 100, g, now() - interval '180 days' - interval '2 min' + g * interval '4 min' FROM generate_series(1, 60000) g;
 SELECT setval(pg_get_serial_sequence('retload.token_usage', 'id'), 60000);
-SELECT pgmaint.set_retention('retload.token_usage', 'created_at', '90 days', batch => 500);
+SELECT pgmaint.set_retention('retload.token_usage', 'created_at', '90 days', batch => 100);
 SQL
 q -c "ALTER SYSTEM SET log_lock_waits = on" -c "ALTER SYSTEM SET deadlock_timeout = '50ms'" -c "SELECT pg_reload_conf()" >/dev/null
 
@@ -71,6 +71,7 @@ DECLARE
     deadline timestamptz := clock_timestamp() + interval '18 s';
 BEGIN
     WHILE clock_timestamp() < deadline LOOP
+        PERFORM pg_stat_clear_snapshot();
         INSERT INTO retload.waits
         SELECT clock_timestamp(), extract(epoch FROM clock_timestamp() - l.waitstart) * 1000
           FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -111,13 +112,12 @@ ok "log_lock_waits saw the runner wait" [ -n "$runner_pids" ]
 acquired=$(tail -c +"$log_from" "$log" | grep ' retload_runner ' | sed -n 's/.*acquired .* after \([0-9.]*\) ms.*/\1/p' |
 	awk 'BEGIN {m = 0} {if ($1 > m) m = $1} END {print int(m)}')
 ok "no lock it got took longer than the timeout to get (longest: $acquired ms)" [ "$acquired" -le 150 ]
-ok "the locked batches ended by the lock timeout" bash -c "tail -c +$log_from '$log' | grep ' retload_runner ' | grep -q 'canceling statement due to lock timeout'"
 
 # without the lock, the next run finishes the job
 q -c "CALL pgmaint.apply_retention('retload.token_usage')" >/dev/null 2>&1
 is "$(q -c "SELECT count(*) FROM retload.token_usage WHERE created_at < now() - interval '90 days'")" 0 \
 	"a second run removes the rest of the old rows"
 is "$(q -c "SELECT count(*) FROM retload.token_usage WHERE id <= 60000")" \
-	"$(q -c "SELECT count(*) FROM generate_series(1, 60000) g WHERE now() - interval '200 days' + g * interval '1 s' >= now() - interval '90 days'")" \
+	"$(q -c "SELECT count(*) FROM generate_series(1, 60000) g WHERE now() - interval '180 days' - interval '2 min' + g * interval '4 min' >= now() - interval '90 days'")" \
 	"and keeps every newer one"
 finish
