@@ -6,7 +6,8 @@
 # index on created_at, of which three quarters are older than the cutoff;
 # autovacuum on (naptime 1 s, the table vacuumed at 1% dead rows, no cost
 # delay), so that it can clean up behind the batches as it would on a tuned
-# table.  Dead tuples are sampled with pgstattuple every 0.05 s, in short
+# table.  Dead tuples are sampled with pgstattuple_approx() every 0.05 s
+# (pages the visibility map marks all-visible hold none), in short
 # transactions of their own, until 5 s after the removal.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,7 +52,7 @@ SQL
 # Samples the table's dead tuples into $tmp/dead until killed.
 sample_dead() {
 	while :; do
-		psql -XqAt -c "SELECT dead_tuple_count FROM pgstattuple('token_usage')" 2>/dev/null || true
+		psql -XqAt -c "SELECT dead_tuple_count FROM pgstattuple_approx('token_usage')" 2>/dev/null || true
 		sleep 0.05
 	done >"$tmp/dead"
 }
@@ -61,12 +62,13 @@ old=$((rows * 3 / 4))
 
 # Runs one removal ($3, SQL) labelled $1 after $2 (SQL, may be empty) and prints its figures.
 measure() {
-	local label=$1 prep=$2 sql=$3 start end secs left peak
+	local label=$1 prep=$2 sql=$3 cutoff start end secs left peak
 	setup
 	[ -n "$prep" ] && psql -XqAt -v ON_ERROR_STOP=1 -c "$prep" >/dev/null
 	sample_dead &
 	sampler=$!
 	sleep 1
+	cutoff=$(psql -XqAt -c "SELECT now() - interval '$keep'")
 	start=$(date +%s.%N)
 	psql -XqAt -v ON_ERROR_STOP=1 -c "$sql" >/dev/null 2>&1
 	end=$(date +%s.%N)
@@ -74,7 +76,7 @@ measure() {
 	kill $sampler 2>/dev/null || true
 	wait $sampler 2>/dev/null || true
 	sampler=""
-	left=$(psql -XqAt -c "SELECT count(*) FROM token_usage WHERE created_at < now() - interval '$keep'")
+	left=$(psql -XqAt -c "SELECT count(*) FROM token_usage WHERE created_at < '$cutoff'")
 	secs=$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", b - a}')
 	peak=$(sort -n "$tmp/dead" | tail -n 1)
 	printf '%-28s %8s rows %7s s %9s rows/s   dead-tuple peak %8s (%s%% of removed)%s\n' \

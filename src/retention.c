@@ -84,6 +84,10 @@ typedef struct PgmRetentionRun
 	PgmRetentionStep *current_step;
 } PgmRetentionRun;
 
+/* True when the installed SQL version has retention (1.0 has none) */
+static const char *const pgm_retention_present_sql =
+"SELECT pg_catalog.to_regprocedure('pgmaint._retention_work(regclass)') IS NOT NULL";
+
 static const char *const pgm_retention_limits_sql =
 "SELECT l.lock_timeout, (pg_catalog.date_part('epoch', l.time_budget)"
 " OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8, l.max_skips"
@@ -346,6 +350,11 @@ pgm_retention_list_step(void *arg)
 	PgmRetentionRun *run = (PgmRetentionRun *) arg;
 	bool		isnull;
 	int			ret;
+
+	ret = SPI_execute(pgm_retention_present_sql, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1 ||
+		!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+		return;
 
 	ret = SPI_execute(pgm_retention_limits_sql, true, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)

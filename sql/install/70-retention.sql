@@ -175,8 +175,10 @@ COMMENT ON FUNCTION pgmaint._retention_bound(oid) IS
 'Internal: whether a partition is the default one, and the literal lower and upper bounds of a single-column range partition (NULL for MINVALUE and MAXVALUE).';
 
 -- Internal: one batch's statement for a leaf table: removes up to $2 rows
--- older than $1 (moving them to the archive when there is one), by ctid,
--- skipping rows other sessions hold locked.  Operators are qualified: the
+-- older than $1, oldest first (moving them to the archive when there is
+-- one), by ctid, skipping rows other sessions hold locked.  Oldest first also
+-- lets an index on the column lead straight to them: a plain LIMIT would
+-- seq-scan from the table's start, over the dead rows of earlier batches.  Operators are qualified: the
 -- statement runs as the table's owner, whatever its search_path.
 CREATE FUNCTION pgmaint._retention_batch_sql(leaf regclass, column_name name, archive regclass,
                                              source regclass)
@@ -193,7 +195,7 @@ AS $$
         SELECT pgmaint._retention_name(leaf) AS name
     )
     SELECT format('WITH batch AS (SELECT ctid FROM ONLY %s WHERE %I OPERATOR(pg_catalog.<) $1'
-                  ' LIMIT $2 FOR UPDATE SKIP LOCKED), ', t.name, column_name)
+                  ' ORDER BY %I LIMIT $2 FOR UPDATE SKIP LOCKED), ', t.name, column_name, column_name)
         || CASE WHEN archive IS NULL THEN
                format('d AS (DELETE FROM ONLY %s WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT batch.ctid FROM batch)) RETURNING 1)'
                       ' SELECT 1 FROM d', t.name)
