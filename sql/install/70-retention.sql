@@ -711,9 +711,17 @@ REVOKE ALL ON PROCEDURE pgmaint.apply_retention(regclass, interval, interval) FR
 -- keep 0 get a run or two of slack).
 CREATE FUNCTION pgmaint._retention_check(OUT value numeric, OUT message text, OUT hint text)
 RETURNS record
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    -- like the other checks: unknown, never an error or ok, for a caller that cannot see
+    IF NOT has_table_privilege('pgmaint.retention', 'SELECT') THEN
+        value := NULL;
+        message := 'cannot read pgmaint.retention: the caller lacks pg_monitor';
+        hint := 'Grant pg_monitor to the role that calls health().';
+        RETURN;
+    END IF;
     WITH r AS (
         SELECT t.relid, now() - t.oldest_row_at AS age, t.keep,
                now() - t.oldest_row_at > 2 * greatest(t.keep, interval '1 hour') AS behind
@@ -732,7 +740,9 @@ AS $$
                             (SELECT worst.keep FROM worst),
                             (SELECT date_trunc('second', worst.age) FROM worst)) END,
            'See SELECT * FROM pgmaint.retention_plan(); runs happen with pgmaint.policy = apply (every pgmaint.retention_interval) or the pgmaint-retention pg_cron job, and CALL pgmaint.apply_retention() runs one now; last_result says why a run stopped.'
+      INTO value, message, hint
       FROM r;
+END
 $$;
 
 COMMENT ON FUNCTION pgmaint._retention_check() IS

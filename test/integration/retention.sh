@@ -12,7 +12,7 @@ cleanup() {
 	q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'ret_%'" >/dev/null 2>&1
 	q -c "ALTER SYSTEM RESET pgmaint.policy" -c "ALTER SYSTEM RESET pgmaint.retention_interval" \
 		-c "SELECT pg_reload_conf()" >/dev/null 2>&1
-	q -c "DROP SCHEMA IF EXISTS ret CASCADE" >/dev/null 2>&1
+	q -c "DROP SCHEMA IF EXISTS ret CASCADE" -c "DROP SCHEMA IF EXISTS retp CASCADE" >/dev/null 2>&1
 	q -c "DROP OWNED BY ret_owner, ret_other" -c "DROP ROLE IF EXISTS ret_owner" -c "DROP ROLE IF EXISTS ret_other" >/dev/null 2>&1
 	q -c "DELETE FROM pgmaint.retention" >/dev/null 2>&1
 }
@@ -135,47 +135,48 @@ q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_n
 wait "$runner" 2>/dev/null
 runner=""
 
-# --- a monthly-partitioned tool_call_log ------------------------------------------
+# --- a tool_call_log partitioned by month ------------------------------------------
 q <<'SQL' >/dev/null
-CREATE TABLE ret.calls (id bigint, tool text, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at);
+CREATE SCHEMA retp;
+CREATE TABLE retp.tool_call_log (id bigint, tool text, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at);
 DO $$
 DECLARE m date := date_trunc('month', now())::date;
 BEGIN
     FOR i IN 0..5 LOOP
-        EXECUTE format('CREATE TABLE ret.calls_m%s PARTITION OF ret.calls FOR VALUES FROM (%L) TO (%L)',
+        EXECUTE format('CREATE TABLE retp.tool_call_log_m%s PARTITION OF retp.tool_call_log FOR VALUES FROM (%L) TO (%L)',
                        i, m - make_interval(months => i), m - make_interval(months => i - 1));
     END LOOP;
 END $$;
-CREATE TABLE ret.calls_default PARTITION OF ret.calls DEFAULT;
-CREATE INDEX ON ret.calls (created_at);
+CREATE TABLE retp.tool_call_log_default PARTITION OF retp.tool_call_log DEFAULT;
+CREATE INDEX ON retp.tool_call_log (created_at);
 -- one row a day for 200 days (some fall in the default partition), and one in the future
-INSERT INTO ret.calls SELECT g, 'search', date_trunc('month', now()) + interval '12 hours' - g * interval '1 day' FROM generate_series(0, 199) g;
-CREATE TABLE ret.calls2 (LIKE ret.calls) PARTITION BY RANGE (created_at);
+INSERT INTO retp.tool_call_log SELECT g, 'search', date_trunc('month', now()) + interval '12 hours' - g * interval '1 day' FROM generate_series(0, 199) g;
+CREATE TABLE ret.calls2 (LIKE retp.tool_call_log) PARTITION BY RANGE (created_at);
 CREATE TABLE ret.calls2_old PARTITION OF ret.calls2 FOR VALUES FROM ('2000-01-01') TO ('2001-01-01');
 CREATE TABLE ret.calls2_new PARTITION OF ret.calls2 FOR VALUES FROM ('2001-01-01') TO (MAXVALUE);
 INSERT INTO ret.calls2 VALUES (1, 'a', '2000-06-01'), (2, 'b', now());
 SQL
-is "$(state "SELECT pgmaint.set_retention('ret.calls', 'id', '60 days')")" 42804 "a partitioned table by a non-time column is refused"
-q -c "ALTER TABLE ret.calls ADD COLUMN seen_at timestamptz" >/dev/null
-is "$(state "SELECT pgmaint.set_retention('ret.calls', 'seen_at', '60 days')")" 22023 \
+is "$(state "SELECT pgmaint.set_retention('retp.tool_call_log', 'id', '60 days')")" 42804 "a partitioned table by a non-time column is refused"
+q -c "ALTER TABLE retp.tool_call_log ADD COLUMN seen_at timestamptz" >/dev/null
+is "$(state "SELECT pgmaint.set_retention('retp.tool_call_log', 'seen_at', '60 days')")" 22023 \
 	"a partitioned table with a column that is not its partition key is 22023"
-is "$(state "SELECT pgmaint.set_retention('ret.calls', 'created_at', '60 days', 'ret.tool_call_log_archive')")" 0A000 \
+is "$(state "SELECT pgmaint.set_retention('retp.tool_call_log', 'created_at', '60 days', 'ret.tool_call_log_archive')")" 0A000 \
 	"an archive for a partitioned table is 0A000 (old partitions kept detached are the archive)"
 # the cutoff is 5 days and 6 hours into the month two months back: m2 loses 5 rows, m3..m5 go whole
-q -c "SELECT pgmaint.set_retention('ret.calls', 'created_at', now() - (date_trunc('month', now()) - interval '2 months' + interval '5 days 6 hours'))" >/dev/null
+q -c "SELECT pgmaint.set_retention('retp.tool_call_log', 'created_at', now() - (date_trunc('month', now()) - interval '2 months' + interval '5 days 6 hours'))" >/dev/null
 q -c "SELECT pgmaint.set_retention('ret.calls2', 'created_at', '1 day', partitions => 'detach')" >/dev/null
-expect_rows=$(q -c "SELECT count(*) FROM ret.calls WHERE created_at >= date_trunc('month', now()) - interval '2 months' + interval '5 days 6 hours'")
-is "$(q -c "SELECT partitions_to_remove || ' ' || method FROM pgmaint.retention_plan() WHERE table_name = 'ret.calls'::regclass")" \
+expect_rows=$(q -c "SELECT count(*) FROM retp.tool_call_log WHERE created_at >= date_trunc('month', now()) - interval '2 months' + interval '5 days 6 hours'")
+is "$(q -c "SELECT partitions_to_remove || ' ' || method FROM pgmaint.retention_plan() WHERE table_name = 'retp.tool_call_log'::regclass")" \
 	"3 detach and drop partitions, then delete rows" "the plan: three whole partitions, then rows"
 q -c "CALL pgmaint.apply_retention()" >/dev/null 2>&1
-is "$(q -c "SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'ret.calls'::regclass")" \
-	"calls_default,calls_m0,calls_m1,calls_m2" "old partitions are detached"
-is "$(q -c "SELECT count(*) FROM pg_class WHERE relname IN ('calls_m3', 'calls_m4', 'calls_m5') AND relnamespace = 'ret'::regnamespace")" 0 \
+is "$(q -c "SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'retp.tool_call_log'::regclass")" \
+	"tool_call_log_default,tool_call_log_m0,tool_call_log_m1,tool_call_log_m2" "old partitions are detached"
+is "$(q -c "SELECT count(*) FROM pg_class WHERE relname IN ('tool_call_log_m3', 'tool_call_log_m4', 'tool_call_log_m5') AND relnamespace = 'retp'::regnamespace")" 0 \
 	"and dropped"
-is "$(q -c "SELECT count(*) FROM ret.calls")" "$expect_rows" "the rest is intact: every row newer than the cutoff, none older"
-is "$(q -c "SELECT count(*) FROM ret.calls_m2 WHERE created_at < date_trunc('month', now()) - interval '2 months' + interval '5 days 6 hours'")" 0 \
+is "$(q -c "SELECT count(*) FROM retp.tool_call_log")" "$expect_rows" "the rest is intact: every row newer than the cutoff, none older"
+is "$(q -c "SELECT count(*) FROM retp.tool_call_log_m2 WHERE created_at < date_trunc('month', now()) - interval '2 months' + interval '5 days 6 hours'")" 0 \
 	"the partition across the cutoff lost its older rows"
-is "$(q -c "SELECT detail->>'partitions' FROM pgmaint.actions WHERE action = 'retention' AND target = 'ret.calls' AND at >= '$started'")" 3 \
+is "$(q -c "SELECT detail->>'partitions' FROM pgmaint.actions WHERE action = 'retention' AND target = 'retp.tool_call_log' AND at >= '$started'")" 3 \
 	"audited: 3 partitions"
 is "$(q -c "SELECT (SELECT relispartition::text FROM pg_class WHERE oid = 'ret.calls2_old'::regclass) || ' ' || (SELECT count(*) FROM ret.calls2_old) || ' ' || (SELECT count(*) FROM ret.calls2)")" \
 	"false 1 1" "partitions => detach keeps the old partition as a table of its own"
