@@ -52,3 +52,15 @@ BEGIN;
 UPDATE pgmaint.thresholds SET warning = 0 WHERE check_name = 'xid_wraparound';
 SELECT status FROM pgmaint.health_checks() WHERE check_name = 'xid_wraparound';
 ROLLBACK;
+
+-- checklist() grades with the thresholds health() uses: edit one and the
+-- item follows; a disabled check leaves its item unknown
+SELECT item, status FROM pgmaint.checklist() WHERE item = 'connection pooling';
+BEGIN;
+UPDATE pgmaint.thresholds SET warning = 0, critical = NULL WHERE check_name = 'connections';
+SELECT item, status, fix IS NOT NULL AS has_fix FROM pgmaint.checklist() WHERE item = 'connection pooling';
+UPDATE pgmaint.thresholds SET warning = 101, critical = 100.5 WHERE check_name = 'disk_free';
+SELECT item, status FROM pgmaint.checklist() WHERE item = 'disk space';
+UPDATE pgmaint.thresholds SET enabled = false WHERE check_name = 'disk_free';
+SELECT item, status FROM pgmaint.checklist() WHERE item = 'disk space';
+ROLLBACK;

@@ -27,6 +27,9 @@
  * EXECUTE check applies, so a grantee of terminate_leaks() needs no right on
  * _audit() and cannot write audit rows of its own making.
  *
+ * SQL served: terminate_leaks() and _leaked() (sql/install/20-connections.sql),
+ * _require_interval() (20-connections.sql, used by every fragment).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -91,22 +94,29 @@ typedef struct PgmReportedLeak
 /* Sessions reported by the worker in report mode (worker process only) */
 static HTAB *pgm_reported_leaks = NULL;
 
+/*
+ * Every session, with what the rules need; which of them are leaked is
+ * pgm_is_leak()'s decision (the one copy of the leak rule, exported to SQL
+ * as pgmaint._leaked()).  $1 is pgmaint.leak_exclude.
+ */
 #define PGMAINT_LEAK_QUERY \
 	"SELECT a.pid, a.datid, a.datname::text, a.usesysid, a.usename::text," \
 	"       a.application_name, a.backend_type, a.state, a.backend_start," \
 	"       a.state_change, a.xact_start," \
 	"       pg_catalog.clock_timestamp() - a.state_change," \
 	"       EXISTS (SELECT 1" \
-	"                 FROM pg_catalog.unnest(pg_catalog.string_to_array($2, ',')) p" \
+	"                 FROM pg_catalog.unnest(pg_catalog.string_to_array($1, ',')) p" \
 	"                WHERE pg_catalog.btrim(p) <> ''" \
 	"                  AND a.application_name LIKE pg_catalog.btrim(p))" \
 	"  FROM pg_catalog.pg_stat_activity a" \
-	" WHERE a.state IN ('idle in transaction', 'idle in transaction (aborted)')" \
-	"   AND a.state_change < pg_catalog.clock_timestamp() - $1" \
 	" ORDER BY a.state_change, a.pid"
 
 PG_FUNCTION_INFO_V1(pgmaint_terminate_leaks);
+PG_FUNCTION_INFO_V1(pgmaint_leaked);
+PG_FUNCTION_INFO_V1(pgmaint_require_interval);
 
+static bool pgm_is_leak(const char *state, TimestampTz state_change,
+						Interval *idle_for, TimestampTz now);
 static List *pgm_leak_candidates(Interval *idle_for);
 static const char *pgm_leak_skip_reason(const PgmLeak *leak);
 static bool pgm_leak_unchanged(const PgmLeak *leak);
@@ -117,25 +127,47 @@ static void pgm_json_field(StringInfo buf, const char *key, const char *value);
 static Interval *pgm_positive_interval(FunctionCallInfo fcinfo, int arg,
 									   const char *name);
 
+/*
+ * The leak rule: a session is leaked when it is idle in a transaction (or in
+ * an aborted one) and has not changed state since before NOW - IDLE_FOR.
+ * terminate_leaks(), the worker's sweep, connection_leaks() and the
+ * idle_in_transaction check all decide by it.
+ */
+static bool
+pgm_is_leak(const char *state, TimestampTz state_change, Interval *idle_for,
+			TimestampTz now)
+{
+	TimestampTz since;
+
+	if (state == NULL ||
+		(strcmp(state, "idle in transaction") != 0 &&
+		 strcmp(state, "idle in transaction (aborted)") != 0))
+		return false;
+	since = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+													TimestampTzGetDatum(now),
+													IntervalPGetDatum(idle_for)));
+	return state_change < since;
+}
+
 /* Lists the sessions idle in a transaction for longer than IDLE_FOR. */
 static List *
 pgm_leak_candidates(Interval *idle_for)
 {
 	MemoryContext outer = CurrentMemoryContext;
-	Oid			argtypes[2] = {INTERVALOID, TEXTOID};
-	Datum		args[2];
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
 	List	   *leaks = NIL;
+	TimestampTz now = GetCurrentTimestamp();
 	uint64		i;
 	int			rc;
 
-	args[0] = IntervalPGetDatum(idle_for);
-	args[1] = CStringGetTextDatum(pgm_leak_exclude ? pgm_leak_exclude : "");
+	args[0] = CStringGetTextDatum(pgm_leak_exclude ? pgm_leak_exclude : "");
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not connect to SPI")));
-	rc = SPI_execute_with_args(PGMAINT_LEAK_QUERY, 2, argtypes, args, NULL,
+	rc = SPI_execute_with_args(PGMAINT_LEAK_QUERY, 1, argtypes, args, NULL,
 							   true, 0);
 	if (rc != SPI_OK_SELECT)
 		ereport(ERROR,
@@ -150,6 +182,12 @@ pgm_leak_candidates(Interval *idle_for)
 		MemoryContext spicxt;
 		PgmLeak    *leak;
 		bool		isnull;
+		char	   *state = SPI_getvalue(tuple, desc, 8);
+		Datum		state_change = SPI_getbinval(tuple, desc, 10, &isnull);
+
+		if (isnull || !pgm_is_leak(state, DatumGetTimestampTz(state_change),
+								   idle_for, now))
+			continue;
 
 		/* the rows outlive SPI_finish(): build them in the caller's context */
 		spicxt = MemoryContextSwitchTo(outer);
@@ -361,7 +399,10 @@ pgm_leak_run(Interval *idle_for, PgmLeakMode mode, const char *by)
 	return leaks;
 }
 
-/* Raises 22023 unless ARG (argument NAME) is a positive, non-NULL interval. */
+/*
+ * Raises 22023 unless ARG (argument NAME) is a positive, non-NULL interval:
+ * the one copy of the rule, exported to SQL as pgmaint._require_interval().
+ */
 static Interval *
 pgm_positive_interval(FunctionCallInfo fcinfo, int arg, const char *name)
 {
@@ -384,6 +425,36 @@ pgm_positive_interval(FunctionCallInfo fcinfo, int arg, const char *name)
 															   IntervalPGetDatum(value)))),
 				 errhint("Pass a positive interval such as '5 min'.")));
 	return value;
+}
+
+/*
+ * SQL pgmaint._require_interval(name, value): raises 22023 unless value is a
+ * positive, non-NULL interval; the SQL functions' copy of
+ * pgm_positive_interval(), by reference.
+ */
+Datum
+pgmaint_require_interval(PG_FUNCTION_ARGS)
+{
+	const char *name = PG_ARGISNULL(0) ? "interval" : text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	(void) pgm_positive_interval(fcinfo, 1, name);
+	PG_RETURN_VOID();
+}
+
+/*
+ * SQL pgmaint._leaked(state, state_change, idle_for): pgm_is_leak() for one
+ * row of pg_stat_activity, now.  NULL arguments give false.
+ */
+Datum
+pgmaint_leaked(PG_FUNCTION_ARGS)
+{
+	char	   *state;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_BOOL(false);
+	state = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	PG_RETURN_BOOL(pgm_is_leak(state, PG_GETARG_TIMESTAMPTZ(1),
+							   PG_GETARG_INTERVAL_P(2), GetCurrentTimestamp()));
 }
 
 /*

@@ -4,9 +4,12 @@
  *	  Module entry point: magic block, _PG_init and the pgmaint.* settings.
  *
  * Reload-context settings are defined whenever the library is loaded, so
- * that any backend can read them.  Restart-context settings (and, later,
- * shared memory and the background worker) exist only when the library is
- * loaded through shared_preload_libraries.
+ * that any backend can read them.  Restart-context settings, shared memory
+ * and the background worker exist only when the library is loaded through
+ * shared_preload_libraries.
+ *
+ * SQL served: pgmaint.preloaded() and pgmaint._setting() (sql/install/
+ * 00-schema.sql).
  *
  *-------------------------------------------------------------------------
  */
@@ -17,6 +20,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 
 #include "pgmaint.h"
@@ -65,6 +69,7 @@ static void pgm_shmem_startup(void);
 static void pgm_assign_retention_interval(int newval, void *extra);
 
 PG_FUNCTION_INFO_V1(pgmaint_preloaded);
+PG_FUNCTION_INFO_V1(pgmaint_setting);
 
 /* Defines the settings and, when preloaded, everything that needs the postmaster. */
 void
@@ -239,4 +244,23 @@ Datum
 pgmaint_preloaded(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(pgm_preloaded);
+}
+
+/*
+ * SQL pgmaint._setting(name): the value of a pgmaint.* setting as SHOW gives
+ * it.  Being a C function of the library, calling it loads the library,
+ * which defines the settings: SQL reads them here instead of repeating their
+ * defaults (the defaults are written once, in this file).
+ */
+Datum
+pgmaint_setting(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	if (strncmp(name, "pgmaint.", strlen("pgmaint.")) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is not a pgmaint setting", name),
+				 errhint("Use current_setting() for settings of the server.")));
+	PG_RETURN_TEXT_P(cstring_to_text(GetConfigOptionByName(name, NULL, false)));
 }

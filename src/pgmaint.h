@@ -42,73 +42,7 @@ extern int	pgm_retention_period;
 /* True when the library was loaded through shared_preload_libraries */
 extern bool pgm_preloaded;
 
-/* --- Table health (issue 7): autovacuum thresholds and table-level aggregates --- */
-
-#include "access/htup.h"
-#include "access/tupdesc.h"
-#include "pgstat.h"
-
-/* Tables with fewer heap block reads are not judged by the table_cache_hit check */
-#define PGMAINT_HEALTH_MIN_READS	1000
-/* Tables with fewer live + dead tuples are not judged by the dead_tuples check */
-#define PGMAINT_HEALTH_MIN_TUPLES	1000
-
-/* What the threshold computation needs from the server, read once per pass */
-typedef struct PgmVacuumContext
-{
-	TransactionId next_xid;
-	MultiXactId next_mxid;
-	int			effective_mxid_max_age;
-	TimestampTz now;			/* reference time for falling_behind */
-	bool		av_active;		/* AutoVacuumingActive() */
-} PgmVacuumContext;
-
-/* PG15 autovacuum's view of one table (relation_needs_vacanalyze) */
-typedef struct PgmVacuumVerdict
-{
-	float4		vacthresh;
-	float4		vacinsthresh;	/* meaningful when vac_ins_base_thresh >= 0 */
-	float4		anlthresh;
-	int			vac_ins_base_thresh;
-	int			freeze_max_age;
-	bool		av_enabled;		/* the table's autovacuum_enabled */
-	bool		dovacuum;
-	bool		doanalyze;
-	bool		falling_behind; /* dead > 2 * vacthresh, no vacuum for 10 naptimes */
-} PgmVacuumVerdict;
-
-/*
- * The table-level health figures of one database: worst heap hit ratio among
- * tables with at least min_reads heap block reads, tables where autovacuum
- * falls behind and the one with the most dead tuples among them, worst
- * dead-tuple share among tables with at least min_tuples live + dead tuples.
- * A relid is InvalidOid when no table qualified.
- */
-typedef struct PgmTableHealth
-{
-	int64		min_reads;
-	int64		min_tuples;
-	int64		tables;			/* ordinary tables and materialized views seen */
-	Oid			hit_relid;
-	double		hit_ratio;
-	int64		hit_reads;
-	int32		falling_behind;
-	Oid			falling_relid;
-	int64		falling_dead;
-	Oid			dead_relid;
-	double		dead_share;
-	int64		dead_tuples;
-} PgmTableHealth;
-
-/* tablestats.c: the one copy of the threshold formula and the aggregates */
-extern void pgm_vacuum_context_init(PgmVacuumContext *ctx, TimestampTz now);
-extern void pgm_vacuum_verdict(HeapTuple classtup, TupleDesc classdesc,
-							   PgStat_StatTabEntry *stats,
-							   const PgmVacuumContext *ctx, PgmVacuumVerdict *v);
-extern void pgm_table_health_init(PgmTableHealth *h, int64 min_reads, int64 min_tuples);
-extern void pgm_table_health_add(PgmTableHealth *h, HeapTuple classtup,
-								 TupleDesc classdesc, PgStat_StatTabEntry *stats,
-								 const PgmVacuumContext *ctx);
+#include "tablehealth.h"
 
 /*
  * The table-level figures of the worker's last sample.  Only the last one
@@ -122,11 +56,7 @@ typedef struct PgmTableSample
 	PgmTableHealth health;
 } PgmTableSample;
 
-/* Columns of _table_health() and _table_health_sampled() before sampled_at */
-#define PGMAINT_TABLE_HEALTH_COLS	10
-extern void pgm_table_health_values(const PgmTableHealth *h, Datum *values, bool *nulls);
-
-/* --- Background worker, sampler and shared-memory ring (issue 3) --- */
+/* --- Background worker, sampler and shared-memory ring --- */
 
 #include "datatype/timestamp.h"
 
@@ -234,7 +164,7 @@ extern void pgm_worker_service(void);
 /* Connections (backends.c): the worker's leak sweep, a PgmStepFunc */
 extern void pgm_leak_sweep(void *arg);
 
-/* --- Autovacuum policy (issue 6) --- */
+/* --- Autovacuum policy --- */
 
 /* policy.c: the worker's policy task (runs pgmaint.run_policy() as a step) */
 extern void pgm_policy_task(void);

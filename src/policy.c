@@ -14,6 +14,9 @@
  * pgmaint.policy_interval; classification, tuning and scheduling are in SQL
  * (sql/install/4x-policy-*.sql), where they are clearer and off any hot path.
  *
+ * SQL served: _validate_reloptions() (sql/install/05-policy-tables.sql) and
+ * _policy_lock_timeout() (42-policy-tuning.sql).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -34,7 +37,10 @@
 /* Prefix of the autovacuum options a profile may set */
 #define PGMAINT_AUTOVACUUM_PREFIX	"autovacuum_"
 
-/* Lock timeout of the worker's policy runs (as the policy's SQL functions ask) */
+/*
+ * Lock timeout of the policy's ALTER TABLEs: the worker's runs, tune_table()
+ * and reset_table() (SQL reads it through pgmaint._policy_lock_timeout())
+ */
 #define PGMAINT_POLICY_LOCK_TIMEOUT	"200ms"
 
 /* One policy run; $1 is the mode */
@@ -46,6 +52,7 @@ static void pgm_profile_error_context(void *arg);
 static void pgm_policy_step(void *arg);
 
 PG_FUNCTION_INFO_V1(pgmaint_validate_reloptions);
+PG_FUNCTION_INFO_V1(pgmaint_policy_lock_timeout);
 
 /* Tells whether a profile may set this option (namespace may be NULL). */
 static bool
@@ -180,8 +187,8 @@ pgmaint_validate_reloptions(PG_FUNCTION_ARGS)
  * Step: one run of the autovacuum policy, in the worker's transaction with
  * SPI connected.  arg is the mode, "advise" or "apply".
  *
- * The whole run is under a 200 ms lock_timeout, as SET LOCAL would do (the
- * policy's functions also ask for it), so that a locked table is skipped
+ * The whole run is under PGMAINT_POLICY_LOCK_TIMEOUT, as SET LOCAL would do
+ * (the policy's SQL functions also ask for it), so that a locked table is skipped
  * quickly and retried on the next run instead of holding the worker in the
  * lock queue.  PGC_S_SESSION is what makes it transactional: a value set
  * with PGC_S_OVERRIDE, as the worker's own 10 s default is, would replace
@@ -206,6 +213,13 @@ pgm_policy_step(void *arg)
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not run the autovacuum policy: %s",
 						SPI_result_code_string(ret))));
+}
+
+/* SQL pgmaint._policy_lock_timeout(): PGMAINT_POLICY_LOCK_TIMEOUT, as text. */
+Datum
+pgmaint_policy_lock_timeout(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(PGMAINT_POLICY_LOCK_TIMEOUT));
 }
 
 /* Worker task: the autovacuum policy every pgmaint.policy_interval; off does nothing. */

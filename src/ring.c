@@ -12,6 +12,10 @@
  * build tuples only after releasing it, so nothing that can ERROR ever
  * runs while the lock is held.
  *
+ * SQL served: samples(), sampler_status(), _request_samples() and
+ * _ring_block_deltas() (sql/install/10-sampler.sql), _table_health_sampled()
+ * (80-checks.sql).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -68,10 +72,12 @@ PG_FUNCTION_INFO_V1(pgmaint_samples);
 PG_FUNCTION_INFO_V1(pgmaint_sampler_status);
 PG_FUNCTION_INFO_V1(pgmaint_request_samples);
 PG_FUNCTION_INFO_V1(pgmaint_table_health_sampled);
+PG_FUNCTION_INFO_V1(pgmaint_ring_block_deltas);
 
 static void pgm_require_ring(void);
 static Datum pgm_interval_datum(int64 usecs);
 static Datum pgm_rate_datum(int64 delta, double seconds);
+static bool pgm_samples_comparable(const PgmSample *p, const PgmSample *s);
 
 /* Bytes of shared memory the ring needs for capacity samples. */
 Size
@@ -321,6 +327,19 @@ pgm_rate_datum(int64 delta, double seconds)
 }
 
 /*
+ * True when the interval from sample P to sample S can give deltas of the
+ * cumulative counters: a previous sample, later time, the same statistics
+ * epoch (no pg_stat_reset() between them).  The one copy of the rule:
+ * samples() and _ring_block_deltas() (the "last hour" cache figures) use it.
+ */
+static bool
+pgm_samples_comparable(const PgmSample *p, const PgmSample *s)
+{
+	return p != NULL && s->sampled_at > p->sampled_at &&
+		s->stats_reset == p->stats_reset;
+}
+
+/*
  * SQL pgmaint.samples(since): the ring from since on, oldest first, with the
  * deltas and rates over each interval.  A delta is NULL for the first sample
  * of the ring, after a statistics reset, and whenever a cumulative counter
@@ -359,7 +378,7 @@ pgmaint_samples(PG_FUNCTION_ARGS)
 		if (p != NULL)
 			seconds = (double) (s->sampled_at - p->sampled_at) / USECS_PER_SEC;
 		/* deltas need a previous sample of the same statistics epoch */
-		comparable = (p != NULL && seconds > 0 && s->stats_reset == p->stats_reset);
+		comparable = pgm_samples_comparable(p, s);
 
 		values[c++] = TimestampTzGetDatum(s->sampled_at);
 		if (p != NULL && seconds > 0)
@@ -623,4 +642,57 @@ pgmaint_table_health_sampled(PG_FUNCTION_ARGS)
 	nulls[PGMAINT_TABLE_HEALTH_COLS] = false;
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
+}
+
+/*
+ * SQL pgmaint._ring_block_deltas(since): this database's block hits and
+ * reads summed over the ring's intervals that start at or after since, by
+ * samples()' rule (pgm_samples_comparable; a counter that went backwards
+ * counts as a reset too).  NULL hits and reads when no interval qualifies
+ * or without preloading; the caller checks that the ring is of its database.
+ */
+Datum
+pgmaint_ring_block_deltas(PG_FUNCTION_ARGS)
+{
+	TimestampTz since = PG_ARGISNULL(0) ? DT_NOBEGIN : PG_GETARG_TIMESTAMPTZ(0);
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+	PgmSample  *ring;
+	int			n;
+	int64		hits = 0;
+	int64		reads = 0;
+	bool		any = false;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context that cannot accept type record")));
+
+	if (pgm_shared != NULL)
+	{
+		ring = palloc(sizeof(PgmSample) * pgm_shared->capacity);
+		n = pgm_ring_copy(ring, pgm_shared->capacity);
+		for (int i = 1; i < n; i++)
+		{
+			const PgmSample *p = &ring[i - 1];
+			const PgmSample *s = &ring[i];
+
+			if (p->sampled_at < since || !pgm_samples_comparable(p, s) ||
+				s->blks_hit < p->blks_hit || s->blks_read < p->blks_read)
+				continue;
+			hits += s->blks_hit - p->blks_hit;
+			reads += s->blks_read - p->blks_read;
+			any = true;
+		}
+		pfree(ring);
+	}
+	if (any)
+	{
+		values[0] = DirectFunctionCall1(int8_numeric, Int64GetDatum(hits));
+		values[1] = DirectFunctionCall1(int8_numeric, Int64GetDatum(reads));
+		nulls[0] = nulls[1] = false;
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
 }

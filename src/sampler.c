@@ -6,13 +6,16 @@
  *	  tuples from the cumulative statistics, and age(datfrozenxid).  The pass
  *	  over the user tables also computes the table-level health figures
  *	  (worst heap hit ratio, dead-tuple share, tables where autovacuum falls
- *	  behind) with tablestats.c's shared code, so that health() reads them in
+ *	  behind) with tablehealth.c's code, so that health() reads them in
  *	  O(1) from the ring.
  *
  * Nothing here goes through SPI or the executor.  The caller runs it inside
  * a transaction (the catalog scan of pg_class needs one; it works read-only
  * on a hot standby) and the transaction's end drops the statistics and
  * backend-status snapshots, so that the next sample reads fresh values.
+ *
+ * SQL served: none directly; the ring (ring.c) serves what it samples to
+ * sql/install/10-sampler.sql and 80-checks.sql.
  *
  *-------------------------------------------------------------------------
  */

@@ -14,6 +14,9 @@
  * in a container.  Limits of ancestor cgroups apply too, so the walk goes up
  * to the mount point and keeps the smallest limit.
  *
+ * SQL served: detected_resources() and _detect_resources()
+ * (sql/install/50-settings.sql).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

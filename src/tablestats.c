@@ -26,6 +26,11 @@
  * including other sessions' temporary tables; cache_hit_tables() leaves out
  * partitioned tables, which have no storage, as pg_statio_user_tables does.
  *
+ * SQL served: cache_hit_tables(), _cache_hit_totals(), vacuum_stats() and
+ * table_sizes() (sql/install/30-tablestats.sql), and _table_health()
+ * (80-checks.sql), whose one pass over pg_class is this file's; the
+ * threshold formula and the aggregates are tablehealth.c's.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -66,40 +71,15 @@
 
 #include "pgmaint.h"
 
-/*
- * Field names of PgStat_StatTabEntry changed in PostgreSQL 16; these
- * accessors keep the code below version-independent.
- */
+/* Version-dependent names the reports need beside tablehealth.h's */
 #if PG_VERSION_NUM >= 160000
-#define PGM_TAB_LIVE(e)			((e)->live_tuples)
-#define PGM_TAB_DEAD(e)			((e)->dead_tuples)
-#define PGM_TAB_MODS(e)			((e)->mod_since_analyze)
-#define PGM_TAB_INSERTS(e)		((e)->ins_since_vacuum)
-#define PGM_TAB_VAC_TIME(e)		((e)->last_vacuum_time)
-#define PGM_TAB_AUTOVAC_TIME(e) ((e)->last_autovacuum_time)
-#define PGM_TAB_ANL_TIME(e)		((e)->last_analyze_time)
-#define PGM_TAB_AUTOANL_TIME(e) ((e)->last_autoanalyze_time)
-#define PGM_TAB_AUTOVAC_COUNT(e) ((e)->autovacuum_count)
-#define PGM_TAB_AUTOANL_COUNT(e) ((e)->autoanalyze_count)
 #define PGM_REL_FILE(rel)		((rel)->rd_locator)
 #define pgm_init_srf(fcinfo)	InitMaterializedSRF((fcinfo), 0)
 #else
-#define PGM_TAB_LIVE(e)			((e)->n_live_tuples)
-#define PGM_TAB_DEAD(e)			((e)->n_dead_tuples)
-#define PGM_TAB_MODS(e)			((e)->changes_since_analyze)
-#define PGM_TAB_INSERTS(e)		((e)->inserts_since_vacuum)
-#define PGM_TAB_VAC_TIME(e)		((e)->vacuum_timestamp)
-#define PGM_TAB_AUTOVAC_TIME(e) ((e)->autovac_vacuum_timestamp)
-#define PGM_TAB_ANL_TIME(e)		((e)->analyze_timestamp)
-#define PGM_TAB_AUTOANL_TIME(e) ((e)->autovac_analyze_timestamp)
-#define PGM_TAB_AUTOVAC_COUNT(e) ((e)->autovac_vacuum_count)
-#define PGM_TAB_AUTOANL_COUNT(e) ((e)->autovac_analyze_count)
 #define PGM_REL_FILE(rel)		((rel)->rd_node)
 #define pgm_init_srf(fcinfo)	SetSingleFuncCall((fcinfo), 0)
 #endif
 
-/* A table is "falling behind" after this many autovacuum naptimes without vacuum */
-#define PGMAINT_FALLING_BEHIND_NAPTIMES 10
 
 /* Output columns of each report */
 #define PGMAINT_CACHE_TABLES_COLS	12
@@ -639,219 +619,6 @@ pgmaint_cache_hit_totals(PG_FUNCTION_ARGS)
 													  values, nulls)));
 }
 
-/* Reads what pgm_vacuum_verdict needs from the server, once per pass. */
-void
-pgm_vacuum_context_init(PgmVacuumContext *ctx, TimestampTz now)
-{
-	ctx->next_xid = ReadNextTransactionId();
-	ctx->next_mxid = ReadNextMultiXactId();
-	ctx->effective_mxid_max_age = MultiXactMemberFreezeThreshold();
-	ctx->now = now;
-	ctx->av_active = AutoVacuumingActive();
-}
-
-/*
- * Computes the thresholds at which autovacuum acts on a table (not a
- * partitioned one) and whether it is due, as PostgreSQL's autovacuum does
- * (relation_needs_vacanalyze): the table's reloption when set, else the
- * setting; reltuples < 0 (never vacuumed or analyzed) counts as 0; an insert
- * threshold of -1 disables insert-driven vacuums.  The table falls behind
- * when its dead tuples exceed twice the threshold and it has not been
- * vacuumed for PGMAINT_FALLING_BEHIND_NAPTIMES naptimes.  This is the only
- * copy of the formula: vacuum_stats(), the sampler and _table_health() use it.
- */
-void
-pgm_vacuum_verdict(HeapTuple classtup, TupleDesc classdesc,
-				   PgStat_StatTabEntry *stats,
-				   const PgmVacuumContext *ctx, PgmVacuumVerdict *v)
-{
-	Form_pg_class form = (Form_pg_class) GETSTRUCT(classtup);
-	/* the variables, types and order of relation_needs_vacanalyze */
-	bytea	   *reloptions = NULL;
-	AutoVacOpts *opts = NULL;
-	int			vac_base_thresh,
-				anl_base_thresh;
-	float4		vac_scale_factor,
-				vac_ins_scale_factor,
-				anl_scale_factor;
-	float4		reltuples;
-	int			mxid_freeze_max_age;
-	TransactionId xid_force_limit;
-	MultiXactId mxid_force_limit;
-	bool		force_vacuum;
-	int64		dead = 0;
-	int64		inserts = 0;
-	int64		mods = 0;
-	TimestampTz last_vacuum = 0;
-
-	if (stats != NULL)
-	{
-		dead = PGM_TAB_DEAD(stats);
-		inserts = PGM_TAB_INSERTS(stats);
-		mods = PGM_TAB_MODS(stats);
-		last_vacuum = Max(PGM_TAB_VAC_TIME(stats), PGM_TAB_AUTOVAC_TIME(stats));
-	}
-
-	if (!heap_attisnull(classtup, Anum_pg_class_reloptions, NULL))
-	{
-		reloptions = extractRelOptions(classtup, classdesc, NULL);
-		if (reloptions != NULL)
-			opts = &((StdRdOptions *) reloptions)->autovacuum;
-	}
-
-	vac_scale_factor = (opts && opts->vacuum_scale_factor >= 0)
-		? opts->vacuum_scale_factor : autovacuum_vac_scale;
-	vac_base_thresh = (opts && opts->vacuum_threshold >= 0)
-		? opts->vacuum_threshold : autovacuum_vac_thresh;
-	vac_ins_scale_factor = (opts && opts->vacuum_ins_scale_factor >= 0)
-		? opts->vacuum_ins_scale_factor : autovacuum_vac_ins_scale;
-	v->vac_ins_base_thresh = (opts && opts->vacuum_ins_threshold >= -1)
-		? opts->vacuum_ins_threshold : autovacuum_vac_ins_thresh;
-	anl_scale_factor = (opts && opts->analyze_scale_factor >= 0)
-		? opts->analyze_scale_factor : autovacuum_anl_scale;
-	anl_base_thresh = (opts && opts->analyze_threshold >= 0)
-		? opts->analyze_threshold : autovacuum_anl_thresh;
-	v->freeze_max_age = (opts && opts->freeze_max_age >= 0)
-		? Min(opts->freeze_max_age, autovacuum_freeze_max_age)
-		: autovacuum_freeze_max_age;
-	mxid_freeze_max_age = (opts && opts->multixact_freeze_max_age >= 0)
-		? Min(opts->multixact_freeze_max_age, ctx->effective_mxid_max_age)
-		: ctx->effective_mxid_max_age;
-	v->av_enabled = opts ? opts->enabled : true;
-	if (reloptions != NULL)
-		pfree(reloptions);
-
-	/* anti-wraparound vacuums are forced, whatever the thresholds */
-	xid_force_limit = ctx->next_xid - v->freeze_max_age;
-	if (xid_force_limit < FirstNormalTransactionId)
-		xid_force_limit -= FirstNormalTransactionId;
-	force_vacuum = TransactionIdIsNormal(form->relfrozenxid) &&
-		TransactionIdPrecedes(form->relfrozenxid, xid_force_limit);
-	if (!force_vacuum)
-	{
-		mxid_force_limit = ctx->next_mxid - mxid_freeze_max_age;
-		if (mxid_force_limit < FirstMultiXactId)
-			mxid_force_limit -= FirstMultiXactId;
-		force_vacuum = MultiXactIdIsValid(form->relminmxid) &&
-			MultiXactIdPrecedes(form->relminmxid, mxid_force_limit);
-	}
-
-	reltuples = form->reltuples;
-	if (reltuples < 0)
-		reltuples = 0;
-	v->vacthresh = (float4) vac_base_thresh + vac_scale_factor * reltuples;
-	v->vacinsthresh = (float4) v->vac_ins_base_thresh + vac_ins_scale_factor * reltuples;
-	v->anlthresh = (float4) anl_base_thresh + anl_scale_factor * reltuples;
-
-	if (!v->av_enabled && !force_vacuum)
-		v->dovacuum = v->doanalyze = false;
-	else if (stats != NULL && ctx->av_active)
-	{
-		v->dovacuum = force_vacuum || ((float4) dead > v->vacthresh) ||
-			(v->vac_ins_base_thresh >= 0 && (float4) inserts > v->vacinsthresh);
-		v->doanalyze = ((float4) mods > v->anlthresh);
-	}
-	else
-	{
-		v->dovacuum = force_vacuum;
-		v->doanalyze = false;
-	}
-	/* autovacuum never analyzes TOAST tables */
-	if (form->relkind == RELKIND_TOASTVALUE)
-		v->doanalyze = false;
-
-	v->falling_behind = (float4) dead > 2 * v->vacthresh &&
-		(last_vacuum == 0 ||
-		 ctx->now - last_vacuum >
-		 (int64) PGMAINT_FALLING_BEHIND_NAPTIMES * autovacuum_naptime * USECS_PER_SEC);
-}
-
-/* Starts empty table-level health figures. */
-void
-pgm_table_health_init(PgmTableHealth *h, int64 min_reads, int64 min_tuples)
-{
-	memset(h, 0, sizeof(PgmTableHealth));
-	h->min_reads = min_reads;
-	h->min_tuples = min_tuples;
-	h->hit_relid = InvalidOid;
-	h->falling_relid = InvalidOid;
-	h->dead_relid = InvalidOid;
-}
-
-/*
- * Adds one pg_class row to the table-level health figures.  Only ordinary
- * tables and materialized views count (partitioned tables have no storage
- * and are never vacuumed).  Ties go to the table with more reads or dead
- * tuples, then to the lower relid, so that any scan order gives one answer.
- */
-void
-pgm_table_health_add(PgmTableHealth *h, HeapTuple classtup,
-					 TupleDesc classdesc, PgStat_StatTabEntry *stats,
-					 const PgmVacuumContext *ctx)
-{
-	Form_pg_class form = (Form_pg_class) GETSTRUCT(classtup);
-	PgmVacuumVerdict v;
-	int64		hits;
-	int64		reads;
-	int64		live;
-	int64		dead;
-
-	if (form->relkind != RELKIND_RELATION && form->relkind != RELKIND_MATVIEW)
-		return;
-	h->tables++;
-	if (stats == NULL)
-		return;
-
-	hits = stats->blocks_hit;
-	reads = stats->blocks_fetched - stats->blocks_hit;
-	if (reads >= h->min_reads && hits + reads > 0)
-	{
-		double		ratio = (double) hits / (double) (hits + reads);
-
-		if (!OidIsValid(h->hit_relid) || ratio < h->hit_ratio ||
-			(ratio == h->hit_ratio &&
-			 (reads > h->hit_reads ||
-			  (reads == h->hit_reads && form->oid < h->hit_relid))))
-		{
-			h->hit_relid = form->oid;
-			h->hit_ratio = ratio;
-			h->hit_reads = reads;
-		}
-	}
-
-	live = PGM_TAB_LIVE(stats);
-	dead = PGM_TAB_DEAD(stats);
-	if (live + dead >= h->min_tuples && live + dead > 0)
-	{
-		double		share = (double) dead / (double) (live + dead);
-
-		if (!OidIsValid(h->dead_relid) || share > h->dead_share ||
-			(share == h->dead_share &&
-			 (dead > h->dead_tuples ||
-			  (dead == h->dead_tuples && form->oid < h->dead_relid))))
-		{
-			h->dead_relid = form->oid;
-			h->dead_share = share;
-			h->dead_tuples = dead;
-		}
-	}
-
-	/* only a table with dead tuples can fall behind: skip the formula otherwise */
-	if (dead <= 0)
-		return;
-	pgm_vacuum_verdict(classtup, classdesc, stats, ctx, &v);
-	if (v.falling_behind)
-	{
-		h->falling_behind++;
-		if (!OidIsValid(h->falling_relid) || dead > h->falling_dead ||
-			(dead == h->falling_dead && form->oid < h->falling_relid))
-		{
-			h->falling_relid = form->oid;
-			h->falling_dead = dead;
-		}
-	}
-}
-
 /* age() of a transaction id, as the SQL function age(xid) computes it. */
 static int32
 pgm_xid_age(TransactionId xid, TransactionId now)
@@ -1171,29 +938,6 @@ pgmaint_table_sizes(PG_FUNCTION_ARGS)
 	}
 
 	return (Datum) 0;
-}
-
-/*
- * Fills values and nulls (PGMAINT_TABLE_HEALTH_COLS each) with the columns
- * that _table_health() and _table_health_sampled() share.
- */
-void
-pgm_table_health_values(const PgmTableHealth *h, Datum *values, bool *nulls)
-{
-	memset(nulls, 0, sizeof(bool) * PGMAINT_TABLE_HEALTH_COLS);
-	values[0] = Int64GetDatum(h->tables);
-	values[1] = ObjectIdGetDatum(h->hit_relid);
-	values[2] = Float8GetDatum(h->hit_ratio);
-	values[3] = Int64GetDatum(h->hit_reads);
-	nulls[1] = nulls[2] = nulls[3] = !OidIsValid(h->hit_relid);
-	values[4] = Int32GetDatum(h->falling_behind);
-	values[5] = ObjectIdGetDatum(h->falling_relid);
-	values[6] = Int64GetDatum(h->falling_dead);
-	nulls[5] = nulls[6] = !OidIsValid(h->falling_relid);
-	values[7] = ObjectIdGetDatum(h->dead_relid);
-	values[8] = Float8GetDatum(h->dead_share);
-	values[9] = Int64GetDatum(h->dead_tuples);
-	nulls[7] = nulls[8] = nulls[9] = !OidIsValid(h->dead_relid);
 }
 
 /*

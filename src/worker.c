@@ -28,6 +28,10 @@
  * loop sleeps until the nearest deadline.  A reload that changes a period
  * moves the deadline to the last run plus the new period.
  *
+ * SQL served: none of its own; its steps call the functions of
+ * sql/install/10-sampler.sql (history), 4x-policy-*.sql (the policy) and the
+ * leak sweep of backends.c.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -16,6 +16,21 @@ COMMENT ON FUNCTION pgmaint.preloaded() IS
 
 GRANT EXECUTE ON FUNCTION pgmaint.preloaded() TO pg_monitor;
 
+-- A pgmaint.* setting's value.  The defaults are written once, in
+-- src/pgmaint.c: calling this C function loads the library, which defines
+-- the settings, so SQL never needs a fallback copy of a default.
+CREATE FUNCTION pgmaint._setting(name text)
+RETURNS text
+LANGUAGE c STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_setting';
+
+COMMENT ON FUNCTION pgmaint._setting(text) IS
+'Internal: the value of a pgmaint.* setting (as SHOW gives it), read after loading the library so that its default is the C one.';
+
+REVOKE ALL ON FUNCTION pgmaint._setting(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._setting(text) TO pg_monitor;
+
 -- Alert thresholds of health(); an INSERT of an existing check updates it.
 CREATE TABLE pgmaint.thresholds (
     check_name  text PRIMARY KEY,

@@ -100,6 +100,21 @@ COMMENT ON FUNCTION pgmaint.sampler_status() IS
 
 GRANT EXECUTE ON FUNCTION pgmaint.sampler_status() TO pg_monitor;
 
+-- Block hits and reads summed over the ring's intervals since a time, by the
+-- rule samples() applies to its deltas (an interval across a statistics
+-- reset is left out); written once, in src/ring.c.
+CREATE FUNCTION pgmaint._ring_block_deltas(since timestamptz, OUT hits numeric, OUT reads numeric)
+RETURNS record
+LANGUAGE c VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_ring_block_deltas';
+
+COMMENT ON FUNCTION pgmaint._ring_block_deltas(timestamptz) IS
+'Internal: block hits and reads of the sampled database summed over the ring''s intervals starting at or after since, leaving out those across a statistics reset (as samples() does); NULL without any.';
+
+REVOKE ALL ON FUNCTION pgmaint._ring_block_deltas(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._ring_block_deltas(timestamptz) TO pg_monitor;
+
 CREATE FUNCTION pgmaint._request_samples(count integer)
 RETURNS bigint
 LANGUAGE c VOLATILE STRICT
@@ -118,9 +133,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    keep interval := coalesce(retention,
-                              nullif(current_setting('pgmaint.history_retention', true), '')::interval,
-                              interval '7 days');
+    keep interval := coalesce(retention, pgmaint._setting('pgmaint.history_retention')::interval);
     n bigint;
     total bigint := 0;
 BEGIN

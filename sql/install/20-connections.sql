@@ -1,26 +1,13 @@
 -- Connections: sessions by state, leaked transactions and their safe
 -- termination, long-running statements, lock chains, the pool budget.
 
--- Raises 22023 unless an interval argument is given and positive.
+-- Raises 22023 unless an interval argument is given and positive; the rule
+-- is terminate_leaks()' own, written once in src/backends.c.
 CREATE FUNCTION pgmaint._require_interval(name text, value interval)
 RETURNS void
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+LANGUAGE c IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF value IS NULL THEN
-        RAISE EXCEPTION '"%" must not be NULL', name
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Pass a positive interval such as ''5 min''.';
-    END IF;
-    IF value <= interval '0' THEN
-        RAISE EXCEPTION '"%" must be a positive interval', name
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = format('The value given was %s.', value),
-                  HINT = 'Pass a positive interval such as ''5 min''.';
-    END IF;
-END
-$$;
+AS 'MODULE_PATHNAME', 'pgmaint_require_interval';
 
 COMMENT ON FUNCTION pgmaint._require_interval(text, interval) IS
 'Internal: raises invalid_parameter_value (22023) unless the named interval argument is positive and not NULL.';
@@ -52,6 +39,40 @@ $$;
 
 COMMENT ON FUNCTION pgmaint._require_count(text, integer, integer) IS
 'Internal: raises invalid_parameter_value (22023) unless the named count argument is not NULL and between lowest and 10000.';
+
+-- The leak rule (idle in a transaction, or an aborted one, since before
+-- now - idle_for), written once in src/backends.c: terminate_leaks(), the
+-- worker's sweep, connection_leaks() and the idle_in_transaction check use it.
+CREATE FUNCTION pgmaint._leaked(state text, state_change timestamptz, idle_for interval)
+RETURNS boolean
+LANGUAGE c VOLATILE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_leaked';
+
+COMMENT ON FUNCTION pgmaint._leaked(text, timestamptz, interval) IS
+'Internal: true when a pg_stat_activity row (state, state_change) is idle in a transaction, or an aborted one, since before now - idle_for; false for NULLs.';
+
+REVOKE ALL ON FUNCTION pgmaint._leaked(text, timestamptz, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._leaked(text, timestamptz, interval) TO pg_monitor;
+
+-- Connection slots a client without special roles can use: max_connections
+-- less superuser_reserved_connections and, from PostgreSQL 16 on,
+-- reserved_connections.  health(), checklist() and connection_budget() use it.
+CREATE FUNCTION pgmaint._usable_connections()
+RETURNS integer
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.current_setting('max_connections')::integer
+           - pg_catalog.current_setting('superuser_reserved_connections')::integer
+           - coalesce(nullif(pg_catalog.current_setting('reserved_connections', true), '')::integer, 0);
+$$;
+
+COMMENT ON FUNCTION pgmaint._usable_connections() IS
+'Internal: max_connections - superuser_reserved_connections (- reserved_connections on PostgreSQL 16 and later): the slots an application role can use.';
+
+REVOKE ALL ON FUNCTION pgmaint._usable_connections() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._usable_connections() TO pg_monitor;
 
 -- Client sessions per database and state.  The read functions are PL/pgSQL
 -- so that their plans are cached (a SQL function with SET is planned anew on
@@ -109,8 +130,7 @@ BEGIN
            (SELECT count(*)::integer FROM waiting WHERE a.pid = ANY (waiting.blockers)),
            a.state
       FROM pg_catalog.pg_stat_activity a, t
-     WHERE a.state IN ('idle in transaction', 'idle in transaction (aborted)')
-       AND a.state_change < t.now - min_idle
+     WHERE pgmaint._leaked(a.state, a.state_change, min_idle)
      ORDER BY a.state_change, a.pid;
 END
 $$;
@@ -223,9 +243,9 @@ AS $$
 DECLARE
     max_conn    integer := current_setting('max_connections')::integer;
     su_reserved integer := current_setting('superuser_reserved_connections')::integer;
-    -- reserved_connections exists from PostgreSQL 16 on
-    reserved    integer := coalesce(nullif(current_setting('reserved_connections', true), '')::integer, 0);
-    usable      integer;
+    usable      integer := pgmaint._usable_connections();
+    -- reserved_connections (PostgreSQL 16 and later): what else _usable_connections() keeps
+    reserved    integer := max_conn - su_reserved - usable;
     planned     bigint;
     share       numeric;
     now_used    bigint;
@@ -256,7 +276,6 @@ BEGIN
                   HINT = 'No PostgreSQL server serves that many connections: put a pooler such as PgBouncer in front, or plan smaller pools.';
     END IF;
 
-    usable := max_conn - su_reserved - reserved;
     share := round(100.0 * planned / greatest(usable, 1));
     SELECT count(*) INTO now_used FROM pg_catalog.pg_stat_activity a
      WHERE a.backend_type = 'client backend';
@@ -312,7 +331,9 @@ BEGIN
 
     item := 'usable connections';
     value := usable;
-    verdict := 'max_connections - superuser_reserved_connections: what the application can open';
+    verdict := 'max_connections - superuser_reserved_connections'
+               || CASE WHEN reserved > 0 THEN ' - reserved_connections' ELSE '' END
+               || ': what the application can open';
     RETURN NEXT;
 
     item := 'headroom';
@@ -380,7 +401,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer) IS
-'The pool arithmetic of the guide against this server: planned connections (pool_size + max_overflow) * instances + reserve, usable slots (max_connections - superuser_reserved_connections), current use, the peak the sampler saw (NULL when it is not running), a memory estimate, and advice.';
+'The pool arithmetic of the guide against this server: planned connections (pool_size + max_overflow) * instances + reserve, usable slots (max_connections - superuser_reserved_connections, and - reserved_connections on PostgreSQL 16 and later), current use, the peak the sampler saw (NULL when it is not running), a memory estimate, and advice.';
 
 -- Privileges are set in 99-privileges.sql: the read functions go to
 -- pg_monitor, terminate_leaks() to nobody (superusers, or an explicit GRANT).

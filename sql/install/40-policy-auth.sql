@@ -94,7 +94,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT 'FUNCTION', f FROM unnest(ARRAY[
         'pgmaint.tune_table(regclass, text)', 'pgmaint.reset_table(regclass)',
-        'pgmaint._apply_profile(regclass, text, text, text, jsonb)',
+        'pgmaint._apply_profile(regclass, text, text, text, jsonb)', 'pgmaint._policy_lock_timeout()',
         'pgmaint._option_names(text[])', 'pgmaint._option_sql(text, boolean)',
         'pgmaint._reloptions(oid)', 'pgmaint._tunable_table(regclass)',
         'pgmaint._policy_record(name, regclass, text, text, text[], text[])',
@@ -120,7 +120,7 @@ AS $$
     UNION ALL
     SELECT 'FUNCTION', f FROM unnest(ARRAY[
         'pgmaint.recommend_profiles()', 'pgmaint.apply_policy(boolean)', 'pgmaint.run_policy(text)',
-        'pgmaint._policy_tables()', 'pgmaint._activity_window()',
+        'pgmaint._policy_tables()', 'pgmaint._activity_window()', 'pgmaint._setting(text)',
         'pgmaint._classify(numeric, numeric, numeric, numeric, numeric)',
         'pgmaint._snapshot_activity(name)', 'pgmaint._advise(name, regclass, text, text)',
         'pgmaint._advice_keep(name, oid[])', 'pgmaint._sync_vacuum_job()',

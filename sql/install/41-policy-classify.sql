@@ -81,9 +81,7 @@ RETURNS interval
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT least(interval '24 hours',
-                 coalesce(nullif(current_setting('pgmaint.history_retention', true), '')::interval,
-                          interval '7 days'));
+    SELECT least(interval '24 hours', pgmaint._setting('pgmaint.history_retention')::interval);
 $$;
 
 COMMENT ON FUNCTION pgmaint._activity_window() IS

@@ -71,19 +71,36 @@ $$;
 COMMENT ON FUNCTION pgmaint._tunable_table(regclass) IS
 'Internal: relkind and quoted name of a table an autovacuum profile can apply to; 42P01 or 42809 otherwise.';
 
+-- The lock timeout of every ALTER TABLE the policy runs (tune_table(),
+-- reset_table(), the worker's runs), written once in src/policy.c.
+CREATE FUNCTION pgmaint._policy_lock_timeout()
+RETURNS text
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_policy_lock_timeout';
+
+COMMENT ON FUNCTION pgmaint._policy_lock_timeout() IS
+'Internal: the lock_timeout under which the autovacuum policy and tune_table()/reset_table() lock a table; its value is PGMAINT_POLICY_LOCK_TIMEOUT in src/policy.c.';
+
+REVOKE ALL ON FUNCTION pgmaint._policy_lock_timeout() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._policy_lock_timeout() TO pg_monitor;
+
 -- Internal: sets a profile's options on a table (or on each leaf partition of
 -- a partitioned table), resets what a previous profile set and this one does
 -- not, records the policy row and audits.  Runs as the caller: ALTER TABLE
 -- checks that the caller owns the table.  Returns NULL when the policy
--- (source 'policy') finds the table pinned once it holds the lock.
+-- (source 'policy') finds the table pinned once it holds the lock.  It runs
+-- under _policy_lock_timeout(), set here and restored on return (an error
+-- undoes it with the (sub)transaction).
 CREATE FUNCTION pgmaint._apply_profile(rel regclass, profile text, source text, action text,
                                        note jsonb DEFAULT '{}')
 RETURNS text[]
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
-SET lock_timeout = '200ms'
 AS $$
 DECLARE
+    caller_timeout text := pg_catalog.current_setting('lock_timeout');
+    policy_timeout text := pg_catalog.set_config('lock_timeout', pgmaint._policy_lock_timeout(), true);
     kind "char";
     opts text[];
     names text[];
@@ -100,6 +117,7 @@ DECLARE
     resets text[];
     changes jsonb := '[]';
     previous text;
+    result text[];
 BEGIN
     SELECT p.reloptions INTO opts FROM pgmaint.profiles p WHERE p.name = profile;
     IF NOT FOUND THEN
@@ -117,6 +135,7 @@ BEGIN
     SELECT p.profile INTO previous FROM pgmaint.table_policy p WHERE p.relid = rel;
     IF source = 'policy'
        AND EXISTS (SELECT 1 FROM pgmaint.table_policy p WHERE p.relid = rel AND p.pinned) THEN
+        PERFORM pg_catalog.set_config('lock_timeout', caller_timeout, true);
         RETURN NULL;
     END IF;
 
@@ -176,15 +195,14 @@ BEGIN
                                    'tables', changes),
         false);
 
-    IF kind = 'p' THEN
-        RETURN opts;
-    END IF;
-    RETURN pgmaint._reloptions(rel);
+    result := CASE WHEN kind = 'p' THEN opts ELSE pgmaint._reloptions(rel) END;
+    PERFORM pg_catalog.set_config('lock_timeout', caller_timeout, true);
+    RETURN result;
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint._apply_profile(regclass, text, text, text, jsonb) IS
-'Internal: ALTER TABLE ... SET a profile''s options (on each leaf of a partitioned table) as the caller, under a 200 ms lock_timeout; records table_policy and audits.';
+'Internal: ALTER TABLE ... SET a profile''s options (on each leaf of a partitioned table) as the caller, under _policy_lock_timeout(); records table_policy and audits.';
 
 CREATE FUNCTION pgmaint.tune_table(rel regclass, profile text)
 RETURNS text[]
@@ -202,7 +220,8 @@ EXCEPTION
     WHEN lock_not_available THEN
         RAISE EXCEPTION 'could not lock table % to set its autovacuum options', rel
               USING ERRCODE = '55P03',
-                    DETAIL = 'Another session held a conflicting lock for longer than the lock timeout (200 ms); nothing was changed.',
+                    DETAIL = format('Another session held a conflicting lock for longer than the lock timeout (%s); nothing was changed.',
+                                    pgmaint._policy_lock_timeout()),
                     HINT = 'Retry when the session holding the lock (see pgmaint.blocking_locks() or pg_locks) has finished.';
 END
 $$;
@@ -212,13 +231,15 @@ COMMENT ON FUNCTION pgmaint.tune_table(regclass, text) IS
 
 REVOKE ALL ON FUNCTION pgmaint.tune_table(regclass, text) FROM PUBLIC;
 
+-- Runs under _policy_lock_timeout(), as _apply_profile() does.
 CREATE FUNCTION pgmaint.reset_table(rel regclass)
 RETURNS text[]
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
-SET lock_timeout = '200ms'
 AS $$
 DECLARE
+    caller_timeout text := pg_catalog.current_setting('lock_timeout');
+    policy_timeout text := pg_catalog.set_config('lock_timeout', pgmaint._policy_lock_timeout(), true);
     kind "char";
     target text;
     rec pgmaint.table_policy;
@@ -239,7 +260,8 @@ BEGIN
     EXCEPTION WHEN lock_not_available THEN
         RAISE EXCEPTION 'could not lock table % to reset its autovacuum options', rel
               USING ERRCODE = '55P03',
-                    DETAIL = 'Another session held a conflicting lock for longer than the lock timeout (200 ms); nothing was changed.',
+                    DETAIL = format('Another session held a conflicting lock for longer than the lock timeout (%s); nothing was changed.',
+                                    pgmaint._policy_lock_timeout()),
                     HINT = 'Retry when the session holding the lock has finished.';
     END;
 
@@ -286,6 +308,7 @@ BEGIN
         PERFORM pgmaint._policy_audit(current_user, 'reset_table', rel::text,
             jsonb_build_object('profile', profile, 'tables', changes), false);
     END IF;
+    PERFORM pg_catalog.set_config('lock_timeout', caller_timeout, true);
     RETURN pgmaint._reloptions(rel);
 END
 $$;

@@ -136,7 +136,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    m text := coalesce(mode, nullif(current_setting('pgmaint.policy', true), ''), 'advise');
+    m text := coalesce(mode, pgmaint._setting('pgmaint.policy'));
     r record;
     keep oid[] := '{}';
 BEGIN

@@ -1,5 +1,39 @@
--- Settings advisor and configuration audit (issue 8): settings_advice(),
+-- Settings advisor and configuration audit: settings_advice(),
 -- detected_resources(), config_audit().  Privileges are in 99-privileges.sql.
+
+-- The settings the guide gives fixed values for, in the guide's order: the
+-- one list settings_advice() recommends from, config_audit() audits (topics
+-- timeout and logging) and checklist() grades (through config_audit()).
+-- topic: autovacuum, timeout, log_setup (where logs go and how much),
+-- logging (a switch that is off at 'off' or -1).
+CREATE FUNCTION pgmaint._guide_settings(
+    OUT ord integer, OUT name text, OUT recommended text, OUT why text, OUT topic text)
+RETURNS SETOF record
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    VALUES
+        (1, 'autovacuum_naptime', '30s', 'check high-churn tables twice a minute (the guide)', 'autovacuum'),
+        (2, 'statement_timeout', '30s', 'stop runaway queries (the guide); raise it per role for batch jobs', 'timeout'),
+        (3, 'lock_timeout', '10s', 'fail fast instead of queueing behind a lock (the guide)', 'timeout'),
+        (4, 'idle_in_transaction_session_timeout', '5min', 'end leaked transactions (the guide)', 'timeout'),
+        (5, 'log_destination', 'stderr', 'the guide; docker logs reads stderr', 'log_setup'),
+        (6, 'logging_collector', 'on', 'the guide: keep log files in the data directory', 'log_setup'),
+        (7, 'log_min_messages', 'warning', 'the guide', 'log_setup'),
+        (8, 'log_min_error_statement', 'error', 'the guide: log the statement of every error', 'log_setup'),
+        (9, 'log_checkpoints', 'on', 'the guide', 'logging'),
+        (10, 'log_connections', 'on', 'the guide: find connection leaks', 'logging'),
+        (11, 'log_disconnections', 'on', 'the guide: session durations', 'logging'),
+        (12, 'log_lock_waits', 'on', 'the guide: waits longer than deadlock_timeout', 'logging'),
+        (13, 'log_temp_files', '10MB', 'the guide: sorts that spill, a sign of a small work_mem', 'logging'),
+        (14, 'log_autovacuum_min_duration', '0', 'the guide: every autovacuum run', 'logging');
+$$;
+
+COMMENT ON FUNCTION pgmaint._guide_settings() IS
+'Internal: the settings the guide gives fixed values for (ord, name, recommended, why, topic), read by settings_advice(), config_audit() and checklist().';
+
+REVOKE ALL ON FUNCTION pgmaint._guide_settings() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._guide_settings() TO pg_monitor;
 
 -- Memory, CPUs and /dev/shm below a root directory, from cgroup v2/v1 and /proc, in C.
 CREATE FUNCTION pgmaint._detect_resources(root text DEFAULT '/',
@@ -182,21 +216,9 @@ BEGIN
         (10, 'random_page_cost', v_rpc, format('%s storage', storage)),
         (11, 'effective_io_concurrency', v_eio, format('%s storage', storage)),
         (12, 'autovacuum_max_workers', v_avw::text,
-            format('CPUs/2 + 1, between 2 and 8, for %s CPUs (%s)', cpus, cpus_source)),
-        (13, 'autovacuum_naptime', '30s', 'check high-churn tables twice a minute (the guide)'),
-        (14, 'statement_timeout', '30s', 'stop runaway queries (the guide); raise it per role for batch jobs'),
-        (15, 'lock_timeout', '10s', 'fail fast instead of queueing behind a lock (the guide)'),
-        (16, 'idle_in_transaction_session_timeout', '5min', 'end leaked transactions (the guide)'),
-        (17, 'log_destination', 'stderr', 'the guide; docker logs reads stderr'),
-        (18, 'logging_collector', 'on', 'the guide: keep log files in the data directory'),
-        (19, 'log_min_messages', 'warning', 'the guide'),
-        (20, 'log_min_error_statement', 'error', 'the guide: log the statement of every error'),
-        (21, 'log_checkpoints', 'on', 'the guide'),
-        (22, 'log_connections', 'on', 'the guide: find connection leaks'),
-        (23, 'log_disconnections', 'on', 'the guide: session durations'),
-        (24, 'log_lock_waits', 'on', 'the guide: waits longer than deadlock_timeout'),
-        (25, 'log_temp_files', '10MB', 'the guide: sorts that spill, a sign of a small work_mem'),
-        (26, 'log_autovacuum_min_duration', '0', 'the guide: every autovacuum run')
+            format('CPUs/2 + 1, between 2 and 8, for %s CPUs (%s)', cpus, cpus_source))
+        UNION ALL
+        SELECT 12 + g.ord, g.name, g.recommended, g.why FROM pgmaint._guide_settings() g
     ),
     cmp AS (
         SELECT r.ord, r.name, r.recommended, r.why, s.unit AS s_unit, s.vartype,
@@ -525,10 +547,10 @@ BEGIN
 
     -- timeouts: set in the configuration (reset_val) or for some role or database
     FOR g IN
-        SELECT t.ord, t.gname, t.guide, s.reset_val, s.unit
-          FROM (VALUES (1, 'statement_timeout', '30s'), (2, 'lock_timeout', '10s'),
-                       (3, 'idle_in_transaction_session_timeout', '5min')) AS t (ord, gname, guide)
-          LEFT JOIN pg_catalog.pg_settings s ON s.name = t.gname
+        SELECT t.ord, t.name AS gname, t.recommended AS guide, s.reset_val, s.unit
+          FROM pgmaint._guide_settings() t
+          LEFT JOIN pg_catalog.pg_settings s ON s.name = t.name
+         WHERE t.topic = 'timeout'
          ORDER BY t.ord
     LOOP
         check_name := g.gname;
@@ -563,12 +585,10 @@ BEGIN
 
     -- logging the guide asks for
     FOR g IN
-        SELECT t.ord, t.gname, t.guide, s.reset_val
-          FROM (VALUES (1, 'log_checkpoints', 'on'), (2, 'log_connections', 'on'),
-                       (3, 'log_disconnections', 'on'), (4, 'log_lock_waits', 'on'),
-                       (5, 'log_autovacuum_min_duration', '0'), (6, 'log_temp_files', '10MB'))
-                AS t (ord, gname, guide)
-          LEFT JOIN pg_catalog.pg_settings s ON s.name = t.gname
+        SELECT t.ord, t.name AS gname, t.recommended AS guide, s.reset_val
+          FROM pgmaint._guide_settings() t
+          LEFT JOIN pg_catalog.pg_settings s ON s.name = t.name
+         WHERE t.topic = 'logging'
          ORDER BY t.ord
     LOOP
         check_name := g.gname;

@@ -136,24 +136,15 @@ RETURNS interval
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    setting text;
 BEGIN
-    -- calling a C function loads the library, which defines the setting
-    -- (and validates a value that postgresql.conf gave before it was loaded)
-    PERFORM pgmaint.preloaded();
-    setting := current_setting('pgmaint.backup_max_age', true);
-    IF setting IS NULL OR setting = '' THEN
-        RETURN interval '26 hours';
-    END IF;
-    RETURN setting::interval;
-EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
-    RETURN interval '26 hours';
+    -- _setting() loads the library, which defines the setting with its
+    -- default (and validates a value postgresql.conf gave before the load)
+    RETURN pgmaint._setting('pgmaint.backup_max_age')::interval;
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint._backup_max_age() IS
-'Internal: the setting pgmaint.backup_max_age as an interval (26 hours when it cannot be read).';
+'Internal: the setting pgmaint.backup_max_age as an interval.';
 
 -- An age as "27h 05m", the same whatever the session's IntervalStyle.
 CREATE FUNCTION pgmaint._backup_age_text(age interval)

@@ -8,6 +8,21 @@
 -- function returns (check_name, value, message, hint) rows that
 -- pgmaint._measure_checks() grades against pgmaint.thresholds.
 
+-- The floors below which the table-level checks do not judge a table,
+-- written once in src/tablehealth.h; the descriptions below, the defaults of
+-- _table_health() and the checks' messages read them here.
+CREATE FUNCTION pgmaint._table_health_floors(OUT min_reads bigint, OUT min_tuples bigint)
+RETURNS record
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_table_health_floors';
+
+COMMENT ON FUNCTION pgmaint._table_health_floors() IS
+'Internal: the heap block reads (table_cache_hit) and live + dead tuples (dead_tuples) a table needs before the table-level checks judge it.';
+
+REVOKE ALL ON FUNCTION pgmaint._table_health_floors() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._table_health_floors() TO pg_monitor;
+
 INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALUES
     ('long_running_queries', 30, 300,
      'Seconds the longest active statement has run (the guide flags queries over 30 seconds).'),
@@ -28,9 +43,11 @@ INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALU
     ('slot_wal_retention', 1024, 4096,
      'MB of WAL retained by the replication slot that holds the most.'),
     ('table_cache_hit', 90, 80,
-     'Lowest heap cache hit ratio, in %, among tables with at least 1,000 heap block reads from outside shared buffers (unknown while no table has that many).'),
+     format('Lowest heap cache hit ratio, in %%, among tables with at least %s heap block reads from outside shared buffers (unknown while no table has that many).',
+            to_char((SELECT f.min_reads FROM pgmaint._table_health_floors() f), 'FM999,999,999'))),
     ('dead_tuples', 20, 50,
-     'Highest share, in %, of dead tuples among tables with at least 1,000 live + dead tuples.'),
+     format('Highest share, in %%, of dead tuples among tables with at least %s live + dead tuples.',
+            to_char((SELECT f.min_tuples FROM pgmaint._table_health_floors() f), 'FM999,999,999'))),
     ('autovacuum_behind', 1, NULL,
      'Tables where autovacuum falls behind: dead tuples above twice the PG15 vacuum threshold and no vacuum for 10 autovacuum_naptime (as vacuum_stats().falling_behind).'),
     ('disk_free', 20, 10,
@@ -269,13 +286,9 @@ BEGIN
                        WHERE s.running AND s.database = current_database()) THEN
         RETURN;
     END IF;
-    -- sum the per-interval deltas; an interval across a stats reset is left out
-    SELECT sum(d.dh), sum(d.dr) INTO hits, reads
-      FROM (SELECT x.blks_hit - lag(x.blks_hit) OVER w AS dh,
-                   x.blks_read - lag(x.blks_read) OVER w AS dr
-              FROM pgmaint.samples(now() - interval '1 hour') x
-            WINDOW w AS (ORDER BY x.sampled_at)) d
-     WHERE d.dh >= 0 AND d.dr >= 0;
+    -- the per-interval deltas, by samples()' rule for a statistics reset
+    SELECT d.hits, d.reads INTO hits, reads
+      FROM pgmaint._ring_block_deltas(now() - interval '1 hour') d;
 END
 $$;
 
@@ -285,7 +298,8 @@ COMMENT ON FUNCTION pgmaint._cache_hit_last_hour() IS
 -- Table-level figures of this database computed now: one pass over pg_class
 -- and one statistics snapshot, with the threshold code vacuum_stats() uses.
 CREATE FUNCTION pgmaint._table_health(
-    min_reads bigint DEFAULT 1000, min_tuples bigint DEFAULT 1000,
+    min_reads bigint DEFAULT (pgmaint._table_health_floors()).min_reads,
+    min_tuples bigint DEFAULT (pgmaint._table_health_floors()).min_tuples,
     OUT tables bigint, OUT hit_relid oid, OUT hit_ratio float8, OUT hit_reads bigint,
     OUT falling_behind integer, OUT falling_relid oid, OUT falling_dead bigint,
     OUT dead_relid oid, OUT dead_share float8, OUT dead_tuples bigint)
@@ -310,7 +324,7 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'pgmaint_table_health_sampled';
 
 COMMENT ON FUNCTION pgmaint._table_health_sampled() IS
-'Internal: _table_health(1000, 1000) as the worker computed it in its last sample, when that sample is of this database and at most two intervals old; no row otherwise.';
+'Internal: _table_health() (with the floors of _table_health_floors()) as the worker computed it in its last sample, when that sample is of this database and at most two intervals old; no row otherwise.';
 
 -- Table-level checks and free disk: the worker's figures when fresh, else one
 -- C pass now; the messages say which.
@@ -322,6 +336,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     f record;
+    floors record := pgmaint._table_health_floors();
     basis text;
     avail float8;
 BEGIN
@@ -331,23 +346,24 @@ BEGIN
     IF FOUND THEN
         basis := 'from the worker''s last sample';
     ELSE
-        SELECT * INTO f FROM pgmaint._table_health(1000, 1000);
+        SELECT * INTO f FROM pgmaint._table_health(floors.min_reads, floors.min_tuples);
         basis := 'computed now';
     END IF;
 
     check_name := 'table_cache_hit';
     value := round((100 * f.hit_ratio)::numeric, 2);
     message := CASE WHEN f.hit_relid IS NULL
-                    THEN format('no table has 1000 heap block reads yet (%s)', basis)
+                    THEN format('no table has %s heap block reads yet (%s)', floors.min_reads, basis)
                     ELSE format('table %s has the lowest heap hit ratio, %s%% of %s reads (%s)',
                                 f.hit_relid::regclass, value, f.hit_reads, basis) END;
-    hint := 'See pgmaint.cache_hit_tables(1000): raise shared_buffers or add indexes for the tables read from disk.';
+    hint := format('See pgmaint.cache_hit_tables(%s): raise shared_buffers or add indexes for the tables read from disk.',
+                   floors.min_reads);
     RETURN NEXT;
 
     check_name := 'dead_tuples';
     value := round((100 * coalesce(f.dead_share, 0))::numeric, 2);
     message := CASE WHEN f.dead_relid IS NULL
-                    THEN format('no table has 1000 tuples yet (%s)', basis)
+                    THEN format('no table has %s tuples yet (%s)', floors.min_tuples, basis)
                     ELSE format('table %s has the highest dead-tuple share, %s%% (%s dead) (%s)',
                                 f.dead_relid::regclass, value, f.dead_tuples, basis) END;
     hint := 'See pgmaint.vacuum_stats(): VACUUM the table, and lower its autovacuum_vacuum_scale_factor.';

@@ -3,7 +3,7 @@
 
 INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALUES
     ('connections', 80, 95,
-     'Client connections in use, in % of usable slots (max_connections - superuser_reserved_connections).'),
+     'Client connections in use, in % of usable slots (max_connections - superuser_reserved_connections, and - reserved_connections on PostgreSQL 16 and later).'),
     ('idle_in_transaction', 60, 300,
      'Age in seconds of the oldest session idle in a transaction (a leaked connection holds locks and blocks vacuum; the guide''s limit is 5 minutes).'),
     ('cache_hit', 95, 90,
@@ -30,8 +30,7 @@ BEGIN
               FROM pg_catalog.pg_stat_activity a
         ),
         slots AS (
-            SELECT current_setting('max_connections')::int
-                   - current_setting('superuser_reserved_connections')::int AS usable
+            SELECT pgmaint._usable_connections() AS usable
         ),
         conn AS (
             SELECT count(*) FILTER (WHERE backend_type = 'client backend') AS used
@@ -42,7 +41,7 @@ BEGIN
                    max(extract(epoch FROM clock_timestamp() - state_change)) AS oldest,
                    (array_agg(pid ORDER BY state_change))[1] AS oldest_pid
               FROM activity
-             WHERE state IN ('idle in transaction', 'idle in transaction (aborted)')
+             WHERE pgmaint._leaked(state, state_change, interval '0')
         ),
         can_see AS (
             SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS all_stats

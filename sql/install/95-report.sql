@@ -273,6 +273,34 @@ $$;
 COMMENT ON FUNCTION pgmaint._checklist_item(text, text) IS
 'Internal: one checklist() item from a query of (status, evidence, fix); unknown with the error when the query fails.';
 
+-- The verdict of a checklist item graded by health checks (so by
+-- pgmaint.thresholds): fail when one of them is warning or critical, unknown
+-- when one is unknown or disabled, else pass; the evidence is their messages.
+CREATE FUNCTION pgmaint._checks_verdict(checks text[], OUT status text, OUT evidence text)
+RETURNS record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    SELECT CASE WHEN bool_or(h.status IN ('warning', 'critical')) THEN 'fail'
+                WHEN bool_or(h.status IS NULL OR h.status = 'unknown') THEN 'unknown'
+                ELSE 'pass' END,
+           string_agg(CASE WHEN h.check_name IS NULL
+                           THEN format('%s: disabled in pgmaint.thresholds', c.name)
+                           ELSE format('%s %s: %s', c.name, h.status, h.message) END,
+                      '; ' ORDER BY c.n)
+      INTO status, evidence
+      FROM unnest(checks) WITH ORDINALITY AS c(name, n)
+      LEFT JOIN pgmaint.health_checks() h ON h.check_name = c.name;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._checks_verdict(text[]) IS
+'Internal: a checklist() item graded by health checks: fail (one is warning or critical), unknown (one is unknown or disabled) or pass, with their messages as evidence.';
+
+REVOKE ALL ON FUNCTION pgmaint._checks_verdict(text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._checks_verdict(text[]) TO pg_monitor;
+
 CREATE FUNCTION pgmaint.checklist()
 RETURNS SETOF pgmaint.checklist_item
 LANGUAGE sql STABLE
@@ -281,26 +309,21 @@ AS $body$
 SELECT c.*
   FROM (VALUES
     (1, 'connection pooling', $q$
-        WITH s AS (SELECT running FROM pgmaint.sampler_status()),
+        WITH v AS (SELECT * FROM pgmaint._checks_verdict(ARRAY['connections', 'idle_in_transaction'])),
         peak AS (
-            SELECT coalesce((SELECT max(x.client_backends) FROM pgmaint.samples(now() - interval '24 hours') x
-                              WHERE (SELECT running FROM s)),
-                            (SELECT count(*) FROM pg_catalog.pg_stat_activity
-                              WHERE backend_type = 'client backend')) AS n,
-                   CASE WHEN (SELECT running FROM s) THEN 'peak of the last 24 hours' ELSE 'now' END AS basis
-        ),
-        usable AS (
-            SELECT current_setting('max_connections')::int
-                   - current_setting('superuser_reserved_connections')::int AS n
-        ),
-        leaks AS (SELECT count(*) AS n FROM pgmaint.connection_leaks())
-        SELECT CASE WHEN peak.n <= 0.8 * usable.n AND leaks.n = 0 THEN 'pass' ELSE 'fail' END,
-               format('%s client connections (%s) of %s usable; %s leaked session(s)',
-                      peak.n, peak.basis, usable.n, leaks.n),
-               CASE WHEN peak.n > 0.8 * usable.n OR leaks.n > 0 THEN
+            SELECT CASE WHEN (SELECT st.running FROM pgmaint.sampler_status() st)
+                        THEN (SELECT max(x.client_backends)
+                                FROM pgmaint.samples(now() - interval '24 hours') x) END AS n
+        )
+        SELECT v.status,
+               v.evidence || CASE WHEN peak.n IS NOT NULL
+                                  THEN format('; peak of the last 24 hours: %s of %s usable connections',
+                                              peak.n, pgmaint._usable_connections())
+                                  ELSE '' END,
+               CASE WHEN v.status = 'fail' THEN
                    'Keep each application pool small (the guide: 5 + 10 overflow), end leaks with pgmaint.terminate_leaks(), size with pgmaint.connection_budget().'
                END
-          FROM peak, usable, leaks $q$),
+          FROM v, peak $q$),
     (2, 'memory allocation', $q$
         SELECT CASE WHEN count(*) FILTER (WHERE status <> 'ok') = 0 THEN 'pass' ELSE 'fail' END,
                string_agg(format('%s %s (recommended %s)', name, current, recommended), ', ' ORDER BY name),
@@ -325,46 +348,37 @@ SELECT c.*
                END
           FROM p $q$),
     (4, 'logging', $q$
-        WITH off AS (
-            SELECT s.name, s.wanted
-              FROM (VALUES ('log_checkpoints', 'on'), ('log_connections', 'on'),
-                           ('log_disconnections', 'on'), ('log_lock_waits', 'on'),
-                           ('log_autovacuum_min_duration', '0'), ('log_temp_files', '10MB'),
-                           ('log_min_duration_statement', '1s')) AS s(name, wanted)
-              JOIN pg_catalog.pg_settings p ON p.name = s.name
-             WHERE CASE WHEN s.wanted = 'on' THEN p.setting = 'off' ELSE p.setting::bigint < 0 END
-        )
-        SELECT CASE WHEN count(*) = 0 THEN 'pass' ELSE 'fail' END,
-               coalesce('off: ' || string_agg(name, ', ' ORDER BY name),
-                        'checkpoints, connections, disconnections, lock waits, autovacuum, temp files and slow statements are logged'),
-               string_agg(format('ALTER SYSTEM SET %s = %L;', name, wanted), ' ' ORDER BY name)
-               || CASE WHEN count(*) > 0 THEN ' SELECT pg_reload_conf();' END
-          FROM off $q$),
+        SELECT CASE WHEN count(*) FILTER (WHERE a.status = 'warning') > 0 THEN 'fail'
+                    WHEN count(*) FILTER (WHERE a.status <> 'ok') > 0 THEN 'unknown'
+                    ELSE 'pass' END,
+               coalesce('off: ' || string_agg(a.check_name, ', ' ORDER BY a.check_name)
+                                       FILTER (WHERE a.status = 'warning'),
+                        'the guide''s logging is on: ' || string_agg(a.check_name, ', ' ORDER BY a.check_name)),
+               string_agg(a.fix || ';', ' ' ORDER BY a.check_name) FILTER (WHERE a.fix IS NOT NULL)
+               || CASE WHEN count(*) FILTER (WHERE a.fix IS NOT NULL) > 0 THEN ' SELECT pg_reload_conf();' END
+          FROM pgmaint.config_audit() a
+         WHERE a.check_name IN (SELECT g.name FROM pgmaint._guide_settings() g WHERE g.topic = 'logging') $q$),
     (5, 'backups', $q$
-        SELECT CASE WHEN b.last_verified_at IS NULL OR b.last_backup_status = 'failed'
-                         OR b.last_verified_age > b.max_age OR b.last_drill_status = 'failed'
-                    THEN 'fail' ELSE 'pass' END,
+        SELECT v.status,
                CASE WHEN b.last_verified_at IS NULL THEN 'no verified backup recorded'
                     ELSE format('last verified backup %s ago (%s); last backup %s; last drill %s',
                                 b.last_verified_age, b.last_verified_file, b.last_backup_status,
                                 coalesce(b.last_drill_status || ', ' || b.last_drill_age || ' ago', 'never'))
                END,
-               CASE WHEN b.last_verified_at IS NULL OR b.last_backup_status = 'failed'
-                         OR b.last_verified_age > b.max_age OR b.last_drill_status = 'failed'
+               CASE WHEN v.status = 'fail'
                     THEN 'Schedule pgmaint_backup backup --dir DIR daily and pgmaint_backup drill weekly (see the README).'
                END
-          FROM pgmaint.backup_status() b $q$),
+          FROM pgmaint.backup_status() b, pgmaint._checks_verdict(ARRAY['backup']) v $q$),
     (6, 'monitoring', $q$
-        SELECT CASE WHEN s.running AND s.last_sample_at > clock_timestamp() - 3 * s.sample_interval
-                    THEN 'pass' ELSE 'fail' END,
+        SELECT CASE WHEN NOT s.running THEN 'fail' ELSE v.status END,
                CASE WHEN s.running
-                    THEN format('sampler pid %s, %s samples, the last at %s', s.pid, s.samples_taken,
-                                to_char(s.last_sample_at, 'YYYY-MM-DD HH24:MI:SS'))
+                    THEN format('sampler pid %s, %s samples, the last at %s; %s', s.pid, s.samples_taken,
+                                to_char(s.last_sample_at, 'YYYY-MM-DD HH24:MI:SS'), v.evidence)
                     ELSE 'the sampler is not running: ' || coalesce(s.last_error, 'no reason recorded') END,
-               CASE WHEN NOT s.running OR s.last_sample_at <= clock_timestamp() - 3 * s.sample_interval
+               CASE WHEN NOT s.running OR v.status = 'fail'
                     THEN 'Add pgmaint to shared_preload_libraries, set pgmaint.database and restart; poll pgmaint.health() from /healthz/db.'
                END
-          FROM pgmaint.sampler_status() s $q$),
+          FROM pgmaint.sampler_status() s, pgmaint._checks_verdict(ARRAY['sampler']) v $q$),
     (7, 'indexes on keys and foreign keys', $q$
         WITH fk AS (SELECT count(*) AS n FROM pgmaint.index_advice() WHERE kind = 'fk_without_index'),
         nokey AS (
@@ -387,18 +401,18 @@ SELECT c.*
                END
           FROM fk, nokey $q$),
     (8, 'disk space', $q$
-        SELECT CASE WHEN d.available_pct >= 20 THEN 'pass' ELSE 'fail' END,
+        SELECT v.status,
                format('%s available of %s (%s%%) on the data directory''s file system',
                       pg_size_pretty(d.available_bytes), pg_size_pretty(d.total_bytes),
                       round(d.available_pct::numeric, 1)),
-               CASE WHEN d.available_pct < 20
-                    THEN 'Expire agent_cache rows and archive old token_usage and tool_call_log rows with pgmaint.set_retention() (dry run: pgmaint.retention_plan()), prune backups, VACUUM FULL bloated tables in a maintenance window; see pgmaint.table_sizes().'
+               CASE WHEN v.status = 'fail'
+                    THEN 'Archive or delete old rows of the largest tables (pgmaint.table_sizes()) with pgmaint.set_retention() (dry run: pgmaint.retention_plan()), prune backups, VACUUM FULL bloated tables in a maintenance window.'
                END
-          FROM pgmaint.disk_space() d $q$)
+          FROM pgmaint.disk_space() d, pgmaint._checks_verdict(ARRAY['disk_free']) v $q$)
   ) AS items(n, item, query)
  CROSS JOIN LATERAL pgmaint._checklist_item(items.item, items.query) c
  ORDER BY items.n;
 $body$;
 
 COMMENT ON FUNCTION pgmaint.checklist() IS
-'The guide''s Performance Tuning Checklist, item by item: pass, fail or unknown, with the evidence and the fix.';
+'The guide''s Performance Tuning Checklist, item by item: pass, fail or unknown, with the evidence and the fix; items with a health check (connections, backups, monitoring, disk space) are graded by it, so by pgmaint.thresholds.';

@@ -1,12 +1,15 @@
 /*-------------------------------------------------------------------------
  *
- * dbstats.c
+ * diskspace.c
  *	  Database-wide figures SQL cannot see: the data directory's free space.
  *
  * The figures derive from "data_directory", a setting only superusers and
  * roles with the privileges of pg_read_all_settings (pg_monitor has them)
  * may read, so the function requires the same privilege.  It never returns
  * the path itself.
+ *
+ * SQL served: disk_space() (sql/install/30-tablestats.sql), read by the
+ * disk_free check (80-checks.sql).
  *
  *-------------------------------------------------------------------------
  */

@@ -1,0 +1,115 @@
+/*-------------------------------------------------------------------------
+ *
+ * tablehealth.h
+ *	  Autovacuum thresholds and table-level health figures (tablehealth.c),
+ *	  shared by the per-table reports (tablestats.c), the sampler
+ *	  (sampler.c) and the ring (ring.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGMAINT_TABLEHEALTH_H
+#define PGMAINT_TABLEHEALTH_H
+
+#include "access/htup.h"
+#include "access/tupdesc.h"
+#include "pgstat.h"
+#include "utils/timestamp.h"
+
+/*
+ * Field names of PgStat_StatTabEntry changed in PostgreSQL 16; these
+ * accessors keep the code that reads them version-independent.
+ */
+#if PG_VERSION_NUM >= 160000
+#define PGM_TAB_LIVE(e)			((e)->live_tuples)
+#define PGM_TAB_DEAD(e)			((e)->dead_tuples)
+#define PGM_TAB_MODS(e)			((e)->mod_since_analyze)
+#define PGM_TAB_INSERTS(e)		((e)->ins_since_vacuum)
+#define PGM_TAB_VAC_TIME(e)		((e)->last_vacuum_time)
+#define PGM_TAB_AUTOVAC_TIME(e) ((e)->last_autovacuum_time)
+#define PGM_TAB_ANL_TIME(e)		((e)->last_analyze_time)
+#define PGM_TAB_AUTOANL_TIME(e) ((e)->last_autoanalyze_time)
+#define PGM_TAB_AUTOVAC_COUNT(e) ((e)->autovacuum_count)
+#define PGM_TAB_AUTOANL_COUNT(e) ((e)->autoanalyze_count)
+#else
+#define PGM_TAB_LIVE(e)			((e)->n_live_tuples)
+#define PGM_TAB_DEAD(e)			((e)->n_dead_tuples)
+#define PGM_TAB_MODS(e)			((e)->changes_since_analyze)
+#define PGM_TAB_INSERTS(e)		((e)->inserts_since_vacuum)
+#define PGM_TAB_VAC_TIME(e)		((e)->vacuum_timestamp)
+#define PGM_TAB_AUTOVAC_TIME(e) ((e)->autovac_vacuum_timestamp)
+#define PGM_TAB_ANL_TIME(e)		((e)->analyze_timestamp)
+#define PGM_TAB_AUTOANL_TIME(e) ((e)->autovac_analyze_timestamp)
+#define PGM_TAB_AUTOVAC_COUNT(e) ((e)->autovac_vacuum_count)
+#define PGM_TAB_AUTOANL_COUNT(e) ((e)->autovac_analyze_count)
+#endif
+
+/* A table is "falling behind" after this many autovacuum naptimes without vacuum */
+#define PGMAINT_FALLING_BEHIND_NAPTIMES 10
+
+/* Tables with fewer heap block reads are not judged by the table_cache_hit check */
+#define PGMAINT_HEALTH_MIN_READS	1000
+/* Tables with fewer live + dead tuples are not judged by the dead_tuples check */
+#define PGMAINT_HEALTH_MIN_TUPLES	1000
+
+/* What the threshold computation needs from the server, read once per pass */
+typedef struct PgmVacuumContext
+{
+	TransactionId next_xid;
+	MultiXactId next_mxid;
+	int			effective_mxid_max_age;
+	TimestampTz now;			/* reference time for falling_behind */
+	bool		av_active;		/* AutoVacuumingActive() */
+} PgmVacuumContext;
+
+/* PG15 autovacuum's view of one table (relation_needs_vacanalyze) */
+typedef struct PgmVacuumVerdict
+{
+	float4		vacthresh;
+	float4		vacinsthresh;	/* meaningful when vac_ins_base_thresh >= 0 */
+	float4		anlthresh;
+	int			vac_ins_base_thresh;
+	int			freeze_max_age;
+	bool		av_enabled;		/* the table's autovacuum_enabled */
+	bool		dovacuum;
+	bool		doanalyze;
+	bool		falling_behind; /* dead > 2 * vacthresh, no vacuum for 10 naptimes */
+} PgmVacuumVerdict;
+
+/*
+ * The table-level health figures of one database: worst heap hit ratio among
+ * tables with at least min_reads heap block reads, tables where autovacuum
+ * falls behind and the one with the most dead tuples among them, worst
+ * dead-tuple share among tables with at least min_tuples live + dead tuples.
+ * A relid is InvalidOid when no table qualified.
+ */
+typedef struct PgmTableHealth
+{
+	int64		min_reads;
+	int64		min_tuples;
+	int64		tables;			/* ordinary tables and materialized views seen */
+	Oid			hit_relid;
+	double		hit_ratio;
+	int64		hit_reads;
+	int32		falling_behind;
+	Oid			falling_relid;
+	int64		falling_dead;
+	Oid			dead_relid;
+	double		dead_share;
+	int64		dead_tuples;
+} PgmTableHealth;
+
+/* The one copy of the threshold formula and of the aggregates */
+extern void pgm_vacuum_context_init(PgmVacuumContext *ctx, TimestampTz now);
+extern void pgm_vacuum_verdict(HeapTuple classtup, TupleDesc classdesc,
+							   PgStat_StatTabEntry *stats,
+							   const PgmVacuumContext *ctx, PgmVacuumVerdict *v);
+extern void pgm_table_health_init(PgmTableHealth *h, int64 min_reads, int64 min_tuples);
+extern void pgm_table_health_add(PgmTableHealth *h, HeapTuple classtup,
+								 TupleDesc classdesc, PgStat_StatTabEntry *stats,
+								 const PgmVacuumContext *ctx);
+
+/* Columns of _table_health() and _table_health_sampled() before sampled_at */
+#define PGMAINT_TABLE_HEALTH_COLS	10
+extern void pgm_table_health_values(const PgmTableHealth *h, Datum *values, bool *nulls);
+
+#endif							/* PGMAINT_TABLEHEALTH_H */
