@@ -110,6 +110,33 @@ SELECT database = current_database() AS this_database,
   FROM pgmaint.database_stats();
 SELECT free_bytes >= available_bytes AS reserved_blocks_excluded FROM pgmaint.disk_space();
 
+-- index_advice() sizes from the files, not relpages (issue 19): an index
+-- built on an empty table keeps relpages 1 and a table never vacuumed 0
+CREATE TABLE stale (id int, pad text) WITH (autovacuum_enabled = false);
+CREATE INDEX stale_id ON stale (id);
+INSERT INTO stale SELECT g, repeat('x', 200) FROM generate_series(1, 60000) g;
+SELECT relname, relpages FROM pg_class
+ WHERE oid IN ('stale'::regclass, 'stale_id'::regclass) ORDER BY relname;
+SET max_parallel_workers_per_gather = 0;  -- a parallel worker counts a scan of its own
+DO $$ BEGIN FOR i IN 1..10 LOOP PERFORM count(*) FROM ts_regress.stale; END LOOP; END $$;
+RESET max_parallel_workers_per_gather;
+SELECT pg_stat_force_next_flush() IS NOT NULL AS flushed;
+SELECT kind, index_name,
+       regexp_replace(detail, '(reset \([^)]*\)|\d+ (kB|MB))', '...', 'g') AS detail,
+       substring(detail from '(\d+ (kB|MB))$') = pg_size_pretty(pg_relation_size(coalesce(index_name, table_name)))
+           AS real_size
+  FROM pgmaint.index_advice(1048576, 1048576)
+ WHERE table_name = 'stale'::regclass ORDER BY kind;
+-- rarely used: one index scan against 60,000 index writes
+SET enable_seqscan = off;
+SELECT id FROM stale WHERE id = 42;
+RESET enable_seqscan;
+SELECT pg_stat_force_next_flush() IS NOT NULL AS flushed;
+SELECT kind, index_name, regexp_replace(detail, '\d+ (kB|MB)$', '...') AS detail, suggestion
+  FROM pgmaint.index_advice(1048576, 1048576)
+ WHERE index_name = 'stale_id'::regclass;
+DROP TABLE stale;
+
 DELETE FROM pgmaint.table_policy WHERE relid = 'child'::regclass;
 RESET search_path;
 DROP SCHEMA ts_regress CASCADE;

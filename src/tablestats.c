@@ -146,6 +146,16 @@ typedef struct PgmSizeRow
 	int64		toast_bytes;
 } PgmSizeRow;
 
+/* The oldest maintenance (vacuum or analyze) among tables changed since */
+typedef struct PgmAgeWorst
+{
+	int64		changed;		/* maintained before, changed since */
+	int64		never;			/* changed, never maintained */
+	Oid			relid;			/* the one maintained longest ago */
+	TimestampTz at;
+	int64		changes;
+} PgmAgeWorst;
+
 static int	pgm_stats_snapshot_begin(void);
 static void pgm_class_scan_begin(PgmClassScan *cs);
 static HeapTuple pgm_class_scan_next(PgmClassScan *cs);
@@ -160,12 +170,14 @@ static int	pgm_size_row_cmp(const void *a, const void *b);
 static int32 pgm_xid_age(TransactionId xid, TransactionId now);
 static int64 pgm_relation_bytes(Relation rel);
 static int64 pgm_relation_indexes_bytes(Relation rel);
+static void pgm_age_worst_add(PgmAgeWorst *w, Oid relid, TimestampTz at, int64 changes);
 
 PG_FUNCTION_INFO_V1(pgmaint_cache_hit_tables);
 PG_FUNCTION_INFO_V1(pgmaint_cache_hit_totals);
 PG_FUNCTION_INFO_V1(pgmaint_vacuum_stats);
 PG_FUNCTION_INFO_V1(pgmaint_table_sizes);
 PG_FUNCTION_INFO_V1(pgmaint_table_health);
+PG_FUNCTION_INFO_V1(pgmaint_maintenance_age_worst);
 
 /*
  * Reads statistics as one snapshot until AtEOXact_GUC(true, level) with the
@@ -992,6 +1004,91 @@ pgmaint_table_health(PG_FUNCTION_ARGS)
 	pgm_class_scan_end(&cs);
 
 	pgm_table_health_values(&h, values, nulls);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}
+
+/* Counts one table's last maintenance at "at" with "changes" since. */
+static void
+pgm_age_worst_add(PgmAgeWorst *w, Oid relid, TimestampTz at, int64 changes)
+{
+	if (changes <= 0)
+		return;
+	if (at == 0)
+	{
+		w->never++;
+		return;
+	}
+	w->changed++;
+	if (!OidIsValid(w->relid) || at < w->at || (at == w->at && relid < w->relid))
+	{
+		w->relid = relid;
+		w->at = at;
+		w->changes = changes;
+	}
+}
+
+/*
+ * _maintenance_age_worst(): for the vacuum_age and analyze_age checks, in one
+ * pass over pg_class like _table_health(): the tables changed since their
+ * last vacuum (dead plus inserted tuples) and since their last analyze
+ * (modified tuples), how many of them were never vacuumed or analyzed, and
+ * the one whose last vacuum or analyze (the later of manual and auto) is the
+ * oldest, with its time and its changes.  Same tables and figures as
+ * maintenance_age(), without one row per table.
+ */
+Datum
+pgmaint_maintenance_age_worst(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	PgmClassScan cs;
+	HeapTuple	tuple;
+	PgmAgeWorst vac = {0};
+	PgmAgeWorst anl = {0};
+	Datum		values[10];
+	bool		nulls[10] = {0};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context that cannot accept type record")));
+
+	vac.relid = anl.relid = InvalidOid;
+	pgm_class_scan_begin(&cs);
+	while ((tuple = pgm_class_scan_next(&cs)) != NULL)
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+		PgStat_StatTabEntry *stats;
+
+		if (form->relkind != RELKIND_RELATION && form->relkind != RELKIND_MATVIEW)
+			continue;
+		stats = pgstat_fetch_stat_tabentry_ext(false, form->oid);
+		if (stats == NULL)
+			continue;
+		pgm_age_worst_add(&vac, form->oid,
+						  Max(PGM_TAB_VAC_TIME(stats), PGM_TAB_AUTOVAC_TIME(stats)),
+						  PGM_TAB_DEAD(stats) + PGM_TAB_INSERTS(stats));
+		pgm_age_worst_add(&anl, form->oid,
+						  Max(PGM_TAB_ANL_TIME(stats), PGM_TAB_AUTOANL_TIME(stats)),
+						  PGM_TAB_MODS(stats));
+		/* with stats_fetch_consistency = none each entry is a fresh copy */
+		if (pgstat_fetch_consistency == PGSTAT_FETCH_CONSISTENCY_NONE)
+			pfree(stats);
+	}
+	pgm_class_scan_end(&cs);
+
+	values[0] = Int64GetDatum(vac.changed);
+	values[1] = Int64GetDatum(vac.never);
+	values[2] = ObjectIdGetDatum(vac.relid);
+	values[3] = TimestampTzGetDatum(vac.at);
+	values[4] = Int64GetDatum(vac.changes);
+	nulls[2] = nulls[3] = nulls[4] = !OidIsValid(vac.relid);
+	values[5] = Int64GetDatum(anl.changed);
+	values[6] = Int64GetDatum(anl.never);
+	values[7] = ObjectIdGetDatum(anl.relid);
+	values[8] = TimestampTzGetDatum(anl.at);
+	values[9] = Int64GetDatum(anl.changes);
+	nulls[7] = nulls[8] = nulls[9] = !OidIsValid(anl.relid);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
 }

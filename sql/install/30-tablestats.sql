@@ -185,10 +185,32 @@ BEGIN
            AND n.nspname NOT IN ('pg_catalog', 'information_schema')
            AND n.nspname !~ '^pg_toast'
            AND (n.nspname !~ '^pg_temp_' OR n.oid = pg_my_temp_schema())
-           AND c.relpages::bigint * current_setting('block_size')::bigint >= seq_scan_min_bytes
+           AND pg_stat_get_numscans(c.oid) >= 10
            AND NOT EXISTS (SELECT 1 FROM pg_depend dep
                             WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid
                               AND dep.deptype = 'e')
+    ),
+    -- sizes from the files (relpages is only as fresh as the last VACUUM,
+    -- ANALYZE or CREATE INDEX), for the few rows the cheap filters leave
+    seq_heavy AS MATERIALIZED (
+        SELECT tbl.*, pg_relation_size(tbl.oid) AS bytes
+          FROM (SELECT * FROM tbl WHERE tbl.seq_scan > tbl.idx_scan OFFSET 0) tbl
+    ),
+    idx_stats AS MATERIALIZED (
+        SELECT idx.indexrelid, idx.indrelid, pg_stat_get_numscans(idx.indexrelid) AS scans,
+               pg_stat_get_tuples_inserted(idx.indrelid) + pg_stat_get_tuples_updated(idx.indrelid)
+               - pg_stat_get_tuples_hot_updated(idx.indrelid) AS writes
+          FROM idx
+         WHERE idx.idxkind = 'i' AND idx.indisvalid AND NOT idx.is_partition
+           AND NOT idx.indisprimary AND NOT idx.indisunique AND NOT idx.indisexclusion
+           AND NOT idx.indisreplident AND NOT idx.backs_constraint
+    ),
+    -- unused: no scan; rarely used: fewer than one scan per 100 index writes
+    -- (inserts and non-HOT updates), over at least 1,000 writes
+    idx_sized AS MATERIALIZED (
+        SELECT s.*, pg_relation_size(s.indexrelid) AS bytes
+          FROM (SELECT * FROM idx_stats
+                 WHERE scans = 0 OR (writes >= 1000 AND scans * 100 < writes) OFFSET 0) s
     ),
     fk AS (
         SELECT k.conname, k.conrelid, k.confrelid, t.relkind,
@@ -212,20 +234,24 @@ BEGIN
                          FROM unnest((i.indkey::int2[])[0:cardinality(k.conkey) - 1]) AS x)
                       = (SELECT array_agg(x ORDER BY x) FROM unnest(k.conkey) AS x))
     )
-    SELECT 'unused'::text, idx.indrelid::regclass, idx.indexrelid::regclass,
-           format('no index scans since statistics were reset (%s); %s from relpages',
+    SELECT 'unused'::text, idx_sized.indrelid::regclass, idx_sized.indexrelid::regclass,
+           format('no index scans since statistics were reset (%s); %s',
                   coalesce(pg_stat_get_db_stat_reset_time(
                                (SELECT d.oid FROM pg_database d
                                  WHERE d.datname = current_database()))::text,
                            'never reset'),
-                  pg_size_pretty(idx.relpages::bigint * current_setting('block_size')::bigint)),
-           format('DROP INDEX CONCURRENTLY %s;', idx.indexrelid::regclass)
-      FROM idx
-     WHERE idx.idxkind = 'i' AND idx.indisvalid AND NOT idx.is_partition
-       AND NOT idx.indisprimary AND NOT idx.indisunique AND NOT idx.indisexclusion
-       AND NOT idx.indisreplident AND NOT idx.backs_constraint
-       AND pg_stat_get_numscans(idx.indexrelid) = 0
-       AND idx.relpages::bigint * current_setting('block_size')::bigint >= unused_min_bytes
+                  pg_size_pretty(idx_sized.bytes)),
+           format('DROP INDEX CONCURRENTLY %s;', idx_sized.indexrelid::regclass)
+      FROM idx_sized
+     WHERE idx_sized.scans = 0 AND idx_sized.bytes >= unused_min_bytes
+    UNION ALL
+    SELECT 'rarely_used'::text, idx_sized.indrelid::regclass, idx_sized.indexrelid::regclass,
+           format('%s index scans against %s index writes (inserts and non-HOT updates) since statistics were reset; %s',
+                  idx_sized.scans, idx_sized.writes, pg_size_pretty(idx_sized.bytes)),
+           format('Every write maintains it for few reads: check the queries that use it in pg_stat_statements, then DROP INDEX CONCURRENTLY %s;',
+                  idx_sized.indexrelid::regclass)
+      FROM idx_sized
+     WHERE idx_sized.scans > 0 AND idx_sized.bytes >= unused_min_bytes
     UNION ALL
     SELECT 'duplicate', dup.indrelid::regclass, dup.indexrelid::regclass,
            format(CASE WHEN dup.exact THEN 'same columns, expressions and predicate as %s'
@@ -259,19 +285,19 @@ BEGIN
                   fk.conrelid::regclass, fk.cols)
       FROM fk
     UNION ALL
-    SELECT 'seq_scan_heavy', tbl.oid::regclass, NULL::regclass,
-           format('%s sequential scans read %s rows, %s index scans; %s from relpages',
-                  tbl.seq_scan, tbl.seq_tup_read, tbl.idx_scan,
-                  pg_size_pretty(tbl.relpages::bigint * current_setting('block_size')::bigint)),
+    SELECT 'seq_scan_heavy', seq_heavy.oid::regclass, NULL::regclass,
+           format('%s sequential scans read %s rows, %s index scans; %s',
+                  seq_heavy.seq_scan, seq_heavy.seq_tup_read, seq_heavy.idx_scan,
+                  pg_size_pretty(seq_heavy.bytes)),
            format('SELECT query, calls, rows FROM pg_stat_statements WHERE query ~* %L ORDER BY total_exec_time DESC LIMIT 10;',
-                  '\m' || (SELECT c.relname FROM pg_class c WHERE c.oid = tbl.oid) || '\M')
-      FROM tbl
-     WHERE tbl.seq_scan >= 10 AND tbl.seq_scan > tbl.idx_scan;
+                  '\m' || (SELECT c.relname FROM pg_class c WHERE c.oid = seq_heavy.oid) || '\M')
+      FROM seq_heavy
+     WHERE seq_heavy.bytes >= seq_scan_min_bytes;
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint.index_advice(bigint, bigint) IS
-'Index findings with a suggested statement: unused (no scans since the statistics reset, at least unused_min_bytes, never primary key, unique, exclusion or replica-identity indexes), duplicate (same columns, expressions and predicate, or a plain btree leading another), invalid (not while a concurrent build runs on the table), fk_without_index, seq_scan_heavy (tables of at least seq_scan_min_bytes with 10+ sequential scans, more than index scans).';
+'Index findings with a suggested statement: unused (no scans since the statistics reset, at least unused_min_bytes, never primary key, unique, exclusion or replica-identity indexes), rarely_used (the same kinds of index with fewer than one scan per 100 index writes, over at least 1,000 writes), duplicate (same columns, expressions and predicate, or a plain btree leading another), invalid (not while a concurrent build runs on the table), fk_without_index, seq_scan_heavy (tables of at least seq_scan_min_bytes with 10+ sequential scans, more than index scans). Sizes are pg_relation_size, taken only for the indexes and tables the statistics already single out.';
 
 -- The guide's "find expensive queries", on PostgreSQL 13+ column names.
 CREATE FUNCTION pgmaint.expensive_queries(

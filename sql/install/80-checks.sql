@@ -35,7 +35,7 @@ INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALU
     ('invalid_indexes', 1, NULL,
      'Indexes left invalid by a failed CREATE INDEX CONCURRENTLY or REINDEX (not counting builds in progress).'),
     ('sequences', 75, 90,
-     'Highest share, in %, of a sequence''s range already used.'),
+     'Highest share, in %, of a sequence''s range already used, up to the smaller of its maximum and the type of every column it feeds (cycling sequences only when they feed a unique key).'),
     ('prepared_transactions', 300, 3600,
      'Age in seconds of the oldest prepared transaction (it holds locks and stops vacuum).'),
     ('inactive_slots', 1, NULL,
@@ -184,17 +184,83 @@ BEGIN
              WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p
                                 WHERE p.index_relid = i.indexrelid OR p.relid = i.indrelid)
         ),
+        -- every column a sequence feeds: the column it is owned by (serial,
+        -- identity) and every column whose default calls it
+        fed AS (
+            SELECT d.objid AS seqid, d.refobjid AS relid, d.refobjsubid AS attnum
+              FROM pg_catalog.pg_depend d
+             WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+               AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+               AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0
+            UNION
+            SELECT d.refobjid, ad.adrelid, ad.adnum
+              FROM pg_catalog.pg_depend d
+              JOIN pg_catalog.pg_attrdef ad ON ad.oid = d.objid
+             WHERE d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
+               AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+        ),
+        -- the range each fed column's type holds (numeric columns hold any)
+        col AS (
+            SELECT fed.seqid, fed.relid, a.attname, a.atttypid::pg_catalog.regtype::text AS typname,
+                   CASE a.atttypid WHEN 'pg_catalog.int2'::pg_catalog.regtype THEN 32767::numeric
+                                   WHEN 'pg_catalog.int4'::pg_catalog.regtype THEN 2147483647::numeric
+                                   WHEN 'pg_catalog.int8'::pg_catalog.regtype THEN 9223372036854775807::numeric
+                   END AS type_max,
+                   CASE a.atttypid WHEN 'pg_catalog.int2'::pg_catalog.regtype THEN -32768::numeric
+                                   WHEN 'pg_catalog.int4'::pg_catalog.regtype THEN -2147483648::numeric
+                                   WHEN 'pg_catalog.int8'::pg_catalog.regtype THEN -9223372036854775808::numeric
+                   END AS type_min,
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                            WHERE i.indrelid = fed.relid AND i.indisunique AND i.indisvalid
+                              AND fed.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1])) AS unique_key
+              FROM fed
+              JOIN pg_catalog.pg_attribute a ON a.attrelid = fed.relid AND a.attnum = fed.attnum
+             WHERE NOT a.attisdropped
+        ),
+        -- ranges in numeric: a sequence may span all of bigint
         seq AS (
-            SELECT s.schemaname, s.sequencename,
-                   CASE WHEN s.increment_by > 0
-                        THEN 100.0 * (s.last_value - s.min_value) / nullif(s.max_value - s.min_value, 0)
-                        ELSE 100.0 * (s.max_value - s.last_value) / nullif(s.max_value - s.min_value, 0)
-                   END AS used
-              FROM pg_catalog.pg_sequences s
-             WHERE s.last_value IS NOT NULL AND NOT s.cycle
+            SELECT n.nspname AS schemaname, c.relname AS sequencename, s.seqcycle AS cycle,
+                   s.seqincrement > 0 AS ascending,
+                   -- the CASE keeps the call off the rows of other relation kinds
+                   (CASE WHEN c.relkind = 'S' THEN pg_catalog.pg_sequence_last_value(c.oid) END)::numeric AS last_value,
+                   s.seqmin::numeric AS min_value, s.seqmax::numeric AS max_value,
+                   f.relid, f.attname, f.typname, f.type_max, f.type_min, f.unique_key
+              FROM pg_catalog.pg_sequence s
+              JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              -- the column that limits it most; a key column first among equals
+              LEFT JOIN LATERAL (
+                  SELECT col.* FROM col
+                   WHERE col.seqid = s.seqrelid
+                   ORDER BY CASE WHEN s.seqincrement > 0 THEN col.type_max ELSE -col.type_min END NULLS LAST,
+                            col.unique_key DESC, col.relid, col.attname
+                   LIMIT 1) f ON true
+             WHERE NOT pg_catalog.pg_is_other_temp_schema(n.oid)
+               AND c.relkind = 'S'
+               AND CASE WHEN c.relkind = 'S' THEN pg_catalog.pg_sequence_last_value(c.oid) END IS NOT NULL
+        ),
+        bounded AS (
+            SELECT seq.*,
+                   CASE WHEN seq.ascending THEN least(seq.max_value, seq.type_max)
+                        ELSE greatest(seq.min_value, seq.type_min) END AS bound,
+                   coalesce(CASE WHEN seq.ascending THEN seq.type_max < seq.max_value
+                                 ELSE seq.type_min > seq.min_value END, false) AS column_limits
+              FROM seq
+        ),
+        measured AS (
+            SELECT b.*,
+                   CASE WHEN b.ascending
+                        THEN 100.0 * (b.last_value - b.min_value) / nullif(b.bound - b.min_value, 0)
+                        ELSE 100.0 * (b.max_value - b.last_value) / nullif(b.max_value - b.bound, 0)
+                   END AS used,
+                   CASE WHEN b.relid IS NOT NULL
+                        THEN pg_catalog.format('%s.%I', b.relid::pg_catalog.regclass, b.attname) END AS colname
+              FROM bounded b
+             -- a cycling sequence wraps instead of running out: only a key it feeds suffers
+             WHERE NOT b.cycle OR coalesce(b.unique_key, false)
         ),
         worst AS (
-            SELECT * FROM seq ORDER BY used DESC NULLS LAST LIMIT 1
+            SELECT * FROM measured ORDER BY used DESC NULLS LAST, schemaname, sequencename LIMIT 1
         )
         SELECT 'invalid_indexes', invalid.n::numeric,
                CASE WHEN invalid.n = 0 THEN 'no invalid index'
@@ -204,9 +270,24 @@ BEGIN
         UNION ALL
         SELECT 'sequences', round(coalesce(worst.used, 0), 2),
                CASE WHEN worst.sequencename IS NULL THEN 'no sequence has been used'
+                    WHEN worst.cycle
+                        THEN format('cycling sequence %I.%I has used %s%% of its range before it wraps; it feeds key column %s (%s), where the values after the wrap are already taken',
+                                    worst.schemaname, worst.sequencename, round(worst.used, 2),
+                                    worst.colname, worst.typname)
+                    WHEN worst.column_limits
+                        THEN format('sequence %I.%I has used %s%% of the range of column %s (%s, up to %s)',
+                                    worst.schemaname, worst.sequencename, round(worst.used, 2),
+                                    worst.colname, worst.typname, worst.bound)
+                    WHEN worst.colname IS NOT NULL
+                        THEN format('sequence %I.%I has used %s%% of its range (it feeds column %s)',
+                                    worst.schemaname, worst.sequencename, round(worst.used, 2), worst.colname)
                     ELSE format('sequence %I.%I has used %s%% of its range',
                                 worst.schemaname, worst.sequencename, round(worst.used, 2)) END,
-               'Change the column and its sequence to bigint (ALTER SEQUENCE ... AS bigint) before it runs out; pgmaint.report() lists the checks.'
+               CASE WHEN worst.cycle
+                        THEN 'At the wrap every insert fails with a duplicate key: make the sequence NO CYCLE and bigint (ALTER SEQUENCE ... NO CYCLE AS bigint MAXVALUE 9223372036854775807) and the column bigint; pgmaint.report() lists the checks.'
+                    WHEN worst.column_limits
+                        THEN 'Inserts fail with "out of range" when the column''s type runs out, whatever the sequence allows: change the column to bigint (ALTER TABLE ... ALTER COLUMN ... TYPE bigint rewrites the table) before it does; pgmaint.report() lists the checks.'
+                    ELSE 'Change the column and its sequence to bigint (ALTER SEQUENCE ... AS bigint) before it runs out; pgmaint.report() lists the checks.' END
           FROM invalid LEFT JOIN worst ON true;
 END
 $$;
@@ -339,6 +420,7 @@ DECLARE
     floors record := pgmaint._table_health_floors();
     basis text;
     avail float8;
+    disabled boolean;
 BEGIN
     SELECT s.tables, s.hit_relid, s.hit_ratio, s.hit_reads, s.falling_behind,
            s.falling_relid, s.falling_dead, s.dead_relid, s.dead_share, s.dead_tuples
@@ -371,11 +453,24 @@ BEGIN
 
     check_name := 'autovacuum_behind';
     value := f.falling_behind;
+    -- a table with autovacuum_enabled = off is not autovacuum falling behind:
+    -- nobody vacuums it unless someone does so by hand
+    disabled := f.falling_relid IS NOT NULL AND EXISTS (
+        SELECT 1 FROM pg_catalog.pg_class c, unnest(c.reloptions) AS o
+         WHERE c.oid = f.falling_relid
+           AND lower(split_part(o, '=', 1)) = 'autovacuum_enabled'
+           AND lower(split_part(o, '=', 2)) ~ '^(f(a(l(se?)?)?)?|no?|off?|0)$');
     message := CASE WHEN f.falling_behind = 0
                     THEN format('autovacuum keeps up with all %s tables (%s)', f.tables, basis)
+                    WHEN disabled
+                    THEN format('autovacuum is disabled on %s (autovacuum_enabled = off), %s dead tuples; %s table(s) past twice their vacuum threshold (%s)',
+                                f.falling_relid::regclass, f.falling_dead, f.falling_behind, basis)
                     ELSE format('autovacuum falls behind on %s table(s), the worst %s with %s dead tuples (%s)',
                                 f.falling_behind, f.falling_relid::regclass, f.falling_dead, basis) END;
-    hint := 'See pgmaint.vacuum_stats() WHERE falling_behind: VACUUM those tables, check autovacuum is on for them and raise autovacuum_max_workers or lower autovacuum_vacuum_cost_delay.';
+    hint := CASE WHEN disabled
+                 THEN format('Autovacuum skips %s (only anti-wraparound vacuums run): VACUUM it on a schedule of your own, or turn autovacuum back on with ALTER TABLE %s RESET (autovacuum_enabled); pgmaint.vacuum_stats() shows the others.',
+                             f.falling_relid::regclass, f.falling_relid::regclass)
+                 ELSE 'See pgmaint.vacuum_stats() WHERE falling_behind: VACUUM those tables, check autovacuum is on for them and raise autovacuum_max_workers or lower autovacuum_vacuum_cost_delay.' END;
     RETURN NEXT;
 
     check_name := 'disk_free';

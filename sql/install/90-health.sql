@@ -5,7 +5,9 @@ INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALU
     ('connections', 80, 95,
      'Client connections in use, in % of usable slots (max_connections - superuser_reserved_connections, and - reserved_connections on PostgreSQL 16 and later).'),
     ('idle_in_transaction', 60, 300,
-     'Age in seconds of the oldest session idle in a transaction (a leaked connection holds locks and blocks vacuum; the guide''s limit is 5 minutes).'),
+     'Age in seconds of the oldest session idle in a transaction (a leaked connection holds locks and blocks vacuum; the guide''s limit is 5 minutes); aborted ones are idle_in_transaction_aborted.'),
+    ('idle_in_transaction_aborted', 300, NULL,
+     'Age in seconds of the oldest session idle in an aborted transaction (it holds a connection slot, but no locks and no snapshot).'),
     ('cache_hit', 95, 90,
      'Buffer cache hit ratio of this database, in %: over the last hour when the sampler watches this database, else since the statistics reset (the guide: should be above 95%).'),
     ('sampler', 3, NULL,
@@ -15,8 +17,10 @@ INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALU
     ('archiver', 1, NULL,
      'WAL archiving: 1 when the newest archiving attempt in pg_stat_archiver failed, 0 otherwise (and with archive_mode off).');
 
--- The measured value, message and hint of every check, before grading.
-CREATE FUNCTION pgmaint._measure_checks(
+-- Sessions: connection slots in use, sessions idle in a transaction (the
+-- lock-holding kind, and apart from it the aborted kind, which holds only a
+-- slot) and the database's cache hit ratio.
+CREATE FUNCTION pgmaint._check_sessions(
     OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE
@@ -37,11 +41,15 @@ BEGIN
               FROM activity
         ),
         idle AS (
-            SELECT count(*) AS n,
-                   max(extract(epoch FROM clock_timestamp() - state_change)) AS oldest,
-                   (array_agg(pid ORDER BY state_change))[1] AS oldest_pid
-              FROM activity
-             WHERE pgmaint._leaked(state, state_change, interval '0')
+            -- the leak rule (pgmaint._leaked), split by kind: the aborted kind holds no locks
+            SELECT s.aborted, count(a.pid) AS n,
+                   max(extract(epoch FROM clock_timestamp() - a.state_change)) AS oldest,
+                   (array_agg(a.pid ORDER BY a.state_change))[1] AS oldest_pid
+              FROM (VALUES (false), (true)) AS s(aborted)
+              LEFT JOIN activity a
+                     ON pgmaint._leaked(a.state, a.state_change, interval '0')
+                    AND (a.state = 'idle in transaction (aborted)') = s.aborted
+             GROUP BY s.aborted
         ),
         can_see AS (
             SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS all_stats
@@ -61,22 +69,29 @@ BEGIN
         SELECT 'connections',
                round(100.0 * conn.used / greatest(slots.usable, 1), 1),
                format('%s of %s usable connections in use', conn.used, slots.usable),
-               'See who holds the connections in pgmaint.connections() and pgmaint.connection_leaks(); size the pools with pgmaint.connection_budget().'
+               'See who holds the connections in pgmaint.connections(), pgmaint.connection_sources() and pgmaint.connection_leaks(); size the pools with pgmaint.connection_budget().'
           FROM conn, slots
         UNION ALL
-        SELECT 'idle_in_transaction',
+        SELECT CASE WHEN idle.aborted THEN 'idle_in_transaction_aborted' ELSE 'idle_in_transaction' END,
                CASE WHEN NOT can_see.all_stats THEN NULL
                     ELSE round(coalesce(idle.oldest, 0)::numeric, 1) END,
                CASE WHEN NOT can_see.all_stats
                         THEN 'cannot see other roles'' sessions: the caller lacks pg_read_all_stats'
+                    WHEN idle.n = 0 AND idle.aborted THEN 'no session is idle in an aborted transaction'
                     WHEN idle.n = 0 THEN 'no session is idle in a transaction'
+                    WHEN idle.aborted
+                        THEN format('%s session(s) idle in an aborted transaction, the oldest (pid %s) for %s: each holds a connection slot, no locks and no snapshot',
+                                    idle.n, idle.oldest_pid,
+                                    date_trunc('second', make_interval(secs => idle.oldest::float8)))
                     ELSE format('%s session(s) idle in a transaction, the oldest (pid %s) for %s',
                                 idle.n, idle.oldest_pid,
                                 date_trunc('second', make_interval(secs => idle.oldest::float8)))
                END,
                CASE WHEN NOT can_see.all_stats
                         THEN 'Grant pg_monitor to the role that calls health().'
-                    ELSE 'The application left a transaction open: see pgmaint.connection_leaks(), end it with pgmaint.terminate_leaks(dry_run => false), and fix the code path.'
+                    WHEN idle.aborted
+                        THEN 'A statement failed and the application never sent ROLLBACK: the session keeps its connection slot until it does. See pgmaint.connection_leaks(), end it with pgmaint.terminate_leaks(dry_run => false), and roll back on errors in the code path.'
+                    ELSE 'The application left a transaction open: it holds its locks and keeps vacuum from removing dead rows. See pgmaint.connection_leaks(), end it with pgmaint.terminate_leaks(dry_run => false), and fix the code path.'
                END
           FROM idle, can_see
         UNION ALL
@@ -89,13 +104,26 @@ BEGIN
                                 cache.blks_hit + cache.blks_read, cache.basis)
                     ELSE 'no block reads yet in this database' END,
                'Find the tables that miss the cache in pgmaint.cache_hit_tables(); raise shared_buffers (pgmaint.settings_advice()) if the working set does not fit.'
-          FROM cache
-        UNION ALL SELECT * FROM pgmaint._check_activity()
-        UNION ALL SELECT * FROM pgmaint._check_wraparound()
-        UNION ALL SELECT * FROM pgmaint._check_catalog()
-        UNION ALL SELECT * FROM pgmaint._check_retention()
-        UNION ALL SELECT * FROM pgmaint._check_tables()
-        UNION ALL
+          FROM cache;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._check_sessions() IS
+'Internal: the connections, idle_in_transaction, idle_in_transaction_aborted and cache_hit checks.';
+
+REVOKE ALL ON FUNCTION pgmaint._check_sessions() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._check_sessions() TO pg_monitor;
+
+-- The sampler check: intervals since the worker's last heartbeat.
+CREATE FUNCTION pgmaint._check_sampler(
+    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
         SELECT 'sampler',
                CASE WHEN pgmaint.preloaded() THEN
                    round((extract(epoch FROM clock_timestamp()
@@ -117,15 +145,110 @@ BEGIN
                         THEN 'The worker is alive but not sampling: look for lock waits in pg_stat_activity (backend_type ''pgmaint sampler'') and for warnings in the server log; pgmaint.sampler_status() has its last error.'
                     ELSE 'See pgmaint.sampler_status() and the server log: the postmaster restarts the worker within seconds unless it cannot connect to pgmaint.database or max_worker_processes is exhausted.'
                END
-          FROM pgmaint.sampler_status() st
-        UNION ALL SELECT 'backup', b.value, b.message, b.hint FROM pgmaint._backup_check() b
-        UNION ALL SELECT 'archiver', a.value, a.message, a.hint FROM pgmaint._archiver_check() a
-        UNION ALL SELECT 'retention', r.value, r.message, r.hint FROM pgmaint._retention_check() r;
+          FROM pgmaint.sampler_status() st;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._check_sampler() IS
+'Internal: the sampler check.';
+
+REVOKE ALL ON FUNCTION pgmaint._check_sampler() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._check_sampler() TO pg_monitor;
+
+-- The measured value, message and hint of every check, before grading.  Each
+-- check function runs in a block of its own: one that fails (an object it
+-- cannot handle, a missing privilege) turns its checks to unknown, with the
+-- error in the message, and every other check still answers.
+CREATE FUNCTION pgmaint._measure_checks(
+    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    f record;
+    names text[];
+    vals numeric[];
+    msgs text[];
+    hints text[];
+    err text;
+    state text;
+BEGIN
+    FOR f IN
+        SELECT reg.fn, array_agg(reg.check_name ORDER BY reg.check_name) AS checks,
+               EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+                        WHERE p.oid = pg_catalog.to_regprocedure('pgmaint.' || reg.fn || '()')
+                          AND 'check_name' = ANY (p.proargnames)) AS named
+          FROM (VALUES
+              -- one line per check: (check, the function of pgmaint that measures it)
+              ('connections', '_check_sessions'),
+              ('idle_in_transaction', '_check_sessions'),
+              ('idle_in_transaction_aborted', '_check_sessions'),
+              ('cache_hit', '_check_sessions'),
+              ('long_running_queries', '_check_activity'),
+              ('blocked_sessions', '_check_activity'),
+              ('xid_wraparound', '_check_wraparound'),
+              ('multixact_wraparound', '_check_wraparound'),
+              ('invalid_indexes', '_check_catalog'),
+              ('sequences', '_check_catalog'),
+              ('prepared_transactions', '_check_retention'),
+              ('inactive_slots', '_check_retention'),
+              ('slot_wal_retention', '_check_retention'),
+              ('table_cache_hit', '_check_tables'),
+              ('dead_tuples', '_check_tables'),
+              ('autovacuum_behind', '_check_tables'),
+              ('disk_free', '_check_tables'),
+              ('vacuum_age', '_check_maintenance_age'),
+              ('analyze_age', '_check_maintenance_age'),
+              ('not_valid_constraints', '_check_schema'),
+              ('disabled_triggers', '_check_schema'),
+              ('checkpoints_requested', '_check_wal'),
+              ('archive_ready', '_check_wal'),
+              ('sampler', '_check_sampler'),
+              ('backup', '_backup_check'),
+              ('archiver', '_archiver_check'),
+              ('retention', '_retention_check')
+          ) AS reg(check_name, fn)
+         GROUP BY reg.fn
+         ORDER BY reg.fn
+    LOOP
+        BEGIN
+            -- collected first, so that a failure half-way returns nothing of it
+            EXECUTE format('SELECT array_agg(c.check_name), array_agg(c.value), array_agg(c.message), array_agg(c.hint)
+                              FROM (SELECT %s AS check_name, r.value, r.message, r.hint
+                                      FROM pgmaint.%I() r) c
+                             WHERE c.check_name = ANY ($1)',
+                           CASE WHEN f.named THEN 'r.check_name' ELSE quote_literal(f.checks[1]) END,
+                           f.fn)
+               INTO names, vals, msgs, hints
+              USING f.checks;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS err = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+            RETURN QUERY
+                SELECT n, NULL::numeric,
+                       format('the check failed: %s (SQLSTATE %s)', err, state),
+                       format('pgmaint could not measure this check; the other checks still answer. Run SELECT * FROM pgmaint.%I(); to see the error, and report it to pgmaint''s maintainers.', f.fn)
+                  FROM unnest(f.checks) AS n;
+            CONTINUE;
+        END;
+        RETURN QUERY
+            SELECT u.n, u.v, u.m, u.h
+              FROM unnest(names, vals, msgs, hints) AS u(n, v, m, h);
+        -- a registered check its function did not answer
+        RETURN QUERY
+            SELECT n, NULL::numeric, 'the check gave no answer', NULL::text
+              FROM unnest(f.checks) AS n
+             WHERE n <> ALL (coalesce(names, '{}'));
+    END LOOP;
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint._measure_checks() IS
-'Internal: the raw value, message and hint of each health check, before grading against pgmaint.thresholds.';
+'Internal: the raw value, message and hint of each health check, before grading against pgmaint.thresholds; a check whose function fails is returned with a NULL value (unknown) and the error in its message.';
+
+REVOKE ALL ON FUNCTION pgmaint._measure_checks() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._measure_checks() TO pg_monitor;
 
 CREATE FUNCTION pgmaint.health_checks(
     OUT check_name text, OUT status text, OUT value numeric,

@@ -75,8 +75,17 @@ is "$(check dead_tuples)" "critical 80.00" "dead_tuples is the worst dead share,
 ok "dead_tuples names the table" \
 	like "$(message dead_tuples)" "table public.ht_dead has the highest dead-tuple share, 80.00% (1600 dead)*"
 is "$(check autovacuum_behind)" "warning 1" "autovacuum_behind counts the never-vacuumed table"
-ok "autovacuum_behind names it" \
-	like "$(message autovacuum_behind)" "*the worst public.ht_dead with 1600 dead tuples*"
+# autovacuum_enabled = off: worded apart, with a hint that fits (issue 19)
+ok "autovacuum_behind says autovacuum is disabled on it" \
+	like "$(message autovacuum_behind)" "autovacuum is disabled on public.ht_dead (autovacuum_enabled = off), 1600 dead tuples; 1 table(s) past twice their vacuum threshold*"
+ok "its hint says to vacuum it or turn autovacuum back on" \
+	like "$(q -c "SELECT hint FROM pgmaint.health_checks() WHERE check_name = 'autovacuum_behind'")" \
+	"Autovacuum skips public.ht_dead (only anti-wraparound vacuums run)*ALTER TABLE public.ht_dead RESET (autovacuum_enabled)*"
+# the same figures (the worker's sample) with autovacuum on for the table
+q -c "ALTER TABLE ht_dead SET (autovacuum_enabled = on)" >/dev/null
+ok "with autovacuum on for it, the usual wording" \
+	like "$(message autovacuum_behind)" "autovacuum falls behind on 1 table(s), the worst public.ht_dead with 1600 dead tuples*"
+q -c "ALTER TABLE ht_dead SET (autovacuum_enabled = off)" >/dev/null
 is "$(q -c "SELECT falling_behind FROM pgmaint.vacuum_stats() WHERE relid = 'ht_dead'::regclass")" "t" \
 	"vacuum_stats() agrees that it falls behind"
 is "$(q -c "SELECT hint FROM pgmaint.health_checks() WHERE check_name = 'dead_tuples'")" \
