@@ -39,6 +39,8 @@ char	   *pgm_leak_exclude = NULL;
 int			pgm_backup_max_age = 26 * 3600;
 int			pgm_growth_interval = 3600;
 int			pgm_expected_standbys = 0;
+int			pgm_retention_interval = 3600;
+int			pgm_retention_period = 3600;
 
 bool		pgm_preloaded = false;
 
@@ -66,6 +68,7 @@ static void pgm_define_reload_settings(void);
 static void pgm_define_restart_settings(void);
 static void pgm_shmem_request(void);
 static void pgm_shmem_startup(void);
+static void pgm_assign_retention_interval(int newval, void *extra);
 
 PG_FUNCTION_INFO_V1(pgmaint_preloaded);
 PG_FUNCTION_INFO_V1(pgmaint_setting);
@@ -215,6 +218,22 @@ pgm_define_reload_settings(void)
 							PGC_SIGHUP,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pgmaint.retention_interval",
+							"Time between two retention runs of the worker (with pgmaint.policy = apply).",
+							"0 turns the worker's retention runs off.",
+							&pgm_retention_interval,
+							3600, 0, 7 * 24 * 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, pgm_assign_retention_interval, NULL);
+}
+
+/* Assign hook of pgmaint.retention_interval: the worker task's period (never 0). */
+static void
+pgm_assign_retention_interval(int newval, void *extra)
+{
+	pgm_retention_period = newval > 0 ? newval : PGMAINT_RETENTION_OFF_PERIOD;
 }
 
 /* Defines the settings that need a server restart. */

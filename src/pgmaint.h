@@ -39,6 +39,9 @@ extern int	pgm_backup_max_age;
 extern int	pgm_growth_interval;
 extern int	pgm_expected_standbys;
 
+extern int	pgm_retention_interval;
+extern int	pgm_retention_period;
+
 /* True when the library was loaded through shared_preload_libraries */
 extern bool pgm_preloaded;
 
@@ -172,6 +175,13 @@ typedef void (*PgmStepFunc) (void *arg);
  */
 extern bool pgm_run_step(const char *step, PgmStepFunc fn, void *arg);
 
+/*
+ * For a task that runs many transactions (retention): call between two of
+ * them, outside a transaction.  Handles interrupts and a reload, and takes
+ * the sample that is due, so that a long task never delays the sampler.
+ */
+extern void pgm_worker_service(void);
+
 /* Connections (backends.c): the worker's leak sweep, a PgmStepFunc */
 extern void pgm_leak_sweep(void *arg);
 
@@ -182,5 +192,13 @@ extern void pgm_policy_task(void);
 
 /* growth.c: the worker's space task (sizes and bloat estimates, as a step) */
 extern void pgm_growth_task(void);
+
+/* Period of the retention task while pgmaint.retention_interval is 0 (off) */
+#define PGMAINT_RETENTION_OFF_PERIOD	3600
+
+/* retention.c: one step of a run as the table's owner, and the worker's task */
+extern uint64 pgm_retention_exec(Oid relid, int nstatements, char **statements,
+								 TimestampTz cutoff, int batch, const char *lock_timeout);
+extern void pgm_retention_task(void);
 
 #endif							/* PGMAINT_H */

@@ -106,6 +106,7 @@ static PgmTask pgm_tasks[] = {
 	{"sample", &pgm_sample_interval, pgm_sample_task},
 	{"policy", &pgm_policy_interval, pgm_policy_task},
 	{"space", &pgm_growth_interval, pgm_growth_task},
+	{"retention", &pgm_retention_period, pgm_retention_task},
 };
 
 #define PGMAINT_NTASKS	((int) lengthof(pgm_tasks))
@@ -405,6 +406,17 @@ pgm_run_task(PgmTask *task)
 	task->next_run += period;
 	if (task->next_run <= now)
 		task->next_run += ((now - task->next_run) / period + 1) * period;
+}
+
+/* See pgmaint.h. */
+void
+pgm_worker_service(void)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (ConfigReloadPending)
+		pgm_process_reload();
+	if (pgm_tasks[0].next_run <= GetCurrentTimestamp())
+		pgm_run_task(&pgm_tasks[0]);
 }
 
 /*

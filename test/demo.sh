@@ -106,6 +106,23 @@ until [ "$(psql -XAtq -c "SELECT status FROM pgmaint.health_checks() WHERE check
 	sleep 0.5
 done
 
+echo "== retention of the guide's three tables (README, \"Retention\"), and its dry run"
+psql -Xq -v ON_ERROR_STOP=1 <<'SQL'
+-- some history: four months of token usage and tool calls, a few expired cache rows
+INSERT INTO token_usage (thread_id, model, tokens_in, tokens_out, created_at)
+SELECT g % 500, 'small', 120, 480, now() - g * interval '1 hour' FROM generate_series(1, 2880) g;
+INSERT INTO tool_call_log (thread_id, tool, duration_ms, created_at)
+SELECT g % 500, 'search', 35, now() - g * interval '1 hour' FROM generate_series(1, 2880) g;
+INSERT INTO agent_cache SELECT 'old' || g, '{"v": 0}', now() - g * interval '1 min' FROM generate_series(1, 50) g;
+CREATE TABLE token_usage_archive (LIKE token_usage);
+CREATE TABLE tool_call_log_archive (LIKE tool_call_log);
+SELECT relid, column_name, keep, archive FROM pgmaint.set_retention('agent_cache', 'expires_at', '0');
+SELECT relid, column_name, keep, archive FROM pgmaint.set_retention('token_usage', 'created_at', '90 days', 'token_usage_archive');
+SELECT relid, column_name, keep, archive FROM pgmaint.set_retention('tool_call_log', 'created_at', '30 days', 'tool_call_log_archive', 20000);
+SQL
+echo "== SELECT * FROM pgmaint.retention_plan();   (a dry run; CALL pgmaint.apply_retention() does it)"
+psql -Xq -c 'SELECT table_name, cutoff::timestamp(0) AS cutoff, method, rows_to_remove, oldest_age FROM pgmaint.retention_plan()'
+
 echo "== SELECT jsonb_pretty(pgmaint.health());"
 psql -XAtq -c 'SELECT jsonb_pretty(pgmaint.health())'
 
@@ -119,5 +136,6 @@ The demo cluster is running.
   try:      SELECT * FROM pgmaint.health_checks();
             SELECT * FROM pgmaint.connection_leaks();
             SELECT * FROM pgmaint.checklist();
+            CALL pgmaint.apply_retention();
   stop it:  make demo-stop
 EOT

@@ -113,6 +113,22 @@ AS $$
     SELECT 'FUNCTION', f FROM unnest(ARRAY[
         'pgmaint.tune_table(regclass, text)', 'pgmaint.reset_table(regclass)']) f
     UNION ALL
+    SELECT 'ROUTINE', f FROM unnest(ARRAY[
+        'pgmaint.set_retention(regclass, name, interval, regclass, integer, text)',
+        'pgmaint.drop_retention(regclass)', 'pgmaint.apply_retention(regclass, interval, interval)',
+        'pgmaint.retention_plan()', 'pgmaint._retention_store(name, regclass, name, interval, regclass, integer, text, timestamptz)',
+        'pgmaint._retention_done(name, regclass, jsonb, timestamptz)',
+        'pgmaint._retention_audit_drop(name, regclass)',
+        'pgmaint._retention_exec(regclass, text[], timestamptz, integer, text)',
+        'pgmaint._retention_authorized(name, regclass)', 'pgmaint._retention_limits()',
+        'pgmaint._retention_name(oid)', 'pgmaint._retention_oldest(regclass)',
+        'pgmaint._retention_oldest_of(regclass, name)', 'pgmaint._retention_bound(oid)',
+        'pgmaint._retention_batch_sql(regclass, name, regclass, regclass)',
+        'pgmaint._retention_steps(regclass, timestamptz)', 'pgmaint._retention_lock(regclass, boolean)',
+        'pgmaint._retention_work(regclass)']) f
+    UNION ALL
+    SELECT 'TABLE', 'pgmaint.retention'
+    UNION ALL
     SELECT 'TABLE', t FROM unnest(ARRAY['pgmaint.profiles', 'pgmaint.table_policy']) t
     UNION ALL
     SELECT 'FUNCTION', f FROM unnest(ARRAY[
@@ -126,7 +142,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION pgmaint._tuning_privileges(boolean) IS
-'Internal: the functions (EXECUTE) and tables (SELECT) grant_tuning() grants and revoke_tuning() revokes.';
+'Internal: the functions and routines (EXECUTE) and tables (SELECT) grant_tuning() grants and revoke_tuning() revokes; the retention ones (issue 20) with the tuning ones, since both act on the tables a role owns.';
 
 -- Internal: the body of pgmaint.grant_tuning(), called by its gate (pgmaint_action, src/actions.c)
 -- with the caller remembered; runs as the caller.
@@ -169,7 +185,7 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'pgmaint_action';
 
 COMMENT ON FUNCTION pgmaint.grant_tuning(regrole, boolean) IS
-'Lets a role call tune_table() and reset_table() on the tables it owns (with_policy: also recommend_profiles(), apply_policy() and run_policy()); audited.';
+'Lets a role call tune_table(), reset_table(), set_retention(), drop_retention(), retention_plan() and apply_retention() on the tables it owns (with_policy: also recommend_profiles(), apply_policy() and run_policy()); audited.';
 
 REVOKE ALL ON FUNCTION pgmaint.grant_tuning(regrole, boolean) FROM PUBLIC;
 

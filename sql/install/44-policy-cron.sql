@@ -129,6 +129,8 @@ BEGIN
     EXECUTE 'SELECT cron.schedule($1, $2, $3)'
         USING 'pgmaint-prune-history', prune_schedule, 'SELECT pgmaint.prune_history()';
     EXECUTE 'SELECT cron.schedule($1, $2, $3)'
+        USING 'pgmaint-retention', '30 * * * *', 'CALL pgmaint.apply_retention()';
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)'
         USING 'pgmaint-vacuum-high-churn', format('0 %s * * *', vacuum_hour),
               coalesce(pgmaint._vacuum_command(), pgmaint._no_vacuum_command());
     PERFORM pgmaint._sync_vacuum_job();
@@ -139,7 +141,7 @@ BEGIN
         'SELECT j.jobname::text, j.jobid, j.schedule, j.command, j.active FROM cron.job j
           WHERE j.jobname = ANY ($1) AND j.username = current_user AND j.database = current_database()
           ORDER BY j.jobname'
-        USING ARRAY['pgmaint-policy', 'pgmaint-prune-history', 'pgmaint-vacuum-high-churn'];
+        USING ARRAY['pgmaint-policy', 'pgmaint-prune-history', 'pgmaint-retention', 'pgmaint-vacuum-high-churn'];
 END
 $$;
 
@@ -157,7 +159,7 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'pgmaint_action';
 
 COMMENT ON FUNCTION pgmaint.schedule_maintenance(integer, text, text) IS
-'Creates or updates the pg_cron jobs pgmaint-policy, pgmaint-prune-history and pgmaint-vacuum-high-churn (nightly VACUUM ANALYZE at vacuum_hour GMT); needs pg_cron in this database (55000 otherwise).';
+'Creates or updates the pg_cron jobs pgmaint-policy, pgmaint-prune-history, pgmaint-retention (CALL pgmaint.apply_retention() hourly at :30) and pgmaint-vacuum-high-churn (nightly VACUUM ANALYZE at vacuum_hour GMT); needs pg_cron in this database (55000 otherwise).';
 
 REVOKE ALL ON FUNCTION pgmaint.schedule_maintenance(integer, text, text) FROM PUBLIC;
 
@@ -176,7 +178,7 @@ BEGIN
         'SELECT j.jobid, j.jobname::text AS jobname FROM cron.job j
           WHERE j.jobname = ANY ($1) AND j.username = current_user AND j.database = current_database()
           ORDER BY j.jobname'
-        USING ARRAY['pgmaint-policy', 'pgmaint-prune-history', 'pgmaint-vacuum-high-churn']
+        USING ARRAY['pgmaint-policy', 'pgmaint-prune-history', 'pgmaint-retention', 'pgmaint-vacuum-high-churn']
     LOOP
         EXECUTE 'SELECT cron.unschedule($1)' USING job.jobid;
         RETURN NEXT job.jobname;

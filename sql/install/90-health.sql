@@ -214,7 +214,8 @@ BEGIN
               ('archive_ready', '_check_wal'),
               ('sampler', '_check_sampler'),
               ('backup', '_backup_check'),
-              ('archiver', '_archiver_check')
+              ('archiver', '_archiver_check'),
+              ('retention', '_retention_check')
           ) AS reg(check_name, fn)
          GROUP BY reg.fn
          ORDER BY reg.fn

@@ -459,6 +459,13 @@ BEGIN
                  FROM pgmaint.recommend_profiles()
                 WHERE suggested_profile IS DISTINCT FROM current_profile
                   AND suggested_profile IS NOT NULL$q$)
+        || pgmaint._report_section('Retention',
+            $q$SELECT relid AS "table", column_name AS "column", keep,
+                      coalesce(archive::text, CASE partitions WHEN 'detach' THEN 'partitions kept detached' END) AS archive,
+                      date_trunc('second', now() - oldest_row_at) AS oldest_age,
+                      to_char(last_run_at, 'MM-DD HH24:MI') AS last_run,
+                      last_result ->> 'removed' AS removed, last_result ->> 'stopped' AS stopped
+                 FROM pgmaint.retention ORDER BY 1::text$q$)
         || pgmaint._report_section('Settings advice',
             $q$SELECT name, current, recommended, status, reason
                  FROM pgmaint.settings_advice()
@@ -468,7 +475,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint.report() IS
-'A text report for psql, at most 100 columns wide: status, checks, connections, leaks, locks, cache, vacuum, sizes, index advice, policy and settings advice.';
+'A text report for psql, at most 100 columns wide: status, checks, connections, leaks, locks, cache, vacuum, sizes, index advice, policy, retention and settings advice.';
 
 -- Orders statuses from best to worst for sorting: ok, unknown, warning, critical.
 CREATE FUNCTION pgmaint._status_order(status text)
@@ -648,7 +655,7 @@ SELECT c.*
                       pg_size_pretty(d.available_bytes), pg_size_pretty(d.total_bytes),
                       round(d.available_pct::numeric, 1)),
                CASE WHEN v.status = 'fail'
-                    THEN 'Archive or delete old rows of the largest tables (pgmaint.table_sizes()), prune backups, VACUUM FULL bloated tables in a maintenance window.'
+                    THEN 'Archive or delete old rows of the largest tables (pgmaint.table_sizes()) with pgmaint.set_retention() (dry run: pgmaint.retention_plan()), prune backups, VACUUM FULL bloated tables in a maintenance window.'
                END
           FROM pgmaint.disk_space() d, pgmaint._checks_verdict(ARRAY['disk_free']) v $q$)
   ) AS items(n, item, query)

@@ -23,10 +23,10 @@ CREATE TABLE pc."Cache ""2""" (id int);
 SELECT cron.schedule('pgmaint-user-job', '0 0 1 1 *', 'SELECT 1');
 SQL
 
-is "$(q -c "SELECT count(*) FROM pgmaint.schedule_maintenance(4)")" 3 "schedule_maintenance creates three jobs"
+is "$(q -c "SELECT count(*) FROM pgmaint.schedule_maintenance(4)")" 4 "schedule_maintenance creates four jobs"
 first=$(q -c "$jobs_sql")
 is "$(q -c "SELECT string_agg(jobname || ' ' || schedule || ' ' || active, ', ' ORDER BY jobname) FROM cron.job WHERE jobname LIKE 'pgmaint-%' AND jobname <> 'pgmaint-user-job'")" \
-	"pgmaint-policy */10 * * * * true, pgmaint-prune-history 15 * * * * true, pgmaint-vacuum-high-churn 0 4 * * * false" \
+	"pgmaint-policy */10 * * * * true, pgmaint-prune-history 15 * * * * true, pgmaint-retention 30 * * * * true, pgmaint-vacuum-high-churn 0 4 * * * false" \
 	"named jobs with their schedules; the vacuum job waits for a high_churn table"
 q -c "SELECT count(*) FROM pgmaint.schedule_maintenance(4)" >/dev/null
 is "$(q -c "$jobs_sql")" "$first" "calling it twice changes nothing"
@@ -58,7 +58,7 @@ is "$(q -c "SELECT count(*) FROM cron.job_run_details WHERE jobid = $policy_job 
 	"no run of it failed"
 
 is "$(q -c "SELECT string_agg(j, ',' ORDER BY j) FROM pgmaint.unschedule_maintenance() j")" \
-	"pgmaint-policy,pgmaint-prune-history,pgmaint-vacuum-high-churn" "unschedule_maintenance removes the three jobs"
+	"pgmaint-policy,pgmaint-prune-history,pgmaint-retention,pgmaint-vacuum-high-churn" "unschedule_maintenance removes the four jobs"
 is "$(q -c "SELECT string_agg(jobname, ',') FROM cron.job")" "pgmaint-user-job" "and only those (a user's job named pgmaint-… stays)"
 is "$(q -c "SELECT count(*) FROM pgmaint.unschedule_maintenance()")" 0 "a second call removes nothing"
 is "$(q -c "SELECT count(*) FROM pgmaint.actions WHERE action IN ('schedule_maintenance', 'unschedule_maintenance')

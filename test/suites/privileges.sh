@@ -95,7 +95,13 @@ BEGIN
               WHERE p.pronamespace = 'pgmaint'::regnamespace ORDER BY p.proname LOOP
         BEGIN
             IF f.prokind = 'p' THEN
-                EXECUTE pg_catalog.format('CALL %s(%s)', f.oid::regproc, coalesce(f.args, ''));
+                -- a procedure that commits cannot be called inside this block:
+                -- its EXECUTE privilege is what the server checks at CALL
+                IF pg_catalog.has_function_privilege(f.oid, 'EXECUTE') THEN
+                    RAISE EXCEPTION 'rolled back' USING ERRCODE = 'P0099';
+                END IF;
+                RAISE EXCEPTION 'permission denied for procedure %', f.proname
+                    USING ERRCODE = 'insufficient_privilege';
             ELSE
                 EXECUTE pg_catalog.format('SELECT %s(%s)', f.oid::regproc, coalesce(f.args, ''));
             END IF;
