@@ -61,7 +61,7 @@ is "$(audit superuser_applications)" "warning" "an application connected as a su
 is "$(q -c "SELECT detail FROM pgmaint.config_audit() WHERE check_name = 'superuser_applications'")" \
 	"1 session(s) as a superuser: agent_core_api as postgres" "only the superuser application is named"
 q -c "CREATE ROLE nostats LOGIN" -c "GRANT USAGE ON SCHEMA pgmaint TO nostats" \
-	-c "GRANT EXECUTE ON FUNCTION pgmaint.config_audit(), pgmaint._listens_everywhere(text), pgmaint._ms_text(numeric), pgmaint._unit_factor(text), pgmaint._guide_settings(), pgmaint.detected_container(), pgmaint._logging_collector_advice(boolean, text) TO nostats" >/dev/null
+	-c "GRANT EXECUTE ON FUNCTION pgmaint.config_audit(), pgmaint._listens_everywhere(text), pgmaint._ms_text(numeric), pgmaint._unit_factor(text), pgmaint._guide_settings(), pgmaint.detected_container(), pgmaint._logging_collector_advice(boolean, text), pgmaint._set_fix(text, text), pgmaint._patroni_managed() TO nostats" >/dev/null
 is "$(audit superuser_applications -U nostats)" "unknown" \
 	"a role that cannot see other sessions' backend_type gets unknown, not ok"
 q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(12%)'" >/dev/null
