@@ -142,12 +142,33 @@ $$;
 COMMENT ON FUNCTION pgmaint._report_samples(interval) IS
 'Internal: the samples of the last "since" from sample_history (and the ring where the history lacks them), with connections by state and per-interval rates, for report_html() and report().';
 
+-- Where a chart's line breaks: the positions in xs (epoch seconds, in time
+-- order) of the samples taken more than two and a half intervals after the one
+-- before, measured against the intervals on either side (so that a change of
+-- pgmaint.sample_interval is no break, and a stopped worker is).
+CREATE FUNCTION pgmaint._chart_breaks(xs double precision[])
+RETURNS bigint[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT array_agg(t.n ORDER BY t.n)
+      FROM (SELECT u.n, u.x - lag(u.x) OVER w AS dt,
+                   lag(u.x) OVER w - lag(u.x, 2) OVER w AS before,
+                   lead(u.x) OVER w - u.x AS after
+              FROM unnest(xs) WITH ORDINALITY AS u(x, n)
+            WINDOW w AS (ORDER BY u.n)) t
+     WHERE t.dt > 2.5 * greatest(coalesce(t.before, t.after), coalesce(t.after, t.before));
+$$;
+
+COMMENT ON FUNCTION pgmaint._chart_breaks(double precision[]) IS
+'Internal: positions in a time-ordered array of sample times (epoch seconds) where a chart line breaks: more than 2.5 times the longer of the intervals before and after.';
+
 -- One chart as an HTML figure with an inline SVG: up to four series over
 -- [t0, t1], min/max per time bucket (at most about 500 points a series),
--- a break wherever two samples are further apart than gap seconds, the
--- horizontal lines of thresholds and limits, and event marks.
+-- a break before each sample of breaks (positions in xs, see _chart_breaks()),
+-- the horizontal lines of thresholds and limits, and event marks.
 CREATE FUNCTION pgmaint._svg_chart(
-    title text, unit text, t0 timestamptz, t1 timestamptz, gap double precision,
+    title text, unit text, t0 timestamptz, t1 timestamptz, breaks bigint[],
     names text[], xs double precision[],
     y1 double precision[], y2 double precision[] DEFAULT NULL,
     y3 double precision[] DEFAULT NULL, y4 double precision[] DEFAULT NULL,
@@ -171,6 +192,7 @@ DECLARE
     ds_seg  bigint[];
     ds_x    double precision[];
     ds_y    double precision[];
+    sk      integer;
     lo      double precision;
     hi      double precision;
     raw     double precision;
@@ -188,31 +210,25 @@ BEGIN
         x1 := x0 + 1;
     END IF;
 
-    -- downsample: per series, segment (between gaps) and bucket, the lowest and the highest point
-    WITH p AS (
-        SELECT v.k, u.x, v.y
-          FROM unnest(xs, y1, y2, y3, y4) AS u(x, a, b, c, d),
-               LATERAL (VALUES (1, u.a), (2, u.b), (3, u.c), (4, u.d)) AS v(k, y)
-         WHERE v.k <= nseries AND v.y IS NOT NULL AND v.y = v.y
-           AND u.x >= x0 AND u.x <= x1
-    ), g AS (
-        SELECT p.k, p.x, p.y,
-               CASE WHEN p.x - lag(p.x) OVER (PARTITION BY p.k ORDER BY p.x) > gap THEN 1 ELSE 0 END AS brk
-          FROM p
-    ), s AS (
-        SELECT g.k, g.x, g.y, sum(g.brk) OVER (PARTITION BY g.k ORDER BY g.x) AS seg,
-               floor((g.x - x0) / (x1 - x0) * buckets) AS b
-          FROM g
-    ), r AS (
-        SELECT s.k, s.seg, s.x, s.y,
-               row_number() OVER (PARTITION BY s.k, s.seg, s.b ORDER BY s.y, s.x) AS lo_rank,
-               row_number() OVER (PARTITION BY s.k, s.seg, s.b ORDER BY s.y DESC, s.x) AS hi_rank
-          FROM s
-    )
-    SELECT array_agg(r.k ORDER BY r.k, r.x), array_agg(r.seg ORDER BY r.k, r.x),
-           array_agg(r.x ORDER BY r.k, r.x), array_agg(r.y ORDER BY r.k, r.x)
-      INTO ds_s, ds_seg, ds_x, ds_y
-      FROM r WHERE r.lo_rank = 1 OR r.hi_rank = 1;
+    -- downsample each series: per segment (between breaks) and time bucket, the
+    -- lowest and the highest point, where they are
+    FOR sk IN 1 .. nseries LOOP
+        WITH m AS (
+            SELECT coalesce(width_bucket(u.n, breaks), 0)::bigint AS seg,
+                   min(ARRAY[u.y, u.x]) AS lo_pt, max(ARRAY[u.y, -u.x]) AS hi_pt
+              FROM unnest(xs, CASE sk WHEN 1 THEN y1 WHEN 2 THEN y2 WHEN 3 THEN y3 ELSE y4 END)
+                   WITH ORDINALITY AS u(x, y, n)
+             WHERE u.y IS NOT NULL AND u.x >= x0 AND u.x <= x1
+             GROUP BY 1, floor((u.x - x0) / (x1 - x0) * buckets)
+        )
+        SELECT coalesce(ds_s, '{}') || array_agg(sk ORDER BY p.x),
+               coalesce(ds_seg, '{}') || array_agg(m.seg ORDER BY p.x),
+               coalesce(ds_x, '{}') || array_agg(p.x ORDER BY p.x),
+               coalesce(ds_y, '{}') || array_agg(p.y ORDER BY p.x)
+          INTO ds_s, ds_seg, ds_x, ds_y
+          FROM m, LATERAL (VALUES (1, m.lo_pt[2], m.lo_pt[1]), (2, -m.hi_pt[2], m.hi_pt[1])) AS p(o, x, y)
+         WHERE p.o = 1 OR m.lo_pt[2] <> -m.hi_pt[2];
+    END LOOP;
 
     -- the value axis: the data, the lines marked to be kept in view, and the given bounds
     SELECT least(min(v), coalesce(y_low, 0)), greatest(max(v), y_high)
@@ -342,7 +358,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION pgmaint._svg_chart(text, text, timestamptz, timestamptz, double precision, text[], double precision[], double precision[], double precision[], double precision[], double precision[], boolean, jsonb, jsonb, double precision, double precision, text) IS
+COMMENT ON FUNCTION pgmaint._svg_chart(text, text, timestamptz, timestamptz, bigint[], text[], double precision[], double precision[], double precision[], double precision[], double precision[], boolean, jsonb, jsonb, double precision, double precision, text) IS
 'Internal: one report_html() chart, an HTML figure with inline SVG: up to four series downsampled to the lowest and highest point of 250 time buckets, breaks at gaps, threshold lines and event marks; every label escaped.';
 
 -- The rows of a query as an HTML table, or a line saying why there are none.
@@ -402,7 +418,7 @@ DECLARE
     usable    integer := pgmaint._usable_connections();
     monitor   boolean := pg_has_role(current_user, 'pg_monitor', 'USAGE');
     n         integer;
-    gap       double precision;
+    breaks    bigint[];
     xs        double precision[];
     a_run     double precision[];
     a_wait    double precision[];
@@ -440,26 +456,22 @@ BEGIN
     END;
     status := coalesce(health ->> 'status', 'unknown');
 
-    -- the samples, as parallel arrays
+    -- the samples, as parallel arrays (_report_samples() returns them in time order)
     SELECT count(*),
-           array_agg(extract(epoch FROM s.sampled_at)::float8 ORDER BY s.sampled_at),
-           array_agg(s.running::float8 ORDER BY s.sampled_at),
-           array_agg((s.running + s.waiting)::float8 ORDER BY s.sampled_at),
-           array_agg((s.running + s.waiting + s.idle_in_transaction)::float8 ORDER BY s.sampled_at),
-           array_agg((s.running + s.waiting + s.idle_in_transaction + s.idle)::float8 ORDER BY s.sampled_at),
-           array_agg(coalesce(s.idle_in_transaction_age, 0) ORDER BY s.sampled_at),
-           array_agg(s.cache_hit_pct ORDER BY s.sampled_at),
-           array_agg(s.commits_per_sec ORDER BY s.sampled_at),
-           array_agg(s.rollbacks_per_sec ORDER BY s.sampled_at),
-           array_agg(s.dead_tuples::float8 ORDER BY s.sampled_at)
+           array_agg(extract(epoch FROM s.sampled_at)::float8),
+           array_agg(s.running::float8),
+           array_agg((s.running + s.waiting)::float8),
+           array_agg((s.running + s.waiting + s.idle_in_transaction)::float8),
+           array_agg((s.running + s.waiting + s.idle_in_transaction + s.idle)::float8),
+           array_agg(coalesce(s.idle_in_transaction_age, 0)),
+           array_agg(s.cache_hit_pct),
+           array_agg(s.commits_per_sec),
+           array_agg(s.rollbacks_per_sec),
+           array_agg(s.dead_tuples::float8)
       INTO n, xs, a_run, a_wait, a_iit, a_idle, a_age, a_hit, a_commit, a_rollbk, a_dead
-      FROM pgmaint._report_samples(since) s;
+      FROM (SELECT * FROM pgmaint._report_samples(since) ORDER BY sampled_at) s;
 
-    -- a gap is more than two and a half of the usual sample intervals
-    SELECT 2.5 * percentile_cont(0.5) WITHIN GROUP (ORDER BY d) INTO gap
-      FROM (SELECT x - lag(x) OVER (ORDER BY x) AS d FROM unnest(xs) x) t
-     WHERE d > 0;
-    gap := coalesce(gap, 1e12);
+    breaks := pgmaint._chart_breaks(xs);
 
     -- health events, once the worker records them (read whatever shape the table has)
     IF to_regclass('pgmaint.health_events') IS NOT NULL
@@ -503,7 +515,7 @@ BEGIN
                                              'label', format('critical %s%%', th.critical));
     END IF;
     charts := charts || pgmaint._svg_chart(
-        title => 'Connections by state', unit => 'sessions', t0 => t0, t1 => t1, gap => gap,
+        title => 'Connections by state', unit => 'sessions', t0 => t0, t1 => t1, breaks => breaks,
         names => ARRAY['active', 'waiting on a lock', 'idle in transaction', 'idle'], xs => xs,
         y1 => a_run, y2 => a_wait, y3 => a_iit, y4 => a_idle, stacked => true, lines => lines, marks => marks,
         caption => format('Client sessions stacked by state against the %s usable slots (max_connections - superuser_reserved_connections); warning and critical are the "connections" thresholds.', usable));
@@ -520,7 +532,7 @@ BEGIN
                                              'label', format('critical %s s', th.critical));
     END IF;
     charts := charts || pgmaint._svg_chart(
-        title => 'Oldest idle-in-transaction age', unit => 'seconds', t0 => t0, t1 => t1, gap => gap,
+        title => 'Oldest idle-in-transaction age', unit => 'seconds', t0 => t0, t1 => t1, breaks => breaks,
         names => ARRAY['oldest session idle in a transaction'], xs => xs, y1 => a_age, lines => lines, marks => marks,
         caption => 'How long the oldest session has been idle inside an open transaction (a leaked connection holds locks and blocks vacuum); 0 when there is none.');
 
@@ -535,18 +547,18 @@ BEGIN
     END IF;
     SELECT greatest(0, least(min(v), coalesce(th.critical::float8, 100)) - 2) INTO hit_low FROM unnest(a_hit) v;
     charts := charts || pgmaint._svg_chart(
-        title => 'Cache hit ratio', unit => '%', t0 => t0, t1 => t1, gap => gap,
+        title => 'Cache hit ratio', unit => '%', t0 => t0, t1 => t1, breaks => breaks,
         names => ARRAY['buffer cache hits'], xs => xs, y1 => a_hit, lines => lines, marks => marks,
         y_low => coalesce(hit_low, 0), y_high => 100,
         caption => 'Share of block reads of this database served from shared buffers in each sample interval (no point where it read nothing).');
 
     charts := charts || pgmaint._svg_chart(
-        title => 'Commits and rollbacks', unit => 'per second', t0 => t0, t1 => t1, gap => gap,
+        title => 'Commits and rollbacks', unit => 'per second', t0 => t0, t1 => t1, breaks => breaks,
         names => ARRAY['commits', 'rollbacks'], xs => xs, y1 => a_commit, y2 => a_rollbk, marks => marks,
         caption => 'Transactions of this database committed and rolled back per second, per sample interval.');
 
     charts := charts || pgmaint._svg_chart(
-        title => 'Dead tuples', unit => 'rows', t0 => t0, t1 => t1, gap => gap,
+        title => 'Dead tuples', unit => 'rows', t0 => t0, t1 => t1, breaks => breaks,
         names => ARRAY['dead tuples in all tables'], xs => xs, y1 => a_dead, marks => marks,
         caption => 'Dead row versions waiting for vacuum across the tables of this database; the per-table "dead_tuples" check is in the tables below.');
 
@@ -582,7 +594,7 @@ BEGIN
                 title => 'Replication lag (' || replace(lag_col.attname, '_', ' ') || ')',
                 unit => CASE WHEN lag_col.is_interval THEN 'seconds' WHEN lag_col.attname LIKE '%bytes%' THEN 'bytes'
                              ELSE '' END,
-                t0 => t0, t1 => t1, gap => gap, names => ARRAY[lag_col.attname::text], xs => lag_xs, y1 => lag_ys,
+                t0 => t0, t1 => t1, breaks => breaks, names => ARRAY[lag_col.attname::text], xs => lag_xs, y1 => lag_ys,
                 lines => lines, marks => marks,
                 caption => 'How far the standbys are behind, as the worker sampled it.');
         END IF;
@@ -746,10 +758,31 @@ $css$
                 WHERE dead_tuples > 0
                 ORDER BY dead_tuples DESC, 1 LIMIT 10 $q$, 'No table has dead tuples.')
         || '<h2>Largest tables</h2>' || E'\n'
+        -- candidates by the catalog's page counts, so that only twenty tables' files are
+        -- measured (table_sizes() stats every file: seconds at 10,000 tables)
         || pgmaint._html_table($q$
-               SELECT format('%I.%I', schema_name, table_name) AS "table", total_size AS total,
-                      heap_size AS heap, index_size AS indexes, toast_size AS toast, row_estimate AS rows
-                 FROM pgmaint.table_sizes() LIMIT 10 $q$, 'No tables.')
+               WITH pages AS (
+                   SELECT i.indrelid, sum(ic.relpages) AS n
+                     FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+                    GROUP BY i.indrelid
+               ), candidates AS (
+                   SELECT c.oid, ns.nspname, c.relname, c.reltoastrelid, c.reltuples
+                     FROM pg_catalog.pg_class c
+                     JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
+                     LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid
+                     LEFT JOIN pages p ON p.indrelid = c.oid
+                    WHERE c.relkind IN ('r', 'm') AND ns.nspname NOT IN ('pg_catalog', 'information_schema')
+                      AND ns.nspname NOT LIKE 'pg\_toast%' AND ns.nspname NOT LIKE 'pg\_temp%'
+                    ORDER BY greatest(c.relpages, 0)::bigint + coalesce(t.relpages, 0) + coalesce(p.n, 0) DESC, c.oid
+                    LIMIT 20
+               ), sized AS (
+                   SELECT c.*, pg_total_relation_size(c.oid) AS total_bytes FROM candidates c
+               )
+               SELECT format('%I.%I', nspname, relname) AS "table", pg_size_pretty(total_bytes) AS total,
+                      pg_size_pretty(pg_relation_size(oid)) AS heap, pg_size_pretty(pg_indexes_size(oid)) AS indexes,
+                      pg_size_pretty(CASE WHEN reltoastrelid <> 0 THEN pg_total_relation_size(reltoastrelid) ELSE 0 END) AS toast,
+                      greatest(reltuples, 0)::bigint AS rows
+                 FROM sized ORDER BY total_bytes DESC, 1 LIMIT 10 $q$, 'No tables.')
         || '<h2>Index advice</h2>' || E'\n'
         || pgmaint._html_table($q$
                SELECT kind, coalesce(index_name::text, table_name::text) AS object, detail, suggestion
@@ -847,7 +880,8 @@ REVOKE ALL ON FUNCTION pgmaint._html(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgmaint._usable_connections() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgmaint._short_number(double precision) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgmaint._report_samples(interval) FROM PUBLIC;
-REVOKE ALL ON FUNCTION pgmaint._svg_chart(text, text, timestamptz, timestamptz, double precision, text[], double precision[], double precision[], double precision[], double precision[], double precision[], boolean, jsonb, jsonb, double precision, double precision, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgmaint._chart_breaks(double precision[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgmaint._svg_chart(text, text, timestamptz, timestamptz, bigint[], text[], double precision[], double precision[], double precision[], double precision[], double precision[], boolean, jsonb, jsonb, double precision, double precision, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgmaint._html_table(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgmaint.report_html(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgmaint._sparkline(double precision[]) FROM PUBLIC;
@@ -856,7 +890,8 @@ GRANT EXECUTE ON FUNCTION pgmaint._html(text) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint._usable_connections() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint._short_number(double precision) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint._report_samples(interval) TO pg_monitor;
-GRANT EXECUTE ON FUNCTION pgmaint._svg_chart(text, text, timestamptz, timestamptz, double precision, text[], double precision[], double precision[], double precision[], double precision[], double precision[], boolean, jsonb, jsonb, double precision, double precision, text) TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgmaint._chart_breaks(double precision[]) TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgmaint._svg_chart(text, text, timestamptz, timestamptz, bigint[], text[], double precision[], double precision[], double precision[], double precision[], double precision[], boolean, jsonb, jsonb, double precision, double precision, text) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint._html_table(text, text) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint.report_html(interval) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION pgmaint._sparkline(double precision[]) TO pg_monitor;

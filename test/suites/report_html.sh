@@ -190,6 +190,16 @@ q -c "CREATE ROLE report_viewer LOGIN IN ROLE pg_monitor" >/dev/null
 PGUSER=report_viewer q -o "$dir/viewer.html" -c "SELECT pgmaint.report_html('5 minutes')"
 is "$(py parse "$dir/viewer.html")" "" "a pg_monitor role gets a valid page"
 ok "the pg_monitor role's page has the charts" grep -q 'Connections by state' "$dir/viewer.html"
+# a role outside pg_monitor that was granted the functions: unknown checks, and the page says why
+q -c "CREATE ROLE report_limited LOGIN; GRANT USAGE ON SCHEMA pgmaint TO report_limited;
+      GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgmaint TO report_limited;
+      GRANT SELECT ON ALL TABLES IN SCHEMA pgmaint TO report_limited" >/dev/null
+PGUSER=report_limited q -o "$dir/limited.html" -c "SELECT pgmaint.report_html('5 minutes')"
+is "$(py parse "$dir/limited.html")" "" "a role outside pg_monitor gets a valid page"
+ok "its page says the role is not a member of pg_monitor" \
+	grep -q 'Role report_limited is not a member of pg_monitor' "$dir/limited.html"
+ok "its page shows the checks it cannot see as unknown" \
+	grep -q '<td>idle_in_transaction</td><td class="st-unknown">unknown</td>' "$dir/limited.html"
 q -c "SELECT pgmaint.report()" >"$dir/report.txt"
 for s in 'connections' 'cache hit %' 'commits/s' 'idle in xact (s)'; do
 	ok "report() has a sparkline for $s" grep -Eq "^  $(printf '%s' "$s" | sed 's/[()%/]/[&]/g') +[ ▁▂▃▄▅▆▇█]+  min [0-9.]+[kMG]?  max [0-9.]+[kMG]?$" "$dir/report.txt"
