@@ -594,7 +594,7 @@ BEGIN
                 title => 'Replication lag (' || replace(lag_col.attname, '_', ' ') || ')',
                 unit => CASE WHEN lag_col.is_interval THEN 'seconds' WHEN lag_col.attname LIKE '%bytes%' THEN 'bytes'
                              ELSE '' END,
-                t0 => t0, t1 => t1, breaks => breaks, names => ARRAY[lag_col.attname::text], xs => lag_xs, y1 => lag_ys,
+                t0 => t0, t1 => t1, breaks => pgmaint._chart_breaks(lag_xs), names => ARRAY[lag_col.attname::text], xs => lag_xs, y1 => lag_ys,
                 lines => lines, marks => marks,
                 caption => 'How far the standbys are behind, as the worker sampled it.');
         END IF;
@@ -700,8 +700,8 @@ $css$
                   pgmaint._html((SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pgmaint')),
                   pgmaint._html(current_user),
                   pgmaint._html(to_char(t1, 'YYYY-MM-DD HH24:MI:SS TZ')),
-                  pgmaint._html(to_char(t0, 'YYYY-MM-DD HH24:MI')),
-                  pgmaint._html(to_char(t1, 'YYYY-MM-DD HH24:MI TZ')))
+                  pgmaint._html(to_char(t0, 'YYYY-MM-DD HH24:MI:SS')),
+                  pgmaint._html(to_char(t1, 'YYYY-MM-DD HH24:MI:SS TZ')))
         || E'\n'
         || format('<div class="banner st-%s">Status: %s</div>', pgmaint._html(status),
                   pgmaint._html(upper(status)
