@@ -204,8 +204,10 @@ q -c "SELECT pgmaint.report()" >"$dir/report.txt"
 for s in 'connections' 'cache hit %' 'commits/s' 'idle in xact (s)'; do
 	ok "report() has a sparkline for $s" grep -Eq "^  $(printf '%s' "$s" | sed 's/[()%/]/[&]/g') +[ ▁▂▃▄▅▆▇█]+  min [0-9.]+[kMG]?  max [0-9.]+[kMG]?$" "$dir/report.txt"
 done
-ok "the commits sparkline rises and falls (more than one level)" \
-	sh -c "grep '^  commits/s' '$dir/report.txt' | grep -q '[▂▃▄▅▆▇█]'"
+is "$(q -c "SELECT '|' || pgmaint._sparkline(ARRAY[0, 1, 2, 3, 4, 5, 6, 7, NULL]::float8[]) || '|'")" \
+	"|▁▂▃▄▅▆▇█ |" "a sparkline spans the eight blocks from its min to its max, a space where no sample is"
+is "$(q -c "SELECT '|' || pgmaint._sparkline(ARRAY[5, 5, NULL]::float8[]) || '|'")" "|▁▁ |" \
+	"a flat sparkline stays on the lowest block"
 is "$(/usr/bin/python3 -c 'import sys; print(int(max(len(l.rstrip("\n")) for l in open(sys.argv[1], encoding="utf-8")) <= 96))' "$dir/report.txt")" 1 \
 	"report() with its sparklines fits 96 columns"
 finish
