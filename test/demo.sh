@@ -38,6 +38,8 @@ pgm_stage_install "$demo/root"
 
 echo "== start the demo cluster (port $port, socket in $cluster)"
 pgm_cluster_init "$cluster" "$port" agent_core
+# one sample a second, so that the HTML report's charts fill within the demo's minute
+echo "pgmaint.sample_interval = 1" >>"$cluster/data/postgresql.conf"
 pgm_cluster_start "$cluster"
 export PGHOST=$cluster PGPORT=$port PGUSER=postgres PGDATABASE=agent_core
 psql -Xq -d postgres -c 'CREATE DATABASE agent_core'
@@ -129,10 +131,17 @@ psql -XAtq -c 'SELECT jsonb_pretty(pgmaint.health())'
 echo "== SELECT pgmaint.report();"
 psql -XAtq -c 'SELECT pgmaint.report()'
 
+echo "== SELECT pgmaint.report_html(...) > $demo/report.html"
+# the period since the worker started, so that the charts span the demo's samples
+psql -XAtq -c "SELECT pgmaint.report_html(date_trunc('second', now() - started_at) + interval '5 s')
+                 FROM pgmaint.sampler_status()" >"$demo/report.html"
+echo "   HTML report written to $demo/report.html (open it in a browser)"
+
 cat <<EOT
 
 The demo cluster is running.
   connect:  psql -h $cluster -p $port -U postgres agent_core
+  report:   $demo/report.html
   try:      SELECT * FROM pgmaint.health_checks();
             SELECT * FROM pgmaint.connection_leaks();
             SELECT * FROM pgmaint.checklist();

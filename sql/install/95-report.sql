@@ -414,7 +414,8 @@ BEGIN
                      to_char(clock_timestamp(), 'YYYY-MM-DD HH24:MI:SS TZ')) || E'\n'
         || format('Status: %s (%s)', upper(health ->> 'status'), coalesce(counts, 'no checks')) || E'\n'
         || format('Sampler: %s', CASE WHEN (health -> 'sampler' ->> 'running')::boolean THEN 'running'
-                                      ELSE 'not running' END) || E'\n';
+                                      ELSE 'not running' END) || E'\n'
+        || pgmaint._report_sparklines();
 
     result := result
         || pgmaint._report_section('Checks',
@@ -475,7 +476,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint.report() IS
-'A text report for psql, at most 100 columns wide: status, checks, connections, leaks, locks, cache, vacuum, sizes, index advice, policy, retention and settings advice.';
+'A text report for psql, at most 100 columns wide: status, sparklines of the last hour, checks, connections, leaks, locks, cache, vacuum, sizes, index advice, policy, retention and settings advice.';
 
 -- Orders statuses from best to worst for sorting: ok, unknown, warning, critical.
 CREATE FUNCTION pgmaint._status_order(status text)
