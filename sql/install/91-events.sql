@@ -107,11 +107,15 @@ BEGIN
          WHERE e.overall = status
            AND e.at > coalesce((SELECT pg_catalog.max(d.at) FROM e d WHERE d.overall <> status),
                                '-infinity'));
+EXCEPTION
+    -- a caller that may run health() but not read the events gets no since
+    WHEN insufficient_privilege THEN
+        RETURN NULL;
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint._status_since(text) IS
-'Internal: when the overall status "status" began, from the worker''s health events (NULL when no event recorded it).';
+'Internal: when the overall status "status" began, from the worker''s health events (NULL when no event recorded it, or when the caller may not read them).';
 
 REVOKE ALL ON TABLE pgmaint.health_events FROM PUBLIC;
 GRANT SELECT ON TABLE pgmaint.health_events TO pg_monitor;
