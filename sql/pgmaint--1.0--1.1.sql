@@ -8000,3 +8000,203 @@ $$;
 
 COMMENT ON FUNCTION pgmaint.health() IS
 'Summary of the server''s health as jsonb: overall status (the worst check) and since when it holds, the server''s role (primary or standby) and system identifier (a standby shares its primary''s), the sampler, and every check.';
+
+-- ==== connection_budget() behind a pooler (issue 15) ====
+
+DROP FUNCTION pgmaint.connection_budget(integer, integer, integer, integer);
+CREATE FUNCTION pgmaint.connection_budget(
+    pool_size integer DEFAULT 5, max_overflow integer DEFAULT 10,
+    instances integer DEFAULT 1, reserve integer DEFAULT 5,
+    pooler_pool_size integer DEFAULT NULL,
+    OUT item text, OUT value numeric, OUT verdict text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    max_conn    integer := current_setting('max_connections')::integer;
+    su_reserved integer := current_setting('superuser_reserved_connections')::integer;
+    usable      integer := pgmaint._usable_connections();
+    -- reserved_connections (PostgreSQL 16 and later): what else _usable_connections() keeps
+    reserved    integer := max_conn - su_reserved - usable;
+    planned     bigint;
+    clients     bigint;
+    share       numeric;
+    now_used    bigint;
+    work_mem_kb numeric;
+    hash_mult   numeric;
+    maint_kb    numeric;
+    av_workers  integer;
+    per_conn_mb numeric;
+    memory_mb   numeric;
+    advice      text[] := '{}';
+    running     boolean := false;
+    peak        integer;
+    ring_peak   integer;
+    peak_since  timestamptz;
+    ring_since  timestamptz;
+    sampler_error text;
+BEGIN
+    PERFORM pgmaint._require_count('pool_size', pool_size, 1);
+    PERFORM pgmaint._require_count('max_overflow', max_overflow, 0);
+    PERFORM pgmaint._require_count('instances', instances, 1);
+    PERFORM pgmaint._require_count('reserve', reserve, 0);
+    IF pooler_pool_size IS NOT NULL THEN
+        PERFORM pgmaint._require_count('pooler_pool_size', pooler_pool_size, 1);
+    END IF;
+    clients := (pool_size::bigint + max_overflow) * instances;
+    -- behind a pooler the application's pools connect to the pooler, and the
+    -- server sees only the pooler's default_pool_size connections
+    planned := coalesce(pooler_pool_size, clients) + reserve;
+    IF planned > 10000 THEN
+        RAISE EXCEPTION 'planned connections (%) exceed 10000', planned
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = CASE WHEN pooler_pool_size IS NULL
+                                THEN format('(%s + %s) * %s + %s = %s.', pool_size, max_overflow,
+                                            instances, reserve, planned)
+                                ELSE format('%s + %s = %s.', pooler_pool_size, reserve, planned) END,
+                  HINT = 'No PostgreSQL server serves that many connections: put a pooler such as PgBouncer in front, or plan smaller pools.';
+    END IF;
+
+    share := round(100.0 * planned / greatest(usable, 1));
+    SELECT count(*) INTO now_used FROM pg_catalog.pg_stat_activity a
+     WHERE a.backend_type = 'client backend';
+
+    -- the peak the sampler saw: its persisted history and its ring (which a
+    -- standby has too); without the worker, or without preloading, no peak,
+    -- and never an error from here
+    SELECT max(h.client_backends), min(h.sampled_at) INTO peak, peak_since
+      FROM pgmaint.sample_history h;
+    BEGIN
+        SELECT st.running INTO running FROM pgmaint.sampler_status() st;
+        SELECT max(r.client_backends), min(r.sampled_at) INTO ring_peak, ring_since
+          FROM pgmaint.samples(NULL) r;
+        peak := greatest(peak, ring_peak);
+        peak_since := least(peak_since, ring_since);
+    EXCEPTION
+        WHEN object_not_in_prerequisite_state THEN
+            running := false;
+        WHEN OTHERS THEN
+            running := false;
+            sampler_error := SQLERRM;
+    END;
+
+    work_mem_kb := pg_size_bytes(current_setting('work_mem')) / 1024;
+    hash_mult := current_setting('hash_mem_multiplier')::numeric;
+    maint_kb := pg_size_bytes(CASE WHEN current_setting('autovacuum_work_mem') = '-1'
+                                   THEN current_setting('maintenance_work_mem')
+                                   ELSE current_setting('autovacuum_work_mem') END) / 1024;
+    av_workers := current_setting('autovacuum_max_workers')::integer;
+    per_conn_mb := round(work_mem_kb * coalesce(hash_mult, 1) / 1024, 1);
+    memory_mb := round((planned * work_mem_kb * coalesce(hash_mult, 1) + av_workers * maint_kb) / 1024);
+
+    item := 'planned connections';
+    value := planned;
+    verdict := CASE WHEN pooler_pool_size IS NULL
+                    THEN format('(%s + %s) * %s + %s = %s', pool_size, max_overflow, instances,
+                                reserve, planned)
+                    ELSE format('pooler default_pool_size %s + %s = %s', pooler_pool_size,
+                                reserve, planned) END
+               || format(', %s%% of %s usable: %s', share, usable,
+                         CASE WHEN planned > usable THEN 'over budget'
+                              WHEN share > 80 THEN 'tight'
+                              ELSE 'fits' END);
+    RETURN NEXT;
+
+    IF pooler_pool_size IS NOT NULL THEN
+        item := 'pooler clients';
+        value := clients;
+        verdict := format('(%s + %s) * %s = %s application connections to the pooler share its %s server connections; in transaction mode no session state (SET, LISTEN, prepared statements) survives a transaction: asyncpg needs statement_cache_size=0',
+                          pool_size, max_overflow, instances, clients, pooler_pool_size);
+        RETURN NEXT;
+    END IF;
+
+    item := 'max_connections';
+    value := max_conn;
+    verdict := 'server setting (restart to change)';
+    RETURN NEXT;
+
+    item := 'superuser_reserved_connections';
+    value := su_reserved + reserved;
+    verdict := CASE WHEN reserved > 0
+                    THEN format('%s for superusers and %s for pg_use_reserved_connections', su_reserved, reserved)
+                    ELSE 'kept free for superusers' END;
+    RETURN NEXT;
+
+    item := 'usable connections';
+    value := usable;
+    verdict := 'max_connections - superuser_reserved_connections'
+               || CASE WHEN reserved > 0 THEN ' - reserved_connections' ELSE '' END
+               || ': what the application can open';
+    RETURN NEXT;
+
+    item := 'headroom';
+    value := usable - planned;
+    verdict := CASE WHEN planned > usable
+                    THEN format('%s connections short: the last ones fail with "remaining connection slots are reserved"', planned - usable)
+                    ELSE format('%s slots left for psql, cron jobs, migrations and another instance', usable - planned) END;
+    RETURN NEXT;
+
+    item := 'client connections now';
+    value := now_used;
+    verdict := format('%s%% of usable', round(100.0 * now_used / greatest(usable, 1)));
+    RETURN NEXT;
+
+    item := 'peak client connections';
+    value := peak;
+    verdict := CASE
+        WHEN peak IS NULL AND sampler_error IS NOT NULL
+            THEN format('unknown: the sampler cannot be read (%s)', sampler_error)
+        WHEN peak IS NULL AND NOT pgmaint.preloaded()
+            THEN 'unknown: the sampler is not running (pgmaint is not in shared_preload_libraries)'
+        WHEN peak IS NULL AND NOT coalesce(running, false)
+            THEN 'unknown: the sampler is not running'
+        WHEN peak IS NULL
+            THEN 'unknown: the sampler has no sample yet'
+        ELSE format('the most the sampler saw since %s, %s%% of usable%s%s',
+                    date_trunc('second', peak_since),
+                    round(100.0 * peak / greatest(usable, 1)),
+                    CASE WHEN peak > planned
+                         THEN ': more than planned, other clients (psql, cron, migrations, another instance) connect too'
+                         ELSE '' END,
+                    CASE WHEN NOT coalesce(running, false)
+                         THEN '; the sampler is not running now' ELSE '' END)
+    END;
+    RETURN NEXT;
+
+    item := 'work_mem per connection (MB)';
+    value := per_conn_mb;
+    verdict := format('work_mem %s * hash_mem_multiplier %s: one sort or hash step; a query with several uses a multiple',
+                      current_setting('work_mem'), coalesce(hash_mult, 1));
+    RETURN NEXT;
+
+    item := 'memory estimate (MB)';
+    value := memory_mb;
+    verdict := format('%s connections * %s MB + %s autovacuum workers * %s MB maintenance memory, on top of shared_buffers %s',
+                      planned, per_conn_mb, av_workers, round(maint_kb / 1024),
+                      current_setting('shared_buffers'));
+    RETURN NEXT;
+
+    IF planned > usable THEN
+        advice := array_append(advice, format('lower %s, or raise max_connections to at least %s',
+                                   CASE WHEN pooler_pool_size IS NULL THEN 'pool_size or max_overflow'
+                                        ELSE 'the pooler''s default_pool_size' END,
+                                   planned + su_reserved + reserved));
+    ELSIF share > 80 THEN
+        advice := array_append(advice, 'little headroom: a second instance or a deploy overlap will run out of connections');
+    END IF;
+    IF instances > 1 AND planned > usable AND pooler_pool_size IS NULL THEN
+        advice := array_append(advice, 'with several instances, a pooler such as PgBouncer keeps server connections constant');
+    END IF;
+    item := 'advice';
+    value := NULL;
+    verdict := CASE WHEN cardinality(advice) = 0 THEN 'the plan fits this server'
+                    ELSE array_to_string(advice, '; ') END;
+    RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer, integer) IS
+'The pool arithmetic of the guide against this server: planned connections (pool_size + max_overflow) * instances + reserve, or behind a pooler its default_pool_size (pooler_pool_size) + reserve, usable slots (max_connections - superuser_reserved_connections, and - reserved_connections on PostgreSQL 16 and later), current use, the peak the sampler saw (NULL when it is not running), a memory estimate, and advice.';
+REVOKE ALL ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer, integer) TO pg_monitor;
