@@ -25,7 +25,8 @@
  * first status unless that status is warning or critical.
  *
  * The step is per-database: it evaluates the database the worker is
- * connected to, and assumes no other worker.
+ * connected to, and assumes no other worker.  A database whose pgmaint is
+ * still 1.0 (ALTER EXTENSION pgmaint UPDATE not run yet) is skipped.
  *
  *-------------------------------------------------------------------------
  */
@@ -112,6 +113,10 @@ static PgmEventState pgm_event_work;
 
 /* Time between two evaluations, in seconds: see pgm_events_period() */
 int			pgm_events_period_s = 60;
+
+/* True when the installed SQL version has health events (1.0 has none) */
+static const char *const pgm_events_present_sql =
+"SELECT pg_catalog.to_regprocedure('pgmaint.events(pg_catalog.timestamptz)') IS NOT NULL";
 
 /* The newest event of each check, for the recorded statuses */
 static const char *const pgm_events_last_sql =
@@ -215,6 +220,16 @@ pgm_events_step(void *arg)
 	PgmEvent   *events;
 	int			nevents = 0;
 	TimestampTz now = GetCurrentTimestamp();
+
+	/* a database whose pgmaint is still 1.0 has no events: nothing to do */
+	ret = SPI_execute(pgm_events_present_sql, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not look for pgmaint.events(): %s",
+						SPI_result_code_string(ret))));
+	if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") != 0)
+		return;
 
 	memcpy(&pgm_event_work, &pgm_event_state, sizeof(PgmEventState));
 	if (!pgm_event_work.loaded)
