@@ -6330,3 +6330,365 @@ GRANT EXECUTE ON FUNCTION pgmaint._report_sparklines() TO pg_monitor;
 
 COMMENT ON FUNCTION pgmaint.report() IS
 'A text report for psql, at most 100 columns wide: status, sparklines of the last hour, checks, connections, leaks, locks, cache, vacuum, sizes, index advice, policy, retention and settings advice.';
+
+-- ==== Health events (issue 15) ====
+
+
+CREATE TABLE pgmaint.health_events (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    check_name text NOT NULL,
+    old_status text,
+    new_status text NOT NULL,
+    value numeric,
+    message text,
+    hint text,
+    overall text NOT NULL
+);
+
+CREATE INDEX health_events_at_idx ON pgmaint.health_events (at);
+
+COMMENT ON TABLE pgmaint.health_events IS
+'One row per change of a health check''s status seen by the worker (old_status NULL: the first status recorded for the check); overall is the overall status after the change.  Pruned after pgmaint.history_retention.';
+
+-- The overall status of a set of check statuses: the worst, unknown counting as ok.
+CREATE FUNCTION pgmaint._overall_status(statuses text[])
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN 'critical' = ANY (statuses) THEN 'critical'
+                WHEN 'warning' = ANY (statuses) THEN 'warning'
+                ELSE 'ok' END;
+$$;
+
+COMMENT ON FUNCTION pgmaint._overall_status(text[]) IS
+'Internal: the overall health status of a set of check statuses (the worst; unknown counts as ok).';
+
+-- The NOTIFY payload of one event: compact JSON, the message cut so that the
+-- payload stays far below NOTIFY's 8000-byte limit.
+CREATE FUNCTION pgmaint._health_event_payload(
+    at timestamptz, check_name text, old_status text, new_status text,
+    value numeric, message text, overall text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.jsonb_build_object(
+               'at', at, 'database', pg_catalog.current_database(),
+               'check', check_name, 'old_status', old_status, 'new_status', new_status,
+               'value', value, 'overall', overall,
+               'message', pg_catalog."left"(message, 500))::text;
+$$;
+
+COMMENT ON FUNCTION pgmaint._health_event_payload(timestamptz, text, text, text, numeric, text, text) IS
+'Internal: the JSON payload of NOTIFY pgmaint_health for one event (the message cut to 500 characters, never the JSON).';
+
+CREATE FUNCTION pgmaint._memory_events(
+    OUT at timestamptz, OUT check_name text, OUT old_status text, OUT new_status text,
+    OUT value text, OUT message text, OUT hint text, OUT overall text)
+RETURNS SETOF record
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_memory_events';
+
+COMMENT ON FUNCTION pgmaint._memory_events() IS
+'Internal: the recent health events the worker kept in shared memory on a hot standby (none when pgmaint is not preloaded).';
+
+CREATE FUNCTION pgmaint.events(since timestamptz DEFAULT NULL,
+    OUT at timestamptz, OUT check_name text, OUT old_status text, OUT new_status text,
+    OUT value numeric, OUT message text, OUT hint text, OUT overall text, OUT source text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT e.at, e.check_name, e.old_status, e.new_status, e.value, e.message,
+               e.hint, e.overall, 'table'::text
+          FROM pgmaint.health_events e
+         WHERE since IS NULL OR e.at OPERATOR(pg_catalog.>=) since
+        UNION ALL
+        SELECT m.at, m.check_name, m.old_status, m.new_status, m.value::numeric, m.message,
+               m.hint, m.overall, 'memory'::text
+          FROM pgmaint._memory_events() m
+         WHERE since IS NULL OR m.at OPERATOR(pg_catalog.>=) since
+         ORDER BY 1, 9;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.events(timestamptz) IS
+'Health events since a time (all when NULL), oldest first: source "table" for pgmaint.health_events, "memory" for those a hot standby''s worker kept in shared memory.';
+
+-- When the current overall status began: the first event of the latest run
+-- of events whose overall status is this one (NULL when no event recorded it).
+CREATE FUNCTION pgmaint._status_since(status text)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    src text := CASE WHEN pg_catalog.pg_is_in_recovery() THEN 'memory' ELSE 'table' END;
+BEGIN
+    RETURN (WITH e AS (SELECT * FROM pgmaint.events(NULL) x WHERE x.source = src)
+        SELECT pg_catalog.min(e.at)
+          FROM e
+         WHERE e.overall = status
+           AND e.at > coalesce((SELECT pg_catalog.max(d.at) FROM e d WHERE d.overall <> status),
+                               '-infinity'));
+EXCEPTION
+    -- a caller that may run health() but not read the events gets no since
+    WHEN insufficient_privilege THEN
+        RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._status_since(text) IS
+'Internal: when the overall status "status" began, from the worker''s health events (NULL when no event recorded it, or when the caller may not read them).';
+
+REVOKE ALL ON TABLE pgmaint.health_events FROM PUBLIC;
+GRANT SELECT ON TABLE pgmaint.health_events TO pg_monitor;
+REVOKE ALL ON FUNCTION pgmaint._overall_status(text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._overall_status(text[]) TO pg_monitor;
+REVOKE ALL ON FUNCTION pgmaint._health_event_payload(timestamptz, text, text, text, numeric, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._health_event_payload(timestamptz, text, text, text, numeric, text, text) TO pg_monitor;
+REVOKE ALL ON FUNCTION pgmaint._memory_events() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._memory_events() TO pg_monitor;
+REVOKE ALL ON FUNCTION pgmaint.events(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.events(timestamptz) TO pg_monitor;
+REVOKE ALL ON FUNCTION pgmaint._status_since(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._status_since(text) TO pg_monitor;
+
+CREATE OR REPLACE FUNCTION pgmaint.health()
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    overall text;
+    checks jsonb;
+BEGIN
+    SELECT pgmaint._overall_status(array_agg(c.status)),
+           coalesce(jsonb_agg(jsonb_build_object(
+                        'check', c.check_name, 'status', c.status, 'value', c.value,
+                        'warning', c.warning, 'critical', c.critical,
+                        'message', c.message, 'hint', c.hint) ORDER BY c.check_name),
+                    '[]'::jsonb)
+      INTO overall, checks
+      FROM pgmaint.health_checks() c;
+    RETURN jsonb_build_object(
+        'status', overall,
+        'since', pgmaint._status_since(overall),
+        'database', current_database(),
+        'checked_at', clock_timestamp(),
+        'role', CASE WHEN pg_is_in_recovery() THEN 'standby' ELSE 'primary' END,
+        'system_identifier', (SELECT s.system_identifier::text FROM pg_control_system() s),
+        'sampler', pgmaint._sampler_summary(),
+        'checks', checks);
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.health() IS
+'Summary of the server''s health as jsonb: overall status (the worst check) and since when it holds, the server''s role (primary or standby) and system identifier (a standby shares its primary''s), the sampler, and every check.';
+
+-- ==== connection_budget() behind a pooler (issue 15) ====
+
+DROP FUNCTION pgmaint.connection_budget(integer, integer, integer, integer);
+CREATE FUNCTION pgmaint.connection_budget(
+    pool_size integer DEFAULT 5, max_overflow integer DEFAULT 10,
+    instances integer DEFAULT 1, reserve integer DEFAULT 5,
+    pooler_pool_size integer DEFAULT NULL,
+    OUT item text, OUT value numeric, OUT verdict text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    max_conn    integer := current_setting('max_connections')::integer;
+    su_reserved integer := current_setting('superuser_reserved_connections')::integer;
+    usable      integer := pgmaint._usable_connections();
+    -- reserved_connections (PostgreSQL 16 and later): what else _usable_connections() keeps
+    reserved    integer := max_conn - su_reserved - usable;
+    planned     bigint;
+    clients     bigint;
+    share       numeric;
+    now_used    bigint;
+    work_mem_kb numeric;
+    hash_mult   numeric;
+    maint_kb    numeric;
+    av_workers  integer;
+    per_conn_mb numeric;
+    memory_mb   numeric;
+    advice      text[] := '{}';
+    running     boolean := false;
+    peak        integer;
+    ring_peak   integer;
+    peak_since  timestamptz;
+    ring_since  timestamptz;
+    sampler_error text;
+BEGIN
+    PERFORM pgmaint._require_count('pool_size', pool_size, 1);
+    PERFORM pgmaint._require_count('max_overflow', max_overflow, 0);
+    PERFORM pgmaint._require_count('instances', instances, 1);
+    PERFORM pgmaint._require_count('reserve', reserve, 0);
+    IF pooler_pool_size IS NOT NULL THEN
+        PERFORM pgmaint._require_count('pooler_pool_size', pooler_pool_size, 1);
+    END IF;
+    clients := (pool_size::bigint + max_overflow) * instances;
+    -- behind a pooler the application's pools connect to the pooler, and the
+    -- server sees only the pooler's default_pool_size connections
+    planned := coalesce(pooler_pool_size, clients) + reserve;
+    IF planned > 10000 THEN
+        RAISE EXCEPTION 'planned connections (%) exceed 10000', planned
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = CASE WHEN pooler_pool_size IS NULL
+                                THEN format('(%s + %s) * %s + %s = %s.', pool_size, max_overflow,
+                                            instances, reserve, planned)
+                                ELSE format('%s + %s = %s.', pooler_pool_size, reserve, planned) END,
+                  HINT = 'No PostgreSQL server serves that many connections: put a pooler such as PgBouncer in front, or plan smaller pools.';
+    END IF;
+
+    share := round(100.0 * planned / greatest(usable, 1));
+    SELECT count(*) INTO now_used FROM pg_catalog.pg_stat_activity a
+     WHERE a.backend_type = 'client backend';
+
+    -- the peak the sampler saw: its persisted history and its ring (which a
+    -- standby has too); without the worker, or without preloading, no peak,
+    -- and never an error from here
+    SELECT max(h.client_backends), min(h.sampled_at) INTO peak, peak_since
+      FROM pgmaint.sample_history h;
+    BEGIN
+        SELECT st.running INTO running FROM pgmaint.sampler_status() st;
+        SELECT max(r.client_backends), min(r.sampled_at) INTO ring_peak, ring_since
+          FROM pgmaint.samples(NULL) r;
+        peak := greatest(peak, ring_peak);
+        peak_since := least(peak_since, ring_since);
+    EXCEPTION
+        WHEN object_not_in_prerequisite_state THEN
+            running := false;
+        WHEN OTHERS THEN
+            running := false;
+            sampler_error := SQLERRM;
+    END;
+
+    work_mem_kb := pg_size_bytes(current_setting('work_mem')) / 1024;
+    hash_mult := current_setting('hash_mem_multiplier')::numeric;
+    maint_kb := pg_size_bytes(CASE WHEN current_setting('autovacuum_work_mem') = '-1'
+                                   THEN current_setting('maintenance_work_mem')
+                                   ELSE current_setting('autovacuum_work_mem') END) / 1024;
+    av_workers := current_setting('autovacuum_max_workers')::integer;
+    per_conn_mb := round(work_mem_kb * coalesce(hash_mult, 1) / 1024, 1);
+    memory_mb := round((planned * work_mem_kb * coalesce(hash_mult, 1) + av_workers * maint_kb) / 1024);
+
+    item := 'planned connections';
+    value := planned;
+    verdict := CASE WHEN pooler_pool_size IS NULL
+                    THEN format('(%s + %s) * %s + %s = %s', pool_size, max_overflow, instances,
+                                reserve, planned)
+                    ELSE format('pooler default_pool_size %s + %s = %s', pooler_pool_size,
+                                reserve, planned) END
+               || format(', %s%% of %s usable: %s', share, usable,
+                         CASE WHEN planned > usable THEN 'over budget'
+                              WHEN share > 80 THEN 'tight'
+                              ELSE 'fits' END);
+    RETURN NEXT;
+
+    IF pooler_pool_size IS NOT NULL THEN
+        item := 'pooler clients';
+        value := clients;
+        verdict := format('(%s + %s) * %s = %s application connections to the pooler share its %s server connections; in transaction mode no session state (SET, LISTEN, prepared statements) survives a transaction: asyncpg needs statement_cache_size=0',
+                          pool_size, max_overflow, instances, clients, pooler_pool_size);
+        RETURN NEXT;
+    END IF;
+
+    item := 'max_connections';
+    value := max_conn;
+    verdict := 'server setting (restart to change)';
+    RETURN NEXT;
+
+    item := 'superuser_reserved_connections';
+    value := su_reserved + reserved;
+    verdict := CASE WHEN reserved > 0
+                    THEN format('%s for superusers and %s for pg_use_reserved_connections', su_reserved, reserved)
+                    ELSE 'kept free for superusers' END;
+    RETURN NEXT;
+
+    item := 'usable connections';
+    value := usable;
+    verdict := 'max_connections - superuser_reserved_connections'
+               || CASE WHEN reserved > 0 THEN ' - reserved_connections' ELSE '' END
+               || ': what the application can open';
+    RETURN NEXT;
+
+    item := 'headroom';
+    value := usable - planned;
+    verdict := CASE WHEN planned > usable
+                    THEN format('%s connections short: the last ones fail with "remaining connection slots are reserved"', planned - usable)
+                    ELSE format('%s slots left for psql, cron jobs, migrations and another instance', usable - planned) END;
+    RETURN NEXT;
+
+    item := 'client connections now';
+    value := now_used;
+    verdict := format('%s%% of usable', round(100.0 * now_used / greatest(usable, 1)));
+    RETURN NEXT;
+
+    item := 'peak client connections';
+    value := peak;
+    verdict := CASE
+        WHEN peak IS NULL AND sampler_error IS NOT NULL
+            THEN format('unknown: the sampler cannot be read (%s)', sampler_error)
+        WHEN peak IS NULL AND NOT pgmaint.preloaded()
+            THEN 'unknown: the sampler is not running (pgmaint is not in shared_preload_libraries)'
+        WHEN peak IS NULL AND NOT coalesce(running, false)
+            THEN 'unknown: the sampler is not running'
+        WHEN peak IS NULL
+            THEN 'unknown: the sampler has no sample yet'
+        ELSE format('the most the sampler saw since %s, %s%% of usable%s%s',
+                    date_trunc('second', peak_since),
+                    round(100.0 * peak / greatest(usable, 1)),
+                    CASE WHEN peak > planned
+                         THEN ': more than planned, other clients (psql, cron, migrations, another instance) connect too'
+                         ELSE '' END,
+                    CASE WHEN NOT coalesce(running, false)
+                         THEN '; the sampler is not running now' ELSE '' END)
+    END;
+    RETURN NEXT;
+
+    item := 'work_mem per connection (MB)';
+    value := per_conn_mb;
+    verdict := format('work_mem %s * hash_mem_multiplier %s: one sort or hash step; a query with several uses a multiple',
+                      current_setting('work_mem'), coalesce(hash_mult, 1));
+    RETURN NEXT;
+
+    item := 'memory estimate (MB)';
+    value := memory_mb;
+    verdict := format('%s connections * %s MB + %s autovacuum workers * %s MB maintenance memory, on top of shared_buffers %s',
+                      planned, per_conn_mb, av_workers, round(maint_kb / 1024),
+                      current_setting('shared_buffers'));
+    RETURN NEXT;
+
+    IF planned > usable THEN
+        advice := array_append(advice, format('lower %s, or raise max_connections to at least %s',
+                                   CASE WHEN pooler_pool_size IS NULL THEN 'pool_size or max_overflow'
+                                        ELSE 'the pooler''s default_pool_size' END,
+                                   planned + su_reserved + reserved));
+    ELSIF share > 80 THEN
+        advice := array_append(advice, 'little headroom: a second instance or a deploy overlap will run out of connections');
+    END IF;
+    IF instances > 1 AND planned > usable AND pooler_pool_size IS NULL THEN
+        advice := array_append(advice, 'with several instances, a pooler such as PgBouncer keeps server connections constant');
+    END IF;
+    item := 'advice';
+    value := NULL;
+    verdict := CASE WHEN cardinality(advice) = 0 THEN 'the plan fits this server'
+                    ELSE array_to_string(advice, '; ') END;
+    RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer, integer) IS
+'The pool arithmetic of the guide against this server: planned connections (pool_size + max_overflow) * instances + reserve, or behind a pooler its default_pool_size (pooler_pool_size) + reserve, usable slots (max_connections - superuser_reserved_connections, and - reserved_connections on PostgreSQL 16 and later), current use, the peak the sampler saw (NULL when it is not running), a memory estimate, and advice.';
+REVOKE ALL ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer, integer) TO pg_monitor;

@@ -41,6 +41,8 @@ int			pgm_growth_interval = 3600;
 int			pgm_expected_standbys = 0;
 int			pgm_retention_interval = 3600;
 int			pgm_retention_period = 3600;
+int			pgm_health_interval = -1;
+int			pgm_alert_hold = -1;
 
 bool		pgm_preloaded = false;
 
@@ -112,6 +114,7 @@ pgm_shmem_request(void)
 		pgm_prev_shmem_request_hook();
 #endif
 	pgm_ring_request_shmem();
+	pgm_events_request_shmem();
 }
 
 /* shmem_startup_hook: creates or attaches to the ring. */
@@ -121,6 +124,7 @@ pgm_shmem_startup(void)
 	if (pgm_prev_shmem_startup_hook)
 		pgm_prev_shmem_startup_hook();
 	pgm_ring_startup_shmem();
+	pgm_events_startup_shmem();
 }
 
 /* Defines the settings that a reload (SIGHUP) can change. */
@@ -215,6 +219,24 @@ pgm_define_reload_settings(void)
 							NULL,
 							&pgm_backup_max_age,
 							26 * 3600, 60, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pgmaint.health_interval",
+							"Time between two evaluations of the health checks by the worker, for health events.",
+							"-1 uses the sample interval, at most one minute.",
+							&pgm_health_interval,
+							-1, -1, 60,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pgmaint.alert_hold",
+							"How long a check's new status must hold before it becomes a health event.",
+							"Rounded up to whole health intervals; -1 means one health interval, 0 fires at once.",
+							&pgm_alert_hold,
+							-1, -1, 24 * 3600,
 							PGC_SIGHUP,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);

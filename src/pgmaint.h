@@ -38,6 +38,8 @@ extern char *pgm_leak_exclude;
 extern int	pgm_backup_max_age;
 extern int	pgm_growth_interval;
 extern int	pgm_expected_standbys;
+extern int	pgm_health_interval;
+extern int	pgm_alert_hold;
 
 extern int	pgm_retention_interval;
 extern int	pgm_retention_period;
@@ -182,6 +184,12 @@ extern bool pgm_run_step(const char *step, PgmStepFunc fn, void *arg);
  */
 extern void pgm_worker_service(void);
 
+/*
+ * pgm_run_step() for a step that also runs on a hot standby: the step must
+ * not write when RecoveryInProgress().
+ */
+extern bool pgm_run_read_step(const char *step, PgmStepFunc fn, void *arg);
+
 /* Connections (backends.c): the worker's leak sweep, a PgmStepFunc */
 extern void pgm_leak_sweep(void *arg);
 
@@ -200,5 +208,14 @@ extern void pgm_growth_task(void);
 extern uint64 pgm_retention_exec(Oid relid, int nstatements, char **statements,
 								 TimestampTz cutoff, int batch, const char *lock_timeout);
 extern void pgm_retention_task(void);
+
+/* --- Health events (issue 15) --- */
+
+/* events.c: the standby's recent events in shared memory, and the worker's step */
+extern int	pgm_events_period_s;
+extern void pgm_events_request_shmem(void);
+extern void pgm_events_startup_shmem(void);
+extern int	pgm_events_period(void);
+extern void pgm_events_task(void);
 
 #endif							/* PGMAINT_H */

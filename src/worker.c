@@ -96,6 +96,7 @@ typedef struct PgmSampleResult
 } PgmSampleResult;
 
 static void pgm_sample_task(void);
+static void pgm_events_guarded_task(void);
 
 /*
  * The worker's periodic tasks.  A new periodic task is one more line here
@@ -107,6 +108,7 @@ static PgmTask pgm_tasks[] = {
 	{"policy", &pgm_policy_interval, pgm_policy_task},
 	{"space", &pgm_growth_interval, pgm_growth_task},
 	{"retention", &pgm_retention_period, pgm_retention_task},
+	{"events", &pgm_events_period_s, pgm_events_guarded_task},
 };
 
 #define PGMAINT_NTASKS	((int) lengthof(pgm_tasks))
@@ -216,6 +218,7 @@ pgmaint_worker_main(Datum main_arg)
 											 "pgmaint worker loop",
 											 ALLOCSET_DEFAULT_SIZES);
 
+	pgm_events_period_s = pgm_events_period();
 	now = GetCurrentTimestamp();
 	for (i = 0; i < PGMAINT_NTASKS; i++)
 	{
@@ -374,6 +377,7 @@ pgm_process_reload(void)
 
 	ConfigReloadPending = false;
 	ProcessConfigFile(PGC_SIGHUP);
+	pgm_events_period_s = pgm_events_period();
 
 	now = GetCurrentTimestamp();
 	for (i = 0; i < PGMAINT_NTASKS; i++)
@@ -442,6 +446,20 @@ pgm_sample_task(void)
 	pgm_heartbeat();
 }
 
+/*
+ * The events task (events.c) in the loop's memory context, which is reset
+ * afterwards.  It runs right after the sample when both are due.
+ */
+static void
+pgm_events_guarded_task(void)
+{
+	MemoryContext oldcontext = MemoryContextSwitchTo(pgm_loop_context);
+
+	pgm_events_task();
+	MemoryContextSwitchTo(oldcontext);
+	MemoryContextReset(pgm_loop_context);
+}
+
 /* Publishes the heartbeat, the interval in use and the worker's memory. */
 static void
 pgm_heartbeat(void)
@@ -506,6 +524,13 @@ pgm_run_step(const char *step, PgmStepFunc fn, void *arg)
 	/* a standby is read-only: nothing to write, nothing to report */
 	if (RecoveryInProgress())
 		return false;
+	return pgm_guarded(step, fn, arg, true);
+}
+
+/* See pgmaint.h. */
+bool
+pgm_run_read_step(const char *step, PgmStepFunc fn, void *arg)
+{
 	return pgm_guarded(step, fn, arg, true);
 }
 

@@ -7,14 +7,14 @@ SELECT has_function('pgmaint', 'connection_leaks', ARRAY['interval'], 'connectio
 SELECT has_function('pgmaint', 'terminate_leaks', ARRAY['interval', 'boolean'], 'terminate_leaks(interval, boolean) exists');
 SELECT has_function('pgmaint', 'long_running_queries', ARRAY['interval'], 'long_running_queries(interval) exists');
 SELECT has_function('pgmaint', 'blocking_locks', ARRAY[]::text[], 'blocking_locks() exists');
-SELECT has_function('pgmaint', 'connection_budget', ARRAY['integer', 'integer', 'integer', 'integer'],
-                    'connection_budget(integer, integer, integer, integer) exists');
+SELECT has_function('pgmaint', 'connection_budget', ARRAY['integer', 'integer', 'integer', 'integer', 'integer'],
+                    'connection_budget(integer, integer, integer, integer, integer) exists');
 
 SELECT ok(bool_and(has_function_privilege('pg_monitor', p, 'EXECUTE')),
           'pg_monitor may call every read function')
   FROM unnest(ARRAY['pgmaint.connections()', 'pgmaint.connection_leaks(interval)',
                     'pgmaint.long_running_queries(interval)', 'pgmaint.blocking_locks()',
-                    'pgmaint.connection_budget(integer, integer, integer, integer)']) p;
+                    'pgmaint.connection_budget(integer, integer, integer, integer, integer)']) p;
 SELECT ok(NOT has_function_privilege('public', 'pgmaint.terminate_leaks(interval, boolean)', 'EXECUTE'),
           'terminate_leaks is revoked from PUBLIC');
 SELECT ok(NOT has_function_privilege('pg_monitor', 'pgmaint.terminate_leaks(interval, boolean)', 'EXECUTE'),

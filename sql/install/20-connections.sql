@@ -235,6 +235,7 @@ COMMENT ON FUNCTION pgmaint.blocking_locks() IS
 CREATE FUNCTION pgmaint.connection_budget(
     pool_size integer DEFAULT 5, max_overflow integer DEFAULT 10,
     instances integer DEFAULT 1, reserve integer DEFAULT 5,
+    pooler_pool_size integer DEFAULT NULL,
     OUT item text, OUT value numeric, OUT verdict text)
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE
@@ -247,6 +248,7 @@ DECLARE
     -- reserved_connections (PostgreSQL 16 and later): what else _usable_connections() keeps
     reserved    integer := max_conn - su_reserved - usable;
     planned     bigint;
+    clients     bigint;
     share       numeric;
     now_used    bigint;
     work_mem_kb numeric;
@@ -267,12 +269,20 @@ BEGIN
     PERFORM pgmaint._require_count('max_overflow', max_overflow, 0);
     PERFORM pgmaint._require_count('instances', instances, 1);
     PERFORM pgmaint._require_count('reserve', reserve, 0);
-    planned := (pool_size::bigint + max_overflow) * instances + reserve;
+    IF pooler_pool_size IS NOT NULL THEN
+        PERFORM pgmaint._require_count('pooler_pool_size', pooler_pool_size, 1);
+    END IF;
+    clients := (pool_size::bigint + max_overflow) * instances;
+    -- behind a pooler the application's pools connect to the pooler, and the
+    -- server sees only the pooler's default_pool_size connections
+    planned := coalesce(pooler_pool_size, clients) + reserve;
     IF planned > 10000 THEN
         RAISE EXCEPTION 'planned connections (%) exceed 10000', planned
             USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = format('(%s + %s) * %s + %s = %s.', pool_size, max_overflow,
-                                  instances, reserve, planned),
+                  DETAIL = CASE WHEN pooler_pool_size IS NULL
+                                THEN format('(%s + %s) * %s + %s = %s.', pool_size, max_overflow,
+                                            instances, reserve, planned)
+                                ELSE format('%s + %s = %s.', pooler_pool_size, reserve, planned) END,
                   HINT = 'No PostgreSQL server serves that many connections: put a pooler such as PgBouncer in front, or plan smaller pools.';
     END IF;
 
@@ -310,12 +320,24 @@ BEGIN
 
     item := 'planned connections';
     value := planned;
-    verdict := format('(%s + %s) * %s + %s = %s, %s%% of %s usable: %s',
-                      pool_size, max_overflow, instances, reserve, planned, share, usable,
-                      CASE WHEN planned > usable THEN 'over budget'
-                           WHEN share > 80 THEN 'tight'
-                           ELSE 'fits' END);
+    verdict := CASE WHEN pooler_pool_size IS NULL
+                    THEN format('(%s + %s) * %s + %s = %s', pool_size, max_overflow, instances,
+                                reserve, planned)
+                    ELSE format('pooler default_pool_size %s + %s = %s', pooler_pool_size,
+                                reserve, planned) END
+               || format(', %s%% of %s usable: %s', share, usable,
+                         CASE WHEN planned > usable THEN 'over budget'
+                              WHEN share > 80 THEN 'tight'
+                              ELSE 'fits' END);
     RETURN NEXT;
+
+    IF pooler_pool_size IS NOT NULL THEN
+        item := 'pooler clients';
+        value := clients;
+        verdict := format('(%s + %s) * %s = %s application connections to the pooler share its %s server connections; in transaction mode no session state (SET, LISTEN, prepared statements) survives a transaction: asyncpg needs statement_cache_size=0',
+                          pool_size, max_overflow, instances, clients, pooler_pool_size);
+        RETURN NEXT;
+    END IF;
 
     item := 'max_connections';
     value := max_conn;
@@ -384,12 +406,14 @@ BEGIN
     RETURN NEXT;
 
     IF planned > usable THEN
-        advice := array_append(advice, format('lower pool_size or max_overflow, or raise max_connections to at least %s',
+        advice := array_append(advice, format('lower %s, or raise max_connections to at least %s',
+                                   CASE WHEN pooler_pool_size IS NULL THEN 'pool_size or max_overflow'
+                                        ELSE 'the pooler''s default_pool_size' END,
                                    planned + su_reserved + reserved));
     ELSIF share > 80 THEN
         advice := array_append(advice, 'little headroom: a second instance or a deploy overlap will run out of connections');
     END IF;
-    IF instances > 1 AND planned > usable THEN
+    IF instances > 1 AND planned > usable AND pooler_pool_size IS NULL THEN
         advice := array_append(advice, 'with several instances, a pooler such as PgBouncer keeps server connections constant');
     END IF;
     item := 'advice';
@@ -400,8 +424,10 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer) IS
-'The pool arithmetic of the guide against this server: planned connections (pool_size + max_overflow) * instances + reserve, usable slots (max_connections - superuser_reserved_connections, and - reserved_connections on PostgreSQL 16 and later), current use, the peak the sampler saw (NULL when it is not running), a memory estimate, and advice.';
+COMMENT ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer, integer) IS
+'The pool arithmetic of the guide against this server: planned connections (pool_size + max_overflow) * instances + reserve, or behind a pooler its default_pool_size (pooler_pool_size) + reserve, usable slots (max_connections - superuser_reserved_connections, and - reserved_connections on PostgreSQL 16 and later), current use, the peak the sampler saw (NULL when it is not running), a memory estimate, and advice.';
+REVOKE ALL ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer, integer) TO pg_monitor;
 
 -- Privileges are set in 99-privileges.sql: the read functions go to
 -- pg_monitor, terminate_leaks() to nobody (superusers, or an explicit GRANT).

@@ -21,7 +21,7 @@ GRANT EXECUTE ON FUNCTION
     pgmaint.connection_leaks(interval),
     pgmaint.long_running_queries(interval),
     pgmaint.blocking_locks(),
-    pgmaint.connection_budget(integer, integer, integer, integer),
+    pgmaint.connection_budget(integer, integer, integer, integer, integer),
     pgmaint.cache_hit(),
     pgmaint.cache_hit_tables(bigint),
     pgmaint.vacuum_stats(),

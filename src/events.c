@@ -1,0 +1,541 @@
+/*-------------------------------------------------------------------------
+ *
+ * events.c
+ *	  Health events: the worker's step that evaluates the health checks of
+ *	  its database and turns each change of a check's status into an event,
+ *	  and the shared memory that keeps a hot standby's recent events.
+ *
+ * Every pgmaint.health_interval the step reads pgmaint.health_checks() and
+ * compares each check's status with the one it recorded last.  A new status
+ * becomes an event once it has been seen for pgmaint.alert_hold (rounded up
+ * to whole health intervals; by default one interval, so a status seen in
+ * one evaluation only never fires).  An event is
+ *  - on a primary: a row in pgmaint.health_events and NOTIFY pgmaint_health,
+ *    in the step's transaction (the table is pruned with history_retention);
+ *  - on a hot standby: an entry in this file's shared memory, read by
+ *    pgmaint._memory_events() (pgmaint.events() shows both);
+ *  - everywhere: one log line, WARNING when the status worsens, LOG otherwise.
+ * The step works on a copy of its state and keeps it only when it reached
+ * its end, so an event whose row could not be written is retried at the
+ * next evaluation and never logged twice.
+ *
+ * The recorded statuses live in the worker's memory; when the worker starts
+ * they are read back from the newest event of each check, so a restart does
+ * not repeat events.  A check without any event starts silently at its
+ * first status unless that status is warning or critical.
+ *
+ * The step is per-database: it evaluates the database the worker is
+ * connected to, and assumes no other worker.  A database whose pgmaint is
+ * still 1.0 (ALTER EXTENSION pgmaint UPDATE not run yet) is skipped.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "access/xlog.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "pgmaint.h"
+
+/* Name of the shared memory struct and of its LWLock tranche */
+#define PGMAINT_EVENTS_SHMEM_NAME	"pgmaint events"
+#define PGMAINT_EVENTS_TRANCHE		"pgmaint events"
+
+/* Events a standby keeps in shared memory (the oldest is overwritten) */
+#define PGMAINT_EVENTS_KEPT			128
+
+/* Checks the step can follow */
+#define PGMAINT_MAX_CHECKS			64
+
+/* Sizes of the texts of one event */
+#define PGMAINT_STATUS_LEN			16
+#define PGMAINT_VALUE_LEN			32
+#define PGMAINT_EVENT_TEXT_LEN		512
+
+/* Columns of pgmaint._memory_events() */
+#define PGMAINT_MEMORY_EVENTS_COLS	8
+
+/* One event, as kept in shared memory */
+typedef struct PgmEvent
+{
+	TimestampTz at;
+	char		check_name[NAMEDATALEN];
+	char		old_status[PGMAINT_STATUS_LEN];	/* "" when none */
+	char		new_status[PGMAINT_STATUS_LEN];
+	char		value[PGMAINT_VALUE_LEN];	/* "" when NULL */
+	char		overall[PGMAINT_STATUS_LEN];
+	char		message[PGMAINT_EVENT_TEXT_LEN];
+	char		hint[PGMAINT_EVENT_TEXT_LEN];
+} PgmEvent;
+
+/* The standby's recent events */
+typedef struct PgmEventsShared
+{
+	LWLock	   *lock;
+	int			count;
+	int			next;
+	PgmEvent	events[PGMAINT_EVENTS_KEPT];
+} PgmEventsShared;
+
+/* What the step remembers of one check */
+typedef struct PgmCheckState
+{
+	char		name[NAMEDATALEN];
+	char		recorded[PGMAINT_STATUS_LEN];	/* "" before the first */
+	char		pending[PGMAINT_STATUS_LEN];	/* a new status not yet held */
+	int			pending_seen;	/* evaluations it was seen in, in a row */
+} PgmCheckState;
+
+/* The step's state: the checks it follows */
+typedef struct PgmEventState
+{
+	bool		loaded;			/* recorded statuses read back */
+	int			nchecks;
+	PgmCheckState checks[PGMAINT_MAX_CHECKS];
+} PgmEventState;
+
+static PgmEventsShared *pgm_events_shared = NULL;
+static PgmEventState pgm_event_state;
+static PgmEventState pgm_event_work;
+
+/* Time between two evaluations, in seconds: see pgm_events_period() */
+int			pgm_events_period_s = 60;
+
+/* True when the installed SQL version has health events (1.0 has none) */
+static const char *const pgm_events_present_sql =
+"SELECT pg_catalog.to_regprocedure('pgmaint.events(pg_catalog.timestamptz)') IS NOT NULL";
+
+/* The newest event of each check, for the recorded statuses */
+static const char *const pgm_events_last_sql =
+"SELECT DISTINCT ON (e.check_name) e.check_name, e.new_status"
+" FROM pgmaint.events(NULL) e"
+" WHERE e.source OPERATOR(pg_catalog.=) CASE WHEN pg_catalog.pg_is_in_recovery()"
+" THEN 'memory' ELSE 'table' END"
+" ORDER BY e.check_name, e.at DESC";
+
+static const char *const pgm_events_checks_sql =
+"SELECT c.check_name, c.status, c.value::pg_catalog.text, c.message, c.hint"
+" FROM pgmaint.health_checks() c";
+
+static const char *const pgm_events_overall_sql =
+"SELECT pgmaint._overall_status(pg_catalog.string_to_array($1, ','))";
+
+static const char *const pgm_events_insert_sql =
+"WITH e AS (INSERT INTO pgmaint.health_events"
+" (at, check_name, old_status, new_status, value, message, hint, overall)"
+" VALUES ($1, $2, $3, $4, $5::pg_catalog.numeric, $6, $7, $8) RETURNING *)"
+" SELECT pg_catalog.pg_notify('pgmaint_health', pgmaint._health_event_payload("
+" e.at, e.check_name, e.old_status, e.new_status, e.value, e.message, e.overall))"
+" FROM e";
+
+static const char *const pgm_events_prune_sql =
+"DELETE FROM pgmaint.health_events"
+" WHERE at OPERATOR(pg_catalog.<) (pg_catalog.now()"
+" OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $1))";
+
+PG_FUNCTION_INFO_V1(pgmaint_memory_events);
+
+static void pgm_events_step(void *arg);
+static void pgm_events_load(PgmEventState *state);
+static PgmCheckState *pgm_events_find(PgmEventState *state, const char *name);
+static int	pgm_status_rank(const char *status);
+static void pgm_events_emit(PgmEvent *events, int n, bool in_recovery);
+static void pgm_events_keep(const PgmEvent *event);
+
+/* Bytes of shared memory the standby's events need. */
+static Size
+pgm_events_shmem_size(void)
+{
+	return sizeof(PgmEventsShared);
+}
+
+/* Asks for the events' shared memory and lock (shmem_request_hook). */
+void
+pgm_events_request_shmem(void)
+{
+	RequestAddinShmemSpace(pgm_events_shmem_size());
+	RequestNamedLWLockTranche(PGMAINT_EVENTS_TRANCHE, 1);
+}
+
+/* Creates or attaches to the events' shared memory (shmem_startup_hook). */
+void
+pgm_events_startup_shmem(void)
+{
+	bool		found;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	pgm_events_shared = ShmemInitStruct(PGMAINT_EVENTS_SHMEM_NAME,
+										pgm_events_shmem_size(), &found);
+	if (!found)
+	{
+		memset(pgm_events_shared, 0, pgm_events_shmem_size());
+		pgm_events_shared->lock = &(GetNamedLWLockTranche(PGMAINT_EVENTS_TRANCHE))->lock;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * The time between two evaluations: pgmaint.health_interval, or when it is
+ * -1 the sample interval, at most one minute.
+ */
+int
+pgm_events_period(void)
+{
+	if (pgm_health_interval > 0)
+		return pgm_health_interval;
+	return Min(pgm_sample_interval, 60);
+}
+
+/* Worker task: evaluates the health checks and records their changes. */
+void
+pgm_events_task(void)
+{
+	(void) pgm_run_read_step("events", pgm_events_step, NULL);
+}
+
+/*
+ * Step: one evaluation.  Works on pgm_event_work, a copy of the state, and
+ * keeps it only at the end, once the events are written.
+ */
+static void
+pgm_events_step(void *arg)
+{
+	bool		in_recovery = RecoveryInProgress();
+	int			hold;
+	int			ret;
+	uint64		i;
+	PgmEvent   *events;
+	int			nevents = 0;
+	TimestampTz now = GetCurrentTimestamp();
+
+	/* a database whose pgmaint is still 1.0 has no events: nothing to do */
+	ret = SPI_execute(pgm_events_present_sql, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not look for pgmaint.events(): %s",
+						SPI_result_code_string(ret))));
+	if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") != 0)
+		return;
+
+	memcpy(&pgm_event_work, &pgm_event_state, sizeof(PgmEventState));
+	if (!pgm_event_work.loaded)
+		pgm_events_load(&pgm_event_work);
+
+	/* evaluations a new status must be seen in after the first one */
+	if (pgm_alert_hold < 0)
+		hold = 1;
+	else
+		hold = (pgm_alert_hold + pgm_events_period_s - 1) / Max(pgm_events_period_s, 1);
+
+	ret = SPI_execute(pgm_events_checks_sql, true, 0);
+	if (ret != SPI_OK_SELECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not evaluate the health checks: %s",
+						SPI_result_code_string(ret))));
+
+	events = palloc0(sizeof(PgmEvent) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *name = SPI_getvalue(tup, desc, 1);
+		char	   *status = SPI_getvalue(tup, desc, 2);
+		char	   *value = SPI_getvalue(tup, desc, 3);
+		char	   *message = SPI_getvalue(tup, desc, 4);
+		char	   *hint = SPI_getvalue(tup, desc, 5);
+		PgmCheckState *cs;
+		PgmEvent   *ev;
+
+		if (name == NULL || status == NULL)
+			continue;
+		cs = pgm_events_find(&pgm_event_work, name);
+		if (cs == NULL)
+			continue;
+
+		if (cs->recorded[0] == '\0' &&
+			strcmp(status, "warning") != 0 && strcmp(status, "critical") != 0)
+		{
+			/* a check seen for the first time starts silently when fine */
+			strlcpy(cs->recorded, status, sizeof(cs->recorded));
+			cs->pending[0] = '\0';
+			cs->pending_seen = 0;
+			continue;
+		}
+		if (strcmp(status, cs->recorded) == 0)
+		{
+			cs->pending[0] = '\0';
+			cs->pending_seen = 0;
+			continue;
+		}
+		if (strcmp(status, cs->pending) == 0)
+			cs->pending_seen++;
+		else
+		{
+			strlcpy(cs->pending, status, sizeof(cs->pending));
+			cs->pending_seen = 1;
+		}
+		if (cs->pending_seen <= hold)
+			continue;
+
+		ev = &events[nevents++];
+		ev->at = now;
+		strlcpy(ev->check_name, name, sizeof(ev->check_name));
+		strlcpy(ev->old_status, cs->recorded, sizeof(ev->old_status));
+		strlcpy(ev->new_status, status, sizeof(ev->new_status));
+		strlcpy(ev->value, value ? value : "", sizeof(ev->value));
+		strlcpy(ev->message, message ? message : "", sizeof(ev->message));
+		strlcpy(ev->hint, hint ? hint : "", sizeof(ev->hint));
+
+		strlcpy(cs->recorded, status, sizeof(cs->recorded));
+		cs->pending[0] = '\0';
+		cs->pending_seen = 0;
+	}
+
+	if (nevents > 0)
+	{
+		StringInfoData statuses;
+		Oid			argtypes[8] = {TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+		Datum		args[8];
+		char		nulls[8];
+		char		overall[PGMAINT_STATUS_LEN];
+		int			c;
+		int			e;
+
+		/* the overall status after these events, by SQL's rule */
+		initStringInfo(&statuses);
+		for (c = 0; c < pgm_event_work.nchecks; c++)
+		{
+			if (pgm_event_work.checks[c].recorded[0] == '\0')
+				continue;
+			if (statuses.len > 0)
+				appendStringInfoChar(&statuses, ',');
+			appendStringInfoString(&statuses, pgm_event_work.checks[c].recorded);
+		}
+		argtypes[0] = TEXTOID;
+		args[0] = CStringGetTextDatum(statuses.data);
+		ret = SPI_execute_with_args(pgm_events_overall_sql, 1, argtypes, args,
+									NULL, true, 1);
+		if (ret != SPI_OK_SELECT || SPI_processed != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not compute the overall health status: %s",
+							SPI_result_code_string(ret))));
+		strlcpy(overall, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+				sizeof(overall));
+		argtypes[0] = TIMESTAMPTZOID;
+
+		for (e = 0; e < nevents; e++)
+		{
+			PgmEvent   *ev = &events[e];
+
+			strlcpy(ev->overall, overall, sizeof(ev->overall));
+			if (in_recovery)
+				continue;
+
+			memset(nulls, ' ', sizeof(nulls));
+			args[0] = TimestampTzGetDatum(ev->at);
+			args[1] = CStringGetTextDatum(ev->check_name);
+			args[2] = CStringGetTextDatum(ev->old_status);
+			nulls[2] = ev->old_status[0] ? ' ' : 'n';
+			args[3] = CStringGetTextDatum(ev->new_status);
+			args[4] = CStringGetTextDatum(ev->value);
+			nulls[4] = ev->value[0] ? ' ' : 'n';
+			args[5] = CStringGetTextDatum(ev->message);
+			args[6] = CStringGetTextDatum(ev->hint);
+			nulls[6] = ev->hint[0] ? ' ' : 'n';
+			args[7] = CStringGetTextDatum(ev->overall);
+			ret = SPI_execute_with_args(pgm_events_insert_sql, 8, argtypes, args,
+										nulls, false, 0);
+			if (ret != SPI_OK_SELECT)
+				ereport(ERROR,
+						(errcode(ERRCODE_INTERNAL_ERROR),
+						 errmsg("could not record a health event: %s",
+								SPI_result_code_string(ret))));
+		}
+	}
+
+	if (!in_recovery)
+	{
+		Oid			argtypes[1] = {FLOAT8OID};
+		Datum		args[1];
+
+		args[0] = Float8GetDatum((double) pgm_history_retention);
+		ret = SPI_execute_with_args(pgm_events_prune_sql, 1, argtypes, args,
+									NULL, false, 0);
+		if (ret != SPI_OK_DELETE)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not prune pgmaint.health_events: %s",
+							SPI_result_code_string(ret))));
+	}
+
+	/* everything is written: keep the new state, then say so */
+	memcpy(&pgm_event_state, &pgm_event_work, sizeof(PgmEventState));
+	pgm_events_emit(events, nevents, in_recovery);
+}
+
+/* Reads back the status of each check's newest event. */
+static void
+pgm_events_load(PgmEventState *state)
+{
+	int			ret;
+	uint64		i;
+
+	ret = SPI_execute(pgm_events_last_sql, true, 0);
+	if (ret != SPI_OK_SELECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not read the last health events: %s",
+						SPI_result_code_string(ret))));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char	   *status = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		PgmCheckState *cs;
+
+		if (name == NULL || status == NULL)
+			continue;
+		cs = pgm_events_find(state, name);
+		if (cs != NULL)
+			strlcpy(cs->recorded, status, sizeof(cs->recorded));
+	}
+	state->loaded = true;
+}
+
+/* The state of a check, added when new; NULL when no slot is left. */
+static PgmCheckState *
+pgm_events_find(PgmEventState *state, const char *name)
+{
+	int			i;
+	PgmCheckState *cs;
+
+	for (i = 0; i < state->nchecks; i++)
+	{
+		if (strcmp(state->checks[i].name, name) == 0)
+			return &state->checks[i];
+	}
+	if (state->nchecks >= PGMAINT_MAX_CHECKS)
+		return NULL;
+	cs = &state->checks[state->nchecks++];
+	memset(cs, 0, sizeof(*cs));
+	strlcpy(cs->name, name, sizeof(cs->name));
+	return cs;
+}
+
+/* Orders the statuses from best to worst, for the log level. */
+static int
+pgm_status_rank(const char *status)
+{
+	if (strcmp(status, "critical") == 0)
+		return 3;
+	if (strcmp(status, "warning") == 0)
+		return 2;
+	if (strcmp(status, "unknown") == 0)
+		return 1;
+	return 0;
+}
+
+/* Logs each event and, on a standby, keeps it in shared memory. */
+static void
+pgm_events_emit(PgmEvent *events, int n, bool in_recovery)
+{
+	int			e;
+
+	for (e = 0; e < n; e++)
+	{
+		PgmEvent   *ev = &events[e];
+		const char *old = ev->old_status[0] ? ev->old_status : "none";
+		bool		worse = pgm_status_rank(ev->new_status) > pgm_status_rank(old);
+
+		if (worse)
+			ereport(WARNING,
+					(errcode(ERRCODE_WARNING),
+					 errmsg("pgmaint: health check \"%s\" changed from %s to %s (value %s): %s",
+							ev->check_name, old, ev->new_status,
+							ev->value[0] ? ev->value : "none", ev->message),
+					 ev->hint[0] ? errhint("%s", ev->hint) : 0));
+		else
+			ereport(LOG,
+					(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
+					 errmsg("pgmaint: health check \"%s\" changed from %s to %s (value %s): %s",
+							ev->check_name, old, ev->new_status,
+							ev->value[0] ? ev->value : "none", ev->message)));
+		if (in_recovery)
+			pgm_events_keep(ev);
+	}
+}
+
+/* Appends an event to the standby's shared memory, overwriting the oldest. */
+static void
+pgm_events_keep(const PgmEvent *event)
+{
+	if (pgm_events_shared == NULL)
+		return;
+	LWLockAcquire(pgm_events_shared->lock, LW_EXCLUSIVE);
+	pgm_events_shared->events[pgm_events_shared->next] = *event;
+	pgm_events_shared->next = (pgm_events_shared->next + 1) % PGMAINT_EVENTS_KEPT;
+	if (pgm_events_shared->count < PGMAINT_EVENTS_KEPT)
+		pgm_events_shared->count++;
+	LWLockRelease(pgm_events_shared->lock);
+}
+
+/* SQL pgmaint._memory_events(): the events kept in shared memory, oldest first. */
+Datum
+pgmaint_memory_events(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PgmEvent   *copy;
+	int			n;
+	int			first;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (pgm_events_shared == NULL)
+		PG_RETURN_VOID();
+
+	copy = palloc(sizeof(PgmEvent) * PGMAINT_EVENTS_KEPT);
+	LWLockAcquire(pgm_events_shared->lock, LW_SHARED);
+	n = pgm_events_shared->count;
+	first = (pgm_events_shared->next - n + PGMAINT_EVENTS_KEPT) % PGMAINT_EVENTS_KEPT;
+	for (i = 0; i < n; i++)
+		copy[i] = pgm_events_shared->events[(first + i) % PGMAINT_EVENTS_KEPT];
+	LWLockRelease(pgm_events_shared->lock);
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[PGMAINT_MEMORY_EVENTS_COLS];
+		bool		nulls[PGMAINT_MEMORY_EVENTS_COLS];
+		PgmEvent   *ev = &copy[i];
+
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = TimestampTzGetDatum(ev->at);
+		values[1] = CStringGetTextDatum(ev->check_name);
+		values[2] = CStringGetTextDatum(ev->old_status);
+		nulls[2] = ev->old_status[0] == '\0';
+		values[3] = CStringGetTextDatum(ev->new_status);
+		values[4] = CStringGetTextDatum(ev->value);
+		nulls[4] = ev->value[0] == '\0';
+		values[5] = CStringGetTextDatum(ev->message);
+		values[6] = CStringGetTextDatum(ev->hint);
+		nulls[6] = ev->hint[0] == '\0';
+		values[7] = CStringGetTextDatum(ev->overall);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	PG_RETURN_VOID();
+}
