@@ -3419,28 +3419,32 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    overall text;
+    checks jsonb;
 BEGIN
-    RETURN (WITH c AS (SELECT * FROM pgmaint.health_checks())
-        SELECT jsonb_build_object(
-            'status', CASE WHEN bool_or(c.status = 'critical') THEN 'critical'
-                           WHEN bool_or(c.status = 'warning') THEN 'warning'
-                           ELSE 'ok' END,
-            'database', current_database(),
-            'checked_at', clock_timestamp(),
-            'role', CASE WHEN pg_is_in_recovery() THEN 'standby' ELSE 'primary' END,
-            'system_identifier', (SELECT s.system_identifier::text FROM pg_control_system() s),
-            'sampler', pgmaint._sampler_summary(),
-            'checks', coalesce(jsonb_agg(jsonb_build_object(
-                          'check', c.check_name, 'status', c.status, 'value', c.value,
-                          'warning', c.warning, 'critical', c.critical,
-                          'message', c.message, 'hint', c.hint) ORDER BY c.check_name),
-                      '[]'::jsonb))
-          FROM c);
+    SELECT pgmaint._overall_status(array_agg(c.status)),
+           coalesce(jsonb_agg(jsonb_build_object(
+                        'check', c.check_name, 'status', c.status, 'value', c.value,
+                        'warning', c.warning, 'critical', c.critical,
+                        'message', c.message, 'hint', c.hint) ORDER BY c.check_name),
+                    '[]'::jsonb)
+      INTO overall, checks
+      FROM pgmaint.health_checks() c;
+    RETURN jsonb_build_object(
+        'status', overall,
+        'since', pgmaint._status_since(overall),
+        'database', current_database(),
+        'checked_at', clock_timestamp(),
+        'role', CASE WHEN pg_is_in_recovery() THEN 'standby' ELSE 'primary' END,
+        'system_identifier', (SELECT s.system_identifier::text FROM pg_control_system() s),
+        'sampler', pgmaint._sampler_summary(),
+        'checks', checks);
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint.health() IS
-'Summary of the server''s health as jsonb: overall status (the worst check), the server''s role (primary or standby) and system identifier (a standby shares its primary''s), the sampler, and every check.';
+'Summary of the server''s health as jsonb: overall status (the worst check) and since when it holds, the server''s role (primary or standby) and system identifier (a standby shares its primary''s), the sampler, and every check.';
 
 -- settings_advice() and config_audit() give patronictl edit-config fixes where Patroni manages the server
 -- Whether Patroni manages this server (its dynamic configuration file in the data directory).
@@ -6459,36 +6463,6 @@ REVOKE ALL ON FUNCTION pgmaint.events(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.events(timestamptz) TO pg_monitor;
 REVOKE ALL ON FUNCTION pgmaint._status_since(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._status_since(text) TO pg_monitor;
-
-CREATE OR REPLACE FUNCTION pgmaint.health()
-RETURNS jsonb
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-DECLARE
-    overall text;
-    checks jsonb;
-BEGIN
-    SELECT pgmaint._overall_status(array_agg(c.status)),
-           coalesce(jsonb_agg(jsonb_build_object(
-                        'check', c.check_name, 'status', c.status, 'value', c.value,
-                        'warning', c.warning, 'critical', c.critical,
-                        'message', c.message, 'hint', c.hint) ORDER BY c.check_name),
-                    '[]'::jsonb)
-      INTO overall, checks
-      FROM pgmaint.health_checks() c;
-    RETURN jsonb_build_object(
-        'status', overall,
-        'since', pgmaint._status_since(overall),
-        'database', current_database(),
-        'checked_at', clock_timestamp(),
-        'role', CASE WHEN pg_is_in_recovery() THEN 'standby' ELSE 'primary' END,
-        'system_identifier', (SELECT s.system_identifier::text FROM pg_control_system() s),
-        'sampler', pgmaint._sampler_summary(),
-        'checks', checks);
-END
-$$;
 
 COMMENT ON FUNCTION pgmaint.health() IS
 'Summary of the server''s health as jsonb: overall status (the worst check) and since when it holds, the server''s role (primary or standby) and system identifier (a standby shares its primary''s), the sampler, and every check.';
