@@ -116,7 +116,7 @@ declare -A node_pid
 start_node() {
 	local n=$1 dir=$base-n$1
 	rm -f "$dir/patroni.pid"
-	runuser -u postgres -- sh -c 'echo $$ >"$1/patroni.pid"; exec patroni "$1/patroni.yml"' sh "$dir" \
+	runuser -u postgres -- sh -c 'cd / && echo $$ >"$1/patroni.pid" && exec patroni "$1/patroni.yml"' sh "$dir" \
 		>>"$dir/patroni.log" 2>&1 &
 	until_ok 30 test -s "$dir/patroni.pid"
 	node_pid[$n]=$(cat "$dir/patroni.pid")
