@@ -120,30 +120,66 @@ COMMENT ON FUNCTION pgmaint._table_health_floors() IS
 REVOKE ALL ON FUNCTION pgmaint._table_health_floors() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._table_health_floors() TO pg_monitor;
 
-CREATE FUNCTION pgmaint._checks_verdict(checks text[], OUT status text, OUT evidence text)
+DROP FUNCTION pgmaint._checklist_item(text, text);
+
+-- Evaluates one checklist item from a query returning (status, evidence, fix),
+-- run with health()'s "checks" array as $1; an item whose evidence cannot be
+-- read is unknown, with the reason.
+CREATE FUNCTION pgmaint._checklist_item(item text, query text, checks jsonb)
+RETURNS pgmaint.checklist_item
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r pgmaint.checklist_item;
+BEGIN
+    r.item := item;
+    EXECUTE query INTO r.status, r.evidence, r.fix USING checks;
+    RETURN r;
+EXCEPTION WHEN OTHERS THEN
+    RETURN ROW(item, 'unknown', SQLERRM, NULL)::pgmaint.checklist_item;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._checklist_item(text, text, jsonb) IS
+'Internal: one checklist() item from a query of (status, evidence, fix) run with health()''s checks as $1; unknown with the error when the query fails.';
+
+REVOKE ALL ON FUNCTION pgmaint._checklist_item(text, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._checklist_item(text, text, jsonb) TO pg_monitor;
+
+-- The verdict of a checklist item graded by health checks (so by
+-- pgmaint.thresholds), from health()'s "checks" array: fail when one of them
+-- is warning or critical, unknown when one is unknown or disabled (or the
+-- checks could not run: NULL), else pass; the evidence is their messages.
+CREATE FUNCTION pgmaint._checks_verdict(names text[], checks jsonb, OUT status text, OUT evidence text)
 RETURNS record
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    SELECT CASE WHEN bool_or(h.status IN ('warning', 'critical')) THEN 'fail'
-                WHEN bool_or(h.status IS NULL OR h.status = 'unknown') THEN 'unknown'
+    IF checks IS NULL THEN
+        status := 'unknown';
+        evidence := 'the health checks could not run';
+        RETURN;
+    END IF;
+    SELECT CASE WHEN bool_or(h ->> 'status' IN ('warning', 'critical')) THEN 'fail'
+                WHEN bool_or(h IS NULL OR h ->> 'status' = 'unknown') THEN 'unknown'
                 ELSE 'pass' END,
-           string_agg(CASE WHEN h.check_name IS NULL
+           string_agg(CASE WHEN h IS NULL
                            THEN format('%s: disabled in pgmaint.thresholds', c.name)
-                           ELSE format('%s %s: %s', c.name, h.status, h.message) END,
+                           ELSE format('%s %s: %s', c.name, h ->> 'status', h ->> 'message') END,
                       '; ' ORDER BY c.n)
       INTO status, evidence
-      FROM unnest(checks) WITH ORDINALITY AS c(name, n)
-      LEFT JOIN pgmaint.health_checks() h ON h.check_name = c.name;
+      FROM unnest(names) WITH ORDINALITY AS c(name, n)
+      LEFT JOIN jsonb_array_elements(checks) h ON h ->> 'check' = c.name;
 END
 $$;
 
-COMMENT ON FUNCTION pgmaint._checks_verdict(text[]) IS
-'Internal: a checklist() item graded by health checks: fail (one is warning or critical), unknown (one is unknown or disabled) or pass, with their messages as evidence.';
+COMMENT ON FUNCTION pgmaint._checks_verdict(text[], jsonb) IS
+'Internal: a checklist() item graded by the named checks of health()''s "checks" array: fail (one is warning or critical), unknown (one is unknown or disabled, or checks is NULL) or pass, with their messages as evidence.';
 
-REVOKE ALL ON FUNCTION pgmaint._checks_verdict(text[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint._checks_verdict(text[]) TO pg_monitor;
+REVOKE ALL ON FUNCTION pgmaint._checks_verdict(text[], jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._checks_verdict(text[], jsonb) TO pg_monitor;
 
 -- Functions that now use those homes instead of their own copies.
 
@@ -1000,7 +1036,9 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION pgmaint.checklist()
+-- The checklist, graded by the given health()'s "checks" array (NULL: the
+-- checks could not run); report_html() passes the checks it has already run.
+CREATE FUNCTION pgmaint._checklist(checks jsonb)
 RETURNS SETOF pgmaint.checklist_item
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -1008,7 +1046,7 @@ AS $body$
 SELECT c.*
   FROM (VALUES
     (1, 'connection pooling', $q$
-        WITH v AS (SELECT * FROM pgmaint._checks_verdict(ARRAY['connections', 'idle_in_transaction'])),
+        WITH v AS (SELECT * FROM pgmaint._checks_verdict(ARRAY['connections', 'idle_in_transaction'], $1)),
         peak AS (
             SELECT CASE WHEN (SELECT st.running FROM pgmaint.sampler_status() st)
                         THEN (SELECT max(x.client_backends)
@@ -1067,7 +1105,7 @@ SELECT c.*
                CASE WHEN v.status = 'fail'
                     THEN 'Schedule pgmaint_backup backup --dir DIR daily and pgmaint_backup drill weekly (see the README).'
                END
-          FROM pgmaint.backup_status() b, pgmaint._checks_verdict(ARRAY['backup']) v $q$),
+          FROM pgmaint.backup_status() b, pgmaint._checks_verdict(ARRAY['backup'], $1) v $q$),
     (6, 'monitoring', $q$
         SELECT CASE WHEN NOT s.running THEN 'fail' ELSE v.status END,
                CASE WHEN s.running
@@ -1077,9 +1115,9 @@ SELECT c.*
                CASE WHEN NOT s.running OR v.status = 'fail'
                     THEN 'Add pgmaint to shared_preload_libraries, set pgmaint.database and restart; poll pgmaint.health() from /healthz/db.'
                END
-          FROM pgmaint.sampler_status() s, pgmaint._checks_verdict(ARRAY['sampler']) v $q$),
+          FROM pgmaint.sampler_status() s, pgmaint._checks_verdict(ARRAY['sampler'], $1) v $q$),
     (7, 'indexes on keys and foreign keys', $q$
-        WITH fk AS (SELECT count(*) AS n FROM pgmaint.index_advice() WHERE kind = 'fk_without_index'),
+        WITH fk AS (SELECT count(*) AS n FROM pgmaint._fk_without_index()),
         nokey AS (
             SELECT count(*) AS n, string_agg(c.oid::regclass::text, ', ' ORDER BY c.oid::regclass::text) AS names
               FROM pg_catalog.pg_class c
@@ -1087,8 +1125,9 @@ SELECT c.*
              WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
                AND ns.nspname NOT IN ('pg_catalog', 'information_schema', 'pgmaint')
                AND ns.nspname NOT LIKE 'pg\_toast%' AND ns.nspname NOT LIKE 'pg\_temp%'
-               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                                WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+               AND c.oid NOT IN (SELECT d.objid FROM pg_catalog.pg_depend d  -- the tables extensions own
+                                  WHERE d.refclassid = 'pg_extension'::regclass AND d.classid = 'pg_class'::regclass
+                                    AND d.deptype = 'e')
                AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
                                 WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid)
         )
@@ -1107,11 +1146,34 @@ SELECT c.*
                CASE WHEN v.status = 'fail'
                     THEN 'Archive or delete old rows of the largest tables (pgmaint.table_sizes()) with pgmaint.set_retention() (dry run: pgmaint.retention_plan()), prune backups, VACUUM FULL bloated tables in a maintenance window.'
                END
-          FROM pgmaint.disk_space() d, pgmaint._checks_verdict(ARRAY['disk_free']) v $q$)
+          FROM pgmaint.disk_space() d, pgmaint._checks_verdict(ARRAY['disk_free'], $1) v $q$)
   ) AS items(n, item, query)
- CROSS JOIN LATERAL pgmaint._checklist_item(items.item, items.query) c
+ CROSS JOIN LATERAL pgmaint._checklist_item(items.item, items.query, checks) c
  ORDER BY items.n;
 $body$;
+
+COMMENT ON FUNCTION pgmaint._checklist(jsonb) IS
+'Internal: checklist() graded by the given health() "checks" array (NULL: unknown where a check grades the item).';
+
+REVOKE ALL ON FUNCTION pgmaint._checklist(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._checklist(jsonb) TO pg_monitor;
+
+CREATE OR REPLACE FUNCTION pgmaint.checklist()
+RETURNS SETOF pgmaint.checklist_item
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    checks jsonb;
+BEGIN
+    BEGIN
+        checks := pgmaint.health() -> 'checks';
+    EXCEPTION WHEN OTHERS THEN
+        checks := NULL;         -- the items the checks grade are unknown
+    END;
+    RETURN QUERY SELECT * FROM pgmaint._checklist(checks);
+END
+$$;
 
 COMMENT ON FUNCTION pgmaint.checklist() IS
 'The guide''s Performance Tuning Checklist, item by item: pass, fail or unknown, with the evidence and the fix; items with a health check (connections, backups, monitoring, disk space) are graded by it, so by pgmaint.thresholds.';
@@ -1348,6 +1410,9 @@ CREATE OR REPLACE FUNCTION pgmaint.index_advice(
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- the planner's estimates for these catalog joins pass jit_above_cost at a few
+-- thousand tables, and compiling the query then costs more than running it
+SET jit = off
 AS $$
 BEGIN
     IF unused_min_bytes IS NULL OR unused_min_bytes < 0
@@ -1358,19 +1423,19 @@ BEGIN
     END IF;
 
     RETURN QUERY
-    WITH idx AS (
+    WITH ext_tables AS MATERIALIZED (
+        -- the tables extensions own, from the extensions' side of pg_depend (one
+        -- hashed set rather than a probe per table)
+        SELECT dep.objid FROM pg_depend dep
+         WHERE dep.refclassid = 'pg_extension'::regclass AND dep.classid = 'pg_class'::regclass
+           AND dep.deptype = 'e'
+    ),
+    idx AS (
         SELECT i.indexrelid, i.indrelid, i.indisprimary, i.indisunique, i.indisexclusion,
                i.indisreplident, i.indisvalid, i.indnatts, i.indnkeyatts,
-               i.indkey::text AS allcols, ic.relam, ic.relpages, ic.relkind AS idxkind,
-               ic.relname AS idxname, pg_get_expr(i.indexprs, i.indrelid) AS exprs,
-               pg_get_expr(i.indpred, i.indrelid) AS pred,
-               (SELECT string_agg(format('%s/%s/%s/%s', i.indkey[k], i.indclass[k],
-                                         i.indcollation[k], i.indoption[k]), ' ' ORDER BY k)
-                  FROM generate_series(0, i.indnkeyatts - 1) AS k) AS keysig,
-               EXISTS (SELECT 1 FROM pg_constraint k
-                        WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
-                          AND k.contype IN ('p', 'u', 'x')) AS backs_constraint,
-               EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid) AS is_partition
+               ic.relam, ic.relkind AS idxkind, ic.relname AS idxname,
+               ic.relispartition AS is_partition,  -- attached to a partitioned index
+               count(*) OVER (PARTITION BY i.indrelid) AS table_indexes
           FROM pg_index i
           JOIN pg_class ic ON ic.oid = i.indexrelid
           JOIN pg_class t ON t.oid = i.indrelid
@@ -1379,36 +1444,51 @@ BEGIN
            AND n.nspname NOT IN ('pg_catalog', 'information_schema')
            AND n.nspname !~ '^pg_toast'
            AND (n.nspname !~ '^pg_temp_' OR n.oid = pg_my_temp_schema())
-           AND NOT EXISTS (SELECT 1 FROM pg_depend dep  -- an extension's own tables are not the user's to index
-                            WHERE dep.classid = 'pg_class'::regclass AND dep.objid = t.oid
-                              AND dep.deptype = 'e')
+           AND t.oid NOT IN (SELECT e.objid FROM ext_tables e)  -- not the user's to index
     ),
     ranked AS (
+        -- what comparing two indexes takes, only for the tables with more than one;
         -- the index of a duplicate pair that is kept ranks higher
-        SELECT idx.*, ARRAY[indisprimary::int, backs_constraint::int, indisunique::int] AS keep_rank
-          FROM idx
+        SELECT x.*, ARRAY[x.indisprimary::int, x.backs_constraint::int, x.indisunique::int] AS keep_rank
+          FROM (SELECT idx.*, i.indkey::text AS allcols,
+                       pg_get_expr(i.indexprs, i.indrelid) AS exprs,
+                       pg_get_expr(i.indpred, i.indrelid) AS pred,
+                       -- the key columns' attributes, 1-based (a slice of an int2vector or oidvector)
+                       (i.indkey::int2[])[0:i.indnkeyatts - 1] AS keycols,
+                       (i.indclass::oid[])[0:i.indnkeyatts - 1] AS keyclass,
+                       (i.indcollation::oid[])[0:i.indnkeyatts - 1] AS keycoll,
+                       (i.indoption::int2[])[0:i.indnkeyatts - 1] AS keyopt,
+                       (idx.indisprimary OR idx.indisunique OR idx.indisexclusion)
+                       AND EXISTS (SELECT 1 FROM pg_constraint k
+                                    WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
+                                      AND k.contype IN ('p', 'u', 'x')) AS backs_constraint
+                  FROM idx
+                  JOIN pg_index i ON i.indexrelid = idx.indexrelid
+                 WHERE idx.table_indexes > 1 AND idx.indisvalid AND NOT idx.is_partition) x
     ),
     dup AS (
         SELECT DISTINCT ON (a.indexrelid)
                a.indexrelid, a.indrelid, a.idxkind, a.backs_constraint, b.indexrelid AS kept,
-               a.keysig = b.keysig AS exact
+               k.same_key AS exact
           FROM ranked a
           JOIN ranked b ON b.indrelid = a.indrelid AND b.indexrelid <> a.indexrelid
-         WHERE a.indisvalid AND b.indisvalid AND NOT a.is_partition AND NOT b.is_partition
-           AND a.relam = b.relam AND a.idxkind = b.idxkind
+         CROSS JOIN LATERAL (SELECT a.keycols = b.keycols AND a.keyclass = b.keyclass
+                                    AND a.keycoll = b.keycoll AND a.keyopt = b.keyopt AS same_key) k
+         WHERE a.relam = b.relam AND a.idxkind = b.idxkind
            AND a.exprs IS NOT DISTINCT FROM b.exprs
            AND a.pred IS NOT DISTINCT FROM b.pred
            AND (  -- same key and included columns: keep the higher-ranked, else the older one
-                  (a.keysig = b.keysig AND a.allcols = b.allcols
+                  (k.same_key AND a.allcols = b.allcols
                    AND (a.keep_rank < b.keep_rank
                         OR (a.keep_rank = b.keep_rank AND a.indexrelid > b.indexrelid)))
                   -- a plain btree whose key columns lead another btree's keys
                OR (a.exprs IS NULL AND NOT a.indisunique AND NOT a.indisexclusion
                    AND a.indnatts = a.indnkeyatts
                    AND a.relam = (SELECT am.oid FROM pg_am am WHERE am.amname = 'btree')
-                   AND a.keysig <> b.keysig
-                   AND starts_with(b.keysig || ' ', a.keysig || ' ')))
-         ORDER BY a.indexrelid, (a.keysig = b.keysig) DESC, b.indexrelid
+                   AND b.indnkeyatts > a.indnkeyatts
+                   AND b.keycols[1:a.indnkeyatts] = a.keycols AND b.keyclass[1:a.indnkeyatts] = a.keyclass
+                   AND b.keycoll[1:a.indnkeyatts] = a.keycoll AND b.keyopt[1:a.indnkeyatts] = a.keyopt))
+         ORDER BY a.indexrelid, k.same_key DESC, b.indexrelid
     ),
     tbl AS (
         SELECT c.oid, c.relpages, pg_stat_get_numscans(c.oid) AS seq_scan,
@@ -1422,9 +1502,7 @@ BEGIN
            AND n.nspname !~ '^pg_toast'
            AND (n.nspname !~ '^pg_temp_' OR n.oid = pg_my_temp_schema())
            AND pg_stat_get_numscans(c.oid) >= 10
-           AND NOT EXISTS (SELECT 1 FROM pg_depend dep
-                            WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid
-                              AND dep.deptype = 'e')
+           AND c.oid NOT IN (SELECT e.objid FROM ext_tables e)
     ),
     -- sizes from the files (relpages is only as fresh as the last VACUUM,
     -- ANALYZE or CREATE INDEX), for the few rows the cheap filters leave
@@ -1438,8 +1516,9 @@ BEGIN
                - pg_stat_get_tuples_hot_updated(idx.indrelid) AS writes
           FROM idx
          WHERE idx.idxkind = 'i' AND idx.indisvalid AND NOT idx.is_partition
+           -- (an index that backs a constraint is a primary key, unique or exclusion one)
            AND NOT idx.indisprimary AND NOT idx.indisunique AND NOT idx.indisexclusion
-           AND NOT idx.indisreplident AND NOT idx.backs_constraint
+           AND NOT idx.indisreplident
     ),
     -- unused: no scan; rarely used: fewer than one scan per 100 index writes
     -- (inserts and non-HOT updates), over at least 1,000 writes
@@ -1449,26 +1528,7 @@ BEGIN
                  WHERE scans = 0 OR (writes >= 1000 AND scans * 100 < writes) OFFSET 0) s
     ),
     fk AS (
-        SELECT k.conname, k.conrelid, k.confrelid, t.relkind,
-               (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY u.ord)
-                  FROM unnest(k.conkey) WITH ORDINALITY AS u(attnum, ord)
-                  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum) AS cols
-          FROM pg_constraint k
-          JOIN pg_class t ON t.oid = k.conrelid
-          JOIN pg_namespace n ON n.oid = t.relnamespace
-         WHERE k.contype = 'f' AND k.conparentid = 0
-           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-           AND (n.nspname !~ '^pg_temp_' OR n.oid = pg_my_temp_schema())
-           AND NOT EXISTS (SELECT 1 FROM pg_depend dep
-                            WHERE dep.classid = 'pg_class'::regclass AND dep.objid = t.oid
-                              AND dep.deptype = 'e')
-           AND NOT EXISTS (
-               SELECT 1 FROM pg_index i
-                WHERE i.indrelid = k.conrelid AND i.indisvalid AND i.indpred IS NULL
-                  AND i.indnkeyatts >= cardinality(k.conkey)
-                  AND (SELECT array_agg(x ORDER BY x)
-                         FROM unnest((i.indkey::int2[])[0:cardinality(k.conkey) - 1]) AS x)
-                      = (SELECT array_agg(x ORDER BY x) FROM unnest(k.conkey) AS x))
+        SELECT * FROM pgmaint._fk_without_index()
     )
     SELECT 'unused'::text, idx_sized.indrelid::regclass, idx_sized.indexrelid::regclass,
            format('no index scans since statistics were reset (%s); %s',
@@ -2996,17 +3056,7 @@ BEGIN
     INSERT INTO pgmaint.size_history (taken_at, relid, bytes)
     SELECT at, 0, pg_database_size(current_database())
     UNION ALL
-    SELECT at, s.relid, s.total_bytes
-      FROM (SELECT c.oid AS relid, pg_total_relation_size(c.oid) AS total_bytes
-              FROM pg_class c
-              JOIN pg_namespace ns ON ns.oid = c.relnamespace
-             WHERE c.relkind IN ('r', 'm')
-               AND ns.nspname NOT IN ('pg_catalog', 'information_schema')
-               AND ns.nspname !~ '^pg_(toast|temp_)'
-             ORDER BY c.relpages DESC, c.oid
-             LIMIT tables * 2) s
-     ORDER BY 3 DESC
-     LIMIT tables + 1;
+    SELECT at, l.relid, l.total_bytes FROM pgmaint._largest_tables(tables) l;
     GET DIAGNOSTICS n = ROW_COUNT;
 
     DELETE FROM pgmaint.bloat_estimates;
@@ -4295,7 +4345,7 @@ GRANT EXECUTE ON FUNCTION
     pgmaint._fit(text, integer),
     pgmaint._report_section(text, text),
     pgmaint._status_order(text),
-    pgmaint._checklist_item(text, text)
+    pgmaint._checklist_item(text, text, jsonb)
 TO pg_monitor;
 
 -- ==== retention (issue 20) ====
@@ -5195,7 +5245,7 @@ BEGIN
                       pg_size_pretty(total_bytes) AS total, pg_size_pretty(heap_bytes) AS heap,
                       pg_size_pretty(index_bytes) AS indexes, pg_size_pretty(toast_bytes) AS toast,
                       row_estimate AS rows
-                 FROM pgmaint.table_sizes() LIMIT 10$q$)
+                 FROM pgmaint._largest_tables(10)$q$)
         || pgmaint._report_section('Index advice',
             $q$SELECT kind, coalesce(index_name::text, table_name::text) AS object, suggestion
                  FROM pgmaint.index_advice()$q$)
@@ -5971,31 +6021,12 @@ $css$
                 WHERE dead_tuples > 0
                 ORDER BY dead_tuples DESC, 1 LIMIT 10 $q$, 'No table has dead tuples.')
         || '<h2>Largest tables</h2>' || E'\n'
-        -- candidates by the catalog's page counts, so that only twenty tables' files are
-        -- measured (table_sizes() stats every file: seconds at 10,000 tables)
         || pgmaint._html_table($q$
-               WITH pages AS (
-                   SELECT i.indrelid, sum(ic.relpages) AS n
-                     FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-                    GROUP BY i.indrelid
-               ), candidates AS (
-                   SELECT c.oid, ns.nspname, c.relname, c.reltoastrelid, c.reltuples
-                     FROM pg_catalog.pg_class c
-                     JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
-                     LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid
-                     LEFT JOIN pages p ON p.indrelid = c.oid
-                    WHERE c.relkind IN ('r', 'm') AND ns.nspname NOT IN ('pg_catalog', 'information_schema')
-                      AND ns.nspname NOT LIKE 'pg\_toast%' AND ns.nspname NOT LIKE 'pg\_temp%'
-                    ORDER BY greatest(c.relpages, 0)::bigint + coalesce(t.relpages, 0) + coalesce(p.n, 0) DESC, c.oid
-                    LIMIT 20
-               ), sized AS (
-                   SELECT c.*, pg_total_relation_size(c.oid) AS total_bytes FROM candidates c
-               )
-               SELECT format('%I.%I', nspname, relname) AS "table", pg_size_pretty(total_bytes) AS total,
-                      pg_size_pretty(pg_relation_size(oid)) AS heap, pg_size_pretty(pg_indexes_size(oid)) AS indexes,
-                      pg_size_pretty(CASE WHEN reltoastrelid <> 0 THEN pg_total_relation_size(reltoastrelid) ELSE 0 END) AS toast,
-                      greatest(reltuples, 0)::bigint AS rows
-                 FROM sized ORDER BY total_bytes DESC, 1 LIMIT 10 $q$, 'No tables.')
+               SELECT format('%I.%I', schema_name, table_name) AS "table",
+                      pg_size_pretty(total_bytes) AS total, pg_size_pretty(heap_bytes) AS heap,
+                      pg_size_pretty(index_bytes) AS indexes, pg_size_pretty(toast_bytes) AS toast,
+                      row_estimate AS rows
+                 FROM pgmaint._largest_tables(10) $q$, 'No tables.')
         || '<h2>Index advice</h2>' || E'\n'
         || pgmaint._html_table($q$
                SELECT kind, coalesce(index_name::text, table_name::text) AS object, detail, suggestion
@@ -6015,7 +6046,9 @@ $css$
                  FROM pgmaint.settings_advice()
                 WHERE status <> 'ok' $q$, 'Every setting is as recommended.')
         || '<h2>Checklist</h2>' || E'\n'
-        || pgmaint._html_table($q$SELECT item, status, evidence, fix FROM pgmaint.checklist()$q$,
+        -- graded by the checks above rather than by running them again
+        || pgmaint._html_table(format('SELECT item, status, evidence, fix FROM pgmaint._checklist(%L::jsonb)',
+                                      CASE WHEN NOT health ? 'error' THEN health -> 'checks' END),
                                'The checklist could not run.')
         || format('<footer>Made by pgmaint.report_html(%s) in %s ms. Self-contained: no scripts, no external resources.</footer>',
                   pgmaint._html(quote_literal(since::text)),
@@ -6442,3 +6475,250 @@ COMMENT ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer
 'The pool arithmetic of the guide against this server: planned connections (pool_size + max_overflow) * instances + reserve, or behind a pooler its default_pool_size (pooler_pool_size) + reserve, usable slots (max_connections - superuser_reserved_connections, and - reserved_connections on PostgreSQL 16 and later), current use, the peak the sampler saw (NULL when it is not running), a memory estimate, and advice.';
 REVOKE ALL ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.connection_budget(integer, integer, integer, integer, integer) TO pg_monitor;
+
+-- ==== report_html() at 10,000 tables (issue 18) ====
+-- The largest tables ranked in one place (report(), report_html(), the worker's
+-- space step), the foreign keys without an index in one place (index_advice(),
+-- checklist()), _classify() and recommend_profiles() with SQL-standard bodies so
+-- that they are inlined, and extension-owned tables excluded as one set.
+
+-- The n largest user tables by pg_total_relation_size, with the parts of
+-- their size as table_sizes() gives them.  Only the 2n with the most pages in
+-- the catalog (heap, TOAST and indexes; relpages is as fresh as the last
+-- VACUUM, ANALYZE or CREATE INDEX) are measured, so that a database of
+-- 10,000 tables stats forty tables' files, not all of them.
+CREATE FUNCTION pgmaint._largest_tables(
+    n integer,
+    OUT relid oid, OUT schema_name name, OUT table_name name,
+    OUT total_bytes bigint, OUT heap_bytes bigint, OUT index_bytes bigint, OUT toast_bytes bigint,
+    OUT row_estimate bigint)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH user_schemas AS (
+        SELECT ns.oid FROM pg_namespace ns
+         WHERE ns.nspname NOT IN ('pg_catalog', 'information_schema')
+           AND ns.nspname !~ '^pg_(toast|temp_)'
+    ),
+    pages AS (
+        -- tables and their indexes (an index is in its table's schema) ...
+        SELECT coalesce(i.indrelid, c.oid) AS owner, greatest(c.relpages, 0)::bigint AS pages
+          FROM pg_class c
+          LEFT JOIN pg_index i ON i.indexrelid = c.oid
+         WHERE c.relkind IN ('r', 'm', 'i') AND c.relnamespace IN (SELECT oid FROM user_schemas)
+        UNION ALL
+        -- ... and their TOAST tables
+        SELECT c.oid, greatest(t.relpages, 0)::bigint
+          FROM pg_class c
+          JOIN pg_class t ON t.oid = c.reltoastrelid
+         WHERE c.relkind IN ('r', 'm') AND c.relnamespace IN (SELECT oid FROM user_schemas)
+    ),
+    candidates AS (
+        SELECT p.owner FROM pages p
+         GROUP BY p.owner
+         ORDER BY sum(p.pages) DESC, p.owner
+         LIMIT 2 * n
+    ),
+    sized AS (
+        SELECT c.oid, ns.nspname, c.relname, c.reltuples, pg_total_relation_size(c.oid) AS total,
+               pg_table_size(c.oid) AS with_toast, pg_indexes_size(c.oid) AS indexes,
+               CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) ELSE 0 END AS toast
+          FROM candidates k
+          JOIN pg_class c ON c.oid = k.owner
+          JOIN pg_namespace ns ON ns.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'm')
+    )
+    SELECT s.oid, s.nspname, s.relname, s.total, s.with_toast - s.toast, s.indexes, s.toast,
+           CASE WHEN s.reltuples >= 0 THEN s.reltuples::bigint END
+      FROM sized s
+     ORDER BY s.total DESC, s.oid
+     LIMIT n;
+$$;
+
+COMMENT ON FUNCTION pgmaint._largest_tables(integer) IS
+'Internal: the n largest user tables and materialized views by pg_total_relation_size, with heap (all forks), index and TOAST bytes and reltuples as table_sizes() has them, measured among the 2n with the most heap, TOAST and index pages in the catalog.';
+
+REVOKE ALL ON FUNCTION pgmaint._largest_tables(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._largest_tables(integer) TO pg_monitor;
+
+-- Foreign keys that no valid, non-partial index leads with (in any column order):
+-- index_advice()'s fk_without_index rows and checklist() item 7 count them.
+CREATE FUNCTION pgmaint._fk_without_index(
+    OUT conname name, OUT conrelid oid, OUT confrelid oid, OUT relkind "char", OUT cols text)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT k.conname, k.conrelid, k.confrelid, t.relkind,
+           (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY u.ord)
+              FROM unnest(k.conkey) WITH ORDINALITY AS u(attnum, ord)
+              JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum) AS cols
+      FROM pg_constraint k
+      JOIN pg_class t ON t.oid = k.conrelid
+      JOIN pg_namespace n ON n.oid = t.relnamespace
+     WHERE k.contype = 'f' AND k.conparentid = 0
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+       AND (n.nspname !~ '^pg_temp_' OR n.oid = pg_my_temp_schema())
+       AND NOT EXISTS (SELECT 1 FROM pg_depend dep
+                        WHERE dep.classid = 'pg_class'::regclass AND dep.objid = t.oid
+                          AND dep.deptype = 'e')
+       AND NOT EXISTS (
+           SELECT 1 FROM pg_index i
+            WHERE i.indrelid = k.conrelid AND i.indisvalid AND i.indpred IS NULL
+              AND i.indnkeyatts >= cardinality(k.conkey)
+              AND (SELECT array_agg(x ORDER BY x)
+                     FROM unnest((i.indkey::int2[])[0:cardinality(k.conkey) - 1]) AS x)
+                  = (SELECT array_agg(x ORDER BY x) FROM unnest(k.conkey) AS x));
+$$;
+
+COMMENT ON FUNCTION pgmaint._fk_without_index() IS
+'Internal: the foreign keys of user tables that no valid, non-partial index leads with (their columns in any order), with the referencing table''s kind and its quoted column list.';
+
+REVOKE ALL ON FUNCTION pgmaint._fk_without_index() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._fk_without_index() TO pg_monitor;
+
+-- _classify() returns a set now, so that recommend_profiles() inlines it: it
+-- is created anew, keeping the grants the 1.0 one had (pg_monitor and the
+-- roles grant_tuning(role, true) gave it to).
+ALTER FUNCTION pgmaint._classify(numeric, numeric, numeric, numeric, numeric) RENAME TO _classify_1_0;
+
+-- Internal: the classification rules (documented in README "Autovacuum policy").
+-- Like recommend_profiles(), a SQL-standard body, resolved when it is created
+-- (so a caller's search_path cannot change it), and set-returning, so that
+-- recommend_profiles() inlines it: called per table as a function with SET
+-- search_path it took a quarter of a second at 10,000 tables.
+CREATE FUNCTION pgmaint._classify(inserts numeric, updates numeric, deletes numeric,
+                                  rows numeric, hours numeric)
+RETURNS TABLE (profile text, reason text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE
+               WHEN w < 1000 OR w / h < 60 THEN NULL
+               WHEN m >= 0.20 * w AND m / h >= 0.20 * r THEN 'high_churn'
+               WHEN inserts >= 0.95 * w AND m = 0 THEN 'append_only'
+               WHEN inserts >= 0.95 * w THEN 'insert_heavy'
+               ELSE 'moderate'
+           END,
+           CASE
+               WHEN w < 1000 OR w / h < 60 THEN
+                   format('too little activity to judge: %s row writes, %s per hour (needs 1000 and 60 per hour)',
+                          w, round(w / h, 1))
+               WHEN m >= 0.20 * w AND m / h >= 0.20 * r THEN
+                   format('updates and deletes are %s%% of writes and %s%% of the table''s %s rows per hour (high churn from 20%% and 20%%)',
+                          round(100 * m / w), round(100 * m / h / r), rows)
+               WHEN inserts >= 0.95 * w AND m = 0 THEN
+                   format('only inserts (%s), no update or delete', inserts)
+               WHEN inserts >= 0.95 * w THEN
+                   format('inserts are %s%% of writes (insert heavy from 95%%)', round(100 * inserts / w, 1))
+               ELSE
+                   format('mixed writes: %s%% inserts, %s%% updates and deletes, %s%% of the rows per hour',
+                          round(100 * inserts / w), round(100 * m / w), round(100 * m / h / r))
+           END
+      FROM (SELECT inserts + updates + deletes AS w, updates + deletes AS m,
+                   greatest(rows, 1) AS r, greatest(hours, 1.0 / 60) AS h) x;
+END;
+
+COMMENT ON FUNCTION pgmaint._classify(numeric, numeric, numeric, numeric, numeric) IS
+'Internal: the suggested profile and its reason for a table''s inserts, updates and deletes over hours, given its rows (NULL profile: too little activity); one row.';
+
+REVOKE ALL ON FUNCTION pgmaint._classify(numeric, numeric, numeric, numeric, numeric) FROM PUBLIC;
+
+DO $$
+DECLARE
+    g record;
+BEGIN
+    FOR g IN SELECT a.grantee, a.is_grantable
+               FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+              WHERE p.oid OPERATOR(pg_catalog.=) 'pgmaint._classify_1_0(numeric, numeric, numeric, numeric, numeric)'::pg_catalog.regprocedure
+                AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
+                AND a.grantee OPERATOR(pg_catalog.<>) 0
+                AND a.grantee OPERATOR(pg_catalog.<>) p.proowner LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION pgmaint._classify(numeric, numeric, numeric, numeric, numeric) TO %s%s',
+                                  g.grantee::pg_catalog.regrole,
+                                  CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$$;
+
+DROP FUNCTION pgmaint._classify_1_0(numeric, numeric, numeric, numeric, numeric);
+
+CREATE OR REPLACE FUNCTION pgmaint._policy_tables(
+    OUT relid oid, OUT schema_name name, OUT table_name name)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT c.oid, n.nspname, c.relname
+      FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind = 'r'
+       AND c.relpersistence <> 't'
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgmaint')
+       AND n.nspname !~ '^pg_toast'
+       AND c.oid NOT IN (SELECT d.objid FROM pg_depend d  -- the tables extensions own, as one hashed set
+                          WHERE d.refclassid = 'pg_extension'::regclass AND d.classid = 'pg_class'::regclass
+                            AND d.deptype = 'e');
+$$;
+
+COMMENT ON FUNCTION pgmaint._policy_tables() IS
+'Internal: ordinary user tables (partitions included) the policy may classify: no system catalog, temporary table or table that belongs to an extension.';
+
+-- A SQL-standard body (no SET search_path, which would keep it from being
+-- inlined): a caller that counts its rows, as checklist() does, does not pay
+-- for the reasons it does not read.
+CREATE OR REPLACE FUNCTION pgmaint.recommend_profiles(
+    OUT relid regclass, OUT schema_name name, OUT table_name name, OUT rows bigint,
+    OUT inserts_per_hour numeric, OUT updates_per_hour numeric, OUT deletes_per_hour numeric,
+    OUT current_profile text, OUT suggested_profile text, OUT reason text,
+    OUT pinned boolean, OUT basis text, OUT measured_since timestamptz)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    WITH params AS (
+        SELECT pg_stat_get_db_stat_reset_time(d.oid) AS reset_at,
+               pgmaint._activity_window() AS win
+          FROM pg_database d WHERE d.datname = current_database()
+    ),
+    live AS (
+        SELECT t.relid, t.schema_name, t.table_name,
+               pg_stat_get_live_tuples(t.relid) AS n_live,
+               pg_stat_get_tuples_inserted(t.relid) AS ins,
+               pg_stat_get_tuples_updated(t.relid) AS upd,
+               pg_stat_get_tuples_deleted(t.relid) AS del
+          FROM pgmaint._policy_tables() t
+    ),
+    hist AS (
+        SELECT DISTINCT ON (a.relid) a.relid, a.taken_at, a.n_tup_ins, a.n_tup_upd, a.n_tup_del
+          FROM pgmaint.table_activity a, params
+         WHERE a.taken_at >= now() - params.win
+           AND a.taken_at <= now() - interval '5 minutes'
+           AND (params.reset_at IS NULL OR a.taken_at > params.reset_at)
+         ORDER BY a.relid, a.taken_at
+    ),
+    measured AS (
+        SELECT l.*, covered,
+               CASE WHEN covered THEN h.taken_at
+                    ELSE coalesce(params.reset_at, pg_postmaster_start_time()) END AS since,
+               l.ins - CASE WHEN covered THEN h.n_tup_ins ELSE 0 END AS d_ins,
+               l.upd - CASE WHEN covered THEN h.n_tup_upd ELSE 0 END AS d_upd,
+               l.del - CASE WHEN covered THEN h.n_tup_del ELSE 0 END AS d_del
+          FROM live l
+          CROSS JOIN params
+          LEFT JOIN hist h ON h.relid = l.relid
+          CROSS JOIN LATERAL (SELECT h.relid IS NOT NULL AND h.n_tup_ins <= l.ins
+                                     AND h.n_tup_upd <= l.upd AND h.n_tup_del <= l.del AS covered) c
+    )
+    SELECT m.relid::regclass, m.schema_name, m.table_name, m.n_live,
+           round(m.d_ins / x.hours, 1), round(m.d_upd / x.hours, 1), round(m.d_del / x.hours, 1),
+           p.profile, k.profile, k.reason, coalesce(p.pinned, false),
+           CASE WHEN m.covered THEN 'history' ELSE 'since_reset' END, m.since
+      FROM measured m
+      CROSS JOIN LATERAL (SELECT greatest(extract(epoch FROM now() - m.since) / 3600, 1.0 / 60)::numeric AS hours) x
+      CROSS JOIN LATERAL pgmaint._classify(m.d_ins, m.d_upd, m.d_del, m.n_live, x.hours) k
+      LEFT JOIN pgmaint.table_policy p ON p.relid = m.relid
+     ORDER BY m.schema_name, m.table_name;
+END;
+
+COMMENT ON FUNCTION pgmaint.recommend_profiles() IS
+'Per user table: rows, inserts/updates/deletes per hour (from pgmaint''s snapshots when they cover the table, else since the statistics reset), the current and suggested autovacuum profile and why.';

@@ -1,6 +1,6 @@
 -- pgTAP: the health() contract and its privileges
 BEGIN;
-SELECT plan(15);
+SELECT plan(18);
 
 SELECT has_function('pgmaint', 'health', ARRAY[]::text[], 'health() exists');
 SELECT function_returns('pgmaint', 'health', ARRAY[]::text[], 'jsonb', 'health() returns jsonb');
@@ -52,6 +52,19 @@ SELECT is_empty($$
       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pgmaint'
      WHERE c.relkind IN ('r', 'v', 'p') AND obj_description(c.oid, 'pg_class') IS NULL
 $$, 'every function and table has a COMMENT');
+
+-- the checklist graded by checks that could not run (report_html() passes
+-- NULL when health() failed): the graded items are unknown and say why
+SELECT is((SELECT array_agg(status ORDER BY item COLLATE "C") FROM pgmaint._checklist(NULL)
+            WHERE item IN ('backups', 'connection pooling', 'disk space')),
+          ARRAY['unknown', 'unknown', 'unknown'],
+          'checklist items graded by checks are unknown when the checks could not run');
+SELECT ok((SELECT evidence LIKE 'the health checks could not run%' FROM pgmaint._checklist(NULL)
+            WHERE item = 'connection pooling'),
+          '... and say so');
+SELECT is((SELECT array_agg(status ORDER BY item COLLATE "C") FROM pgmaint._checklist(pgmaint.health() -> 'checks')),
+          (SELECT array_agg(status ORDER BY item COLLATE "C") FROM pgmaint.checklist()),
+          'checklist() is _checklist() graded by health()''s checks');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,6 +1,6 @@
 -- pgTAP: the autovacuum policy's API, privileges and error codes
 BEGIN;
-SELECT plan(48);
+SELECT plan(50);
 
 SELECT has_function('pgmaint', 'tune_table', ARRAY['regclass', 'text'], 'tune_table(regclass, text) exists');
 SELECT function_returns('pgmaint', 'tune_table', ARRAY['regclass', 'text'], 'text[]', 'tune_table returns text[]');
@@ -44,8 +44,26 @@ SELECT is_empty($$
       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pgmaint'
      WHERE p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c')
        AND p.prokind <> 'p'  -- a procedure with a SET clause cannot COMMIT (test/retention.sql)
+       AND p.prosqlbody IS NULL  -- a SQL-standard body is resolved when it is created
        AND NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=pg_catalog, pg_temp']
-$$, 'every SQL function of pgmaint pins search_path');
+$$, 'every SQL function of pgmaint pins search_path or has a SQL-standard body');
+SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text COLLATE "C")
+             FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+             JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pgmaint'
+            WHERE p.prosqlbody IS NOT NULL),
+          ARRAY['pgmaint._classify(numeric,numeric,numeric,numeric,numeric)', 'pgmaint.recommend_profiles()'],
+          'only _classify() and recommend_profiles() have SQL-standard bodies (so that they are inlined)');
+SELECT is_empty($$
+    SELECT coalesce(f.oid::regprocedure::text, o.oid::regoperator::text)
+      FROM pg_depend d
+      LEFT JOIN pg_proc f ON d.refclassid = 'pg_proc'::regclass AND f.oid = d.refobjid
+      LEFT JOIN pg_operator o ON d.refclassid = 'pg_operator'::regclass AND o.oid = d.refobjid
+     WHERE d.classid = 'pg_proc'::regclass
+       AND d.objid IN ('pgmaint._classify(numeric, numeric, numeric, numeric, numeric)'::regprocedure,
+                       'pgmaint.recommend_profiles()'::regprocedure)
+       AND coalesce(f.pronamespace, o.oprnamespace) NOT IN ('pg_catalog'::regnamespace, 'pgmaint'::regnamespace)
+$$,
+          'they call only pg_catalog''s and pgmaint''s functions and operators');
 
 -- errors and their SQLSTATEs
 CREATE TABLE pgm_tap_t (id int);

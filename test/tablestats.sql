@@ -1,6 +1,6 @@
 -- pgTAP: the cache, vacuum, size and index reports: contract, privileges, errors
 BEGIN;
-SELECT plan(26);
+SELECT plan(29);
 
 SELECT has_function('pgmaint', 'cache_hit', ARRAY[]::text[], 'cache_hit() exists');
 SELECT has_function('pgmaint', 'cache_hit_tables', ARRAY['bigint'], 'cache_hit_tables(bigint) exists');
@@ -81,6 +81,32 @@ SELECT is((SELECT profile FROM pgmaint.vacuum_stats() WHERE relid = 'ts_parted_1
 INSERT INTO pgmaint.table_policy (relid, profile, source) VALUES ('ts_parted_1', 'moderate', 'manual');
 SELECT is((SELECT profile FROM pgmaint.vacuum_stats() WHERE relid = 'ts_parted_1'::regclass), 'moderate',
           'vacuum_stats() reports the table''s profile from table_policy');
+
+-- _largest_tables() measures the tables with the most pages in the catalog,
+-- counting their indexes: three 2 MB heaps and a 1 MB heap with four indexes
+-- as large as it; with n = 1 only two tables are measured
+CREATE TABLE ts_heap_a (v text);
+CREATE TABLE ts_heap_b (v text);
+CREATE TABLE ts_heap_c (v text);
+CREATE TABLE ts_indexed (v text, w text, x text, y text);
+INSERT INTO ts_heap_a SELECT repeat(md5(g::text), 7) FROM generate_series(1, 8000) g;
+INSERT INTO ts_heap_b SELECT * FROM ts_heap_a;
+INSERT INTO ts_heap_c SELECT * FROM ts_heap_a;
+INSERT INTO ts_indexed SELECT left(v, 100), left(v, 100), left(v, 100), left(v, 100) FROM ts_heap_a LIMIT 2000;
+CREATE INDEX ON ts_indexed (v, w);
+CREATE INDEX ON ts_indexed (w, x);
+CREATE INDEX ON ts_indexed (x, y);
+CREATE INDEX ON ts_indexed (y, v);
+ANALYZE ts_heap_a, ts_heap_b, ts_heap_c, ts_indexed;
+SELECT ok(pg_total_relation_size('ts_indexed') > pg_total_relation_size('ts_heap_a')
+          AND pg_relation_size('ts_indexed') < pg_relation_size('ts_heap_a'),
+          'the indexed table is the largest, its heap the smallest');
+SELECT is((SELECT array_agg(relid::regclass::text) FROM pgmaint._largest_tables(1)), ARRAY['ts_indexed'],
+          '_largest_tables(1) finds it by its heap and index pages');
+SELECT is((SELECT total_bytes = pg_total_relation_size('ts_indexed') AND index_bytes = pg_indexes_size('ts_indexed')
+                  AND heap_bytes + index_bytes + toast_bytes = total_bytes
+             FROM pgmaint._largest_tables(1)), true,
+          '_largest_tables() splits the total as table_sizes() does');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -103,6 +103,102 @@ AS 'MODULE_PATHNAME', 'pgmaint_table_sizes';
 COMMENT ON FUNCTION pgmaint.table_sizes() IS
 'Exact on-disk size of each user table, largest first: heap (all forks), indexes and TOAST (table and index); total_bytes = pg_total_relation_size. Stats every file: keep it off frequent health checks. row_estimate is reltuples (NULL before the first VACUUM or ANALYZE).';
 
+-- The n largest user tables by pg_total_relation_size, with the parts of
+-- their size as table_sizes() gives them.  Only the 2n with the most pages in
+-- the catalog (heap, TOAST and indexes; relpages is as fresh as the last
+-- VACUUM, ANALYZE or CREATE INDEX) are measured, so that a database of
+-- 10,000 tables stats forty tables' files, not all of them.
+CREATE FUNCTION pgmaint._largest_tables(
+    n integer,
+    OUT relid oid, OUT schema_name name, OUT table_name name,
+    OUT total_bytes bigint, OUT heap_bytes bigint, OUT index_bytes bigint, OUT toast_bytes bigint,
+    OUT row_estimate bigint)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH user_schemas AS (
+        SELECT ns.oid FROM pg_namespace ns
+         WHERE ns.nspname NOT IN ('pg_catalog', 'information_schema')
+           AND ns.nspname !~ '^pg_(toast|temp_)'
+    ),
+    pages AS (
+        -- tables and their indexes (an index is in its table's schema) ...
+        SELECT coalesce(i.indrelid, c.oid) AS owner, greatest(c.relpages, 0)::bigint AS pages
+          FROM pg_class c
+          LEFT JOIN pg_index i ON i.indexrelid = c.oid
+         WHERE c.relkind IN ('r', 'm', 'i') AND c.relnamespace IN (SELECT oid FROM user_schemas)
+        UNION ALL
+        -- ... and their TOAST tables
+        SELECT c.oid, greatest(t.relpages, 0)::bigint
+          FROM pg_class c
+          JOIN pg_class t ON t.oid = c.reltoastrelid
+         WHERE c.relkind IN ('r', 'm') AND c.relnamespace IN (SELECT oid FROM user_schemas)
+    ),
+    candidates AS (
+        SELECT p.owner FROM pages p
+         GROUP BY p.owner
+         ORDER BY sum(p.pages) DESC, p.owner
+         LIMIT 2 * n
+    ),
+    sized AS (
+        SELECT c.oid, ns.nspname, c.relname, c.reltuples, pg_total_relation_size(c.oid) AS total,
+               pg_table_size(c.oid) AS with_toast, pg_indexes_size(c.oid) AS indexes,
+               CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) ELSE 0 END AS toast
+          FROM candidates k
+          JOIN pg_class c ON c.oid = k.owner
+          JOIN pg_namespace ns ON ns.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'm')
+    )
+    SELECT s.oid, s.nspname, s.relname, s.total, s.with_toast - s.toast, s.indexes, s.toast,
+           CASE WHEN s.reltuples >= 0 THEN s.reltuples::bigint END
+      FROM sized s
+     ORDER BY s.total DESC, s.oid
+     LIMIT n;
+$$;
+
+COMMENT ON FUNCTION pgmaint._largest_tables(integer) IS
+'Internal: the n largest user tables and materialized views by pg_total_relation_size, with heap (all forks), index and TOAST bytes and reltuples as table_sizes() has them, measured among the 2n with the most heap, TOAST and index pages in the catalog.';
+
+REVOKE ALL ON FUNCTION pgmaint._largest_tables(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._largest_tables(integer) TO pg_monitor;
+
+-- Foreign keys that no valid, non-partial index leads with (in any column order):
+-- index_advice()'s fk_without_index rows and checklist() item 7 count them.
+CREATE FUNCTION pgmaint._fk_without_index(
+    OUT conname name, OUT conrelid oid, OUT confrelid oid, OUT relkind "char", OUT cols text)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT k.conname, k.conrelid, k.confrelid, t.relkind,
+           (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY u.ord)
+              FROM unnest(k.conkey) WITH ORDINALITY AS u(attnum, ord)
+              JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum) AS cols
+      FROM pg_constraint k
+      JOIN pg_class t ON t.oid = k.conrelid
+      JOIN pg_namespace n ON n.oid = t.relnamespace
+     WHERE k.contype = 'f' AND k.conparentid = 0
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+       AND (n.nspname !~ '^pg_temp_' OR n.oid = pg_my_temp_schema())
+       AND NOT EXISTS (SELECT 1 FROM pg_depend dep
+                        WHERE dep.classid = 'pg_class'::regclass AND dep.objid = t.oid
+                          AND dep.deptype = 'e')
+       AND NOT EXISTS (
+           SELECT 1 FROM pg_index i
+            WHERE i.indrelid = k.conrelid AND i.indisvalid AND i.indpred IS NULL
+              AND i.indnkeyatts >= cardinality(k.conkey)
+              AND (SELECT array_agg(x ORDER BY x)
+                     FROM unnest((i.indkey::int2[])[0:cardinality(k.conkey) - 1]) AS x)
+                  = (SELECT array_agg(x ORDER BY x) FROM unnest(k.conkey) AS x));
+$$;
+
+COMMENT ON FUNCTION pgmaint._fk_without_index() IS
+'Internal: the foreign keys of user tables that no valid, non-partial index leads with (their columns in any order), with the referencing table''s kind and its quoted column list.';
+
+REVOKE ALL ON FUNCTION pgmaint._fk_without_index() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._fk_without_index() TO pg_monitor;
+
 -- Unused, duplicate, invalid and missing indexes, and large tables read by sequential scans.
 CREATE FUNCTION pgmaint.index_advice(
     unused_min_bytes bigint DEFAULT 1048576,
@@ -112,6 +208,9 @@ CREATE FUNCTION pgmaint.index_advice(
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- the planner's estimates for these catalog joins pass jit_above_cost at a few
+-- thousand tables, and compiling the query then costs more than running it
+SET jit = off
 AS $$
 BEGIN
     IF unused_min_bytes IS NULL OR unused_min_bytes < 0
@@ -122,19 +221,19 @@ BEGIN
     END IF;
 
     RETURN QUERY
-    WITH idx AS (
+    WITH ext_tables AS MATERIALIZED (
+        -- the tables extensions own, from the extensions' side of pg_depend (one
+        -- hashed set rather than a probe per table)
+        SELECT dep.objid FROM pg_depend dep
+         WHERE dep.refclassid = 'pg_extension'::regclass AND dep.classid = 'pg_class'::regclass
+           AND dep.deptype = 'e'
+    ),
+    idx AS (
         SELECT i.indexrelid, i.indrelid, i.indisprimary, i.indisunique, i.indisexclusion,
                i.indisreplident, i.indisvalid, i.indnatts, i.indnkeyatts,
-               i.indkey::text AS allcols, ic.relam, ic.relpages, ic.relkind AS idxkind,
-               ic.relname AS idxname, pg_get_expr(i.indexprs, i.indrelid) AS exprs,
-               pg_get_expr(i.indpred, i.indrelid) AS pred,
-               (SELECT string_agg(format('%s/%s/%s/%s', i.indkey[k], i.indclass[k],
-                                         i.indcollation[k], i.indoption[k]), ' ' ORDER BY k)
-                  FROM generate_series(0, i.indnkeyatts - 1) AS k) AS keysig,
-               EXISTS (SELECT 1 FROM pg_constraint k
-                        WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
-                          AND k.contype IN ('p', 'u', 'x')) AS backs_constraint,
-               EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid) AS is_partition
+               ic.relam, ic.relkind AS idxkind, ic.relname AS idxname,
+               ic.relispartition AS is_partition,  -- attached to a partitioned index
+               count(*) OVER (PARTITION BY i.indrelid) AS table_indexes
           FROM pg_index i
           JOIN pg_class ic ON ic.oid = i.indexrelid
           JOIN pg_class t ON t.oid = i.indrelid
@@ -143,36 +242,51 @@ BEGIN
            AND n.nspname NOT IN ('pg_catalog', 'information_schema')
            AND n.nspname !~ '^pg_toast'
            AND (n.nspname !~ '^pg_temp_' OR n.oid = pg_my_temp_schema())
-           AND NOT EXISTS (SELECT 1 FROM pg_depend dep  -- an extension's own tables are not the user's to index
-                            WHERE dep.classid = 'pg_class'::regclass AND dep.objid = t.oid
-                              AND dep.deptype = 'e')
+           AND t.oid NOT IN (SELECT e.objid FROM ext_tables e)  -- not the user's to index
     ),
     ranked AS (
+        -- what comparing two indexes takes, only for the tables with more than one;
         -- the index of a duplicate pair that is kept ranks higher
-        SELECT idx.*, ARRAY[indisprimary::int, backs_constraint::int, indisunique::int] AS keep_rank
-          FROM idx
+        SELECT x.*, ARRAY[x.indisprimary::int, x.backs_constraint::int, x.indisunique::int] AS keep_rank
+          FROM (SELECT idx.*, i.indkey::text AS allcols,
+                       pg_get_expr(i.indexprs, i.indrelid) AS exprs,
+                       pg_get_expr(i.indpred, i.indrelid) AS pred,
+                       -- the key columns' attributes, 1-based (a slice of an int2vector or oidvector)
+                       (i.indkey::int2[])[0:i.indnkeyatts - 1] AS keycols,
+                       (i.indclass::oid[])[0:i.indnkeyatts - 1] AS keyclass,
+                       (i.indcollation::oid[])[0:i.indnkeyatts - 1] AS keycoll,
+                       (i.indoption::int2[])[0:i.indnkeyatts - 1] AS keyopt,
+                       (idx.indisprimary OR idx.indisunique OR idx.indisexclusion)
+                       AND EXISTS (SELECT 1 FROM pg_constraint k
+                                    WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
+                                      AND k.contype IN ('p', 'u', 'x')) AS backs_constraint
+                  FROM idx
+                  JOIN pg_index i ON i.indexrelid = idx.indexrelid
+                 WHERE idx.table_indexes > 1 AND idx.indisvalid AND NOT idx.is_partition) x
     ),
     dup AS (
         SELECT DISTINCT ON (a.indexrelid)
                a.indexrelid, a.indrelid, a.idxkind, a.backs_constraint, b.indexrelid AS kept,
-               a.keysig = b.keysig AS exact
+               k.same_key AS exact
           FROM ranked a
           JOIN ranked b ON b.indrelid = a.indrelid AND b.indexrelid <> a.indexrelid
-         WHERE a.indisvalid AND b.indisvalid AND NOT a.is_partition AND NOT b.is_partition
-           AND a.relam = b.relam AND a.idxkind = b.idxkind
+         CROSS JOIN LATERAL (SELECT a.keycols = b.keycols AND a.keyclass = b.keyclass
+                                    AND a.keycoll = b.keycoll AND a.keyopt = b.keyopt AS same_key) k
+         WHERE a.relam = b.relam AND a.idxkind = b.idxkind
            AND a.exprs IS NOT DISTINCT FROM b.exprs
            AND a.pred IS NOT DISTINCT FROM b.pred
            AND (  -- same key and included columns: keep the higher-ranked, else the older one
-                  (a.keysig = b.keysig AND a.allcols = b.allcols
+                  (k.same_key AND a.allcols = b.allcols
                    AND (a.keep_rank < b.keep_rank
                         OR (a.keep_rank = b.keep_rank AND a.indexrelid > b.indexrelid)))
                   -- a plain btree whose key columns lead another btree's keys
                OR (a.exprs IS NULL AND NOT a.indisunique AND NOT a.indisexclusion
                    AND a.indnatts = a.indnkeyatts
                    AND a.relam = (SELECT am.oid FROM pg_am am WHERE am.amname = 'btree')
-                   AND a.keysig <> b.keysig
-                   AND starts_with(b.keysig || ' ', a.keysig || ' ')))
-         ORDER BY a.indexrelid, (a.keysig = b.keysig) DESC, b.indexrelid
+                   AND b.indnkeyatts > a.indnkeyatts
+                   AND b.keycols[1:a.indnkeyatts] = a.keycols AND b.keyclass[1:a.indnkeyatts] = a.keyclass
+                   AND b.keycoll[1:a.indnkeyatts] = a.keycoll AND b.keyopt[1:a.indnkeyatts] = a.keyopt))
+         ORDER BY a.indexrelid, k.same_key DESC, b.indexrelid
     ),
     tbl AS (
         SELECT c.oid, c.relpages, pg_stat_get_numscans(c.oid) AS seq_scan,
@@ -186,9 +300,7 @@ BEGIN
            AND n.nspname !~ '^pg_toast'
            AND (n.nspname !~ '^pg_temp_' OR n.oid = pg_my_temp_schema())
            AND pg_stat_get_numscans(c.oid) >= 10
-           AND NOT EXISTS (SELECT 1 FROM pg_depend dep
-                            WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid
-                              AND dep.deptype = 'e')
+           AND c.oid NOT IN (SELECT e.objid FROM ext_tables e)
     ),
     -- sizes from the files (relpages is only as fresh as the last VACUUM,
     -- ANALYZE or CREATE INDEX), for the few rows the cheap filters leave
@@ -202,8 +314,9 @@ BEGIN
                - pg_stat_get_tuples_hot_updated(idx.indrelid) AS writes
           FROM idx
          WHERE idx.idxkind = 'i' AND idx.indisvalid AND NOT idx.is_partition
+           -- (an index that backs a constraint is a primary key, unique or exclusion one)
            AND NOT idx.indisprimary AND NOT idx.indisunique AND NOT idx.indisexclusion
-           AND NOT idx.indisreplident AND NOT idx.backs_constraint
+           AND NOT idx.indisreplident
     ),
     -- unused: no scan; rarely used: fewer than one scan per 100 index writes
     -- (inserts and non-HOT updates), over at least 1,000 writes
@@ -213,26 +326,7 @@ BEGIN
                  WHERE scans = 0 OR (writes >= 1000 AND scans * 100 < writes) OFFSET 0) s
     ),
     fk AS (
-        SELECT k.conname, k.conrelid, k.confrelid, t.relkind,
-               (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY u.ord)
-                  FROM unnest(k.conkey) WITH ORDINALITY AS u(attnum, ord)
-                  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum) AS cols
-          FROM pg_constraint k
-          JOIN pg_class t ON t.oid = k.conrelid
-          JOIN pg_namespace n ON n.oid = t.relnamespace
-         WHERE k.contype = 'f' AND k.conparentid = 0
-           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-           AND (n.nspname !~ '^pg_temp_' OR n.oid = pg_my_temp_schema())
-           AND NOT EXISTS (SELECT 1 FROM pg_depend dep
-                            WHERE dep.classid = 'pg_class'::regclass AND dep.objid = t.oid
-                              AND dep.deptype = 'e')
-           AND NOT EXISTS (
-               SELECT 1 FROM pg_index i
-                WHERE i.indrelid = k.conrelid AND i.indisvalid AND i.indpred IS NULL
-                  AND i.indnkeyatts >= cardinality(k.conkey)
-                  AND (SELECT array_agg(x ORDER BY x)
-                         FROM unnest((i.indkey::int2[])[0:cardinality(k.conkey) - 1]) AS x)
-                      = (SELECT array_agg(x ORDER BY x) FROM unnest(k.conkey) AS x))
+        SELECT * FROM pgmaint._fk_without_index()
     )
     SELECT 'unused'::text, idx_sized.indrelid::regclass, idx_sized.indexrelid::regclass,
            format('no index scans since statistics were reset (%s); %s',

@@ -316,17 +316,7 @@ BEGIN
     INSERT INTO pgmaint.size_history (taken_at, relid, bytes)
     SELECT at, 0, pg_database_size(current_database())
     UNION ALL
-    SELECT at, s.relid, s.total_bytes
-      FROM (SELECT c.oid AS relid, pg_total_relation_size(c.oid) AS total_bytes
-              FROM pg_class c
-              JOIN pg_namespace ns ON ns.oid = c.relnamespace
-             WHERE c.relkind IN ('r', 'm')
-               AND ns.nspname NOT IN ('pg_catalog', 'information_schema')
-               AND ns.nspname !~ '^pg_(toast|temp_)'
-             ORDER BY c.relpages DESC, c.oid
-             LIMIT tables * 2) s
-     ORDER BY 3 DESC
-     LIMIT tables + 1;
+    SELECT at, l.relid, l.total_bytes FROM pgmaint._largest_tables(tables) l;
     GET DIAGNOSTICS n = ROW_COUNT;
 
     DELETE FROM pgmaint.bloat_estimates;

@@ -450,7 +450,7 @@ BEGIN
                       pg_size_pretty(total_bytes) AS total, pg_size_pretty(heap_bytes) AS heap,
                       pg_size_pretty(index_bytes) AS indexes, pg_size_pretty(toast_bytes) AS toast,
                       row_estimate AS rows
-                 FROM pgmaint.table_sizes() LIMIT 10$q$)
+                 FROM pgmaint._largest_tables(10)$q$)
         || pgmaint._report_section('Index advice',
             $q$SELECT kind, coalesce(index_name::text, table_name::text) AS object, suggestion
                  FROM pgmaint.index_advice()$q$)
@@ -502,9 +502,10 @@ CREATE TYPE pgmaint.checklist_item AS (
 COMMENT ON TYPE pgmaint.checklist_item IS
 'A row of checklist(): item, status (pass, fail, unknown), evidence, fix.';
 
--- Evaluates one checklist item from a query returning (status, evidence, fix);
--- an item whose evidence cannot be read is unknown, with the reason.
-CREATE FUNCTION pgmaint._checklist_item(item text, query text)
+-- Evaluates one checklist item from a query returning (status, evidence, fix),
+-- run with health()'s "checks" array as $1; an item whose evidence cannot be
+-- read is unknown, with the reason.
+CREATE FUNCTION pgmaint._checklist_item(item text, query text, checks jsonb)
 RETURNS pgmaint.checklist_item
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -513,45 +514,53 @@ DECLARE
     r pgmaint.checklist_item;
 BEGIN
     r.item := item;
-    EXECUTE query INTO r.status, r.evidence, r.fix;
+    EXECUTE query INTO r.status, r.evidence, r.fix USING checks;
     RETURN r;
 EXCEPTION WHEN OTHERS THEN
     RETURN ROW(item, 'unknown', SQLERRM, NULL)::pgmaint.checklist_item;
 END
 $$;
 
-COMMENT ON FUNCTION pgmaint._checklist_item(text, text) IS
-'Internal: one checklist() item from a query of (status, evidence, fix); unknown with the error when the query fails.';
+COMMENT ON FUNCTION pgmaint._checklist_item(text, text, jsonb) IS
+'Internal: one checklist() item from a query of (status, evidence, fix) run with health()''s checks as $1; unknown with the error when the query fails.';
 
 -- The verdict of a checklist item graded by health checks (so by
--- pgmaint.thresholds): fail when one of them is warning or critical, unknown
--- when one is unknown or disabled, else pass; the evidence is their messages.
-CREATE FUNCTION pgmaint._checks_verdict(checks text[], OUT status text, OUT evidence text)
+-- pgmaint.thresholds), from health()'s "checks" array: fail when one of them
+-- is warning or critical, unknown when one is unknown or disabled (or the
+-- checks could not run: NULL), else pass; the evidence is their messages.
+CREATE FUNCTION pgmaint._checks_verdict(names text[], checks jsonb, OUT status text, OUT evidence text)
 RETURNS record
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    SELECT CASE WHEN bool_or(h.status IN ('warning', 'critical')) THEN 'fail'
-                WHEN bool_or(h.status IS NULL OR h.status = 'unknown') THEN 'unknown'
+    IF checks IS NULL THEN
+        status := 'unknown';
+        evidence := 'the health checks could not run';
+        RETURN;
+    END IF;
+    SELECT CASE WHEN bool_or(h ->> 'status' IN ('warning', 'critical')) THEN 'fail'
+                WHEN bool_or(h IS NULL OR h ->> 'status' = 'unknown') THEN 'unknown'
                 ELSE 'pass' END,
-           string_agg(CASE WHEN h.check_name IS NULL
+           string_agg(CASE WHEN h IS NULL
                            THEN format('%s: disabled in pgmaint.thresholds', c.name)
-                           ELSE format('%s %s: %s', c.name, h.status, h.message) END,
+                           ELSE format('%s %s: %s', c.name, h ->> 'status', h ->> 'message') END,
                       '; ' ORDER BY c.n)
       INTO status, evidence
-      FROM unnest(checks) WITH ORDINALITY AS c(name, n)
-      LEFT JOIN pgmaint.health_checks() h ON h.check_name = c.name;
+      FROM unnest(names) WITH ORDINALITY AS c(name, n)
+      LEFT JOIN jsonb_array_elements(checks) h ON h ->> 'check' = c.name;
 END
 $$;
 
-COMMENT ON FUNCTION pgmaint._checks_verdict(text[]) IS
-'Internal: a checklist() item graded by health checks: fail (one is warning or critical), unknown (one is unknown or disabled) or pass, with their messages as evidence.';
+COMMENT ON FUNCTION pgmaint._checks_verdict(text[], jsonb) IS
+'Internal: a checklist() item graded by the named checks of health()''s "checks" array: fail (one is warning or critical), unknown (one is unknown or disabled, or checks is NULL) or pass, with their messages as evidence.';
 
-REVOKE ALL ON FUNCTION pgmaint._checks_verdict(text[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint._checks_verdict(text[]) TO pg_monitor;
+REVOKE ALL ON FUNCTION pgmaint._checks_verdict(text[], jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._checks_verdict(text[], jsonb) TO pg_monitor;
 
-CREATE FUNCTION pgmaint.checklist()
+-- The checklist, graded by the given health()'s "checks" array (NULL: the
+-- checks could not run); report_html() passes the checks it has already run.
+CREATE FUNCTION pgmaint._checklist(checks jsonb)
 RETURNS SETOF pgmaint.checklist_item
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -559,7 +568,7 @@ AS $body$
 SELECT c.*
   FROM (VALUES
     (1, 'connection pooling', $q$
-        WITH v AS (SELECT * FROM pgmaint._checks_verdict(ARRAY['connections', 'idle_in_transaction'])),
+        WITH v AS (SELECT * FROM pgmaint._checks_verdict(ARRAY['connections', 'idle_in_transaction'], $1)),
         peak AS (
             SELECT CASE WHEN (SELECT st.running FROM pgmaint.sampler_status() st)
                         THEN (SELECT max(x.client_backends)
@@ -618,7 +627,7 @@ SELECT c.*
                CASE WHEN v.status = 'fail'
                     THEN 'Schedule pgmaint_backup backup --dir DIR daily and pgmaint_backup drill weekly (see the README).'
                END
-          FROM pgmaint.backup_status() b, pgmaint._checks_verdict(ARRAY['backup']) v $q$),
+          FROM pgmaint.backup_status() b, pgmaint._checks_verdict(ARRAY['backup'], $1) v $q$),
     (6, 'monitoring', $q$
         SELECT CASE WHEN NOT s.running THEN 'fail' ELSE v.status END,
                CASE WHEN s.running
@@ -628,9 +637,9 @@ SELECT c.*
                CASE WHEN NOT s.running OR v.status = 'fail'
                     THEN 'Add pgmaint to shared_preload_libraries, set pgmaint.database and restart; poll pgmaint.health() from /healthz/db.'
                END
-          FROM pgmaint.sampler_status() s, pgmaint._checks_verdict(ARRAY['sampler']) v $q$),
+          FROM pgmaint.sampler_status() s, pgmaint._checks_verdict(ARRAY['sampler'], $1) v $q$),
     (7, 'indexes on keys and foreign keys', $q$
-        WITH fk AS (SELECT count(*) AS n FROM pgmaint.index_advice() WHERE kind = 'fk_without_index'),
+        WITH fk AS (SELECT count(*) AS n FROM pgmaint._fk_without_index()),
         nokey AS (
             SELECT count(*) AS n, string_agg(c.oid::regclass::text, ', ' ORDER BY c.oid::regclass::text) AS names
               FROM pg_catalog.pg_class c
@@ -638,8 +647,9 @@ SELECT c.*
              WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
                AND ns.nspname NOT IN ('pg_catalog', 'information_schema', 'pgmaint')
                AND ns.nspname NOT LIKE 'pg\_toast%' AND ns.nspname NOT LIKE 'pg\_temp%'
-               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                                WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+               AND c.oid NOT IN (SELECT d.objid FROM pg_catalog.pg_depend d  -- the tables extensions own
+                                  WHERE d.refclassid = 'pg_extension'::regclass AND d.classid = 'pg_class'::regclass
+                                    AND d.deptype = 'e')
                AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
                                 WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid)
         )
@@ -658,11 +668,34 @@ SELECT c.*
                CASE WHEN v.status = 'fail'
                     THEN 'Archive or delete old rows of the largest tables (pgmaint.table_sizes()) with pgmaint.set_retention() (dry run: pgmaint.retention_plan()), prune backups, VACUUM FULL bloated tables in a maintenance window.'
                END
-          FROM pgmaint.disk_space() d, pgmaint._checks_verdict(ARRAY['disk_free']) v $q$)
+          FROM pgmaint.disk_space() d, pgmaint._checks_verdict(ARRAY['disk_free'], $1) v $q$)
   ) AS items(n, item, query)
- CROSS JOIN LATERAL pgmaint._checklist_item(items.item, items.query) c
+ CROSS JOIN LATERAL pgmaint._checklist_item(items.item, items.query, checks) c
  ORDER BY items.n;
 $body$;
+
+COMMENT ON FUNCTION pgmaint._checklist(jsonb) IS
+'Internal: checklist() graded by the given health() "checks" array (NULL: unknown where a check grades the item).';
+
+REVOKE ALL ON FUNCTION pgmaint._checklist(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._checklist(jsonb) TO pg_monitor;
+
+CREATE FUNCTION pgmaint.checklist()
+RETURNS SETOF pgmaint.checklist_item
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    checks jsonb;
+BEGIN
+    BEGIN
+        checks := pgmaint.health() -> 'checks';
+    EXCEPTION WHEN OTHERS THEN
+        checks := NULL;         -- the items the checks grade are unknown
+    END;
+    RETURN QUERY SELECT * FROM pgmaint._checklist(checks);
+END
+$$;
 
 COMMENT ON FUNCTION pgmaint.checklist() IS
 'The guide''s Performance Tuning Checklist, item by item: pass, fail or unknown, with the evidence and the fix; items with a health check (connections, backups, monitoring, disk space) are graded by it, so by pgmaint.thresholds.';

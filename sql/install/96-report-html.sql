@@ -736,31 +736,12 @@ $css$
                 WHERE dead_tuples > 0
                 ORDER BY dead_tuples DESC, 1 LIMIT 10 $q$, 'No table has dead tuples.')
         || '<h2>Largest tables</h2>' || E'\n'
-        -- candidates by the catalog's page counts, so that only twenty tables' files are
-        -- measured (table_sizes() stats every file: seconds at 10,000 tables)
         || pgmaint._html_table($q$
-               WITH pages AS (
-                   SELECT i.indrelid, sum(ic.relpages) AS n
-                     FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-                    GROUP BY i.indrelid
-               ), candidates AS (
-                   SELECT c.oid, ns.nspname, c.relname, c.reltoastrelid, c.reltuples
-                     FROM pg_catalog.pg_class c
-                     JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
-                     LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid
-                     LEFT JOIN pages p ON p.indrelid = c.oid
-                    WHERE c.relkind IN ('r', 'm') AND ns.nspname NOT IN ('pg_catalog', 'information_schema')
-                      AND ns.nspname NOT LIKE 'pg\_toast%' AND ns.nspname NOT LIKE 'pg\_temp%'
-                    ORDER BY greatest(c.relpages, 0)::bigint + coalesce(t.relpages, 0) + coalesce(p.n, 0) DESC, c.oid
-                    LIMIT 20
-               ), sized AS (
-                   SELECT c.*, pg_total_relation_size(c.oid) AS total_bytes FROM candidates c
-               )
-               SELECT format('%I.%I', nspname, relname) AS "table", pg_size_pretty(total_bytes) AS total,
-                      pg_size_pretty(pg_relation_size(oid)) AS heap, pg_size_pretty(pg_indexes_size(oid)) AS indexes,
-                      pg_size_pretty(CASE WHEN reltoastrelid <> 0 THEN pg_total_relation_size(reltoastrelid) ELSE 0 END) AS toast,
-                      greatest(reltuples, 0)::bigint AS rows
-                 FROM sized ORDER BY total_bytes DESC, 1 LIMIT 10 $q$, 'No tables.')
+               SELECT format('%I.%I', schema_name, table_name) AS "table",
+                      pg_size_pretty(total_bytes) AS total, pg_size_pretty(heap_bytes) AS heap,
+                      pg_size_pretty(index_bytes) AS indexes, pg_size_pretty(toast_bytes) AS toast,
+                      row_estimate AS rows
+                 FROM pgmaint._largest_tables(10) $q$, 'No tables.')
         || '<h2>Index advice</h2>' || E'\n'
         || pgmaint._html_table($q$
                SELECT kind, coalesce(index_name::text, table_name::text) AS object, detail, suggestion
@@ -780,7 +761,9 @@ $css$
                  FROM pgmaint.settings_advice()
                 WHERE status <> 'ok' $q$, 'Every setting is as recommended.')
         || '<h2>Checklist</h2>' || E'\n'
-        || pgmaint._html_table($q$SELECT item, status, evidence, fix FROM pgmaint.checklist()$q$,
+        -- graded by the checks above rather than by running them again
+        || pgmaint._html_table(format('SELECT item, status, evidence, fix FROM pgmaint._checklist(%L::jsonb)',
+                                      CASE WHEN NOT health ? 'error' THEN health -> 'checks' END),
                                'The checklist could not run.')
         || format('<footer>Made by pgmaint.report_html(%s) in %s ms. Self-contained: no scripts, no external resources.</footer>',
                   pgmaint._html(quote_literal(since::text)),

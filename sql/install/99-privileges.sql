@@ -75,5 +75,5 @@ GRANT EXECUTE ON FUNCTION
     pgmaint._fit(text, integer),
     pgmaint._report_section(text, text),
     pgmaint._status_order(text),
-    pgmaint._checklist_item(text, text)
+    pgmaint._checklist_item(text, text, jsonb)
 TO pg_monitor;
