@@ -5455,7 +5455,6 @@ DECLARE
     ds_seg  bigint[];
     ds_x    double precision[];
     ds_y    double precision[];
-    sk      integer;
     lo      double precision;
     hi      double precision;
     raw     double precision;
@@ -5473,25 +5472,30 @@ BEGIN
         x1 := x0 + 1;
     END IF;
 
-    -- downsample each series: per segment (between breaks) and time bucket, the
-    -- lowest and the highest point, where they are
-    FOR sk IN 1 .. nseries LOOP
-        WITH m AS (
-            SELECT coalesce(width_bucket(u.n, breaks), 0)::bigint AS seg,
-                   min(ARRAY[u.y, u.x]) AS lo_pt, max(ARRAY[u.y, -u.x]) AS hi_pt
-              FROM unnest(xs, CASE sk WHEN 1 THEN y1 WHEN 2 THEN y2 WHEN 3 THEN y3 ELSE y4 END)
-                   WITH ORDINALITY AS u(x, y, n)
-             WHERE u.y IS NOT NULL AND u.x >= x0 AND u.x <= x1
-             GROUP BY 1, floor((u.x - x0) / (x1 - x0) * buckets)
-        )
-        SELECT coalesce(ds_s, '{}') || array_agg(sk ORDER BY p.x),
-               coalesce(ds_seg, '{}') || array_agg(m.seg ORDER BY p.x),
-               coalesce(ds_x, '{}') || array_agg(p.x ORDER BY p.x),
-               coalesce(ds_y, '{}') || array_agg(p.y ORDER BY p.x)
-          INTO ds_s, ds_seg, ds_x, ds_y
-          FROM m, LATERAL (VALUES (1, m.lo_pt[2], m.lo_pt[1]), (2, -m.hi_pt[2], m.hi_pt[1])) AS p(o, x, y)
-         WHERE p.o = 1 OR m.lo_pt[2] <> -m.hi_pt[2];
-    END LOOP;
+    -- downsample the series in one pass: per segment (between breaks) and time
+    -- bucket, each series' lowest and highest point, where they are
+    WITH m AS (
+        SELECT coalesce(width_bucket(u.n, breaks), 0)::bigint AS seg,
+               min(ARRAY[u.y1, u.x]) FILTER (WHERE u.y1 IS NOT NULL) AS lo1,
+               max(ARRAY[u.y1, -u.x]) FILTER (WHERE u.y1 IS NOT NULL) AS hi1,
+               min(ARRAY[u.y2, u.x]) FILTER (WHERE u.y2 IS NOT NULL) AS lo2,
+               max(ARRAY[u.y2, -u.x]) FILTER (WHERE u.y2 IS NOT NULL) AS hi2,
+               min(ARRAY[u.y3, u.x]) FILTER (WHERE u.y3 IS NOT NULL) AS lo3,
+               max(ARRAY[u.y3, -u.x]) FILTER (WHERE u.y3 IS NOT NULL) AS hi3,
+               min(ARRAY[u.y4, u.x]) FILTER (WHERE u.y4 IS NOT NULL) AS lo4,
+               max(ARRAY[u.y4, -u.x]) FILTER (WHERE u.y4 IS NOT NULL) AS hi4
+          FROM unnest(xs, y1, y2, y3, y4) WITH ORDINALITY AS u(x, y1, y2, y3, y4, n)
+         WHERE u.x >= x0 AND u.x <= x1
+         GROUP BY 1, floor((u.x - x0) / (x1 - x0) * buckets)
+    )
+    SELECT array_agg(s.k ORDER BY s.k, p.x), array_agg(m.seg ORDER BY s.k, p.x),
+           array_agg(p.x ORDER BY s.k, p.x), array_agg(p.y ORDER BY s.k, p.x)
+      INTO ds_s, ds_seg, ds_x, ds_y
+      FROM m
+     CROSS JOIN LATERAL (VALUES (1, m.lo1, m.hi1), (2, m.lo2, m.hi2),
+                                (3, m.lo3, m.hi3), (4, m.lo4, m.hi4)) AS s(k, lo, hi)
+     CROSS JOIN LATERAL (VALUES (1, s.lo[2], s.lo[1]), (2, -s.hi[2], s.hi[1])) AS p(o, x, y)
+     WHERE s.k <= nseries AND s.lo IS NOT NULL AND (p.o = 1 OR s.lo[2] <> -s.hi[2]);
 
     -- the value axis: the data, the lines marked to be kept in view, and the given bounds
     SELECT least(min(v), coalesce(y_low, 0)), greatest(max(v), y_high)
