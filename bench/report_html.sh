@@ -77,7 +77,10 @@ SELECT t, 5 + (i % 7), 1 + (i % 3), 2 + (i % 5), 1, 0, i % 2, interval '1 s' * (
   FROM generate_series(1, 10080) i,
        LATERAL (SELECT date_trunc('minute', now()) - interval '1 hour' - (10080 - i) * interval '1 min' AS t) s;
 SQL
-echo "== $tables tables and $(psql -XqAt -c "SELECT count(*) FROM pgmaint.sample_history") rows of history (made in $(($(date +%s) - start)) s)"
+# as autovacuum would have: the catalogs' dead rows from creating the tables
+# (each CREATE TABLE updates its pg_class row again) are not what is measured
+psql -XqAt -c "VACUUM (ANALYZE)" >/dev/null
+echo "== $tables tables and $(psql -XqAt -c "SELECT count(*) FROM pgmaint.sample_history") rows of history (made and vacuumed in $(($(date +%s) - start)) s); $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # wait for a sample with the table-level figures of all the tables
 deadline=$(($(date +%s) + 300))
@@ -106,7 +109,7 @@ for r in $(seq 1 "$runs"); do
 		"report()|SELECT pgmaint.report()" \
 		"checklist()|SELECT * FROM pgmaint.checklist()" \
 		"index_advice()|SELECT * FROM pgmaint.index_advice()" \
-		"charts: _report_samples('7 days') + 5 charts|SELECT pgmaint._svg_chart('c', 'u', now() - interval '7 days', now(), pgmaint._chart_breaks(x), ARRAY['a', 'b', 'c', 'd'], x, a, a, a, a), pgmaint._svg_chart('c', 'u', now() - interval '7 days', now(), pgmaint._chart_breaks(x), ARRAY['a', 'b'], x, a, a), pgmaint._svg_chart('c', 'u', now() - interval '7 days', now(), pgmaint._chart_breaks(x), ARRAY['a'], x, a), pgmaint._svg_chart('c', 'u', now() - interval '7 days', now(), pgmaint._chart_breaks(x), ARRAY['a'], x, a), pgmaint._svg_chart('c', 'u', now() - interval '7 days', now(), pgmaint._chart_breaks(x), ARRAY['a'], x, a) FROM (SELECT array_agg(extract(epoch FROM sampled_at)::float8) AS x, array_agg(commits_per_sec) AS a FROM (SELECT * FROM pgmaint._report_samples('7 days') ORDER BY sampled_at) s) t"; do
+		"charts: _report_samples('7 days') + 5 charts|SELECT pgmaint._svg_chart('c', 'u', now() - interval '7 days', now(), b, ARRAY['a', 'b', 'c', 'd'], x, a, a, a, a), pgmaint._svg_chart('c', 'u', now() - interval '7 days', now(), b, ARRAY['a', 'b'], x, a, a), pgmaint._svg_chart('c', 'u', now() - interval '7 days', now(), b, ARRAY['a'], x, a), pgmaint._svg_chart('c', 'u', now() - interval '7 days', now(), b, ARRAY['a'], x, a), pgmaint._svg_chart('c', 'u', now() - interval '7 days', now(), b, ARRAY['a'], x, a) FROM (SELECT x, a, pgmaint._chart_breaks(x) AS b FROM (SELECT array_agg(extract(epoch FROM sampled_at)::float8) AS x, array_agg(commits_per_sec) AS a FROM (SELECT * FROM pgmaint._report_samples('7 days') ORDER BY sampled_at) s) t OFFSET 0) u"; do
 		psql -XqAt -c "INSERT INTO bench.timings SELECT \$n\$${s%%|*}\$n\$, $r, bench.server_ms(\$s\$${s#*|}\$s\$)" >/dev/null
 	done
 done
@@ -116,4 +119,4 @@ psql -XqA -F ' | ' -c "
 SELECT name AS statement, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) AS median_ms,
        round(min(ms)::numeric, 1) AS min_ms, round(max(ms)::numeric, 1) AS max_ms
   FROM bench.timings GROUP BY name ORDER BY median_ms DESC"
-echo "page of report_html('7 days'): $bytes bytes, $points chart points in all ($runs runs each)"
+echo "page of report_html('7 days'): $bytes bytes, $points chart points in all ($runs runs each); load average $(cut -d' ' -f1-3 /proc/loadavg)"
