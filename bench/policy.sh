@@ -50,7 +50,9 @@ run() {
 
 echo "== autovacuum policy, $tables user tables ($(nproc) CPUs)"
 echo "suggestions: $(psql -XqAt -c "SELECT string_agg(s || ' ' || n, ', ') FROM (SELECT coalesce(suggested_profile, 'none') s, count(*) n FROM pgmaint.recommend_profiles() GROUP BY 1 ORDER BY 1) x")"
-run "recommend_profiles()" "SELECT count(*) FROM pgmaint.recommend_profiles();" 20
+# every column (the reasons too: an inlined recommend_profiles() skips what is not read)
+run "recommend_profiles()" "SELECT sum(length(reason)) FROM pgmaint.recommend_profiles();" 20
+run "recommend_profiles() counted, as checklist() does" "SELECT count(*) FILTER (WHERE suggested_profile IS NOT NULL) FROM pgmaint.recommend_profiles();" 20
 run "apply_policy() (dry run, audits each table)" "BEGIN; SELECT count(*) FROM pgmaint.apply_policy(); ROLLBACK;" 10
 run "run_policy('advise') (snapshot + advice)" "BEGIN; SELECT count(*) FROM pgmaint.run_policy('advise'); ROLLBACK;" 10
 run "apply_policy(false) (tunes every suggested table)" "BEGIN; SELECT count(*) FROM pgmaint.apply_policy(false); ROLLBACK;" 5
