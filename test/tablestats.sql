@@ -1,6 +1,6 @@
 -- pgTAP: the cache, vacuum, size and index reports: contract, privileges, errors
 BEGIN;
-SELECT plan(29);
+SELECT plan(30);
 
 SELECT has_function('pgmaint', 'cache_hit', ARRAY[]::text[], 'cache_hit() exists');
 SELECT has_function('pgmaint', 'cache_hit_tables', ARRAY['bigint'], 'cache_hit_tables(bigint) exists');
@@ -107,6 +107,7 @@ SELECT is((SELECT total_bytes = pg_total_relation_size('ts_indexed') AND index_b
                   AND heap_bytes + index_bytes + toast_bytes = total_bytes
              FROM pgmaint._largest_tables(1)), true,
           '_largest_tables() splits the total as table_sizes() does');
+SELECT is_empty('SELECT * FROM pgmaint._largest_tables(NULL)', '_largest_tables(NULL) measures nothing');
 
 SELECT * FROM finish();
 ROLLBACK;

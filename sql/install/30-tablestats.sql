@@ -114,7 +114,7 @@ CREATE FUNCTION pgmaint._largest_tables(
     OUT total_bytes bigint, OUT heap_bytes bigint, OUT index_bytes bigint, OUT toast_bytes bigint,
     OUT row_estimate bigint)
 RETURNS SETOF record
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH user_schemas AS (
