@@ -10,14 +10,14 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # concern; released versions' scripts are frozen and reached by the
 # hand-written upgrade scripts.
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
+DATA = $(wildcard sql/released/$(EXTENSION)--*.sql)
 SCRIPTS = bin/pgmaint_backup
 
-# Every sql/NAME.sql except install and upgrade scripts is a regression test.
-REGRESS = $(sort $(filter-out $(EXTENSION)--%,$(basename $(notdir $(wildcard sql/*.sql)))))
+# Every test/sql/NAME.sql is a regression test, with test/expected/NAME.out.
+REGRESS = $(sort $(basename $(notdir $(wildcard test/sql/*.sql))))
 # pg_regress starts a temporary instance of its own with test/regress.conf
 # (pgmaint preloaded): `make installcheck` needs nothing else running.
-REGRESS_OPTS = --load-extension=$(EXTENSION) --temp-instance=./tmp_check \
+REGRESS_OPTS = --inputdir=test --load-extension=$(EXTENSION) --temp-instance=./tmp_check \
 	--temp-config=$(srcdir)/test/regress.conf
 
 # -Werror belongs in CI: .ci/run passes it through PG_CFLAGS.
@@ -40,10 +40,10 @@ test:
 
 # Starts a demo cluster with a small agent_core workload and prints health().
 demo:
-	@bash test/demo.sh start
+	@bash examples/demo.sh start
 
 demo-stop:
-	@bash test/demo.sh stop
+	@bash examples/demo.sh stop
 
 bench:
 	@for b in bench/*.sh; do bash $$b || exit 1; done

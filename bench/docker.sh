@@ -17,9 +17,9 @@ trap '"${P[@]}" rmi -f -a >/dev/null 2>&1; "${P[@]}" system reset -f >/dev/null 
 secs() { local t0; t0=$(date +%s); "$@" >/dev/null 2>&1; echo $(($(date +%s) - t0)); }
 
 echo "== docker ($(nproc) CPUs)"
-cold=$(PGMAINT_DOCKER_CACHE="$tmp/cache" secs bash test/docker-base/build.sh localhost/postgres:15-bookworm "${P[@]:1}")
+cold=$(PGMAINT_DOCKER_CACHE="$tmp/cache" secs bash docker/base/build.sh localhost/postgres:15-bookworm "${P[@]:1}")
 printf '%-52s %5s s\n' "base stand-in, empty rootfs cache (mmdebstrap)" "$cold"
-warm=$(PGMAINT_DOCKER_CACHE="$tmp/cache" secs bash test/docker-base/build.sh localhost/postgres:15-bookworm "${P[@]:1}")
+warm=$(PGMAINT_DOCKER_CACHE="$tmp/cache" secs bash docker/base/build.sh localhost/postgres:15-bookworm "${P[@]:1}")
 printf '%-52s %5s s\n' "base stand-in, cached rootfs (import + entrypoint)" "$warm"
 build=$(secs "${P[@]}" build --pull=never --network=host --format docker -f docker/Dockerfile -t localhost/pgmaint-bench:1 .)
 printf '%-52s %5s s\n' "docker/Dockerfile (apt, build pgmaint, purge)" "$build"

@@ -138,9 +138,9 @@ if [ -z "$only" ] || [[ pg_regress =~ $only ]]; then
 fi
 
 # --- pgTAP ------------------------------------------------------------------
-if compgen -G "test/*.sql" >/dev/null && { [ -z "$only" ] || [[ pgtap =~ $only ]]; }; then
+if compgen -G "test/pgtap/*.sql" >/dev/null && { [ -z "$only" ] || [[ pgtap =~ $only ]]; }; then
 	echo "== pgTAP"
-	pg_prove -d pgmaint_tap --ext .sql test/*.sql >"$PGM_TMP/tap.out" 2>&1
+	pg_prove -d pgmaint_tap --ext .sql test/pgtap/*.sql >"$PGM_TMP/tap.out" 2>&1
 	tap_rc=$?
 	cat "$PGM_TMP/tap.out"
 	total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$PGM_TMP/tap.out")

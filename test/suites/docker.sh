@@ -2,7 +2,7 @@
 # test/suites/docker.sh: the Docker image (issue 14), built and run for real.
 #
 # There is no registry here, so the official postgres:15-bookworm base is a
-# local stand-in (test/docker-base/: a cached mmdebstrap root filesystem plus
+# local stand-in (docker/base/: a cached mmdebstrap root filesystem plus
 # an entrypoint that follows the official image's contract).  The suite
 # builds docker/Dockerfile on it, unchanged, runs the image with podman
 # (runc, --memory 1g, a named volume, the host's loopback only) and checks
@@ -68,7 +68,7 @@ fi
 
 # --- the base stand-in and the image -------------------------------------------
 t0=$(date +%s)
-if ! bash test/docker-base/build.sh "$base" --root "$work/storage" --runroot "$work/run" \
+if ! bash docker/base/build.sh "$base" --root "$work/storage" --runroot "$work/run" \
 	--runtime /usr/sbin/runc --events-backend file 2>"$work/base.log"; then
 	cat "$work/base.log"
 	echo "not ok 1 - the base stand-in could not be built"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # docker-entrypoint.sh of pgmaint's TEST STAND-IN for the official postgres
-# image (test/docker-base/).  Written for this project from the official
+# image (docker/base/).  Written for this project from the official
 # image's documented contract, not copied from it:
 #   - POSTGRES_PASSWORD (required unless POSTGRES_HOST_AUTH_METHOD=trust),
 #     POSTGRES_USER (default postgres), POSTGRES_DB (default the user),

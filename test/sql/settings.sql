@@ -7,8 +7,8 @@
 -- of the tree that user owns (a clone in a root-only directory is not
 -- readable by the server).
 \getenv abs_srcdir PG_ABS_SRCDIR
-\set fixtures :abs_srcdir '/test/fixtures/cgroup'
-\set cfixtures :abs_srcdir '/test/fixtures/container'
+\set fixtures :abs_srcdir '/fixtures/cgroup'
+\set cfixtures :abs_srcdir '/fixtures/container'
 
 -- the guide's "Droplet Size Recommendations", exactly
 SELECT name, recommended, pg_size_bytes(recommended) / 1048576 AS mb

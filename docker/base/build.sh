@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/docker-base/build.sh: builds a local TEST STAND-IN for the official
+# docker/base/build.sh: builds a local TEST STAND-IN for the official
 # postgres:15-bookworm image, for machines without access to Docker Hub.
 #
 #   build.sh TAG [PODMAN GLOBAL OPTION...]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/demo.sh start|stop: `make demo` and `make demo-stop`.  Starts a cluster
+# examples/demo.sh start|stop: `make demo` and `make demo-stop`.  Starts a cluster
 # with pg_cron and pgmaint preloaded, loads a small agent_core workload,
 # leaves one session idle in a transaction, and prints pgmaint.health().
 set -euo pipefail
