@@ -1,15 +1,26 @@
 # pgmaint: PostgreSQL maintenance extension (PGXS build)
 
 EXTENSION = pgmaint
-EXTVERSION = 1.1
+EXTVERSION = 1.2
 
 MODULE_big = pgmaint
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# The current version's install script is assembled from one fragment per
-# concern; released versions' scripts are frozen and reached by the
-# hand-written upgrade scripts.
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+# Code is replayed, state is migrated.  The current version's install script
+# is its schema state (sql/state/*.sql: tables, types, indexes), its code
+# (sql/code/*.sql: every function, procedure and trigger, as CREATE OR
+# REPLACE with its COMMENT and GRANTs) and the rows a new install starts
+# with (sql/seed/*.sql).  Each upgrade to it, sql/upgrade/A--$(EXTVERSION).sql,
+# is a short hand-written state delta, and the built
+# pgmaint--A--$(EXTVERSION).sql is that delta followed by the same code.
+# Released scripts (sql/released/) are frozen: on a release, the built
+# install and upgrade scripts are copied there and never edited again.
+STATE = $(sort $(wildcard sql/state/*.sql))
+CODE = $(sort $(wildcard sql/code/*.sql))
+SEED = $(sort $(wildcard sql/seed/*.sql))
+DELTAS = $(wildcard sql/upgrade/*--$(EXTVERSION).sql)
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
+	$(patsubst sql/upgrade/%,sql/$(EXTENSION)--%,$(DELTAS))
 DATA = $(wildcard sql/released/$(EXTENSION)--*.sql)
 SCRIPTS = bin/pgmaint_backup
 
@@ -29,7 +40,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(STATE) $(CODE) $(SEED)
+	cat $^ > $@
+
+sql/$(EXTENSION)--%--$(EXTVERSION).sql: sql/upgrade/%--$(EXTVERSION).sql $(CODE)
 	cat $^ > $@
 
 .PHONY: test demo demo-stop bench

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Privileges: the ACL test and the privilege matrix.
 #
-#  - ACL test: every function's ACL, on a fresh 1.1 install and on a 1.0
-#    install updated to 1.1, printed and compared with the matrix in
+#  - ACL test: every function's ACL, on a fresh install and on a 1.0
+#    install updated to the current version, printed and compared with the matrix in
 #    README.md ("Security"): no function for PUBLIC, pg_monitor exactly where
 #    the README says, nobody else; and the two installs agree.
 #  - Privilege matrix: a plain role, pg_monitor, pg_read_all_stats only, a

@@ -2,23 +2,30 @@
 """Compares what test/suites/upgrade.sh collected; exits 1 on a difference.
 
 usage: upgrade_compare.py catalog UPGRADED.json FRESH.json [KEYS_FILE]
-       upgrade_compare.py rows PRISTINE_1_0.json BEFORE.json AFTER.json FRESH_1_1.json
+       upgrade_compare.py rows PRISTINE_OLD.json BEFORE.json AFTER.json FRESH_NEW.json
+
+The versions named in the messages are $UPGRADE_FROM and $UPGRADE_TO.
 
 catalog: two descriptions written by upgrade_describe.sql.  Prints each
 difference readably (what only one side has, and a unified diff of a
 description that differs).  With KEYS_FILE, also writes the keys that differ
 there, one a line, sorted.
 
-rows: rows written by upgrade_rows.sql of an untouched 1.0 install, of the
-user's 1.0 database before ALTER EXTENSION UPDATE, of the same database after
-it, and of a fresh 1.1 install.  A row that the user added or edited (it is
-not in the untouched 1.0 install as it is) keeps every value it had; a seed
-row the user left alone, and a seed row new in 1.1, reads as in a fresh 1.1
-install; a 1.0 seed row the user left alone and 1.1 no longer ships is gone.
+rows: rows written by upgrade_rows.sql of an untouched install of the old
+version, of the user's database before ALTER EXTENSION UPDATE, of the same
+database after it, and of a fresh install of the new version.  A row that the
+user added or edited (it is not in the untouched old install as it is) keeps
+every value it had; a seed row the user left alone, and a seed row new in the
+new version, reads as in a fresh install; an old seed row the user left alone
+and the new version no longer ships is gone.
 """
 import difflib
 import json
+import os
 import sys
+
+FROM = os.environ.get("UPGRADE_FROM", "the old version")
+TO = os.environ.get("UPGRADE_TO", "the new version")
 
 
 def load(path):
@@ -40,7 +47,7 @@ def catalog(upgraded_path, fresh_path, keys_path=None):
     for key in sorted(set(upgraded) | set(fresh)):
         if key not in upgraded:
             differing.append(key)
-            print("# only in a fresh 1.1 install (missing from the upgrade script):")
+            print("# only in a fresh %s install (missing from the upgrade script):" % TO)
             print("#   %s" % key)
             for line in fresh[key].splitlines():
                 print("#     %s" % line)
@@ -54,7 +61,7 @@ def catalog(upgraded_path, fresh_path, keys_path=None):
             differing.append(key)
             print("# differs: %s" % key)
             diff = difflib.unified_diff(fresh[key].splitlines(), upgraded[key].splitlines(),
-                                        "fresh 1.1 install", "1.0 + ALTER EXTENSION UPDATE",
+                                        "fresh %s install" % TO, "%s + ALTER EXTENSION UPDATE" % FROM,
                                         lineterm="", n=2)
             for line in diff:
                 print("#     %s" % line)
@@ -104,11 +111,11 @@ def rows(pristine_path, before_path, after_path, fresh_path):
             continue
         if key not in after:
             problems += 1
-            print("# the seed row %s of a fresh 1.1 install is missing after the update" % key)
+            print("# the seed row %s of a fresh %s install is missing after the update" % (key, TO))
             print("#     fresh: %s" % show(fresh[key]))
         elif any(after[key].get(c) != fresh[key][c] for c in fresh[key]):
             problems += 1
-            print("# the seed row %s (untouched by the user) differs from a fresh 1.1 install's" % key)
+            print("# the seed row %s (untouched by the user) differs from a fresh %s install's" % (key, TO))
             print("#     fresh: %s" % show(fresh[key]))
             print("#     after: %s" % show(after[key]))
         else:
@@ -116,10 +123,10 @@ def rows(pristine_path, before_path, after_path, fresh_path):
     for key in sorted(after):
         if key not in fresh and key not in user_keys and key in pristine:
             problems += 1
-            print("# the 1.0 seed row %s is still there, but a fresh 1.1 install has none" % key)
+            print("# the %s seed row %s is still there, but a fresh %s install has none" % (FROM, key, TO))
             print("#     after: %s" % show(after[key]))
-    print("# %d rows of the user kept, %d seed rows as in a fresh 1.1 install (%d new in 1.1)"
-          % (kept, seeded, len([k for k in fresh if k not in pristine])))
+    print("# %d rows of the user kept, %d seed rows as in a fresh %s install (%d new since %s)"
+          % (kept, seeded, TO, len([k for k in fresh if k not in pristine]), FROM))
     return 1 if problems else 0
 
 

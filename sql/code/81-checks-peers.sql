@@ -1,0 +1,324 @@
+-- Detections the peers (check_postgres, pgHero, pg-extras) have: vacuum and
+-- analyze age of tables that change, vacuums in progress, NOT VALID
+-- constraints and disabled triggers, connections by source, and WAL:
+-- requested checkpoints and files waiting for the archiver.  Read functions
+-- and the checks _measure_checks() registers (90-health.sql).
+
+-- Time since each user table's last vacuum and analyze, with its changes since.
+CREATE OR REPLACE FUNCTION pgmaint.maintenance_age(
+    OUT relid oid, OUT schema_name text, OUT table_name text,
+    OUT last_vacuumed timestamptz, OUT vacuum_age interval, OUT changes_since_vacuum bigint,
+    OUT last_analyzed timestamptz, OUT analyze_age interval, OUT changes_since_analyze bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT t.oid, t.nspname::text, t.relname::text,
+               t.vacuumed, pg_catalog.date_trunc('second', now() - t.vacuumed), t.vchanges,
+               t.analyzed, pg_catalog.date_trunc('second', now() - t.analyzed), t.achanges
+          FROM (SELECT c.oid, n.nspname, c.relname,
+                       greatest(pg_catalog.pg_stat_get_last_vacuum_time(c.oid),
+                                pg_catalog.pg_stat_get_last_autovacuum_time(c.oid)) AS vacuumed,
+                       greatest(pg_catalog.pg_stat_get_last_analyze_time(c.oid),
+                                pg_catalog.pg_stat_get_last_autoanalyze_time(c.oid)) AS analyzed,
+                       pg_catalog.pg_stat_get_dead_tuples(c.oid)
+                       + pg_catalog.pg_stat_get_ins_since_vacuum(c.oid) AS vchanges,
+                       pg_catalog.pg_stat_get_mod_since_analyze(c.oid) AS achanges
+                  FROM pg_catalog.pg_class c
+                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                 WHERE c.relkind IN ('r', 'm')
+                   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                   AND n.nspname !~ '^pg_toast') t
+         ORDER BY now() - t.vacuumed DESC NULLS LAST, t.oid;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.maintenance_age() IS
+'Each user table''s last vacuum and last analyze (the later of manual and auto), how long ago, and the changes since: dead plus inserted tuples since the vacuum, modified tuples since the analyze. Oldest vacuum first; NULL when never vacuumed or analyzed since the statistics reset.';
+
+REVOKE ALL ON FUNCTION pgmaint.maintenance_age() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.maintenance_age() TO pg_monitor;
+
+-- The same figures reduced to what the checks need, in one C pass over
+-- pg_class (maintenance_age() costs a row and six accessor calls a table).
+CREATE OR REPLACE FUNCTION pgmaint._maintenance_age_worst(
+    OUT vacuum_changed bigint, OUT vacuum_never bigint, OUT vacuum_relid oid,
+    OUT vacuum_at timestamptz, OUT vacuum_changes bigint,
+    OUT analyze_changed bigint, OUT analyze_never bigint, OUT analyze_relid oid,
+    OUT analyze_at timestamptz, OUT analyze_changes bigint)
+RETURNS record
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_maintenance_age_worst';
+
+COMMENT ON FUNCTION pgmaint._maintenance_age_worst() IS
+'Internal: of the tables in maintenance_age(), how many changed since their last vacuum (and since their last analyze), how many of those were never vacuumed (analyzed), and the one vacuumed (analyzed) longest ago, with the time and its changes since.';
+
+REVOKE ALL ON FUNCTION pgmaint._maintenance_age_worst() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._maintenance_age_worst() TO pg_monitor;
+
+-- The vacuum_age and analyze_age checks: tables that change but whose last
+-- vacuum or analyze is old.
+CREATE OR REPLACE FUNCTION pgmaint._check_maintenance_age(
+    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    w record;
+    age interval;
+BEGIN
+    SELECT * INTO w FROM pgmaint._maintenance_age_worst();
+
+    check_name := 'vacuum_age';
+    age := date_trunc('second', now() - w.vacuum_at);
+    value := coalesce(round(extract(epoch FROM age)), 0);
+    message := CASE WHEN w.vacuum_relid IS NULL THEN 'no vacuumed table has changed since its last vacuum'
+                    ELSE format('%s table(s) changed since their last vacuum; the oldest, %s, was vacuumed %s ago (%s dead or inserted tuples since)',
+                                w.vacuum_changed, w.vacuum_relid::regclass, age, w.vacuum_changes) END
+               || CASE WHEN w.vacuum_never > 0
+                       THEN format('; %s changed table(s) never vacuumed since the statistics reset (see autovacuum_behind)', w.vacuum_never)
+                       ELSE '' END;
+    hint := 'Autovacuum has not reached it because its changes stay below the vacuum threshold: VACUUM it, or lower its autovacuum_vacuum_scale_factor (pgmaint.tune_table()); pgmaint.maintenance_age() lists the tables.';
+    RETURN NEXT;
+
+    check_name := 'analyze_age';
+    age := date_trunc('second', now() - w.analyze_at);
+    value := coalesce(round(extract(epoch FROM age)), 0);
+    message := CASE WHEN w.analyze_relid IS NULL THEN 'no analyzed table has changed since its last analyze'
+                    ELSE format('%s table(s) modified since their last analyze; the oldest, %s, was analyzed %s ago (%s modified tuples since)',
+                                w.analyze_changed, w.analyze_relid::regclass, age, w.analyze_changes) END
+               || CASE WHEN w.analyze_never > 0
+                       THEN format('; %s modified table(s) never analyzed since the statistics reset', w.analyze_never)
+                       ELSE '' END;
+    hint := 'The planner''s statistics of the table are old while its data changes: ANALYZE it, or lower its autovacuum_analyze_scale_factor; pgmaint.maintenance_age() lists the tables.';
+    RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._check_maintenance_age() IS
+'Internal: the vacuum_age and analyze_age checks.';
+
+REVOKE ALL ON FUNCTION pgmaint._check_maintenance_age() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._check_maintenance_age() TO pg_monitor;
+
+-- Vacuums running now, manual and autovacuum, with their phase and progress.
+CREATE OR REPLACE FUNCTION pgmaint.vacuum_progress(
+    OUT pid integer, OUT database name, OUT relid oid, OUT schema_name text, OUT table_name text,
+    OUT phase text, OUT autovacuum boolean, OUT to_prevent_wraparound boolean,
+    OUT started_at timestamptz, OUT running_for interval,
+    OUT heap_blks_total bigint, OUT heap_blks_scanned bigint, OUT heap_blks_vacuumed bigint,
+    OUT percent numeric, OUT index_vacuum_count bigint,
+    OUT num_dead_tuples bigint, OUT max_dead_tuples bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT p.pid, p.datname,
+               p.relid, n.nspname::text, c.relname::text,
+               p.phase, a.backend_type = 'autovacuum worker',
+               CASE WHEN a.backend_type = 'autovacuum worker'
+                    THEN a.query LIKE '%(to prevent wraparound)%' ELSE false END,
+               a.xact_start, pg_catalog.date_trunc('second', clock_timestamp() - a.xact_start),
+               p.heap_blks_total, p.heap_blks_scanned, p.heap_blks_vacuumed,
+               CASE WHEN p.heap_blks_total > 0
+                    THEN round(100.0 * p.heap_blks_scanned / p.heap_blks_total, 1)
+                    WHEN p.phase NOT IN ('initializing', 'scanning heap') THEN 100.0 END,
+               p.index_vacuum_count, p.num_dead_tuples, p.max_dead_tuples
+          FROM pg_catalog.pg_stat_progress_vacuum p
+          LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = p.pid
+          -- another database's oid names nothing here
+          LEFT JOIN pg_catalog.pg_class c
+                 ON c.oid = p.relid
+                AND p.datid = (SELECT d.oid FROM pg_catalog.pg_database d
+                                WHERE d.datname = current_database())
+          LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         ORDER BY a.xact_start, p.pid;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.vacuum_progress() IS
+'Vacuums running now in every database (pg_stat_progress_vacuum): phase, whether autovacuum runs it and to prevent wraparound, since when, heap blocks total/scanned/vacuumed, percent = share of the heap scanned (100 after the scan), index passes and dead tuples collected. schema_name and table_name only for this database''s tables.';
+
+REVOKE ALL ON FUNCTION pgmaint.vacuum_progress() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.vacuum_progress() TO pg_monitor;
+
+-- Rules the database does not enforce: NOT VALID constraints and disabled triggers.
+CREATE OR REPLACE FUNCTION pgmaint.schema_advice(
+    OUT kind text, OUT table_name regclass, OUT object_name text,
+    OUT detail text, OUT suggestion text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT 'not_valid_constraint'::text, k.conrelid::pg_catalog.regclass, k.conname::text,
+               CASE k.contype
+                   WHEN 'f' THEN format('foreign key to %s added NOT VALID: rows written before it are not checked',
+                                        k.confrelid::pg_catalog.regclass)
+                   ELSE format('check constraint (%s) added NOT VALID: rows written before it are not checked',
+                               pg_catalog.pg_get_constraintdef(k.oid))
+               END,
+               format('ALTER TABLE %s VALIDATE CONSTRAINT %I;  -- takes only a SHARE UPDATE EXCLUSIVE lock',
+                      k.conrelid::pg_catalog.regclass, k.conname)
+          FROM pg_catalog.pg_constraint k
+          JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE NOT k.convalidated AND k.contype IN ('c', 'f')
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+           AND NOT pg_catalog.pg_is_other_temp_schema(n.oid)
+        UNION ALL
+        SELECT 'disabled_trigger', t.tgrelid::pg_catalog.regclass, t.tgname::text,
+               CASE WHEN k.oid IS NOT NULL
+                    THEN format('internal trigger of %s %I, disabled (DISABLE TRIGGER ALL): the constraint is not enforced',
+                                CASE k.contype WHEN 'f' THEN 'foreign key' ELSE 'constraint' END, k.conname)
+                    ELSE format('trigger calling %s, disabled: it does not fire', t.tgfoid::pg_catalog.regproc)
+               END,
+               CASE WHEN t.tgisinternal
+                    THEN format('ALTER TABLE %s ENABLE TRIGGER ALL;  -- rows written meanwhile were not checked',
+                                t.tgrelid::pg_catalog.regclass)
+                    ELSE format('ALTER TABLE %s ENABLE TRIGGER %I;', t.tgrelid::pg_catalog.regclass, t.tgname)
+               END
+          FROM pg_catalog.pg_trigger t
+          LEFT JOIN pg_catalog.pg_constraint k ON k.oid = t.tgconstraint
+         WHERE t.tgenabled = 'D'
+         ORDER BY 1, 2, 3;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.schema_advice() IS
+'Rules this database does not enforce, with the statement that restores them: not_valid_constraint (check or foreign-key constraints added NOT VALID and never validated), disabled_trigger (tgenabled = ''D'', internal foreign-key triggers included, as check_postgres disabled_triggers counts).';
+
+REVOKE ALL ON FUNCTION pgmaint.schema_advice() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.schema_advice() TO pg_monitor;
+
+-- The not_valid_constraints and disabled_triggers checks.
+CREATE OR REPLACE FUNCTION pgmaint._check_schema(
+    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        WITH s AS MATERIALIZED (SELECT * FROM pgmaint.schema_advice()),
+        k(kind, check_name, none, what, hint) AS (VALUES
+            ('not_valid_constraint', 'not_valid_constraints', 'no NOT VALID constraint',
+             'NOT VALID constraint(s)',
+             'Validate them (ALTER TABLE ... VALIDATE CONSTRAINT, which does not block writes): pgmaint.schema_advice() lists them with the statement.'),
+            ('disabled_trigger', 'disabled_triggers', 'no disabled trigger',
+             'disabled trigger(s)',
+             'Enable them again (ALTER TABLE ... ENABLE TRIGGER) unless they are off on purpose: pgmaint.schema_advice() lists them with the statement.'))
+        SELECT k.check_name, count(s.kind)::numeric,
+               CASE WHEN count(s.kind) = 0 THEN k.none
+                    ELSE format('%s %s, e.g. %s on %s', count(s.kind), k.what,
+                                (array_agg(quote_ident(s.object_name) ORDER BY s.table_name::text, s.object_name))[1],
+                                (array_agg(s.table_name::text ORDER BY s.table_name::text, s.object_name))[1]) END,
+               k.hint
+          FROM k LEFT JOIN s ON s.kind = k.kind
+         GROUP BY k.check_name, k.none, k.what, k.hint;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._check_schema() IS
+'Internal: the not_valid_constraints and disabled_triggers checks.';
+
+REVOKE ALL ON FUNCTION pgmaint._check_schema() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._check_schema() TO pg_monitor;
+
+-- Client connections by database, user, application and client address.
+CREATE OR REPLACE FUNCTION pgmaint.connection_sources(
+    OUT database name, OUT user_name name, OUT application_name text, OUT client_addr inet,
+    OUT total bigint, OUT active bigint, OUT idle bigint, OUT idle_in_transaction bigint,
+    OUT waiting bigint, OUT oldest_connection timestamptz)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT a.datname, a.usename, a.application_name, a.client_addr,
+               count(*),
+               count(*) FILTER (WHERE a.state = 'active'),
+               count(*) FILTER (WHERE a.state = 'idle'),
+               count(*) FILTER (WHERE a.state IN ('idle in transaction', 'idle in transaction (aborted)')),
+               count(*) FILTER (WHERE a.wait_event_type = 'Lock'),
+               min(a.backend_start)
+          FROM pg_catalog.pg_stat_activity a
+         WHERE a.backend_type = 'client backend'
+         GROUP BY a.datname, a.usename, a.application_name, a.client_addr
+         ORDER BY count(*) DESC, a.datname, a.usename, a.application_name, a.client_addr;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.connection_sources() IS
+'Client connections grouped by database, user, application_name and client address (NULL for a Unix socket), most first: total, active, idle, idle in a transaction (aborted ones included), waiting on a lock, and the oldest connection''s start. Other roles'' application and address need pg_read_all_stats.';
+
+REVOKE ALL ON FUNCTION pgmaint.connection_sources() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.connection_sources() TO pg_monitor;
+
+-- WAL checks: requested checkpoints (max_wal_size too small) and files
+-- waiting for the archiver.
+CREATE OR REPLACE FUNCTION pgmaint._check_wal(
+    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    b record;
+    ready bigint;
+    oldest timestamptz;
+BEGIN
+    SELECT s.checkpoints_timed AS timed, s.checkpoints_req AS req, s.stats_reset
+      INTO b FROM pg_catalog.pg_stat_bgwriter s;
+    check_name := 'checkpoints_requested';
+    IF b.timed + b.req < 3 THEN
+        value := NULL;
+        message := format('%s checkpoint(s) since the statistics reset (%s): too few to judge',
+                          b.timed + b.req, coalesce(b.stats_reset::text, 'never reset'));
+    ELSE
+        value := round(100.0 * b.req / (b.timed + b.req), 1);
+        message := format('%s of %s checkpoints since %s were requested, %s timed (checkpoint_timeout %s, max_wal_size %s)',
+                          b.req, b.timed + b.req, coalesce(b.stats_reset::text, 'the server started'),
+                          b.timed, current_setting('checkpoint_timeout'), current_setting('max_wal_size'));
+    END IF;
+    hint := 'WAL fills max_wal_size before checkpoint_timeout comes, so checkpoints (and full-page writes after them) come too often: raise max_wal_size (the guide: 1GB; more for heavy writes) until most checkpoints are timed (pgmaint.settings_advice() sizes it for the machine). A manual CHECKPOINT or a base backup counts as requested too.';
+    RETURN NEXT;
+
+    check_name := 'archive_ready';
+    IF NOT has_function_privilege('pg_catalog.pg_ls_archive_statusdir()', 'EXECUTE') THEN
+        value := NULL;
+        message := 'cannot list pg_wal/archive_status: the caller lacks pg_monitor';
+        hint := 'Grant pg_monitor to the role that calls health().';
+    ELSE
+        SELECT count(*), min(f.modification) INTO ready, oldest
+          FROM pg_catalog.pg_ls_archive_statusdir() f
+         WHERE f.name LIKE '%.ready';
+        value := ready;
+        message := CASE WHEN ready = 0 THEN 'no WAL file waits for the archiver'
+                        ELSE format('%s WAL file(s) wait for the archiver, the oldest since %s (archive_mode %s)',
+                                    ready, date_trunc('second', oldest), current_setting('archive_mode')) END;
+        hint := 'The archiver fails or falls behind (see the archiver check and pg_stat_archiver): each waiting file stays in pg_wal until archive_command succeeds for it; fix or speed up archive_command before the disk fills (pgmaint.disk_space()).';
+    END IF;
+    RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._check_wal() IS
+'Internal: the checkpoints_requested and archive_ready checks.';
+
+REVOKE ALL ON FUNCTION pgmaint._check_wal() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._check_wal() TO pg_monitor;

@@ -1,0 +1,32 @@
+-- Seed rows of a new install: the server-wide and table-level checks.
+-- An upgrade adds the rows of a new check in its delta (sql/upgrade/).
+
+INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALUES
+    ('long_running_queries', 30, 300,
+     'Seconds the longest active statement has run (the guide flags queries over 30 seconds).'),
+    ('blocked_sessions', 10, 60,
+     'Seconds the longest lock wait has lasted (the guide''s lock_timeout is 10 seconds).'),
+    ('xid_wraparound', 150, 500,
+     'Oldest database''s age(datfrozenxid) in % of autovacuum_freeze_max_age (100% starts anti-wraparound vacuum; about 1000% stops writes).'),
+    ('multixact_wraparound', 150, 400,
+     'Oldest database''s mxid_age(datminmxid) in % of autovacuum_multixact_freeze_max_age.'),
+    ('invalid_indexes', 1, NULL,
+     'Indexes left invalid by a failed CREATE INDEX CONCURRENTLY or REINDEX (not counting builds in progress).'),
+    ('sequences', 75, 90,
+     'Highest share, in %, of a sequence''s range already used, up to the smaller of its maximum and the type of every column it feeds (cycling sequences only when they feed a unique key).'),
+    ('prepared_transactions', 300, 3600,
+     'Age in seconds of the oldest prepared transaction (it holds locks and stops vacuum).'),
+    ('inactive_slots', 1, NULL,
+     'Replication slots that no client uses (they retain WAL until dropped).'),
+    ('slot_wal_retention', 1024, 4096,
+     'MB of WAL retained by the replication slot that holds the most.'),
+    ('table_cache_hit', 90, 80,
+     format('Lowest heap cache hit ratio, in %%, among tables with at least %s heap block reads from outside shared buffers (unknown while no table has that many).',
+            to_char((SELECT f.min_reads FROM pgmaint._table_health_floors() f), 'FM999,999,999'))),
+    ('dead_tuples', 20, 50,
+     format('Highest share, in %%, of dead tuples among tables with at least %s live + dead tuples.',
+            to_char((SELECT f.min_tuples FROM pgmaint._table_health_floors() f), 'FM999,999,999'))),
+    ('autovacuum_behind', 1, NULL,
+     'Tables where autovacuum falls behind: dead tuples above twice the PG15 vacuum threshold and no vacuum for 10 autovacuum_naptime (as vacuum_stats().falling_behind).'),
+    ('disk_free', 20, 10,
+     'Available space, in %, of the data directory''s file system (statvfs; unknown for a caller without pg_read_all_settings).');

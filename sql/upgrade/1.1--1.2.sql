@@ -1,0 +1,7 @@
+-- pgmaint 1.1 -> 1.2: the state delta.  The Makefile appends every code
+-- fragment (sql/code/*.sql) to it, so this file holds only what replaying
+-- the code cannot do: DROPs of functions whose result type, OUT columns or
+-- argument names changed, ALTER TABLE, and guarded rewrites of seed rows
+-- (never of rows a user has edited).
+
+\echo Use "ALTER EXTENSION pgmaint UPDATE TO '1.2'" to load this file. \quit
