@@ -5,7 +5,7 @@
  *	  its database and turns each change of a check's status into an event,
  *	  and the shared memory that keeps a hot standby's recent events.
  *
- * Every pgmaint.health_interval the step reads pgmaint.health_checks() and
+ * Every pgmaint.health_interval the step reads pgmaint._graded_checks() and
  * compares each check's status with the one it recorded last.  A new status
  * becomes an event once it has been seen for pgmaint.alert_hold (rounded up
  * to whole health intervals; by default one interval, so a status seen in
@@ -97,6 +97,7 @@ typedef struct PgmCheckState
 	char		recorded[PGMAINT_STATUS_LEN];	/* "" before the first */
 	char		pending[PGMAINT_STATUS_LEN];	/* a new status not yet held */
 	int			pending_seen;	/* evaluations it was seen in, in a row */
+	bool		failed;			/* its measurement failed in the last evaluation */
 } PgmCheckState;
 
 /* The step's state: the checks it follows */
@@ -114,10 +115,6 @@ static PgmEventState pgm_event_work;
 /* Time between two evaluations, in seconds: see pgm_events_period() */
 int			pgm_events_period_s = 60;
 
-/* True when the installed SQL version has health events (1.0 has none) */
-static const char *const pgm_events_present_sql =
-"SELECT pg_catalog.to_regprocedure('pgmaint.events(pg_catalog.timestamptz)') IS NOT NULL";
-
 /* The newest event of each check, for the recorded statuses */
 static const char *const pgm_events_last_sql =
 "SELECT DISTINCT ON (e.check_name) e.check_name, e.new_status"
@@ -126,12 +123,13 @@ static const char *const pgm_events_last_sql =
 " THEN 'memory' ELSE 'table' END"
 " ORDER BY e.check_name, e.at DESC";
 
+/* The graded checks (1.1 has no _graded_checks(): none of its checks failed, then) */
 static const char *const pgm_events_checks_sql =
-"SELECT c.check_name, c.status, c.value::pg_catalog.text, c.message, c.hint"
+"SELECT c.check_name, c.status, c.value::pg_catalog.text, c.message, c.hint, c.failed"
+" FROM pgmaint._graded_checks() c";
+static const char *const pgm_events_checks_sql_1_1 =
+"SELECT c.check_name, c.status, c.value::pg_catalog.text, c.message, c.hint, false"
 " FROM pgmaint.health_checks() c";
-
-static const char *const pgm_events_overall_sql =
-"SELECT pgmaint._overall_status(pg_catalog.string_to_array($1, ','))";
 
 static const char *const pgm_events_insert_sql =
 "WITH e AS (INSERT INTO pgmaint.health_events"
@@ -152,6 +150,7 @@ static void pgm_events_step(void *arg);
 static void pgm_events_load(PgmEventState *state);
 static PgmCheckState *pgm_events_find(PgmEventState *state, const char *name);
 static int	pgm_status_rank(const char *status);
+static const char *pgm_events_overall(const PgmEventState *state);
 static void pgm_events_emit(PgmEvent *events, int n, bool in_recovery);
 static void pgm_events_keep(const PgmEvent *event);
 
@@ -219,16 +218,12 @@ pgm_events_step(void *arg)
 	uint64		i;
 	PgmEvent   *events;
 	int			nevents = 0;
+	int			version;
 	TimestampTz now = GetCurrentTimestamp();
 
 	/* a database whose pgmaint is still 1.0 has no events: nothing to do */
-	ret = SPI_execute(pgm_events_present_sql, true, 1);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not look for pgmaint.events(): %s",
-						SPI_result_code_string(ret))));
-	if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") != 0)
+	version = pgm_installed_version();
+	if (version < 101)
 		return;
 
 	memcpy(&pgm_event_work, &pgm_event_state, sizeof(PgmEventState));
@@ -241,7 +236,8 @@ pgm_events_step(void *arg)
 	else
 		hold = (pgm_alert_hold + pgm_events_period_s - 1) / Max(pgm_events_period_s, 1);
 
-	ret = SPI_execute(pgm_events_checks_sql, true, 0);
+	ret = SPI_execute(version >= 102 ? pgm_events_checks_sql : pgm_events_checks_sql_1_1,
+					  true, 0);
 	if (ret != SPI_OK_SELECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -258,6 +254,7 @@ pgm_events_step(void *arg)
 		char	   *value = SPI_getvalue(tup, desc, 3);
 		char	   *message = SPI_getvalue(tup, desc, 4);
 		char	   *hint = SPI_getvalue(tup, desc, 5);
+		char	   *failed = SPI_getvalue(tup, desc, 6);
 		PgmCheckState *cs;
 		PgmEvent   *ev;
 
@@ -266,6 +263,7 @@ pgm_events_step(void *arg)
 		cs = pgm_events_find(&pgm_event_work, name);
 		if (cs == NULL)
 			continue;
+		cs->failed = failed != NULL && strcmp(failed, "t") == 0;
 
 		if (cs->recorded[0] == '\0' &&
 			strcmp(status, "warning") != 0 && strcmp(status, "critical") != 0)
@@ -308,37 +306,12 @@ pgm_events_step(void *arg)
 
 	if (nevents > 0)
 	{
-		StringInfoData statuses;
 		Oid			argtypes[8] = {TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
 		TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 		Datum		args[8];
 		char		nulls[8];
-		char		overall[PGMAINT_STATUS_LEN];
-		int			c;
+		const char *overall = pgm_events_overall(&pgm_event_work);
 		int			e;
-
-		/* the overall status after these events, by SQL's rule */
-		initStringInfo(&statuses);
-		for (c = 0; c < pgm_event_work.nchecks; c++)
-		{
-			if (pgm_event_work.checks[c].recorded[0] == '\0')
-				continue;
-			if (statuses.len > 0)
-				appendStringInfoChar(&statuses, ',');
-			appendStringInfoString(&statuses, pgm_event_work.checks[c].recorded);
-		}
-		argtypes[0] = TEXTOID;
-		args[0] = CStringGetTextDatum(statuses.data);
-		ret = SPI_execute_with_args(pgm_events_overall_sql, 1, argtypes, args,
-									NULL, true, 1);
-		if (ret != SPI_OK_SELECT || SPI_processed != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("could not compute the overall health status: %s",
-							SPI_result_code_string(ret))));
-		strlcpy(overall, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
-				sizeof(overall));
-		argtypes[0] = TIMESTAMPTZOID;
 
 		for (e = 0; e < nevents; e++)
 		{
@@ -438,17 +411,30 @@ pgm_events_find(PgmEventState *state, const char *name)
 	return cs;
 }
 
-/* Orders the statuses from best to worst, for the log level. */
+/* Orders the statuses from best to worst (status.c), for the log level ("none" as ok). */
 static int
 pgm_status_rank(const char *status)
 {
-	if (strcmp(status, "critical") == 0)
-		return 3;
-	if (strcmp(status, "warning") == 0)
-		return 2;
-	if (strcmp(status, "unknown") == 0)
-		return 1;
-	return 0;
+	PgmHealthStatus s;
+
+	return pgm_status_parse(status, &s) ? (int) s : (int) PGMAINT_STATUS_OK;
+}
+
+/* The overall status of the recorded statuses, by status.c's rule. */
+static const char *
+pgm_events_overall(const PgmEventState *state)
+{
+	PgmHealthStatus worst = PGMAINT_STATUS_OK;
+	int			c;
+
+	for (c = 0; c < state->nchecks; c++)
+	{
+		PgmHealthStatus s;
+
+		if (pgm_status_parse(state->checks[c].recorded, &s))
+			worst = Max(worst, pgm_status_weight(s, state->checks[c].failed));
+	}
+	return pgm_status_name(worst);
 }
 
 /* Logs each event and, on a standby, keeps it in shared memory. */

@@ -47,6 +47,28 @@ extern int	pgm_retention_period;
 /* True when the library was loaded through shared_preload_libraries */
 extern bool pgm_preloaded;
 
+/* --- Health statuses (status.c: their one home) --- */
+
+/* The statuses, best first */
+typedef enum PgmHealthStatus
+{
+	PGMAINT_STATUS_OK,
+	PGMAINT_STATUS_UNKNOWN,
+	PGMAINT_STATUS_WARNING,
+	PGMAINT_STATUS_CRITICAL
+} PgmHealthStatus;
+
+extern const char *pgm_status_name(PgmHealthStatus status);
+extern bool pgm_status_parse(const char *name, PgmHealthStatus *status);
+extern PgmHealthStatus pgm_grade(bool has_value, double value,
+								 bool has_warning, double warning,
+								 bool has_critical, double critical);
+extern PgmHealthStatus pgm_status_weight(PgmHealthStatus status, bool failed);
+extern int	pgm_status_metric(PgmHealthStatus status);
+
+/* sqlversion.c: pgmaint's SQL version in this database (1.1 is 101; 0: not installed) */
+extern int	pgm_installed_version(void);
+
 #include "tablehealth.h"
 
 /*

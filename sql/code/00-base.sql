@@ -101,23 +101,49 @@ REVOKE ALL ON FUNCTION pgmaint._audit(text, text, jsonb, boolean) FROM PUBLIC;
 -- Grades a value against its thresholds: higher is worse unless critical < warning.
 CREATE OR REPLACE FUNCTION pgmaint._grade(value numeric, warning numeric, critical numeric)
 RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE c IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE
-        WHEN value IS NULL THEN 'unknown'
-        WHEN warning IS NOT NULL AND critical IS NOT NULL AND critical < warning THEN
-            CASE WHEN value <= critical THEN 'critical'
-                 WHEN value <= warning THEN 'warning'
-                 ELSE 'ok' END
-        WHEN critical IS NOT NULL AND value >= critical THEN 'critical'
-        WHEN warning IS NOT NULL AND value >= warning THEN 'warning'
-        ELSE 'ok'
-    END;
-$$;
+AS 'MODULE_PATHNAME', 'pgmaint_grade';
 
 COMMENT ON FUNCTION pgmaint._grade(numeric, numeric, numeric) IS
-'Internal: ok, warning, critical or unknown (NULL value) for a value and its thresholds.';
+'Internal: ok, warning, critical or unknown (NULL value) for a value and its thresholds; when critical is below warning, lower values are worse (src/status.c).';
 
 REVOKE ALL ON FUNCTION pgmaint._grade(numeric, numeric, numeric) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._grade(numeric, numeric, numeric) TO pg_monitor;
+
+-- The statuses' order and the overall rule have one home, src/status.c.
+CREATE OR REPLACE FUNCTION pgmaint._status_order(status text)
+RETURNS int
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_status_order';
+
+COMMENT ON FUNCTION pgmaint._status_order(text) IS
+'Internal: sort order of statuses, best first: 0 ok, 1 unknown, 2 warning, 3 critical (src/status.c).';
+
+REVOKE ALL ON FUNCTION pgmaint._status_order(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._status_order(text) TO pg_monitor;
+
+CREATE OR REPLACE FUNCTION pgmaint._status_metric(status text)
+RETURNS int
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_status_metric';
+
+COMMENT ON FUNCTION pgmaint._status_metric(text) IS
+'Internal: the value of pgmaint_check_status in metrics(): 0 ok, 1 warning, 2 critical, -1 unknown (src/status.c).';
+
+REVOKE ALL ON FUNCTION pgmaint._status_metric(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._status_metric(text) TO pg_monitor;
+
+CREATE OR REPLACE FUNCTION pgmaint._overall_status(statuses text[], failed boolean[])
+RETURNS text
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_overall_status';
+
+COMMENT ON FUNCTION pgmaint._overall_status(text[], boolean[]) IS
+'Internal: the overall status of a set of checks, the worst: a check unknown for lack of data counts as ok, one whose measurement failed (failed[i]) as warning; never unknown (src/status.c).';
+
+REVOKE ALL ON FUNCTION pgmaint._overall_status(text[], boolean[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._overall_status(text[], boolean[]) TO pg_monitor;

@@ -144,7 +144,7 @@ GRANT EXECUTE ON FUNCTION pgmaint._check_sampler() TO pg_monitor;
 -- cannot handle, a missing privilege) turns its checks to unknown, with the
 -- error in the message, and every other check still answers.
 CREATE OR REPLACE FUNCTION pgmaint._measure_checks(
-    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+    OUT check_name text, OUT value numeric, OUT message text, OUT hint text, OUT failed boolean)
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -219,16 +219,17 @@ BEGIN
             RETURN QUERY
                 SELECT n, NULL::numeric,
                        format('the check failed: %s (SQLSTATE %s)', err, state),
-                       format('pgmaint could not measure this check; the other checks still answer. Run SELECT * FROM pgmaint.%I(); to see the error, and report it to pgmaint''s maintainers.', f.fn)
+                       format('pgmaint could not measure this check; the other checks still answer. Run SELECT * FROM pgmaint.%I(); to see the error, and report it to pgmaint''s maintainers.', f.fn),
+                       true
                   FROM unnest(f.checks) AS n;
             CONTINUE;
         END;
         RETURN QUERY
-            SELECT u.n, u.v, u.m, u.h
+            SELECT u.n, u.v, u.m, u.h, false
               FROM unnest(names, vals, msgs, hints) AS u(n, v, m, h);
         -- a registered check its function did not answer
         RETURN QUERY
-            SELECT n, NULL::numeric, 'the check gave no answer', NULL::text
+            SELECT n, NULL::numeric, 'the check gave no answer', NULL::text, true
               FROM unnest(f.checks) AS n
              WHERE n <> ALL (coalesce(names, '{}'));
     END LOOP;
@@ -236,14 +237,16 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint._measure_checks() IS
-'Internal: the raw value, message and hint of each health check, before grading against pgmaint.thresholds; a check whose function fails is returned with a NULL value (unknown) and the error in its message.';
+'Internal: the raw value, message and hint of each health check, before grading against pgmaint.thresholds; a check whose function fails (or does not answer) is returned with a NULL value (unknown), the error in its message and failed = true.';
 
 REVOKE ALL ON FUNCTION pgmaint._measure_checks() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._measure_checks() TO pg_monitor;
 
-CREATE OR REPLACE FUNCTION pgmaint.health_checks(
+-- The graded checks: health_checks() and whether each one's measurement failed.
+CREATE OR REPLACE FUNCTION pgmaint._graded_checks(
     OUT check_name text, OUT status text, OUT value numeric,
-    OUT warning numeric, OUT critical numeric, OUT message text, OUT hint text)
+    OUT warning numeric, OUT critical numeric, OUT message text, OUT hint text,
+    OUT failed boolean)
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -257,7 +260,8 @@ BEGIN
                     ELSE m.message END,
                CASE WHEN t.check_name IS NULL
                     THEN 'Put the check''s row back into pgmaint.thresholds (warning, critical); to turn a check off, set enabled = false instead of deleting its row.'
-                    WHEN g.status <> 'ok' THEN m.hint END
+                    WHEN g.status <> 'ok' THEN m.hint END,
+               m.failed
           FROM pgmaint._measure_checks() m
           LEFT JOIN pgmaint.thresholds t ON t.check_name = m.check_name
          CROSS JOIN LATERAL (SELECT CASE WHEN t.check_name IS NULL THEN 'unknown'
@@ -265,6 +269,27 @@ BEGIN
                                     END AS status) g
          WHERE coalesce(t.enabled, true)
          ORDER BY m.check_name;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._graded_checks() IS
+'Internal: health_checks() with failed, true for a check whose measurement failed (it is unknown, and counts as warning in the overall status).';
+
+REVOKE ALL ON FUNCTION pgmaint._graded_checks() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._graded_checks() TO pg_monitor;
+
+CREATE OR REPLACE FUNCTION pgmaint.health_checks(
+    OUT check_name text, OUT status text, OUT value numeric,
+    OUT warning numeric, OUT critical numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT c.check_name, c.status, c.value, c.warning, c.critical, c.message, c.hint
+          FROM pgmaint._graded_checks() c;
 END
 $$;
 
@@ -307,14 +332,14 @@ DECLARE
     overall text;
     checks jsonb;
 BEGIN
-    SELECT pgmaint._overall_status(array_agg(c.status)),
+    SELECT pgmaint._overall_status(array_agg(c.status), array_agg(c.failed)),
            coalesce(jsonb_agg(jsonb_build_object(
                         'check', c.check_name, 'status', c.status, 'value', c.value,
                         'warning', c.warning, 'critical', c.critical,
                         'message', c.message, 'hint', c.hint) ORDER BY c.check_name),
                     '[]'::jsonb)
       INTO overall, checks
-      FROM pgmaint.health_checks() c;
+      FROM pgmaint._graded_checks() c;
     RETURN jsonb_build_object(
         'status', overall,
         'since', pgmaint._status_since(overall),
@@ -328,7 +353,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint.health() IS
-'Summary of the server''s health as jsonb: overall status (the worst check) and since when it holds, the server''s role (primary or standby) and system identifier (a standby shares its primary''s), the sampler, and every check.';
+'Summary of the server''s health as jsonb: overall status (the worst check; an unknown check counts as ok, or as warning when its measurement failed) and since when it holds, the server''s role (primary or standby) and system identifier (a standby shares its primary''s), the sampler, and every check.';
 
 REVOKE ALL ON FUNCTION pgmaint.health() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.health() TO pg_monitor;

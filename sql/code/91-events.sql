@@ -4,23 +4,6 @@
 -- pgmaint.health_interval and writes here on a primary; on a hot standby it
 -- keeps the recent events in shared memory (_memory_events()).
 
--- The overall status of a set of check statuses: the worst, unknown counting as ok.
-CREATE OR REPLACE FUNCTION pgmaint._overall_status(statuses text[])
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE WHEN 'critical' = ANY (statuses) THEN 'critical'
-                WHEN 'warning' = ANY (statuses) THEN 'warning'
-                ELSE 'ok' END;
-$$;
-
-COMMENT ON FUNCTION pgmaint._overall_status(text[]) IS
-'Internal: the overall health status of a set of check statuses (the worst; unknown counts as ok).';
-
-REVOKE ALL ON FUNCTION pgmaint._overall_status(text[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint._overall_status(text[]) TO pg_monitor;
-
 -- The NOTIFY payload of one event: compact JSON, the message cut so that the
 -- payload stays far below NOTIFY's 8000-byte limit.
 CREATE OR REPLACE FUNCTION pgmaint._health_event_payload(

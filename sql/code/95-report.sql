@@ -33,7 +33,7 @@ BEGIN
             ('pgmaint_up', 'gauge',
              '1 when the background worker''s heartbeat is fresh (the sampler check is ok), else 0.', '{}'::text[]),
             ('pgmaint_status', 'gauge',
-             'Overall health: the worst check, 0 ok, 1 warning, 2 critical.', '{}'),
+             'Overall health as health() reports it: the worst check, 0 ok, 1 warning, 2 critical (a check whose measurement failed counts as warning).', '{}'),
             ('pgmaint_last_sample_timestamp_seconds', 'gauge',
              'When the background worker took its last sample, in seconds since the Unix epoch (NaN before the first).', '{}'),
             ('pgmaint_samples_total', 'counter',
@@ -104,9 +104,8 @@ BEGIN
         WITH h AS MATERIALIZED (
             SELECT h.check_name, h.status, h.value, h.warning, h.critical,
                    m.family AS named, coalesce(m.scale, 1) AS scale,
-                   CASE h.status WHEN 'ok' THEN 0 WHEN 'warning' THEN 1
-                                 WHEN 'critical' THEN 2 ELSE -1 END AS code
-              FROM pgmaint.health_checks() h
+                   pgmaint._status_metric(h.status) AS code, h.failed
+              FROM pgmaint._graded_checks() h
               LEFT JOIN pgmaint.check_metrics m ON m.check_name = h.check_name
         ),
         s (family, labels, value) AS (
@@ -114,7 +113,9 @@ BEGIN
                    coalesce((SELECT (h.status = 'ok')::int FROM h WHERE h.check_name = 'sampler'),
                             coalesce(st.running, false)::int)::float8
             UNION ALL
-            SELECT 'pgmaint_status', common, greatest(coalesce((SELECT max(h.code) FROM h), 0), 0)::float8
+            SELECT 'pgmaint_status', common,
+                   pgmaint._status_metric((SELECT pgmaint._overall_status(array_agg(h.status), array_agg(h.failed))
+                                             FROM h))::float8
             UNION ALL
             SELECT 'pgmaint_last_sample_timestamp_seconds', common,
                    extract(epoch FROM st.last_sample_at)::float8
@@ -448,22 +449,6 @@ COMMENT ON FUNCTION pgmaint.report() IS
 
 REVOKE ALL ON FUNCTION pgmaint.report() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.report() TO pg_monitor;
-
--- Orders statuses from best to worst for sorting: ok, unknown, warning, critical.
-CREATE OR REPLACE FUNCTION pgmaint._status_order(status text)
-RETURNS int
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE status WHEN 'ok' THEN 0 WHEN 'unknown' THEN 1
-                       WHEN 'warning' THEN 2 WHEN 'critical' THEN 3 END;
-$$;
-
-COMMENT ON FUNCTION pgmaint._status_order(text) IS
-'Internal: sort order of statuses, best first (ok, unknown, warning, critical).';
-
-REVOKE ALL ON FUNCTION pgmaint._status_order(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint._status_order(text) TO pg_monitor;
 
 -- Evaluates one checklist item from a query returning (status, evidence, fix),
 -- run with health()'s "checks" array as $1; an item whose evidence cannot be

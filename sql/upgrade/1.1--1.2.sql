@@ -5,3 +5,8 @@
 -- (never of rows a user has edited).
 
 \echo Use "ALTER EXTENSION pgmaint UPDATE TO '1.2'" to load this file. \quit
+
+-- The overall status counts a check whose measurement failed as warning:
+-- _measure_checks() says which failed, _overall_status() takes it.
+DROP FUNCTION pgmaint._overall_status(text[]);
+DROP FUNCTION pgmaint._measure_checks();
