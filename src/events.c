@@ -111,9 +111,6 @@ static PgmEventsShared *pgm_events_shared = NULL;
 static PgmEventState pgm_event_state;
 static PgmEventState pgm_event_work;
 
-/* Time between two evaluations, in seconds: see pgm_events_period() */
-int			pgm_events_period_s = 60;
-
 /* True when the installed SQL version has health events (1.0 has none) */
 static const char *const pgm_events_present_sql =
 "SELECT pg_catalog.to_regprocedure('pgmaint.events(pg_catalog.timestamptz)') IS NOT NULL";
@@ -201,7 +198,7 @@ pgm_events_period(void)
 
 /* Worker task: evaluates the health checks and records their changes. */
 void
-pgm_events_task(void)
+pgm_events_task(PgmServeFunc serve)
 {
 	(void) pgm_run_read_step("events", pgm_events_step, NULL);
 }
@@ -214,6 +211,7 @@ static void
 pgm_events_step(void *arg)
 {
 	bool		in_recovery = RecoveryInProgress();
+	int			period = pgm_events_period();
 	int			hold;
 	int			ret;
 	uint64		i;
@@ -239,7 +237,7 @@ pgm_events_step(void *arg)
 	if (pgm_alert_hold < 0)
 		hold = 1;
 	else
-		hold = (pgm_alert_hold + pgm_events_period_s - 1) / Max(pgm_events_period_s, 1);
+		hold = (pgm_alert_hold + period - 1) / Max(period, 1);
 
 	ret = SPI_execute(pgm_events_checks_sql, true, 0);
 	if (ret != SPI_OK_SELECT)

@@ -19,7 +19,8 @@
  * could not, and the table's triggers cannot take the worker's rights.
  *
  * The worker's run keeps the sampler on time: between two batches it calls
- * pgm_worker_service(), which takes a sample when one is due.
+ * the serve function the scheduler hands to its tasks, which takes a sample
+ * when one is due.
  *
  *-------------------------------------------------------------------------
  */
@@ -75,6 +76,7 @@ typedef struct PgmRetentionTable
 typedef struct PgmRetentionRun
 {
 	MemoryContext context;
+	PgmServeFunc serve;			/* called between two transactions */
 	char	   *lock_timeout;
 	int64		budget_us;
 	int			max_skips;
@@ -239,7 +241,7 @@ pgm_retention_wanted(void)
 
 /* Worker task: one retention run every pgmaint.retention_interval, with pgmaint.policy = apply. */
 void
-pgm_retention_task(void)
+pgm_retention_task(PgmServeFunc serve)
 {
 	PgmRetentionRun run;
 	TimestampTz deadline;
@@ -250,6 +252,7 @@ pgm_retention_task(void)
 	memset(&run, 0, sizeof(run));
 	run.context = AllocSetContextCreate(TopMemoryContext, "pgmaint retention",
 										ALLOCSET_DEFAULT_SIZES);
+	run.serve = serve;
 
 	/* on a standby pgm_run_step() does nothing: no tables, nothing to do */
 	if (pgm_run_step("retention", pgm_retention_list_step, &run))
@@ -258,7 +261,7 @@ pgm_retention_task(void)
 											   run.budget_us / 1000);
 		for (int i = 0; i < run.ntables; i++)
 		{
-			pgm_worker_service();
+			run.serve();
 			if (!pgm_retention_wanted())
 				break;
 			pgm_retention_table(&run, &run.tables[i], deadline);
@@ -296,7 +299,7 @@ pgm_retention_table(PgmRetentionRun *run, PgmRetentionTable *t, TimestampTz dead
 					t->stopped = "time budget";
 					break;
 				}
-				pgm_worker_service();
+				run->serve();
 				if (!pgm_retention_wanted())
 				{
 					t->stopped = "retention turned off";
