@@ -166,7 +166,9 @@ extern void pgm_register_worker(void);
 extern PGDLLEXPORT void pgmaint_worker_main(Datum main_arg);
 
 /*
- * A worker task, run by the scheduler when its period is due.  serve is for a
+ * A worker task, run by the scheduler when its period is due.  It runs in the
+ * scheduler's loop memory context, which is reset after every run: a task
+ * keeps nothing allocated there from one run to the next.  serve is for a
  * task that runs many transactions (retention): it calls serve() between two
  * of them, outside a transaction, which handles interrupts and a reload and
  * takes the sample that is due, so that a long task never delays the sampler.

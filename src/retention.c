@@ -20,7 +20,8 @@
  *
  * The worker's run keeps the sampler on time: between two batches it calls
  * the serve function the scheduler hands to its tasks, which takes a sample
- * when one is due.
+ * when one is due.  The run's memory is the scheduler's loop context, reset
+ * after the task.
  *
  *-------------------------------------------------------------------------
  */
@@ -38,7 +39,6 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -75,7 +75,7 @@ typedef struct PgmRetentionTable
 /* A worker run */
 typedef struct PgmRetentionRun
 {
-	MemoryContext context;
+	MemoryContext context;		/* the task's memory, kept for the whole run */
 	PgmServeFunc serve;			/* called between two transactions */
 	char	   *lock_timeout;
 	int64		budget_us;
@@ -250,8 +250,8 @@ pgm_retention_task(PgmServeFunc serve)
 		return;
 
 	memset(&run, 0, sizeof(run));
-	run.context = AllocSetContextCreate(TopMemoryContext, "pgmaint retention",
-										ALLOCSET_DEFAULT_SIZES);
+	/* the scheduler's loop context: it outlives the run's transactions */
+	run.context = CurrentMemoryContext;
 	run.serve = serve;
 
 	/* on a standby pgm_run_step() does nothing: no tables, nothing to do */
@@ -267,8 +267,6 @@ pgm_retention_task(PgmServeFunc serve)
 			pgm_retention_table(&run, &run.tables[i], deadline);
 		}
 	}
-
-	MemoryContextDelete(run.context);
 }
 
 /* Runs one table's steps, records the result and releases its lock. */

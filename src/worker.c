@@ -35,6 +35,12 @@
  * runner reports errors to the worker's status through the reporter
  * registered here (test/integration/c_layers.sh checks the graph).
  *
+ * Memory.  Every task run, scheduled or a burst sample, goes through
+ * pgm_run_task(), which runs it in the loop memory context and resets that
+ * afterwards; a sample served in the middle of another task gets a child
+ * context of its own, deleted after it, so that it neither keeps its memory
+ * nor frees its host's.
+ *
  * SQL served: none of its own; its steps call the functions of
  * sql/install/10-sampler.sql (history), 4x-policy-*.sql (the policy) and the
  * leak sweep of backends.c.
@@ -87,7 +93,6 @@ typedef struct PgmSampleResult
 } PgmSampleResult;
 
 static void pgm_sample_task(PgmServeFunc serve);
-static void pgm_events_guarded_task(PgmServeFunc serve);
 
 /* Time between two health evaluations, in seconds: see pgm_events_period() */
 static int	pgm_events_period_s = 60;
@@ -102,12 +107,16 @@ static PgmTask pgm_tasks[] = {
 	{"policy", &pgm_policy_interval, pgm_policy_task},
 	{"space", &pgm_growth_interval, pgm_growth_task},
 	{"retention", &pgm_retention_period, pgm_retention_task},
-	{"events", &pgm_events_period_s, pgm_events_guarded_task},
+	{"events", &pgm_events_period_s, pgm_events_task},
 };
 
 #define PGMAINT_NTASKS	((int) lengthof(pgm_tasks))
 
+/* Memory of a task run, reset after it (pg_cron's CronLoopContext) */
 static MemoryContext pgm_loop_context = NULL;
+
+/* The task running now, NULL between two */
+static PgmTask *pgm_running_task = NULL;
 
 /* Connection state, read by the exit callback and the log hook */
 static volatile bool pgm_connecting = false;
@@ -155,6 +164,7 @@ static void pgm_connect(void);
 static void pgm_pin_search_path(void);
 static void pgm_sleep_until(TimestampTz deadline);
 static void pgm_process_reload(void);
+static void pgm_run_due_task(PgmTask *task);
 static void pgm_run_task(PgmTask *task);
 static void pgm_worker_service(void);
 static void pgm_heartbeat(void);
@@ -236,7 +246,7 @@ pgmaint_worker_main(Datum main_arg)
 		{
 			if (pgm_tasks[i].next_run <= now)
 			{
-				pgm_run_task(&pgm_tasks[i]);
+				pgm_run_due_task(&pgm_tasks[i]);
 				now = GetCurrentTimestamp();
 			}
 		}
@@ -246,7 +256,7 @@ pgmaint_worker_main(Datum main_arg)
 		while (burst-- > 0)
 		{
 			CHECK_FOR_INTERRUPTS();
-			pgm_sample_task(pgm_worker_service);
+			pgm_run_task(&pgm_tasks[0]);
 		}
 
 		pgm_heartbeat();
@@ -386,21 +396,52 @@ pgm_process_reload(void)
 	}
 }
 
-/* Runs a task and advances its deadline by whole periods. */
+/* Runs a task that is due and advances its deadline by whole periods. */
 static void
-pgm_run_task(PgmTask *task)
+pgm_run_due_task(PgmTask *task)
 {
 	int64		period = (int64) task->current_period_s * USECS_PER_SEC;
 	TimestampTz now;
 
 	task->last_run = GetCurrentTimestamp();
-	task->run(pgm_worker_service);
+	pgm_run_task(task);
 
 	/* keep the phase: skip the periods that already passed */
 	now = GetCurrentTimestamp();
 	task->next_run += period;
 	if (task->next_run <= now)
 		task->next_run += ((now - task->next_run) / period + 1) * period;
+}
+
+/*
+ * Runs a task in the loop memory context and resets it afterwards, then
+ * publishes the heartbeat: the one place where a run's memory is freed.  A
+ * task run while another one waits in serve() gets a child context, deleted
+ * after it, so that it frees nothing the waiting task still uses.
+ */
+static void
+pgm_run_task(PgmTask *task)
+{
+	PgmTask    *host = pgm_running_task;
+	MemoryContext context = pgm_loop_context;
+	MemoryContext oldcontext;
+
+	if (host != NULL)
+		context = AllocSetContextCreate(pgm_loop_context,
+										"pgmaint served task",
+										ALLOCSET_DEFAULT_SIZES);
+	oldcontext = MemoryContextSwitchTo(context);
+	pgm_running_task = task;
+
+	task->run(pgm_worker_service);
+
+	pgm_running_task = host;
+	MemoryContextSwitchTo(oldcontext);
+	if (host != NULL)
+		MemoryContextDelete(context);
+	else
+		MemoryContextReset(context);
+	pgm_heartbeat();
 }
 
 /*
@@ -415,7 +456,7 @@ pgm_worker_service(void)
 	if (ConfigReloadPending)
 		pgm_process_reload();
 	if (pgm_tasks[0].next_run <= GetCurrentTimestamp())
-		pgm_run_task(&pgm_tasks[0]);
+		pgm_run_due_task(&pgm_tasks[0]);
 }
 
 /*
@@ -425,7 +466,6 @@ pgm_worker_service(void)
 static void
 pgm_sample_task(PgmServeFunc serve)
 {
-	MemoryContext oldcontext = MemoryContextSwitchTo(pgm_loop_context);
 	PgmSampleResult result;
 
 	if (pgm_run_xact_step("sample", pgm_sample_step, &result))
@@ -434,25 +474,8 @@ pgm_sample_task(PgmServeFunc serve)
 	(void) pgm_run_step("history", pgm_persist_step, NULL);
 	(void) pgm_run_step("leak sweep", pgm_leak_sweep, NULL);
 
-	/* flush the worker's own statistics, then forget this cycle's memory */
+	/* flush the worker's own statistics */
 	pgstat_report_stat(false);
-	MemoryContextSwitchTo(oldcontext);
-	MemoryContextReset(pgm_loop_context);
-	pgm_heartbeat();
-}
-
-/*
- * The events task (events.c) in the loop's memory context, which is reset
- * afterwards.  It runs right after the sample when both are due.
- */
-static void
-pgm_events_guarded_task(PgmServeFunc serve)
-{
-	MemoryContext oldcontext = MemoryContextSwitchTo(pgm_loop_context);
-
-	pgm_events_task(serve);
-	MemoryContextSwitchTo(oldcontext);
-	MemoryContextReset(pgm_loop_context);
 }
 
 /* Publishes the heartbeat, the interval in use and the worker's memory. */
