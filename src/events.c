@@ -112,9 +112,6 @@ static PgmEventsShared *pgm_events_shared = NULL;
 static PgmEventState pgm_event_state;
 static PgmEventState pgm_event_work;
 
-/* Time between two evaluations, in seconds: see pgm_events_period() */
-int			pgm_events_period_s = 60;
-
 /* The newest event of each check, for the recorded statuses */
 static const char *const pgm_events_last_sql =
 "SELECT DISTINCT ON (e.check_name) e.check_name, e.new_status"
@@ -200,7 +197,7 @@ pgm_events_period(void)
 
 /* Worker task: evaluates the health checks and records their changes. */
 void
-pgm_events_task(void)
+pgm_events_task(PgmServeFunc serve)
 {
 	(void) pgm_run_read_step("events", pgm_events_step, NULL);
 }
@@ -213,6 +210,7 @@ static void
 pgm_events_step(void *arg)
 {
 	bool		in_recovery = RecoveryInProgress();
+	int			period = pgm_events_period();
 	int			hold;
 	int			ret;
 	uint64		i;
@@ -234,7 +232,7 @@ pgm_events_step(void *arg)
 	if (pgm_alert_hold < 0)
 		hold = 1;
 	else
-		hold = (pgm_alert_hold + pgm_events_period_s - 1) / Max(pgm_events_period_s, 1);
+		hold = (pgm_alert_hold + period - 1) / Max(period, 1);
 
 	ret = SPI_execute(version >= 102 ? pgm_events_checks_sql : pgm_events_checks_sql_1_1,
 					  true, 0);

@@ -53,7 +53,7 @@ pgm_space_step(void *arg)
 
 /* Worker task: the space measurement every pgmaint.growth_interval. */
 void
-pgm_growth_task(void)
+pgm_growth_task(PgmServeFunc serve)
 {
 	(void) pgm_run_step("space", pgm_space_step, NULL);
 }

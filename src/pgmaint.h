@@ -183,28 +183,45 @@ extern void pgm_replication_lag(PgmReplicationLag *lag, TimestampTz now);
 /* sampler.c: one sample and its table-level figures, in C (call inside a transaction) */
 extern void pgm_take_sample(PgmSample *sample, PgmTableSample *tables);
 
-/* worker.c: registration, entry point and the step helper */
+/* worker.c: registration and entry point of the worker (the scheduler) */
 extern void pgm_register_worker(void);
 extern PGDLLEXPORT void pgmaint_worker_main(Datum main_arg);
 
-/* A worker step: runs inside a transaction, connected to SPI */
+/*
+ * A worker task, run by the scheduler when its period is due.  It runs in the
+ * scheduler's loop memory context, which is reset after every run: a task
+ * keeps nothing allocated there from one run to the next.  serve is for a
+ * task that runs many transactions (retention): it calls serve() between two
+ * of them, outside a transaction, which handles interrupts and a reload and
+ * takes the sample that is due, so that a long task never delays the sampler.
+ */
+typedef void (*PgmServeFunc) (void);
+typedef void (*PgmTaskFunc) (PgmServeFunc serve);
+
+/* --- The step runner (step.c, which calls no other pgmaint file) --- */
+
+/* A worker step: runs inside a transaction, with SPI but under pgm_run_xact_step() */
 typedef void (*PgmStepFunc) (void *arg);
+
+/* Where a process keeps the runner's last error: see pgm_step_set_reporter() */
+typedef void (*PgmStepErrorFunc) (const char *message);
+typedef void (*PgmStepClearFunc) (void);
+
+/*
+ * Registers what the runner calls when a step fails (with "step: message",
+ * at most PGMAINT_ERROR_LEN bytes) and when the step that failed last
+ * succeeds again.  Either may be NULL.
+ */
+extern void pgm_step_set_reporter(PgmStepErrorFunc report, PgmStepClearFunc clear);
 
 /*
  * Runs fn(arg) in the worker inside its own transaction, with SPI connected
  * and a snapshot set, when the server is a primary and the pgmaint extension
- * exists in pgmaint.database.  An error is logged once (until the step
- * succeeds again or fails differently), recorded as the status' last_error
- * and cleaned up.  Returns true when the step ran and committed.
+ * exists in the worker's database.  An error is logged once (until the step
+ * succeeds again or fails differently), handed to the reporter and cleaned
+ * up.  Returns true when the step ran and committed.
  */
 extern bool pgm_run_step(const char *step, PgmStepFunc fn, void *arg);
-
-/*
- * For a task that runs many transactions (retention): call between two of
- * them, outside a transaction.  Handles interrupts and a reload, and takes
- * the sample that is due, so that a long task never delays the sampler.
- */
-extern void pgm_worker_service(void);
 
 /*
  * pgm_run_step() for a step that also runs on a hot standby: the step must
@@ -212,16 +229,23 @@ extern void pgm_worker_service(void);
  */
 extern bool pgm_run_read_step(const char *step, PgmStepFunc fn, void *arg);
 
+/*
+ * pgm_run_read_step() for a step in C that reads the catalogs and statistics
+ * without SPI (the sample): no snapshot is pushed, and it runs whether or
+ * not the extension exists.
+ */
+extern bool pgm_run_xact_step(const char *step, PgmStepFunc fn, void *arg);
+
 /* Connections (backends.c): the worker's leak sweep, a PgmStepFunc */
 extern void pgm_leak_sweep(void *arg);
 
 /* --- Autovacuum policy --- */
 
 /* policy.c: the worker's policy task (runs pgmaint.run_policy() as a step) */
-extern void pgm_policy_task(void);
+extern void pgm_policy_task(PgmServeFunc serve);
 
 /* growth.c: the worker's space task (sizes and bloat estimates, as a step) */
-extern void pgm_growth_task(void);
+extern void pgm_growth_task(PgmServeFunc serve);
 
 /* Period of the retention task while pgmaint.retention_interval is 0 (off) */
 #define PGMAINT_RETENTION_OFF_PERIOD	3600
@@ -229,15 +253,14 @@ extern void pgm_growth_task(void);
 /* retention.c: one step of a run as the table's owner, and the worker's task */
 extern uint64 pgm_retention_exec(Oid relid, int nstatements, char **statements,
 								 TimestampTz cutoff, int batch, const char *lock_timeout);
-extern void pgm_retention_task(void);
+extern void pgm_retention_task(PgmServeFunc serve);
 
 /* --- Health events (issue 15) --- */
 
-/* events.c: the standby's recent events in shared memory, and the worker's step */
-extern int	pgm_events_period_s;
+/* events.c: the standby's recent events in shared memory, and the worker's task */
 extern void pgm_events_request_shmem(void);
 extern void pgm_events_startup_shmem(void);
 extern int	pgm_events_period(void);
-extern void pgm_events_task(void);
+extern void pgm_events_task(PgmServeFunc serve);
 
 #endif							/* PGMAINT_H */

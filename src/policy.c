@@ -224,7 +224,7 @@ pgmaint_policy_lock_timeout(PG_FUNCTION_ARGS)
 
 /* Worker task: the autovacuum policy every pgmaint.policy_interval; off does nothing. */
 void
-pgm_policy_task(void)
+pgm_policy_task(PgmServeFunc serve)
 {
 	const char *mode;
 

@@ -19,7 +19,9 @@
  * could not, and the table's triggers cannot take the worker's rights.
  *
  * The worker's run keeps the sampler on time: between two batches it calls
- * pgm_worker_service(), which takes a sample when one is due.
+ * the serve function the scheduler hands to its tasks, which takes a sample
+ * when one is due.  The run's memory is the scheduler's loop context, reset
+ * after the task.
  *
  *-------------------------------------------------------------------------
  */
@@ -37,7 +39,6 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -74,7 +75,8 @@ typedef struct PgmRetentionTable
 /* A worker run */
 typedef struct PgmRetentionRun
 {
-	MemoryContext context;
+	MemoryContext context;		/* the task's memory, kept for the whole run */
+	PgmServeFunc serve;			/* called between two transactions */
 	char	   *lock_timeout;
 	int64		budget_us;
 	int			max_skips;
@@ -239,7 +241,7 @@ pgm_retention_wanted(void)
 
 /* Worker task: one retention run every pgmaint.retention_interval, with pgmaint.policy = apply. */
 void
-pgm_retention_task(void)
+pgm_retention_task(PgmServeFunc serve)
 {
 	PgmRetentionRun run;
 	TimestampTz deadline;
@@ -248,8 +250,9 @@ pgm_retention_task(void)
 		return;
 
 	memset(&run, 0, sizeof(run));
-	run.context = AllocSetContextCreate(TopMemoryContext, "pgmaint retention",
-										ALLOCSET_DEFAULT_SIZES);
+	/* the scheduler's loop context: it outlives the run's transactions */
+	run.context = CurrentMemoryContext;
+	run.serve = serve;
 
 	/* on a standby pgm_run_step() does nothing: no tables, nothing to do */
 	if (pgm_run_step("retention", pgm_retention_list_step, &run))
@@ -258,14 +261,12 @@ pgm_retention_task(void)
 											   run.budget_us / 1000);
 		for (int i = 0; i < run.ntables; i++)
 		{
-			pgm_worker_service();
+			run.serve();
 			if (!pgm_retention_wanted())
 				break;
 			pgm_retention_table(&run, &run.tables[i], deadline);
 		}
 	}
-
-	MemoryContextDelete(run.context);
 }
 
 /* Runs one table's steps, records the result and releases its lock. */
@@ -296,7 +297,7 @@ pgm_retention_table(PgmRetentionRun *run, PgmRetentionTable *t, TimestampTz dead
 					t->stopped = "time budget";
 					break;
 				}
-				pgm_worker_service();
+				run->serve();
 				if (!pgm_retention_wanted())
 				{
 					t->stopped = "retention turned off";

@@ -2,8 +2,7 @@
  *
  * worker.c
  *	  The pgmaint background worker: registration, connection with backoff,
- *	  signals, the deadline scheduler of its periodic tasks, and
- *	  pgm_run_step(), the guarded way to run SQL from the worker.
+ *	  signals, and the deadline scheduler of its periodic tasks.
  *
  * Lifecycle.  The worker starts at consistent state, so it also runs on a
  * hot standby (read-only: it samples into the ring and writes nothing).  It
@@ -28,6 +27,20 @@
  * loop sleeps until the nearest deadline.  A reload that changes a period
  * moves the deadline to the last run plus the new period.
  *
+ * Layers.  This file is the top: it calls the tasks (its own sample task,
+ * policy.c, growth.c, retention.c, events.c), and they call the step runner
+ * (step.c) and lower files; nothing calls back into this file but
+ * pgmaint.c, which registers the worker.  A long task serves the sampler
+ * through the serve function it is handed (pgm_worker_service()), and the
+ * runner reports errors to the worker's status through the reporter
+ * registered here (test/integration/c_layers.sh checks the graph).
+ *
+ * Memory.  Every task run, scheduled or a burst sample, goes through
+ * pgm_run_task(), which runs it in the loop memory context and resets that
+ * afterwards; a sample served in the middle of another task gets a child
+ * context of its own, deleted after it, so that it neither keeps its memory
+ * nor frees its host's.
+ *
  * SQL served: none of its own; its steps call the functions of
  * sql/install/10-sampler.sql (history), 4x-policy-*.sql (the policy) and the
  * leak sweep of backends.c.
@@ -36,10 +49,7 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
-#include "access/xlog.h"
 #include "catalog/namespace.h"
-#include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -49,13 +59,10 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
-#include "utils/backend_status.h"
-#include "utils/builtins.h"
 #include "utils/elog.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
@@ -67,26 +74,16 @@
 /* Longest wait between two connection attempts, in seconds */
 #define PGMAINT_MAX_BACKOFF			300
 
-/* Steps whose last error is remembered, to log each error once */
-#define PGMAINT_MAX_STEPS			8
-
 /* A periodic task of the worker */
 typedef struct PgmTask
 {
 	const char *name;
 	int		   *period_s;		/* the setting that holds its period */
-	void		(*run) (void);
+	PgmTaskFunc run;
 	int			current_period_s;	/* period the deadline was computed with */
 	TimestampTz last_run;
 	TimestampTz next_run;
 } PgmTask;
-
-/* The last error logged for a step */
-typedef struct PgmStepError
-{
-	char		step[NAMEDATALEN];
-	char		message[PGMAINT_ERROR_LEN];
-} PgmStepError;
 
 /* What the sample step produces: the ring's sample and its table-level figures */
 typedef struct PgmSampleResult
@@ -95,8 +92,10 @@ typedef struct PgmSampleResult
 	PgmTableSample tables;
 } PgmSampleResult;
 
-static void pgm_sample_task(void);
-static void pgm_events_guarded_task(void);
+static void pgm_sample_task(PgmServeFunc serve);
+
+/* Time between two health evaluations, in seconds: see pgm_events_period() */
+static int	pgm_events_period_s = 60;
 
 /*
  * The worker's periodic tasks.  A new periodic task is one more line here
@@ -108,14 +107,16 @@ static PgmTask pgm_tasks[] = {
 	{"policy", &pgm_policy_interval, pgm_policy_task},
 	{"space", &pgm_growth_interval, pgm_growth_task},
 	{"retention", &pgm_retention_period, pgm_retention_task},
-	{"events", &pgm_events_period_s, pgm_events_guarded_task},
+	{"events", &pgm_events_period_s, pgm_events_task},
 };
 
 #define PGMAINT_NTASKS	((int) lengthof(pgm_tasks))
 
+/* Memory of a task run, reset after it (pg_cron's CronLoopContext) */
 static MemoryContext pgm_loop_context = NULL;
-static PgmStepError pgm_step_errors[PGMAINT_MAX_STEPS];
-static char pgm_error_step[NAMEDATALEN];
+
+/* The task running now, NULL between two */
+static PgmTask *pgm_running_task = NULL;
 
 /* Connection state, read by the exit callback and the log hook */
 static volatile bool pgm_connecting = false;
@@ -163,10 +164,9 @@ static void pgm_connect(void);
 static void pgm_pin_search_path(void);
 static void pgm_sleep_until(TimestampTz deadline);
 static void pgm_process_reload(void);
+static void pgm_run_due_task(PgmTask *task);
 static void pgm_run_task(PgmTask *task);
-static bool pgm_guarded(const char *step, PgmStepFunc fn, void *arg, bool with_spi);
-static void pgm_step_failed(const char *step, ErrorData *edata);
-static void pgm_step_succeeded(const char *step);
+static void pgm_worker_service(void);
 static void pgm_heartbeat(void);
 static void pgm_sample_step(void *arg);
 static void pgm_persist_step(void *arg);
@@ -204,6 +204,7 @@ pgmaint_worker_main(Datum main_arg)
 
 	before_shmem_exit(pgm_worker_exit, (Datum) 0);
 	pgm_status_worker_starting();
+	pgm_step_set_reporter(pgm_status_set_error, pgm_status_clear_error);
 
 	pgm_connect();
 	pgm_pin_search_path();
@@ -245,7 +246,7 @@ pgmaint_worker_main(Datum main_arg)
 		{
 			if (pgm_tasks[i].next_run <= now)
 			{
-				pgm_run_task(&pgm_tasks[i]);
+				pgm_run_due_task(&pgm_tasks[i]);
 				now = GetCurrentTimestamp();
 			}
 		}
@@ -255,7 +256,7 @@ pgmaint_worker_main(Datum main_arg)
 		while (burst-- > 0)
 		{
 			CHECK_FOR_INTERRUPTS();
-			pgm_sample_task();
+			pgm_run_task(&pgm_tasks[0]);
 		}
 
 		pgm_heartbeat();
@@ -395,15 +396,15 @@ pgm_process_reload(void)
 	}
 }
 
-/* Runs a task and advances its deadline by whole periods. */
+/* Runs a task that is due and advances its deadline by whole periods. */
 static void
-pgm_run_task(PgmTask *task)
+pgm_run_due_task(PgmTask *task)
 {
 	int64		period = (int64) task->current_period_s * USECS_PER_SEC;
 	TimestampTz now;
 
 	task->last_run = GetCurrentTimestamp();
-	task->run();
+	pgm_run_task(task);
 
 	/* keep the phase: skip the periods that already passed */
 	now = GetCurrentTimestamp();
@@ -412,52 +413,69 @@ pgm_run_task(PgmTask *task)
 		task->next_run += ((now - task->next_run) / period + 1) * period;
 }
 
-/* See pgmaint.h. */
-void
+/*
+ * Runs a task in the loop memory context and resets it afterwards, then
+ * publishes the heartbeat: the one place where a run's memory is freed.  A
+ * task run while another one waits in serve() gets a child context, deleted
+ * after it, so that it frees nothing the waiting task still uses.
+ */
+static void
+pgm_run_task(PgmTask *task)
+{
+	PgmTask    *host = pgm_running_task;
+	MemoryContext context = pgm_loop_context;
+	MemoryContext oldcontext;
+
+	if (host != NULL)
+		context = AllocSetContextCreate(pgm_loop_context,
+										"pgmaint served task",
+										ALLOCSET_DEFAULT_SIZES);
+	oldcontext = MemoryContextSwitchTo(context);
+	pgm_running_task = task;
+
+	task->run(pgm_worker_service);
+
+	pgm_running_task = host;
+	MemoryContextSwitchTo(oldcontext);
+	if (host != NULL)
+		MemoryContextDelete(context);
+	else
+		MemoryContextReset(context);
+	pgm_heartbeat();
+}
+
+/*
+ * The serve function handed to every task: between two transactions of a
+ * long task, handles interrupts and a reload, and takes the sample that is
+ * due, so that a long task never delays the sampler.
+ */
+static void
 pgm_worker_service(void)
 {
 	CHECK_FOR_INTERRUPTS();
 	if (ConfigReloadPending)
 		pgm_process_reload();
 	if (pgm_tasks[0].next_run <= GetCurrentTimestamp())
-		pgm_run_task(&pgm_tasks[0]);
+		pgm_run_due_task(&pgm_tasks[0]);
 }
 
 /*
  * The sample task: one sample into the ring, then the steps that follow
- * every sample.  Each step is one pgm_run_step() call.
+ * every sample.  Each step is one call of the step runner.
  */
 static void
-pgm_sample_task(void)
+pgm_sample_task(PgmServeFunc serve)
 {
-	MemoryContext oldcontext = MemoryContextSwitchTo(pgm_loop_context);
 	PgmSampleResult result;
 
-	if (pgm_guarded("sample", pgm_sample_step, &result, false))
+	if (pgm_run_xact_step("sample", pgm_sample_step, &result))
 		pgm_ring_push(&result.sample, &result.tables);
 
 	(void) pgm_run_step("history", pgm_persist_step, NULL);
 	(void) pgm_run_step("leak sweep", pgm_leak_sweep, NULL);
 
-	/* flush the worker's own statistics, then forget this cycle's memory */
+	/* flush the worker's own statistics */
 	pgstat_report_stat(false);
-	MemoryContextSwitchTo(oldcontext);
-	MemoryContextReset(pgm_loop_context);
-	pgm_heartbeat();
-}
-
-/*
- * The events task (events.c) in the loop's memory context, which is reset
- * afterwards.  It runs right after the sample when both are due.
- */
-static void
-pgm_events_guarded_task(void)
-{
-	MemoryContext oldcontext = MemoryContextSwitchTo(pgm_loop_context);
-
-	pgm_events_task();
-	MemoryContextSwitchTo(oldcontext);
-	MemoryContextReset(pgm_loop_context);
 }
 
 /* Publishes the heartbeat, the interval in use and the worker's memory. */
@@ -515,142 +533,4 @@ pgm_persist_step(void *arg)
 						SPI_result_code_string(ret))));
 
 	pgm_status_count_persisted((int64) inserted);
-}
-
-/* See pgmaint.h. */
-bool
-pgm_run_step(const char *step, PgmStepFunc fn, void *arg)
-{
-	/* a standby is read-only: nothing to write, nothing to report */
-	if (RecoveryInProgress())
-		return false;
-	return pgm_guarded(step, fn, arg, true);
-}
-
-/* See pgmaint.h. */
-bool
-pgm_run_read_step(const char *step, PgmStepFunc fn, void *arg)
-{
-	return pgm_guarded(step, fn, arg, true);
-}
-
-/*
- * Runs fn(arg) in its own transaction; with_spi adds SPI, a snapshot and the
- * check that the extension exists.  Errors are caught, logged once and
- * recorded; the transaction is rolled back and the worker goes on.
- */
-static bool
-pgm_guarded(const char *step, PgmStepFunc fn, void *arg, bool with_spi)
-{
-	MemoryContext oldcontext = CurrentMemoryContext;
-	volatile bool ran = false;
-
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	pgstat_report_activity(STATE_RUNNING, step);
-
-	PG_TRY();
-	{
-		if (!with_spi)
-		{
-			fn(arg);
-			ran = true;
-		}
-		else if (OidIsValid(get_extension_oid("pgmaint", true)))
-		{
-			if (SPI_connect() != SPI_OK_CONNECT)
-				ereport(ERROR,
-						(errcode(ERRCODE_INTERNAL_ERROR),
-						 errmsg("could not connect to SPI")));
-			PushActiveSnapshot(GetTransactionSnapshot());
-			fn(arg);
-			PopActiveSnapshot();
-			SPI_finish();
-			ran = true;
-		}
-		CommitTransactionCommand();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		pgm_step_failed(step, edata);
-		FreeErrorData(edata);
-		pgstat_report_activity(STATE_IDLE, NULL);
-		MemoryContextSwitchTo(oldcontext);
-		return false;
-	}
-	PG_END_TRY();
-
-	MemoryContextSwitchTo(oldcontext);
-	pgstat_report_activity(STATE_IDLE, NULL);
-	if (ran)
-		pgm_step_succeeded(step);
-	return ran;
-}
-
-/* Logs a step's error unless it is the one logged last time; records it. */
-static void
-pgm_step_failed(const char *step, ErrorData *edata)
-{
-	PgmStepError *slot = NULL;
-	char		message[PGMAINT_ERROR_LEN];
-	int			i;
-
-	snprintf(message, sizeof(message), "%s: %s", step,
-			 edata->message ? edata->message : "unknown error");
-
-	for (i = 0; i < PGMAINT_MAX_STEPS; i++)
-	{
-		if (strcmp(pgm_step_errors[i].step, step) == 0)
-		{
-			slot = &pgm_step_errors[i];
-			break;
-		}
-		if (slot == NULL && pgm_step_errors[i].step[0] == '\0')
-			slot = &pgm_step_errors[i];
-	}
-
-	if (slot == NULL || strcmp(slot->message, message) != 0)
-	{
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("pgmaint sampler step \"%s\" failed: %s", step,
-						edata->message ? edata->message : "unknown error"),
-				 edata->detail ? errdetail_internal("%s", edata->detail) : 0,
-				 errhint("The worker goes on and logs this error again only if it changes; see pgmaint.sampler_status().")));
-		if (slot != NULL)
-		{
-			strlcpy(slot->step, step, sizeof(slot->step));
-			strlcpy(slot->message, message, sizeof(slot->message));
-		}
-	}
-
-	strlcpy(pgm_error_step, step, sizeof(pgm_error_step));
-	pgm_status_set_error(message);
-}
-
-/* Forgets a step's logged error once it succeeds again. */
-static void
-pgm_step_succeeded(const char *step)
-{
-	int			i;
-
-	for (i = 0; i < PGMAINT_MAX_STEPS; i++)
-	{
-		if (strcmp(pgm_step_errors[i].step, step) == 0)
-		{
-			pgm_step_errors[i].step[0] = '\0';
-			pgm_step_errors[i].message[0] = '\0';
-		}
-	}
-	if (pgm_error_step[0] != '\0' && strcmp(pgm_error_step, step) == 0)
-	{
-		pgm_error_step[0] = '\0';
-		pgm_status_clear_error();
-	}
 }
