@@ -235,6 +235,17 @@ typ AS (
       JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
      WHERE t.typnamespace = 'pgmaint'::regnamespace AND t.typname::text NOT LIKE E'\\_%'
 ),
+-- the Prometheus families of metrics(), with the check each one carries
+fam AS (
+    SELECT f.family,
+           format('| `%s` | %s | %s | %s | %s |', f.family, f.type,
+                  coalesce((SELECT string_agg(format('`%s`', l), ', ' ORDER BY o)
+                              FROM unnest(f.labels) WITH ORDINALITY AS u(l, o)), ''),
+                  coalesce((SELECT string_agg(format('`%s`', m.check_name), ', ' ORDER BY m.check_name COLLATE "C")
+                              FROM pgmaint.check_metrics m WHERE m.family = f.family), ''),
+                  pg_temp.md(f.help)) AS line
+      FROM pgmaint.metric_families() f
+),
 guc AS (
     SELECT s.name,
            format('| `%s` | `%s` | %s | %s | %s |', s.name,
@@ -267,6 +278,7 @@ SELECT '# pgmaint function reference' || E'\n\n'
     || coalesce('- [Types](#types): '
                 || (SELECT string_agg(format('[%s](#%s)', t.name, pg_temp.anchor('pgmaint.' || t.name)), ', '
                                       ORDER BY t.name COLLATE "C") FROM typ t) || E'\n', '')
+    || E'- [Prometheus families](#prometheus-families)\n'
     || E'- [Settings](#settings)\n\n'
     || (SELECT string_agg(g.text, E'\n' ORDER BY g.n) FROM grp_text g) || E'\n'
     || E'## Tables\n\n'
@@ -274,6 +286,12 @@ SELECT '# pgmaint function reference' || E'\n\n'
     || ' users changed) and leaves measurements out.' || E'\n\n'
     || (SELECT string_agg(t.text, E'\n' ORDER BY t.name COLLATE "C") FROM tbl_text t)
     || coalesce(E'\n## Types\n\n' || (SELECT string_agg(t.text, E'\n' ORDER BY t.name COLLATE "C") FROM typ t), '')
+    || E'\n## Prometheus families\n\n'
+    || 'Every family `metrics()` can show ([Prometheus](prometheus.md)), from `pgmaint.metric_families()`; each series also'
+    || ' has the labels `database` and `system_identifier`. "Check" is the health check whose value the family carries'
+    || ' (`pgmaint.check_metrics`).' || E'\n\n'
+    || E'| Family | Type | Labels | Check | Help |\n|---|---|---|---|---|\n'
+    || (SELECT string_agg(f.line, E'\n' ORDER BY f.family COLLATE "C") FROM fam f) || E'\n'
     || E'\n## Settings\n\n'
     || 'The `pgmaint.*` settings as the server reports them (`pg_settings`); the [README](../README.md#settings)'
     || ' says what each is for. Restart-only settings exist only when pgmaint is in `shared_preload_libraries`;'
