@@ -235,6 +235,16 @@ typ AS (
       JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
      WHERE t.typnamespace = 'pgmaint'::regnamespace AND t.typname::text NOT LIKE E'\\_%'
 ),
+-- the health checks as a fresh install grades them (pgmaint.thresholds' seed rows)
+chk AS (
+    SELECT t.check_name,
+           format('| `%s` | %s | %s | %s | %s |', t.check_name,
+                  coalesce(t.warning::text, '–'), coalesce(t.critical::text, '–'),
+                  coalesce((SELECT format('`%s`', m.family) FROM pgmaint.check_metrics m
+                             WHERE m.check_name = t.check_name), ''),
+                  pg_temp.md(t.description)) AS line
+      FROM pgmaint.thresholds t
+),
 -- the Prometheus families of metrics(), with the check each one carries
 fam AS (
     SELECT f.family,
@@ -278,6 +288,7 @@ SELECT '# pgmaint function reference' || E'\n\n'
     || coalesce('- [Types](#types): '
                 || (SELECT string_agg(format('[%s](#%s)', t.name, pg_temp.anchor('pgmaint.' || t.name)), ', '
                                       ORDER BY t.name COLLATE "C") FROM typ t) || E'\n', '')
+    || E'- [Health checks](#health-checks)\n'
     || E'- [Prometheus families](#prometheus-families)\n'
     || E'- [Settings](#settings)\n\n'
     || (SELECT string_agg(g.text, E'\n' ORDER BY g.n) FROM grp_text g) || E'\n'
@@ -286,6 +297,11 @@ SELECT '# pgmaint function reference' || E'\n\n'
     || ' users changed) and leaves measurements out.' || E'\n\n'
     || (SELECT string_agg(t.text, E'\n' ORDER BY t.name COLLATE "C") FROM tbl_text t)
     || coalesce(E'\n## Types\n\n' || (SELECT string_agg(t.text, E'\n' ORDER BY t.name COLLATE "C") FROM typ t), '')
+    || E'\n## Health checks\n\n'
+    || 'The checks of `health()` with the levels a fresh install grades them by (`pgmaint.thresholds`, which users'
+    || ' edit; [health checks](health-checks.md) explains them), and the Prometheus family of each value.' || E'\n\n'
+    || E'| Check | Warning | Critical | Family | Value |\n|---|---|---|---|---|\n'
+    || (SELECT string_agg(c.line, E'\n' ORDER BY c.check_name COLLATE "C") FROM chk c) || E'\n'
     || E'\n## Prometheus families\n\n'
     || 'Every family `metrics()` can show ([Prometheus](prometheus.md)), from `pgmaint.metric_families()`; each series also'
     || ' has the labels `database` and `system_identifier`. "Check" is the health check whose value the family carries'

@@ -3,8 +3,9 @@
 # docs/reference.sql generates from the catalog (run in a database of its own,
 # so that nothing earlier scripts did in pgmaint_test shows), every function is
 # in one of its sections, the README's settings table names every pgmaint.*
-# setting with the server's default and context, the README stays at most 500
-# lines, docs/README.md lists every page, and every relative link and anchor in
+# setting with the server's default and context, docs/health-checks.md lists
+# every check with its seed levels, the README stays at most 500 lines,
+# docs/README.md lists every page, and every relative link and anchor in
 # README.md and docs/*.md resolves.
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -36,14 +37,19 @@ ok "every public function is in a section of docs/reference.sql" test -z "$unsor
 q -d "$db" -F '	' -c "SELECT name, boot_val, coalesce(unit, ''), vartype, context
                          FROM pg_settings WHERE name LIKE 'pgmaint.%' ORDER BY name" >"$PGM_TMP/reference-settings.tsv"
 
+q -d "$db" -F '	' -c "SELECT check_name, coalesce(warning::text, ''), coalesce(critical::text, '')
+                         FROM pgmaint.thresholds ORDER BY check_name" >"$PGM_TMP/reference-thresholds.tsv"
+
 # the document checks, one "PASS|FAIL<tab>description<tab>detail" line each
-/usr/bin/python3 - "$top" "$PGM_TMP/reference-settings.tsv" >"$PGM_TMP/reference-docs.out" <<'PY'
+/usr/bin/python3 - "$top" "$PGM_TMP/reference-settings.tsv" "$PGM_TMP/reference-thresholds.tsv" \
+	>"$PGM_TMP/reference-docs.out" <<'PY'
 import glob
 import os
 import re
 import sys
+from decimal import Decimal
 
-top, settings_file = sys.argv[1], sys.argv[2]
+top, settings_file, thresholds_file = sys.argv[1], sys.argv[2], sys.argv[3]
 
 
 def report(desc, problems):
@@ -157,6 +163,36 @@ for name in sorted(set(server) & set(table)):
         problems.append("%s: default %r, the server %s%s" % (name, default, boot, unit))
 report("the README's settings table is pg_settings' pgmaint.* (%d): names, reload or restart, defaults"
        % len(server), problems)
+
+# the checks table of docs/health-checks.md against pgmaint.thresholds: names and levels
+seed = {}
+for row in read(thresholds_file).strip().split("\n"):
+    name, warning, critical = row.split("\t")
+    seed[name] = (warning, critical)
+documented = {}
+for line in prose(read(os.path.join(top, "docs", "health-checks.md"))):
+    m = re.match(r"^\|\s*`([a-z_]+)`\s*\|[^|]*\|([^|]*)\|([^|]*)\|[^|]*\|\s*$", line)
+    if m:
+        documented.setdefault(m.group(1), []).append((m.group(2).strip(), m.group(3).strip()))
+units = {"kB": 1024, "MB": 1048576, "GB": 1073741824}
+
+
+def level(cell):
+    """A level as the table writes it (604800 (7 days), 16 MB, –) as a number, or None."""
+    if cell in ("–", "-", ""):
+        return None
+    m = re.match(r"^([0-9][0-9,]*(?:\.[0-9]+)?)\s*(kB|MB|GB)?\b", cell)
+    return Decimal(m.group(1).replace(",", "")) * units.get(m.group(2), 1) if m else "unreadable: " + cell
+
+
+problems = ["%s: not in the table" % n for n in sorted(set(seed) - set(documented))]
+problems += ["%s: in the table but not a check" % n for n in sorted(set(documented) - set(seed))]
+for name in sorted(set(seed) & set(documented)):
+    for got, want, which in zip(documented[name][0], seed[name], ("warning", "critical")):
+        if level(got) != (Decimal(want) if want else None):
+            problems.append("%s: %s %r, pgmaint.thresholds %s" % (name, which, got, want or "NULL"))
+report("docs/health-checks.md's checks are pgmaint.thresholds' (%d): names, warning and critical levels"
+       % len(seed), problems)
 PY
 ok "the document checks ran" test $? = 0
 while IFS=$'\t' read -r result desc detail; do
