@@ -108,7 +108,7 @@ until [ "$(psql -XAtq -c "SELECT status FROM pgmaint.health_checks() WHERE check
 	sleep 0.5
 done
 
-echo "== retention of the guide's three tables (README, \"Retention\"), and its dry run"
+echo "== retention of the guide's three tables (docs/retention.md), and its dry run"
 psql -Xq -v ON_ERROR_STOP=1 <<'SQL'
 -- some history: four months of token usage and tool calls, a few expired cache rows
 INSERT INTO token_usage (thread_id, model, tokens_in, tokens_out, created_at)

@@ -100,7 +100,7 @@ COMMENT ON FUNCTION pgmaint._activity_window() IS
 REVOKE ALL ON FUNCTION pgmaint._activity_window() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._activity_window() TO pg_monitor;
 
--- Internal: the classification rules (documented in README "Autovacuum policy").
+-- Internal: the classification rules (documented in docs/policy.md).
 -- Like recommend_profiles(), a SQL-standard body, resolved when it is created
 -- (so a caller's search_path cannot change it), and set-returning, so that
 -- recommend_profiles() inlines it: called per table as a function with SET

@@ -267,7 +267,7 @@ BEGIN
                   HINT = 'Leave it NULL to get a recommendation for the memory.';
     END IF;
 
-    -- the formulas (README, "Settings advisor"); 1 GB and 2 GB give the guide's tables
+    -- the formulas (docs/settings.md); 1 GB and 2 GB give the guide's tables
     v_conn := coalesce(max_connections, least(200, greatest(20, 10 + 20 * ram_mb / 1024)));
     v_sb_kb := ram_mb * 1024 / 4;
     v_ecs_kb := ram_mb * 1024 / 2;

@@ -232,7 +232,7 @@ BEGIN
            END,
            CASE
                WHEN s.last_backup_at IS NULL OR s.last_verified_at IS NULL THEN
-                   format('Run "pgmaint_backup backup --dir /var/backups/pgmaint -d %s" and schedule it daily with cron (README, "Backups").',
+                   format('Run "pgmaint_backup backup --dir /var/backups/pgmaint -d %s" and schedule it daily with cron (docs/backups.md).',
                           current_database())
                WHEN s.last_backup_status = 'failed' THEN
                    'Read the error, fix its cause, and run "pgmaint_backup backup" again; "SELECT * FROM pgmaint.backups ORDER BY id DESC" shows the history.'

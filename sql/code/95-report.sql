@@ -576,7 +576,7 @@ SELECT c.*
                                 coalesce(b.last_drill_status || ', ' || b.last_drill_age || ' ago', 'never'))
                END,
                CASE WHEN v.status = 'fail'
-                    THEN 'Schedule pgmaint_backup backup --dir DIR daily and pgmaint_backup drill weekly (see the README).'
+                    THEN 'Schedule pgmaint_backup backup --dir DIR daily and pgmaint_backup drill weekly (see docs/backups.md).'
                END
           FROM pgmaint.backup_status() b, pgmaint._checks_verdict(ARRAY['backup'], $1) v $q$),
     (6, 'monitoring', $q$

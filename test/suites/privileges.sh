@@ -3,12 +3,12 @@
 #
 #  - ACL test: every function's ACL, on a fresh install and on a 1.0
 #    install updated to the current version, printed and compared with the matrix in
-#    README.md ("Security"): no function for PUBLIC, pg_monitor exactly where
-#    the README says, nobody else; and the two installs agree.
+#    docs/security.md (the matrix): no function for PUBLIC, pg_monitor exactly where
+#    the matrix says, nobody else; and the two installs agree.
 #  - Privilege matrix: a plain role, pg_monitor, pg_read_all_stats only, a
 #    table owner given grant_tuning(), one given grant_tuning(..., true) and
 #    a superuser call every function (NULL arguments, rolled back): who gets
-#    past the EXECUTE check must be what the README says.
+#    past the EXECUTE check must be what the matrix says.
 #  - A tuning role cannot forge rows through the policy helpers (a NULL
 #    caller, another role's table) nor wipe another role's advice.
 . "$(dirname "$0")/../lib.sh"
@@ -27,14 +27,14 @@ q -d postgres -c 'CREATE DATABASE fresh' -c 'CREATE DATABASE upgraded' >/dev/nul
 q -c 'CREATE EXTENSION pgmaint' >/dev/null || exit 1
 q -d upgraded -c "CREATE EXTENSION pgmaint VERSION '1.0'" -c 'ALTER EXTENSION pgmaint UPDATE' >/dev/null || exit 1
 
-# The README's matrix: one line per function, "name|PUBLIC|pg_monitor|stats|tuning|tuning+policy|superuser"
+# The matrix of docs/security.md: one line per function, "name|PUBLIC|pg_monitor|stats|tuning|tuning+policy|superuser"
 expected="$dir/expected"
-sed -n '/<!-- privilege-matrix -->/,/<!-- \/privilege-matrix -->/p' "$top/README.md" |
+sed -n '/<!-- privilege-matrix -->/,/<!-- \/privilege-matrix -->/p' "$top/docs/security.md" |
 	grep '^| `' | while IFS='|' read -r _ fns cols; do
 		cols=$(echo "$cols" | tr -d ' ' | sed 's/|$//')
 		echo "$fns" | grep -o '`[a-z_]*`' | tr -d '`' | while read -r f; do echo "$f|$cols"; done
 	done | LC_ALL=C sort >"$expected"
-ok "the README's matrix names functions" test "$(wc -l <"$expected")" -gt 50
+ok "the matrix names functions" test "$(wc -l <"$expected")" -gt 50
 
 # --- ACL test ---------------------------------------------------------------
 acl_sql="SELECT p.proname || '|' || coalesce(p.proacl::text, 'default')
@@ -43,24 +43,24 @@ q -c "$acl_sql" >"$dir/acl.fresh"
 q -d upgraded -c "$acl_sql" >"$dir/acl.upgraded"
 echo "# function ACLs of the fresh install:"
 sed 's/^/#   /' "$dir/acl.fresh"
-is "$(wc -l <"$dir/acl.fresh") functions" "$(wc -l <"$expected") functions" "the README's matrix has a row for every function"
+is "$(wc -l <"$dir/acl.fresh") functions" "$(wc -l <"$expected") functions" "the matrix has a row for every function"
 is "$(cut -d'|' -f1 "$dir/acl.fresh" | LC_ALL=C sort | LC_ALL=C comm -3 - <(cut -d'|' -f1 "$expected" | LC_ALL=C sort) | tr -s '\t\n' '  ')" "" \
-	"every function is in the README's matrix and every name there exists"
+	"every function is in the matrix and every name there exists"
 
-# the ACL each README row implies: the owner, and pg_monitor when it says yes
+# the ACL each row of the matrix implies: the owner, and pg_monitor when it says yes
 check_acls() {
 	local file=$1 bad=0 f acl e mon
 	while IFS='|' read -r f acl; do
-		e=$(grep "^$f|" "$expected") || { echo "#   $f: not in the README"; bad=1; continue; }
+		e=$(grep "^$f|" "$expected") || { echo "#   $f: not in the matrix"; bad=1; continue; }
 		mon=$(echo "$e" | cut -d'|' -f3)
 		case "$acl" in default|*'{=X'*|*',=X'*) echo "#   $f: callable by PUBLIC ($acl)"; bad=1; continue ;; esac
 		if [ "$mon" = yes ]; then want="{postgres=X/postgres,pg_monitor=X/postgres}"; else want="{postgres=X/postgres}"; fi
-		[ "$acl" = "$want" ] || { echo "#   $f: $acl, README wants $want"; bad=1; }
+		[ "$acl" = "$want" ] || { echo "#   $f: $acl, the matrix wants $want"; bad=1; }
 	done <"$file"
 	return $bad
 }
-ok "fresh install: every ACL is what the README says" check_acls "$dir/acl.fresh"
-ok "upgraded install: every ACL is what the README says" check_acls "$dir/acl.upgraded"
+ok "fresh install: every ACL is what the matrix says" check_acls "$dir/acl.fresh"
+ok "upgraded install: every ACL is what the matrix says" check_acls "$dir/acl.upgraded"
 is "$(diff "$dir/acl.fresh" "$dir/acl.upgraded" | head -n 5)" "" "the upgraded install's ACLs are the fresh install's"
 
 # --- privilege matrix -------------------------------------------------------
@@ -131,7 +131,7 @@ for pair in plain:2 mon:3 stats:4 tuner:5 tunerp:6 postgres:7; do
 	want=$(cut -d'|' -f1,"$col" "$expected" | sed 's/|yes$/|allowed/; s/|no$/|denied/')
 	got=$(cat "$dir/calls.$role")
 	is "$(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | head -n 8 | tr '\n' ' ')" "" \
-		"as $role ($n calls) every function is callable exactly as the README says"
+		"as $role ($n calls) every function is callable exactly as the matrix says"
 done
 echo "# privilege matrix: $calls calls (6 roles x $(wc -l <"$expected") functions)"
 internal=$(cat "$dir"/calls.plain "$dir"/calls.mon "$dir"/calls.stats | grep '^_' | grep -c '|allowed' || true)
