@@ -16,6 +16,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "access/htup_details.h"
 #include "access/multixact.h"
 #include "access/reloptions.h"
@@ -27,6 +29,8 @@
 #include "utils/rel.h"
 
 #include "pgmaint.h"
+
+static bool pgm_may_need_freeze(HeapTuple classtup, const PgmVacuumContext *ctx);
 
 PG_FUNCTION_INFO_V1(pgmaint_table_health_floors);
 
@@ -47,8 +51,9 @@ pgm_vacuum_context_init(PgmVacuumContext *ctx, TimestampTz now)
  * (relation_needs_vacanalyze): the table's reloption when set, else the
  * setting; reltuples < 0 (never vacuumed or analyzed) counts as 0; an insert
  * threshold of -1 disables insert-driven vacuums.  The table falls behind
- * when its dead tuples exceed twice the threshold and it has not been
- * vacuumed for PGMAINT_FALLING_BEHIND_NAPTIMES naptimes.  This is the only
+ * when its dead tuples exceed twice the threshold, or its inserts since the
+ * last vacuum twice the insert threshold, or its freeze age forces a vacuum,
+ * and it has not been vacuumed for PGMAINT_FALLING_BEHIND_NAPTIMES naptimes.  This is the only
  * copy of the formula: vacuum_stats(), the sampler and _table_health() use it.
  */
 void
@@ -66,7 +71,6 @@ pgm_vacuum_verdict(HeapTuple classtup, TupleDesc classdesc,
 				vac_ins_scale_factor,
 				anl_scale_factor;
 	float4		reltuples;
-	int			mxid_freeze_max_age;
 	TransactionId xid_force_limit;
 	MultiXactId mxid_force_limit;
 	bool		force_vacuum;
@@ -105,7 +109,7 @@ pgm_vacuum_verdict(HeapTuple classtup, TupleDesc classdesc,
 	v->freeze_max_age = (opts && opts->freeze_max_age >= 0)
 		? Min(opts->freeze_max_age, autovacuum_freeze_max_age)
 		: autovacuum_freeze_max_age;
-	mxid_freeze_max_age = (opts && opts->multixact_freeze_max_age >= 0)
+	v->mxid_freeze_max_age = (opts && opts->multixact_freeze_max_age >= 0)
 		? Min(opts->multixact_freeze_max_age, ctx->effective_mxid_max_age)
 		: ctx->effective_mxid_max_age;
 	v->av_enabled = opts ? opts->enabled : true;
@@ -120,7 +124,7 @@ pgm_vacuum_verdict(HeapTuple classtup, TupleDesc classdesc,
 		TransactionIdPrecedes(form->relfrozenxid, xid_force_limit);
 	if (!force_vacuum)
 	{
-		mxid_force_limit = ctx->next_mxid - mxid_freeze_max_age;
+		mxid_force_limit = ctx->next_mxid - v->mxid_freeze_max_age;
 		if (mxid_force_limit < FirstMultiXactId)
 			mxid_force_limit -= FirstMultiXactId;
 		force_vacuum = MultiXactIdIsValid(form->relminmxid) &&
@@ -151,10 +155,94 @@ pgm_vacuum_verdict(HeapTuple classtup, TupleDesc classdesc,
 	if (form->relkind == RELKIND_TOASTVALUE)
 		v->doanalyze = false;
 
-	v->falling_behind = (float4) dead > 2 * v->vacthresh &&
+	/*
+	 * Behind: past twice a threshold that should have started a vacuum (dead
+	 * tuples; inserts since the last vacuum, PostgreSQL 13+'s insert-driven
+	 * vacuum, unless the table turned it off with -1; the freeze age that
+	 * forces an anti-wraparound vacuum), and no vacuum for 10 naptimes.  A
+	 * table that only receives inserts has no dead tuples, yet autovacuum must
+	 * visit it to set its pages all-visible and freeze them.
+	 */
+	v->behind_dead = (float4) dead > 2 * v->vacthresh;
+	v->behind_inserts = v->vac_ins_base_thresh >= 0 &&
+		(float4) inserts > 2 * v->vacinsthresh;
+	v->falling_behind = (v->behind_dead || v->behind_inserts || force_vacuum) &&
 		(last_vacuum == 0 ||
 		 ctx->now - last_vacuum >
 		 (int64) PGMAINT_FALLING_BEHIND_NAPTIMES * autovacuum_naptime * USECS_PER_SEC);
+}
+
+/*
+ * Whether a table with no dead tuples and no inserts since its last vacuum
+ * may still be behind: only through its freeze age, which is then older than
+ * autovacuum_freeze_max_age (a reloption can only lower it, so a table with
+ * reloptions is always looked at).  Lets the aggregates skip the formula for
+ * the tables that have nothing to vacuum.
+ */
+static bool
+pgm_may_need_freeze(HeapTuple classtup, const PgmVacuumContext *ctx)
+{
+	Form_pg_class form = (Form_pg_class) GETSTRUCT(classtup);
+	TransactionId limit;
+
+	if (!heap_attisnull(classtup, Anum_pg_class_reloptions, NULL))
+		return true;
+	limit = ctx->next_xid - autovacuum_freeze_max_age;
+	if (limit < FirstNormalTransactionId)
+		limit -= FirstNormalTransactionId;
+	return TransactionIdIsNormal(form->relfrozenxid) &&
+		TransactionIdPrecedes(form->relfrozenxid, limit);
+}
+
+/* age() of a transaction id, as the SQL function age(xid) computes it. */
+static int32
+pgm_xid_age(TransactionId xid, TransactionId now)
+{
+	if (!TransactionIdIsNormal(xid))
+		return INT_MAX;
+	return (int32) (now - xid);
+}
+
+/* mxid_age() of a multixact id, as the SQL function computes it. */
+static int32
+pgm_mxid_age(MultiXactId mxid, MultiXactId now)
+{
+	if (!MultiXactIdIsValid(mxid))
+		return INT_MAX;
+	return (int32) (now - mxid);
+}
+
+/*
+ * The age of a table as wraparound sees it: the greater of its heap's and
+ * its TOAST table's relfrozenxid (and relminmxid) ages, because autovacuum
+ * must freeze both before datfrozenxid can advance (VACUUM (PROCESS_TOAST
+ * false) freezes the heap alone).  An invalid TOAST id means no TOAST table.
+ * The one copy of that rule: vacuum_stats() and the wraparound checks'
+ * _oldest_tables() use it.
+ */
+void
+pgm_table_age(TransactionId heap_xid, MultiXactId heap_mxid,
+			  TransactionId toast_xid, MultiXactId toast_mxid,
+			  TransactionId now_xid, MultiXactId now_mxid, PgmTableAge *age)
+{
+	int32		toast_age;
+
+	age->xid_age = pgm_xid_age(heap_xid, now_xid);
+	age->xid_from_toast = false;
+	if (TransactionIdIsValid(toast_xid) &&
+		(toast_age = pgm_xid_age(toast_xid, now_xid)) > age->xid_age)
+	{
+		age->xid_age = toast_age;
+		age->xid_from_toast = true;
+	}
+	age->mxid_age = pgm_mxid_age(heap_mxid, now_mxid);
+	age->mxid_from_toast = false;
+	if (MultiXactIdIsValid(toast_mxid) &&
+		(toast_age = pgm_mxid_age(toast_mxid, now_mxid)) > age->mxid_age)
+	{
+		age->mxid_age = toast_age;
+		age->mxid_from_toast = true;
+	}
 }
 
 /* Starts empty table-level health figures. */
@@ -186,6 +274,7 @@ pgm_table_health_add(PgmTableHealth *h, HeapTuple classtup,
 	int64		reads;
 	int64		live;
 	int64		dead;
+	int64		inserts;
 
 	if (form->relkind != RELKIND_RELATION && form->relkind != RELKIND_MATVIEW)
 		return;
@@ -227,18 +316,23 @@ pgm_table_health_add(PgmTableHealth *h, HeapTuple classtup,
 		}
 	}
 
-	/* only a table with dead tuples can fall behind: skip the formula otherwise */
-	if (dead <= 0)
+	/* nothing to vacuum and not old: it cannot fall behind, skip the formula */
+	inserts = PGM_TAB_INSERTS(stats);
+	if (dead <= 0 && inserts <= 0 && !pgm_may_need_freeze(classtup, ctx))
 		return;
 	pgm_vacuum_verdict(classtup, classdesc, stats, ctx, &v);
 	if (v.falling_behind)
 	{
 		h->falling_behind++;
+		/* the worst: most dead tuples, then most inserts since its vacuum */
 		if (!OidIsValid(h->falling_relid) || dead > h->falling_dead ||
-			(dead == h->falling_dead && form->oid < h->falling_relid))
+			(dead == h->falling_dead &&
+			 (inserts > h->falling_inserts ||
+			  (inserts == h->falling_inserts && form->oid < h->falling_relid))))
 		{
 			h->falling_relid = form->oid;
 			h->falling_dead = dead;
+			h->falling_inserts = inserts;
 		}
 	}
 }
@@ -259,7 +353,8 @@ pgm_table_health_values(const PgmTableHealth *h, Datum *values, bool *nulls)
 	values[4] = Int32GetDatum(h->falling_behind);
 	values[5] = ObjectIdGetDatum(h->falling_relid);
 	values[6] = Int64GetDatum(h->falling_dead);
-	nulls[5] = nulls[6] = !OidIsValid(h->falling_relid);
+	values[10] = Int64GetDatum(h->falling_inserts);
+	nulls[5] = nulls[6] = nulls[10] = !OidIsValid(h->falling_relid);
 	values[7] = ObjectIdGetDatum(h->dead_relid);
 	values[8] = Float8GetDatum(h->dead_share);
 	values[9] = Int64GetDatum(h->dead_tuples);

@@ -69,16 +69,21 @@ typedef struct PgmVacuumVerdict
 	float4		anlthresh;
 	int			vac_ins_base_thresh;
 	int			freeze_max_age;
+	int			mxid_freeze_max_age;	/* effective, as autovacuum uses it */
 	bool		av_enabled;		/* the table's autovacuum_enabled */
 	bool		dovacuum;
 	bool		doanalyze;
-	bool		falling_behind; /* dead > 2 * vacthresh, no vacuum for 10 naptimes */
+	bool		behind_dead;	/* dead > 2 * vacthresh */
+	bool		behind_inserts; /* inserts since vacuum > 2 * vacinsthresh */
+	bool		falling_behind; /* one of those or the freeze age, and no
+								 * vacuum for 10 naptimes */
 } PgmVacuumVerdict;
 
 /*
  * The table-level health figures of one database: worst heap hit ratio among
  * tables with at least min_reads heap block reads, tables where autovacuum
- * falls behind and the one with the most dead tuples among them, worst
+ * falls behind and the one with the most dead tuples (then inserts since its
+ * last vacuum) among them, worst
  * dead-tuple share among tables with at least min_tuples live + dead tuples.
  * A relid is InvalidOid when no table qualified.
  */
@@ -93,12 +98,26 @@ typedef struct PgmTableHealth
 	int32		falling_behind;
 	Oid			falling_relid;
 	int64		falling_dead;
+	int64		falling_inserts;	/* its inserts since its last vacuum */
 	Oid			dead_relid;
 	double		dead_share;
 	int64		dead_tuples;
 } PgmTableHealth;
 
-/* The one copy of the threshold formula and of the aggregates */
+/* A table's wraparound age: the greater of its heap's and its TOAST table's */
+typedef struct PgmTableAge
+{
+	int32		xid_age;
+	int32		mxid_age;
+	bool		xid_from_toast; /* the TOAST table is the older */
+	bool		mxid_from_toast;
+} PgmTableAge;
+
+/* The one copy of the threshold formula, of a table's age and of the aggregates */
+extern void pgm_table_age(TransactionId heap_xid, MultiXactId heap_mxid,
+						  TransactionId toast_xid, MultiXactId toast_mxid,
+						  TransactionId now_xid, MultiXactId now_mxid,
+						  PgmTableAge *age);
 extern void pgm_vacuum_context_init(PgmVacuumContext *ctx, TimestampTz now);
 extern void pgm_vacuum_verdict(HeapTuple classtup, TupleDesc classdesc,
 							   PgStat_StatTabEntry *stats,
@@ -109,7 +128,7 @@ extern void pgm_table_health_add(PgmTableHealth *h, HeapTuple classtup,
 								 const PgmVacuumContext *ctx);
 
 /* Columns of _table_health() and _table_health_sampled() before sampled_at */
-#define PGMAINT_TABLE_HEALTH_COLS	10
+#define PGMAINT_TABLE_HEALTH_COLS	11
 extern void pgm_table_health_values(const PgmTableHealth *h, Datum *values, bool *nulls);
 
 #endif							/* PGMAINT_TABLEHEALTH_H */

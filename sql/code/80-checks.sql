@@ -109,23 +109,37 @@ BEGIN
         lim AS (
             SELECT current_setting('autovacuum_freeze_max_age')::numeric AS xid_max,
                    current_setting('autovacuum_multixact_freeze_max_age')::numeric AS mxid_max
+        ),
+        -- this database's oldest tables, each aged by the older of heap and TOAST
+        tbl AS (
+            SELECT * FROM pgmaint._oldest_tables()
         )
         SELECT 'xid_wraparound', round(100 * xid.age / lim.xid_max, 1),
                format('database %I has age(datfrozenxid) %s (autovacuum_freeze_max_age %s)',
-                      xid.datname, xid.age, lim.xid_max),
-               'Autovacuum is not freezing fast enough: find what holds it back (pgmaint.long_running_queries(), pgmaint.connection_leaks(), prepared transactions, slots), then VACUUM (FREEZE) the tables with the oldest xid_age in pgmaint.vacuum_stats().'
-          FROM xid, lim
+                      xid.datname, xid.age, lim.xid_max)
+               || CASE WHEN tbl.xid_relid IS NOT NULL
+                       THEN format('; the oldest table here is %s, xid age %s%s',
+                                   tbl.xid_relid::regclass, tbl.xid_age,
+                                   CASE WHEN tbl.xid_from_toast THEN ' (its TOAST table''s, older than its own)' ELSE '' END)
+                       ELSE '' END,
+               'Autovacuum is not freezing fast enough: find what holds it back (pgmaint.long_running_queries(), pgmaint.connection_leaks(), prepared transactions, slots), then VACUUM (FREEZE) the tables with the oldest xid_age in pgmaint.vacuum_stats() (with its TOAST table: not PROCESS_TOAST false).'
+          FROM xid, lim, tbl
         UNION ALL
         SELECT 'multixact_wraparound', round(100 * mxid.age / lim.mxid_max, 1),
                format('database %I has mxid_age(datminmxid) %s (autovacuum_multixact_freeze_max_age %s)',
-                      mxid.datname, mxid.age, lim.mxid_max),
-               'Find long transactions holding row locks (pgmaint.long_running_queries(), pgmaint.connection_leaks()), then VACUUM (FREEZE) the oldest tables.'
-          FROM mxid, lim;
+                      mxid.datname, mxid.age, lim.mxid_max)
+               || CASE WHEN tbl.mxid_relid IS NOT NULL
+                       THEN format('; the oldest table here is %s, multixact age %s%s',
+                                   tbl.mxid_relid::regclass, tbl.mxid_age,
+                                   CASE WHEN tbl.mxid_from_toast THEN ' (its TOAST table''s, older than its own)' ELSE '' END)
+                       ELSE '' END,
+               'Find long transactions holding row locks (pgmaint.long_running_queries(), pgmaint.connection_leaks()), then VACUUM (FREEZE) the tables with the oldest mxid_age in pgmaint.vacuum_stats().'
+          FROM mxid, lim, tbl;
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint._check_wraparound() IS
-'Internal: the xid_wraparound and multixact_wraparound checks (oldest database of the cluster).';
+'Internal: the xid_wraparound and multixact_wraparound checks (oldest database of the cluster; the message names this database''s oldest table, aged with its TOAST table).';
 
 REVOKE ALL ON FUNCTION pgmaint._check_wraparound() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._check_wraparound() TO pg_monitor;
@@ -143,11 +157,21 @@ COMMENT ON FUNCTION pgmaint._invalid_indexes() IS
 
 REVOKE ALL ON FUNCTION pgmaint._invalid_indexes() FROM PUBLIC;
 
--- Catalog checks of this database: invalid indexes and sequences near their end.
--- SECURITY DEFINER so that a pg_monitor caller can see every sequence's last value;
--- only the share used and the sequence's name leave the function.
-CREATE OR REPLACE FUNCTION pgmaint._check_catalog(
-    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+-- Every sequence of this database measured against its end: the one home of
+-- the rule (the sequences check and sequences() both read it).  A sequence
+-- ends at the smaller of its own limit and the range of the narrowest column
+-- it feeds (the column it is owned by, serial and identity, and every column
+-- whose default calls it); one never called (pg_sequence_last_value NULL, or
+-- is_called false) is measured from its start value, its next value.
+-- SECURITY DEFINER so that a pg_monitor caller can see every sequence's
+-- position; no value of a table leaves the function.
+CREATE OR REPLACE FUNCTION pgmaint._sequence_usage(
+    OUT seqid oid, OUT schema_name name, OUT sequence_name name, OUT data_type regtype,
+    OUT called boolean, OUT pos numeric, OUT start_value numeric, OUT increment numeric,
+    OUT min_value numeric, OUT max_value numeric, OUT bound numeric,
+    OUT used_pct numeric, OUT values_left numeric, OUT cycle boolean,
+    OUT column_relid oid, OUT column_name text, OUT column_type text,
+    OUT column_limits boolean, OUT feeds_key boolean)
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
@@ -156,15 +180,9 @@ AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
-        WITH invalid AS (
-            SELECT count(*) AS n, min(i.indexrelid::regclass::text) AS example
-              FROM pgmaint._invalid_indexes() i
-             WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p
-                                WHERE p.index_relid = i.indexrelid OR p.relid = i.indrelid)
-        ),
         -- every column a sequence feeds: the column it is owned by (serial,
         -- identity) and every column whose default calls it
-        fed AS (
+        WITH fed AS (
             SELECT d.objid AS seqid, d.refobjid AS relid, d.refobjsubid AS attnum
               FROM pg_catalog.pg_depend d
              WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
@@ -197,8 +215,8 @@ BEGIN
         ),
         -- ranges in numeric: a sequence may span all of bigint
         seq AS (
-            SELECT n.nspname AS schemaname, c.relname AS sequencename, s.seqcycle AS cycle,
-                   s.seqincrement > 0 AS ascending,
+            SELECT s.seqrelid, n.nspname, c.relname, s.seqtypid::pg_catalog.regtype AS typ,
+                   s.seqcycle, s.seqincrement::numeric AS inc, s.seqstart::numeric AS start,
                    -- the CASE keeps the call off the rows of other relation kinds
                    (CASE WHEN c.relkind = 'S' THEN pg_catalog.pg_sequence_last_value(c.oid) END)::numeric AS last_value,
                    s.seqmin::numeric AS min_value, s.seqmax::numeric AS max_value,
@@ -215,30 +233,120 @@ BEGIN
                    LIMIT 1) f ON true
              WHERE NOT pg_catalog.pg_is_other_temp_schema(n.oid)
                AND c.relkind = 'S'
-               AND CASE WHEN c.relkind = 'S' THEN pg_catalog.pg_sequence_last_value(c.oid) END IS NOT NULL
         ),
         bounded AS (
-            SELECT seq.*,
-                   CASE WHEN seq.ascending THEN least(seq.max_value, seq.type_max)
+            SELECT seq.*, coalesce(seq.last_value, seq.start) AS pos,
+                   CASE WHEN seq.inc > 0 THEN least(seq.max_value, seq.type_max)
                         ELSE greatest(seq.min_value, seq.type_min) END AS bound,
-                   coalesce(CASE WHEN seq.ascending THEN seq.type_max < seq.max_value
+                   coalesce(CASE WHEN seq.inc > 0 THEN seq.type_max < seq.max_value
                                  ELSE seq.type_min > seq.min_value END, false) AS column_limits
               FROM seq
+        )
+        SELECT b.seqrelid, b.nspname, b.relname, b.typ, b.last_value IS NOT NULL, b.pos, b.start,
+               b.inc, b.min_value, b.max_value, b.bound,
+               greatest(0, CASE WHEN b.inc > 0
+                                THEN 100.0 * (b.pos - b.min_value) / nullif(b.bound - b.min_value, 0)
+                                ELSE 100.0 * (b.max_value - b.pos) / nullif(b.max_value - b.bound, 0) END),
+               -- the values nextval() can still return: the next one is pos itself when never called
+               greatest(0, floor((CASE WHEN b.inc > 0 THEN b.bound - b.pos ELSE b.pos - b.bound END) / abs(b.inc))
+                           + CASE WHEN b.last_value IS NULL THEN 1 ELSE 0 END),
+               b.seqcycle, b.relid,
+               CASE WHEN b.relid IS NOT NULL
+                    THEN pg_catalog.format('%s.%I', b.relid::pg_catalog.regclass, b.attname) END,
+               b.typname, b.column_limits, coalesce(b.unique_key, false)
+          FROM bounded b;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint._sequence_usage() IS
+'Internal: every sequence of this database with its position (last value, or the start value when never called), the bound it runs out at (the smaller of its own limit and the range of the narrowest column it feeds), the share used, the values nextval() can still return, and that column. SECURITY DEFINER: reads every sequence''s position for pg_monitor.';
+
+REVOKE ALL ON FUNCTION pgmaint._sequence_usage() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._sequence_usage() TO pg_monitor;
+
+-- Every sequence at or past a share of its range, most used first.
+CREATE OR REPLACE FUNCTION pgmaint.sequences(
+    min_used_pct numeric DEFAULT 0,
+    OUT sequence_name regclass, OUT data_type regtype, OUT used_pct numeric,
+    OUT values_left numeric, OUT last_value numeric, OUT called boolean,
+    OUT max_value numeric, OUT column_name text, OUT column_type text,
+    OUT column_limits boolean, OUT cycle boolean, OUT feeds_key boolean)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF min_used_pct IS NULL OR min_used_pct < 0 OR min_used_pct > 100 THEN
+        RAISE EXCEPTION 'min_used_pct must be between 0 and 100'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the share of the range, in %, from which to list sequences, for example 75 (0 lists all).';
+    END IF;
+    RETURN QUERY
+        SELECT u.seqid::regclass, u.data_type, round(u.used_pct, 2), u.values_left, u.pos, u.called,
+               u.bound, u.column_name, u.column_type, u.column_limits, u.cycle, u.feeds_key
+          FROM pgmaint._sequence_usage() u
+         WHERE coalesce(u.used_pct, 0) >= min_used_pct
+         ORDER BY u.used_pct DESC NULLS LAST, u.values_left, u.schema_name, u.sequence_name;
+END
+$$;
+
+COMMENT ON FUNCTION pgmaint.sequences(numeric) IS
+'Every sequence of this database that has used at least min_used_pct % of its range, most used first: used_pct, values_left (values nextval() can still return), last_value (the start value, called false, when never called), max_value (where it runs out: the smaller of its own maximum, or minimum when descending, and the range of the narrowest column it feeds), that column and its type, column_limits (the column ends before the sequence), cycle and feeds_key (it feeds a unique key column).';
+
+REVOKE ALL ON FUNCTION pgmaint.sequences(numeric) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.sequences(numeric) TO pg_monitor;
+
+-- The transaction-id and multixact ages of this database's oldest tables,
+-- each the greater of the table's and its TOAST table's (src/tablestats.c).
+CREATE OR REPLACE FUNCTION pgmaint._oldest_tables(
+    OUT xid_relid oid, OUT xid_age integer, OUT xid_from_toast boolean,
+    OUT mxid_relid oid, OUT mxid_age integer, OUT mxid_from_toast boolean)
+RETURNS record
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_oldest_tables';
+
+COMMENT ON FUNCTION pgmaint._oldest_tables() IS
+'Internal: the user table of this database with the oldest transaction-id age and the one with the oldest multixact age, each the greater of the table''s and its TOAST table''s (as vacuum_stats() has them), and whether the TOAST table is the older.';
+
+REVOKE ALL ON FUNCTION pgmaint._oldest_tables() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._oldest_tables() TO pg_monitor;
+
+-- Catalog checks of this database: invalid indexes and sequences near their end.
+-- SECURITY DEFINER so that it may read pgmaint.thresholds for the count it reports.
+CREATE OR REPLACE FUNCTION pgmaint._check_catalog(
+    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        WITH invalid AS (
+            SELECT count(*) AS n, min(i.indexrelid::regclass::text) AS example
+              FROM pgmaint._invalid_indexes() i
+             WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p
+                                WHERE p.index_relid = i.indexrelid OR p.relid = i.indrelid)
         ),
         measured AS (
-            SELECT b.*,
-                   CASE WHEN b.ascending
-                        THEN 100.0 * (b.last_value - b.min_value) / nullif(b.bound - b.min_value, 0)
-                        ELSE 100.0 * (b.max_value - b.last_value) / nullif(b.max_value - b.bound, 0)
-                   END AS used,
-                   CASE WHEN b.relid IS NOT NULL
-                        THEN pg_catalog.format('%s.%I', b.relid::pg_catalog.regclass, b.attname) END AS colname
-              FROM bounded b
+            SELECT u.*
+              FROM pgmaint._sequence_usage() u
              -- a cycling sequence wraps instead of running out: only a key it feeds suffers
-             WHERE NOT b.cycle OR coalesce(b.unique_key, false)
+             WHERE NOT u.cycle OR u.feeds_key
         ),
         worst AS (
-            SELECT * FROM measured ORDER BY used DESC NULLS LAST, schemaname, sequencename LIMIT 1
+            SELECT * FROM measured ORDER BY used_pct DESC NULLS LAST, values_left, schema_name, sequence_name LIMIT 1
+        ),
+        warn AS (
+            SELECT t.warning FROM pgmaint.thresholds t WHERE t.check_name = 'sequences'
+        ),
+        past AS (
+            SELECT count(m.seqid) AS n, warn.warning
+              FROM warn LEFT JOIN measured m ON m.used_pct >= warn.warning
+             GROUP BY warn.warning
         )
         SELECT 'invalid_indexes', invalid.n::numeric,
                CASE WHEN invalid.n = 0 THEN 'no invalid index'
@@ -246,27 +354,33 @@ BEGIN
                'Drop and recreate them (DROP INDEX CONCURRENTLY, CREATE INDEX CONCURRENTLY); pgmaint.index_advice() lists them.'
           FROM invalid
         UNION ALL
-        SELECT 'sequences', round(coalesce(worst.used, 0), 2),
-               CASE WHEN worst.sequencename IS NULL THEN 'no sequence has been used'
+        SELECT 'sequences', round(coalesce(worst.used_pct, 0), 2),
+               CASE WHEN past.n > 1
+                    THEN format('%s sequences have used %s%% or more of their range (pgmaint.sequences(%s) lists them); the worst: ',
+                                past.n, past.warning, past.warning)
+                    ELSE '' END
+               || CASE WHEN worst.sequence_name IS NULL THEN 'no sequence in this database'
                     WHEN worst.cycle
                         THEN format('cycling sequence %I.%I has used %s%% of its range before it wraps; it feeds key column %s (%s), where the values after the wrap are already taken',
-                                    worst.schemaname, worst.sequencename, round(worst.used, 2),
-                                    worst.colname, worst.typname)
+                                    worst.schema_name, worst.sequence_name, round(worst.used_pct, 2),
+                                    worst.column_name, worst.column_type)
                     WHEN worst.column_limits
                         THEN format('sequence %I.%I has used %s%% of the range of column %s (%s, up to %s)',
-                                    worst.schemaname, worst.sequencename, round(worst.used, 2),
-                                    worst.colname, worst.typname, worst.bound)
-                    WHEN worst.colname IS NOT NULL
+                                    worst.schema_name, worst.sequence_name, round(worst.used_pct, 2),
+                                    worst.column_name, worst.column_type, worst.bound)
+                    WHEN worst.column_name IS NOT NULL
                         THEN format('sequence %I.%I has used %s%% of its range (it feeds column %s)',
-                                    worst.schemaname, worst.sequencename, round(worst.used, 2), worst.colname)
+                                    worst.schema_name, worst.sequence_name, round(worst.used_pct, 2), worst.column_name)
                     ELSE format('sequence %I.%I has used %s%% of its range',
-                                worst.schemaname, worst.sequencename, round(worst.used, 2)) END,
+                                worst.schema_name, worst.sequence_name, round(worst.used_pct, 2)) END
+               || CASE WHEN worst.sequence_name IS NOT NULL AND NOT worst.called
+                       THEN ' (never called: measured from its start value)' ELSE '' END,
                CASE WHEN worst.cycle
-                        THEN 'At the wrap every insert fails with a duplicate key: make the sequence NO CYCLE and bigint (ALTER SEQUENCE ... NO CYCLE AS bigint MAXVALUE 9223372036854775807) and the column bigint; pgmaint.report() lists the checks.'
+                        THEN 'At the wrap every insert fails with a duplicate key: make the sequence NO CYCLE and bigint (ALTER SEQUENCE ... NO CYCLE AS bigint MAXVALUE 9223372036854775807) and the column bigint; pgmaint.sequences() lists every sequence, most used first.'
                     WHEN worst.column_limits
-                        THEN 'Inserts fail with "out of range" when the column''s type runs out, whatever the sequence allows: change the column to bigint (ALTER TABLE ... ALTER COLUMN ... TYPE bigint rewrites the table) before it does; pgmaint.report() lists the checks.'
-                    ELSE 'Change the column and its sequence to bigint (ALTER SEQUENCE ... AS bigint) before it runs out; pgmaint.report() lists the checks.' END
-          FROM invalid LEFT JOIN worst ON true;
+                        THEN 'Inserts fail with "out of range" when the column''s type runs out, whatever the sequence allows: change the column to bigint (ALTER TABLE ... ALTER COLUMN ... TYPE bigint rewrites the table) before it does; pgmaint.sequences() lists every sequence, most used first.'
+                    ELSE 'Change the column and its sequence to bigint (ALTER SEQUENCE ... AS bigint) before it runs out; pgmaint.sequences() lists every sequence, most used first.' END
+          FROM invalid LEFT JOIN worst ON true LEFT JOIN past ON true;
 END
 $$;
 
@@ -367,14 +481,14 @@ CREATE OR REPLACE FUNCTION pgmaint._table_health(
     min_tuples bigint DEFAULT (pgmaint._table_health_floors()).min_tuples,
     OUT tables bigint, OUT hit_relid oid, OUT hit_ratio float8, OUT hit_reads bigint,
     OUT falling_behind integer, OUT falling_relid oid, OUT falling_dead bigint,
-    OUT dead_relid oid, OUT dead_share float8, OUT dead_tuples bigint)
+    OUT dead_relid oid, OUT dead_share float8, OUT dead_tuples bigint, OUT falling_inserts bigint)
 RETURNS record
 LANGUAGE C STABLE STRICT
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'pgmaint_table_health';
 
 COMMENT ON FUNCTION pgmaint._table_health(bigint, bigint) IS
-'Internal: worst heap hit ratio (tables with at least min_reads heap block reads), tables where autovacuum falls behind and the one with most dead tuples, worst dead-tuple share (tables with at least min_tuples tuples), computed now.';
+'Internal: worst heap hit ratio (tables with at least min_reads heap block reads), tables where autovacuum falls behind and the one with most dead tuples (then inserts since its last vacuum, falling_inserts), worst dead-tuple share (tables with at least min_tuples tuples), computed now.';
 
 REVOKE ALL ON FUNCTION pgmaint._table_health(bigint, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._table_health(bigint, bigint) TO pg_monitor;
@@ -384,7 +498,7 @@ GRANT EXECUTE ON FUNCTION pgmaint._table_health(bigint, bigint) TO pg_monitor;
 CREATE OR REPLACE FUNCTION pgmaint._table_health_sampled(
     OUT tables bigint, OUT hit_relid oid, OUT hit_ratio float8, OUT hit_reads bigint,
     OUT falling_behind integer, OUT falling_relid oid, OUT falling_dead bigint,
-    OUT dead_relid oid, OUT dead_share float8, OUT dead_tuples bigint,
+    OUT dead_relid oid, OUT dead_share float8, OUT dead_tuples bigint, OUT falling_inserts bigint,
     OUT sampled_at timestamptz)
 RETURNS SETOF record
 LANGUAGE C VOLATILE
@@ -413,7 +527,8 @@ DECLARE
     disabled boolean;
 BEGIN
     SELECT s.tables, s.hit_relid, s.hit_ratio, s.hit_reads, s.falling_behind,
-           s.falling_relid, s.falling_dead, s.dead_relid, s.dead_share, s.dead_tuples
+           s.falling_relid, s.falling_dead, s.dead_relid, s.dead_share, s.dead_tuples,
+           s.falling_inserts
       INTO f FROM pgmaint._table_health_sampled() s;
     IF FOUND THEN
         basis := 'from the worker''s last sample';
@@ -453,14 +568,14 @@ BEGIN
     message := CASE WHEN f.falling_behind = 0
                     THEN format('autovacuum keeps up with all %s tables (%s)', f.tables, basis)
                     WHEN disabled
-                    THEN format('autovacuum is disabled on %s (autovacuum_enabled = off), %s dead tuples; %s table(s) past twice their vacuum threshold (%s)',
-                                f.falling_relid::regclass, f.falling_dead, f.falling_behind, basis)
-                    ELSE format('autovacuum falls behind on %s table(s), the worst %s with %s dead tuples (%s)',
-                                f.falling_behind, f.falling_relid::regclass, f.falling_dead, basis) END;
+                    THEN format('autovacuum is disabled on %s (autovacuum_enabled = off), %s dead tuples, %s inserted since its last vacuum; %s table(s) past twice a vacuum threshold (%s)',
+                                f.falling_relid::regclass, f.falling_dead, f.falling_inserts, f.falling_behind, basis)
+                    ELSE format('autovacuum falls behind on %s table(s), the worst %s with %s dead tuples and %s inserted since its last vacuum (%s)',
+                                f.falling_behind, f.falling_relid::regclass, f.falling_dead, f.falling_inserts, basis) END;
     hint := CASE WHEN disabled
                  THEN format('Autovacuum skips %s (only anti-wraparound vacuums run): VACUUM it on a schedule of your own, or turn autovacuum back on with ALTER TABLE %s RESET (autovacuum_enabled); pgmaint.vacuum_stats() shows the others.',
                              f.falling_relid::regclass, f.falling_relid::regclass)
-                 ELSE 'See pgmaint.vacuum_stats() WHERE falling_behind: VACUUM those tables, check autovacuum is on for them and raise autovacuum_max_workers or lower autovacuum_vacuum_cost_delay.' END;
+                 ELSE 'See pgmaint.vacuum_stats() WHERE falling_behind: VACUUM those tables (a table that only receives inserts needs it too, to set its pages all-visible and freeze them), check autovacuum is on for them and raise autovacuum_max_workers or lower autovacuum_vacuum_cost_delay.' END;
     RETURN NEXT;
 
     check_name := 'disk_free';
