@@ -297,6 +297,21 @@ COMMENT ON FUNCTION pgmaint.connection_sources() IS
 REVOKE ALL ON FUNCTION pgmaint.connection_sources() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.connection_sources() TO pg_monitor;
 
+-- The cumulative checkpoint counters (pg_stat_bgwriter before PostgreSQL 17,
+-- pg_stat_checkpointer from 17 on: src/checkpoints.c decides).
+CREATE FUNCTION pgmaint._checkpoints(
+    OUT timed bigint, OUT requested bigint, OUT stats_reset timestamptz)
+RETURNS record
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_checkpoints';
+
+COMMENT ON FUNCTION pgmaint._checkpoints() IS
+'Internal: checkpoints (and a standby''s restartpoints) started by checkpoint_timeout (timed) and asked for (requested: max_wal_size reached, CHECKPOINT, a base backup) since stats_reset, from pg_stat_bgwriter''s counters before PostgreSQL 17 and pg_stat_checkpointer''s from 17 on.';
+
+REVOKE ALL ON FUNCTION pgmaint._checkpoints() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._checkpoints() TO pg_monitor;
+
 -- WAL checks: requested checkpoints (max_wal_size too small) and files
 -- waiting for the archiver.
 CREATE FUNCTION pgmaint._check_wal(
@@ -311,8 +326,8 @@ DECLARE
     ready bigint;
     oldest timestamptz;
 BEGIN
-    SELECT s.checkpoints_timed AS timed, s.checkpoints_req AS req, s.stats_reset
-      INTO b FROM pg_catalog.pg_stat_bgwriter s;
+    SELECT s.timed, s.requested AS req, s.stats_reset
+      INTO b FROM pgmaint._checkpoints() s;
     check_name := 'checkpoints_requested';
     IF b.timed + b.req < 3 THEN
         value := NULL;
