@@ -12,6 +12,8 @@
 # runs in it and nothing inside needs the network.
 #
 #   pgm_root_suite VERSION          Debian suite that packages VERSION, or fails
+#   pgm_root_runs VERSION SCRIPT    whether SCRIPT runs in that root
+#   pgm_root_scripts VERSION        the test scripts that run in that root
 #   pgm_root_packages VERSION       the packages the root holds
 #   pgm_root_tarball VERSION        build the tarball unless cached; print its path
 #   pgm_root_unpack TARBALL DIR     unpack it into DIR (a fresh directory)
@@ -25,16 +27,33 @@ pgm_root_suite() {
 	esac
 }
 
+# Whether test script $2 runs inside the root of version $1: every
+# integration script, and the suites that list the version on a line
+# "# versions: 15 17" (the others need packages only this machine has).
+pgm_root_runs() {
+	case $2 in
+	*/integration/*) return 0 ;;
+	esac
+	sed -n 's/^# versions: *//p' "$2" | tr ' ' '\n' | grep -qx "$1"
+}
+
+# The test scripts that run inside the root of version $1.
+pgm_root_scripts() {
+	local here t
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	for t in "$here"/integration/*.sh "$here"/suites/*.sh; do
+		pgm_root_runs "$1" "$t" && echo "$t"
+	done
+}
+
 # The packages of the root for version $1: the build's and the tests' own
 # (pgm_version_packages), what test/run.sh and the scripts call (python3,
-# ps, runuser), and what the integration scripts declare ("# packages:").
+# ps, runuser), and what the scripts that run there declare ("# packages:").
 pgm_root_packages() {
-	local here
-	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 	{
 		pgm_version_packages "$1"
 		echo libc6-dev python3 procps util-linux
-		sed -n 's/^# packages: *//p' "$here"/integration/*.sh
+		pgm_root_scripts "$1" | xargs -r sed -n 's/^# packages: *//p'
 	} | tr -s ' \n' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ' | sed 's/ $//'
 }
 

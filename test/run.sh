@@ -10,9 +10,10 @@
 #                          run in parallel (PGMAINT_TEST_JOBS, default 2)
 #
 # PostgreSQL versions (PGMAINT_PG, default "15 17"): 15 is the machine's own
-# and runs everything above; 17 runs pg_regress, pgTAP and the integration
-# scripts inside a Debian trixie root filesystem (test/pgroot.sh), once the
-# 15 integration scripts are done and beside the 15 suites still running.
+# and runs everything above; 17 runs pg_regress, pgTAP, the integration
+# scripts and the suites that say "# versions: 15 17" inside a Debian trixie
+# root filesystem (test/pgroot.sh), once the 15 integration scripts are done
+# and beside the 15 suites still running.
 # That run is this script again, inside the root (PGM_INNER=1): its names
 # are prefixed "pg17/" and its counts go into the one closing line.  When the
 # root cannot be built (no mirror), the 17 part prints "skipped: <reason>".
@@ -73,7 +74,7 @@ done
 if [ -n "$run_here" ]; then
 	# the packages the scripts declare, beside the build's own
 	if [ -n "$inner" ]; then
-		extra=$(sed -n 's/^# packages: *//p' test/integration/*.sh 2>/dev/null | tr -s ' \n' ' ')
+		extra=$(pgm_root_scripts "$PGM_PGVERSION" | xargs -r sed -n 's/^# packages: *//p' | tr -s ' \n' ' ')
 	else
 		extra=$(sed -n 's/^# packages: *//p' test/integration/*.sh test/suites/*.sh 2>/dev/null | tr -s ' \n' ' ')
 	fi
@@ -168,14 +169,21 @@ run_suite() {
 	echo $(($(date +%s) - started)) >"$PGM_TMP/suites/$name.secs"
 }
 
-# the suites need the machine's own packages: not inside a root
+# Whether suite $1 runs here: every selected suite on the machine's own
+# version, inside a root those that run there (pgm_root_runs).
+suite_wanted() {
+	[ -e "$1" ] && selected "$1" || return 1
+	[ -z "$inner" ] || pgm_root_runs "$PGM_PGVERSION" "$1"
+}
 run_suites=""
-[ -n "$run_here" ] && [ -z "$inner" ] && run_suites=1
+if [ -n "$run_here" ]; then
+	for t in test/suites/*.sh; do suite_wanted "$t" && run_suites=1; done
+fi
 if [ -n "$run_suites" ]; then
 	(
 		m=0
 		for t in test/suites/*.sh; do
-			[ -e "$t" ] && selected "$t" || continue
+			suite_wanted "$t" || continue
 			m=$((m + 1))
 			while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
 			run_suite "$t" "$m" &
@@ -297,16 +305,16 @@ done
 
 # --- the independent suites' results --------------------------------------------
 if [ -n "$run_suites" ]; then
-	echo "== suites"
+	echo "== ${prefix}suites"
 	wait $suite_pids 2>/dev/null
 	suite_pids=""
 	for t in test/suites/*.sh; do
-		[ -e "$t" ] && selected "$t" || continue
+		suite_wanted "$t" || continue
 		name=$(basename "$t" .sh)
-		echo "-- $name"
+		echo "-- $prefix$name"
 		cat "$PGM_TMP/suites/$name.out" 2>/dev/null
-		echo "-- $name: $(cat "$PGM_TMP/suites/$name.secs" 2>/dev/null || echo '?') s"
-		count_script "$name" "$PGM_TMP/suites/$name.out" "$(cat "$PGM_TMP/suites/$name.rc" 2>/dev/null || echo 1)"
+		echo "-- $prefix$name: $(cat "$PGM_TMP/suites/$name.secs" 2>/dev/null || echo '?') s"
+		count_script "$prefix$name" "$PGM_TMP/suites/$name.out" "$(cat "$PGM_TMP/suites/$name.rc" 2>/dev/null || echo 1)"
 	done
 fi
 
