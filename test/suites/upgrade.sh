@@ -12,6 +12,7 @@
 #   - a database left at 1.0 keeps working with the 1.1 library.
 # A failing comparison prints every difference; the upgrade script to fix is
 # sql/pgmaint--1.0--1.1.sql.
+# versions: 15 17
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
