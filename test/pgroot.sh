@@ -87,14 +87,14 @@ pgm_root_tarball() {
 	log="$tarball.log.$$"
 	started=$(date +%s)
 	# no cluster from postgresql-common's postinst: the tests make their own
-	if ! mmdebstrap --quiet --variant=apt --format=tar --include="${packages// /,}" \
+	if ! mmdebstrap --variant=apt --format=tar --include="${packages// /,}" \
 		--dpkgopt='path-exclude=/usr/share/man/*' \
 		--dpkgopt='path-exclude=/usr/share/doc/*' \
 		--dpkgopt='path-include=/usr/share/doc/*/copyright' \
 		--dpkgopt='path-exclude=/usr/share/locale/*' \
 		--essential-hook='mkdir -p "$1/etc/postgresql-common" && echo "create_main_cluster = false" >"$1/etc/postgresql-common/createcluster.conf"' \
 		"$suite" "$partial" "deb $mirror $suite main" >"$log" 2>&1; then
-		echo "mmdebstrap $suite from $mirror failed: $(grep -E 'E:|error' "$log" | tail -n 1)" >&2
+		echo "mmdebstrap $suite from $mirror failed: $(grep -m 1 '^E: ' "$log" || tail -n 1 "$log")" >&2
 		rm -f "$partial" "$log"
 		return 1
 	fi
