@@ -325,7 +325,8 @@ if [ -z "$inner" ] && [ -e test/integration/checks_parity.sh ] && selected test/
 	echo "== checks_parity:$ran_versions"
 	set -- $ran_versions
 	if [ $# -lt 2 ]; then
-		echo "skipped: checks_parity: ${ran_versions:+only PostgreSQL$ran_versions}${ran_versions:-no version} ran, nothing to compare"
+		if [ $# = 1 ]; then ran="only PostgreSQL $1"; else ran="no version"; fi
+		echo "skipped: checks_parity: $ran ran, nothing to compare"
 		skipped=$((skipped + 1))
 	else
 		first=$1
