@@ -28,3 +28,7 @@ UPDATE pgmaint.thresholds SET description = 'Highest share, in %, of a sequence'
 UPDATE pgmaint.thresholds SET description = 'Tables where autovacuum falls behind: dead tuples above twice the PG15 vacuum threshold, inserts since the last vacuum above twice the insert threshold (autovacuum_vacuum_insert_threshold and _scale_factor), or a freeze age past autovacuum_freeze_max_age, and no vacuum for 10 autovacuum_naptime (as vacuum_stats().falling_behind).'
  WHERE check_name = 'autovacuum_behind'
    AND description = 'Tables where autovacuum falls behind: dead tuples above twice the PG15 vacuum threshold and no vacuum for 10 autovacuum_naptime (as vacuum_stats().falling_behind).';
+
+-- PostgreSQL 17: vacuum_progress() gains the memory-bounded dead-tuple
+-- columns (dead_tuple_bytes, max_dead_tuple_bytes).
+DROP FUNCTION pgmaint.vacuum_progress();
