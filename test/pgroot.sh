@@ -2,13 +2,12 @@
 # has no package of.  Source it after test/cluster.sh.
 #
 # The target is a Debian root filesystem with that version's packages (17:
-# trixie), made by mmdebstrap from the mirror this machine's apt sources name
-# and cached as a tarball under $PGMAINT_DOCKER_CACHE (default
-# /var/cache/pgmaint-test, beside the docker suite's bookworm one), named by a
-# hash of the suite, the mirror and the package list: a second run downloads
-# nothing.  A run unpacks it into a directory of its own and enters it with
-# chroot in a mount namespace of its own (unshare -m: /proc, /dev and /sys
-# mounted there, gone when the last process inside exits).  No system service
+# trixie), made and cached by test/rootfs.sh (mmdebstrap from the mirror this
+# machine's apt sources name, a tarball under /var/cache/pgmaint-test beside
+# the docker suite's stand-ins): a second run downloads nothing.  A run
+# unpacks it into a directory of its own and enters it with chroot in a mount
+# namespace of its own (unshare -m: /proc, /dev and /sys mounted there, gone
+# when the last process inside exits).  No system service
 # runs in it and nothing inside needs the network.
 #
 #   pgm_root_suite VERSION          Debian suite that packages VERSION, or fails
@@ -19,12 +18,12 @@
 #   pgm_root_unpack TARBALL DIR     unpack it into DIR (a fresh directory)
 #   pgm_root_exec DIR CMD...        run CMD chrooted into DIR
 
-# The Debian suite whose archive has PostgreSQL major version $1.
+. "$(dirname "${BASH_SOURCE[0]}")/rootfs.sh"
+
+# The Debian suite of the root of version $1 (test/rootfs.sh); none for the
+# machine's own version, which runs here.
 pgm_root_suite() {
-	case $1 in
-	17) echo trixie ;;
-	*) return 1 ;;
-	esac
+	[ "$1" != "${PGM_PGVERSION:-15}" ] && pgm_debian_suite "$1"
 }
 
 # Whether test script $2 runs inside the root of version $1: every
@@ -57,53 +56,12 @@ pgm_root_packages() {
 	} | tr -s ' \n' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ' | sed 's/ $//'
 }
 
-# The Debian mirror this machine's apt sources name (the archive, not security).
-pgm_root_mirror() {
-	local m
-	m=$(sed -n 's/^[[:space:]]*URIs: *//p; s/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\).*/\2/p' \
-		/etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
-		tr ' ' '\n' | grep -E '^https?://[^ ]*/debian/?$' | head -1)
-	echo "${PGMAINT_DEBIAN_MIRROR:-${m:-http://deb.debian.org/debian}}"
-}
-
 # Builds the root tarball of version $1 unless it is cached; prints its path.
 # On failure prints the reason on stderr and returns 1.
 pgm_root_tarball() {
-	local v=$1 suite packages mirror cache key tarball partial started log
-	suite=$(pgm_root_suite "$v") || { echo "no Debian suite known for PostgreSQL $v" >&2; return 1; }
-	packages=$(pgm_root_packages "$v")
-	mirror=$(pgm_root_mirror)
-	cache=${PGMAINT_DOCKER_CACHE:-/var/cache/pgmaint-test}
-	key=$(echo "$suite $mirror $(dpkg --print-architecture) $packages" | sha256sum | cut -c1-16)
-	tarball="$cache/rootfs-$suite-postgresql-$v-$key.tar"
-	if [ -s "$tarball" ]; then
-		echo "rootfs: cached $tarball" >&2
-		echo "$tarball"
-		return 0
-	fi
-	command -v mmdebstrap >/dev/null || { echo "mmdebstrap is not installed" >&2; return 1; }
-	mkdir -p "$cache" || return 1
-	partial="$tarball.partial.$$"
-	log="$tarball.log.$$"
-	started=$(date +%s)
-	# no cluster from postgresql-common's postinst: the tests make their own
-	if ! mmdebstrap --variant=apt --format=tar --include="${packages// /,}" \
-		--dpkgopt='path-exclude=/usr/share/man/*' \
-		--dpkgopt='path-exclude=/usr/share/doc/*' \
-		--dpkgopt='path-include=/usr/share/doc/*/copyright' \
-		--dpkgopt='path-exclude=/usr/share/locale/*' \
-		--essential-hook='mkdir -p "$1/etc/postgresql-common" && echo "create_main_cluster = false" >"$1/etc/postgresql-common/createcluster.conf"' \
-		"$suite" "$partial" "deb $mirror $suite main" >"$log" 2>&1; then
-		echo "mmdebstrap $suite from $mirror failed: $(grep -m 1 '^E: ' "$log" || tail -n 1 "$log")" >&2
-		rm -f "$partial" "$log"
-		return 1
-	fi
-	rm -f "$log"
-	mv "$partial" "$tarball" || return 1
-	# keep only the newest tarball of this suite and version
-	find "$cache" -maxdepth 1 -name "rootfs-$suite-postgresql-$v-*.tar" ! -name "$(basename "$tarball")" -delete
-	echo "rootfs: built in $(($(date +%s) - started)) s: $tarball" >&2
-	echo "$tarball"
+	local suite
+	suite=$(pgm_root_suite "$1") || { echo "no Debian suite known for PostgreSQL $1" >&2; return 1; }
+	pgm_rootfs_tarball "$suite-postgresql-$1" "$suite" "$(pgm_root_packages "$1")"
 }
 
 # Unpacks root tarball $1 into the new directory $2.
