@@ -121,7 +121,8 @@ run_db() {
 
 # Builds the stand-in and the image of major $1 and runs every check on it.
 # Sets the globals the helpers above use (port, tag, bvol); leaves the image
-# in image_$1 and its first data volume in vol_$1.
+# in image_$1, its first data volume in vol_$1, its backups volume in bvol_$1
+# and the backup made by hand there in file_$1.
 prove_major() {
 	local suite base n=$2 t0 t_base t_build rc out file before differs img_check added build_args=()
 	major=$1
@@ -283,6 +284,7 @@ prove_major() {
 	ok "$m: and nothing was configured before the check" lacks 'pgmaint.sh: preloading' "$out"
 	"${P[@]}" volume rm -f "$vol-bad" >/dev/null 2>&1
 
+	eval "bvol_$major=\$bvol file_$major=\$file"
 	proved="$proved $major"
 	figures="$figures, pg$major: base stand-in ${t_base} s, image build ${t_build} s"
 }
@@ -295,20 +297,36 @@ for major in $majors; do
 	echo "# pg$major: $(($(date +%s) - t0)) s"
 done
 
-# --- a new major on an old volume ------------------------------------------------
-# docs/docker.md: changing PG_MAJOR needs pg_upgrade or a dump and restore; the
-# newer image refuses the older data directory rather than starting on it
+# --- a new major: not on the old volume; a dump and restore ---------------------
+# docs/docker.md: changing PG_MAJOR needs pg_upgrade or a dump and restore.
+# The newer image refuses the older data directory rather than starting on
+# it; a fresh container of the newer major restores the older one's backup.
 set -- $proved
 if [ $# -ge 2 ]; then
 	old=$1 new=${!#}
-	eval "old_vol=\$vol_$old new_image=\$image_$new"
+	m="pg$old+pg$new"
+	eval "old_vol=\$vol_$old old_bvol=\$bvol_$old old_file=\$file_$old tag=\$image_$new"
 	out=$(timeout 120 "${P[@]}" run --rm --network=none "${limits[@]}" \
-		-v "$old_vol":/var/lib/postgresql/data "$new_image" 2>&1)
+		-v "$old_vol":/var/lib/postgresql/data "$tag" 2>&1)
 	rc=$?
-	ok "pg$old+pg$new: the PostgreSQL $new image refuses the PostgreSQL $old volume (exit status $rc)" test "$rc" -ne 0
-	ok "pg$old+pg$new: and says the data directory is from version $old" \
+	ok "$m: the PostgreSQL $new image refuses the PostgreSQL $old volume (exit status $rc)" test "$rc" -ne 0
+	ok "$m: and says the data directory is from version $old" \
 		grep -q "initialized by PostgreSQL version $old, which is not compatible with this version $new" <<<"$out"
 	[ "$rc" != 0 ] || sed 's/^/# /' <<<"$out" | tail -n 5
+
+	# a new volume on the newer major, the older one's backups volume mounted
+	port=$((PGM_PORT_BASE + 9)) bvol=$old_bvol ctr=pgmaint-docker-upgrade-$$
+	"${P[@]}" volume create "pgmaint-data-upgrade-$$" >/dev/null
+	run_db "pgmaint-data-upgrade-$$" "$ctr"
+	ok "$m: a PostgreSQL $new container on a new volume becomes ready" wait_ready "$ctr" 240
+	out=$("${P[@]}" exec -u postgres "$ctr" pgmaint_backup -U alfred -d postgres restore "$old_file" --into agent_core --replace 2>&1)
+	ok "$m: pgmaint_backup restores the PostgreSQL $old backup into agent_core on $new (--replace, from -d postgres)" \
+		grep -q '^restore ok: .* (replaced)' <<<"$out"
+	grep -q '^restore ok: ' <<<"$out" || sed 's/^/# /' <<<"$out"
+	is "$(tq -c "SELECT current_setting('server_version_num')::int / 10000 || '|' || (SELECT count(*) FROM kept) || '|' || (SELECT extversion FROM pg_extension WHERE extname = 'pgmaint') || '|' || (pgmaint.health()->>'status' IN ('ok', 'warning', 'critical'))" 2>&1)" \
+		"$new|500|$(sed -n "s/^default_version = '\(.*\)'/\1/p" pgmaint.control)|true" \
+		"$m: on $new the restored agent_core has the $old data, pgmaint at its version, and health() answers"
+	pq stop -t 30 "$ctr" >/dev/null
 fi
 
 # --- docker/compose.yaml ------------------------------------------------------
