@@ -16,11 +16,13 @@
 # health() for a pg_monitor role over TCP, the container's memory limit and
 # the guide's 1 GB settings, a pg_cron job, backups inside the container, a
 # restart on the same volume, a bad PGMAINT_* value; then that the 17 image
-# refuses the 15 volume, and docker/compose.yaml with either major.  Every
-# check's name starts with the major it ran on ("pg17: ...").  A major whose
-# stand-in cannot be built (no mirror, no mmdebstrap) prints "skipped: ...".
-# PGMAINT_DOCKER_PG="15 17" (the default) picks the majors.  Podman uses a
-# private storage under $PGM_TMP.
+# refuses the 15 volume and a 17 container restores the 15 backup (the way
+# from 15 to 17 docs/docker.md gives), and docker/compose.yaml with either
+# major.  Every check's name starts with the major it ran on ("pg17: ...").
+# A major whose stand-in cannot be built (no mirror, no mmdebstrap) prints
+# "skipped: ...".  PGMAINT_DOCKER_PG="15 17" (the default, whatever
+# PGMAINT_PG says: both cost about a minute more than one) picks the majors.
+# Podman uses a private storage under $PGM_TMP.
 #
 # packages: podman runc mmdebstrap docker-compose python3-yaml
 set -uo pipefail
