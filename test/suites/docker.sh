@@ -48,6 +48,8 @@ limits=(--ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
 t_suite=$(date +%s)
 figures=""
 proved=""
+# per major proved: its image, first data volume, backups volume, backup made by hand
+declare -A images=() data_vols=() backup_vols=() backups=()
 
 # Removes every container, volume and image of this run, then the storage.
 cleanup() {
@@ -122,9 +124,8 @@ run_db() {
 }
 
 # Builds the stand-in and the image of major $1 and runs every check on it.
-# Sets the globals the helpers above use (port, tag, bvol); leaves the image
-# in image_$1, its first data volume in vol_$1, its backups volume in bvol_$1
-# and the backup made by hand there in file_$1.
+# Sets the globals the helpers above use (port, tag, bvol); once every check
+# ran, records the major in proved, images, data_vols, backup_vols, backups.
 prove_major() {
 	local suite base n=$2 t0 t_base t_build rc out file before differs img_check added build_args=()
 	major=$1
@@ -173,7 +174,6 @@ prove_major() {
 	echo "# $m: image build: ${t_build} s"
 	is "$rc" 0 "$m: docker/Dockerfile ${build_args[*]:+(${build_args[*]}) }builds on the $base stand-in (${t_build} s)"
 	[ "$rc" = 0 ] || { tail -n 40 "$work/build-$major.log" | sed 's/^/# /'; return; }
-	eval "image_$major=\$tag"
 	img_check=$(pq run --rm --network=none "${limits[@]}" --entrypoint sh "$tag" -c '
 		command -v gcc >/dev/null && echo gcc
 		command -v make >/dev/null && echo make
@@ -194,7 +194,6 @@ prove_major() {
 	# --- first start on a new volume ------------------------------------------
 	"${P[@]}" volume create "$vol" >/dev/null
 	"${P[@]}" volume create "$bvol" >/dev/null
-	eval "vol_$major=\$vol"
 	t0=$(date +%s)
 	run_db "$vol" "$ctr" -e PGMAINT_SAMPLE_INTERVAL=1s -e PGMAINT_BACKUP_SCHEDULE='* * * * *'
 	ok "$m: the server becomes ready on 127.0.0.1:$port (scram-sha-256 over TCP)" wait_ready "$ctr" 240
@@ -286,7 +285,7 @@ prove_major() {
 	ok "$m: and nothing was configured before the check" lacks 'pgmaint.sh: preloading' "$out"
 	"${P[@]}" volume rm -f "$vol-bad" >/dev/null 2>&1
 
-	eval "bvol_$major=\$bvol file_$major=\$file"
+	images[$major]=$tag data_vols[$major]=$vol backup_vols[$major]=$bvol backups[$major]=$file
 	proved="$proved $major"
 	figures="$figures, pg$major: base stand-in ${t_base} s, image build ${t_build} s"
 }
@@ -307,9 +306,9 @@ set -- $proved
 if [ $# -ge 2 ]; then
 	old=$1 new=${!#}
 	m="pg$old+pg$new"
-	eval "old_vol=\$vol_$old old_bvol=\$bvol_$old old_file=\$file_$old tag=\$image_$new"
+	tag=${images[$new]}
 	out=$(timeout 120 "${P[@]}" run --rm --network=none "${limits[@]}" \
-		-v "$old_vol":/var/lib/postgresql/data "$tag" 2>&1)
+		-v "${data_vols[$old]}":/var/lib/postgresql/data "$tag" 2>&1)
 	rc=$?
 	ok "$m: the PostgreSQL $new image refuses the PostgreSQL $old volume (exit status $rc)" test "$rc" -ne 0
 	ok "$m: and says the data directory is from version $old" \
@@ -317,11 +316,11 @@ if [ $# -ge 2 ]; then
 	[ "$rc" != 0 ] || sed 's/^/# /' <<<"$out" | tail -n 5
 
 	# a new volume on the newer major, the older one's backups volume mounted
-	port=$((PGM_PORT_BASE + 9)) bvol=$old_bvol ctr=pgmaint-docker-upgrade-$$
+	port=$((PGM_PORT_BASE + 9)) bvol=${backup_vols[$old]} ctr=pgmaint-docker-upgrade-$$
 	"${P[@]}" volume create "pgmaint-data-upgrade-$$" >/dev/null
 	run_db "pgmaint-data-upgrade-$$" "$ctr"
 	ok "$m: a PostgreSQL $new container on a new volume becomes ready" wait_ready "$ctr" 240
-	out=$("${P[@]}" exec -u postgres "$ctr" pgmaint_backup -U alfred -d postgres restore "$old_file" --into agent_core --replace 2>&1)
+	out=$("${P[@]}" exec -u postgres "$ctr" pgmaint_backup -U alfred -d postgres restore "${backups[$old]}" --into agent_core --replace 2>&1)
 	ok "$m: pgmaint_backup restores the PostgreSQL $old backup into agent_core on $new (--replace, from -d postgres)" \
 		grep -q '^restore ok: .* (replaced)' <<<"$out"
 	grep -q '^restore ok: ' <<<"$out" || sed 's/^/# /' <<<"$out"
