@@ -71,6 +71,14 @@ typedef struct PgmTableSample
 /* The search_path of the worker's transactions (and of every pgmaint function) */
 #define PGMAINT_SAFE_SEARCH_PATH	"pg_catalog, pg_temp"
 
+/*
+ * The lock timeout of every statement pgmaint runs on a user table (the
+ * policy's ALTER TABLEs, retention's measurements, batches and partitions,
+ * exact bloat): a table someone holds locked is skipped, not waited for.
+ * SQL reads it through pgmaint._policy_lock_timeout().
+ */
+#define PGMAINT_LOCK_TIMEOUT		"200ms"
+
 /* Size of the last_error text kept in shared memory */
 #define PGMAINT_ERROR_LEN		256
 
