@@ -212,9 +212,7 @@ extern void pgm_growth_task(void);
 /* Period of the retention task while pgmaint.retention_interval is 0 (off) */
 #define PGMAINT_RETENTION_OFF_PERIOD	3600
 
-/* retention.c: one step of a run as the table's owner, and the worker's task */
-extern uint64 pgm_retention_exec(Oid relid, int nstatements, char **statements,
-								 TimestampTz cutoff, int batch, const char *lock_timeout);
+/* retention.c: the worker's retention task (the run loop CALL apply_retention() drives too) */
 extern void pgm_retention_task(void);
 
 /* --- Health events (issue 15) --- */
