@@ -143,6 +143,19 @@ COMMENT ON FUNCTION pgmaint._invalid_indexes() IS
 
 REVOKE ALL ON FUNCTION pgmaint._invalid_indexes() FROM PUBLIC;
 
+-- A sequence's last value, read as its owner (src/sequence_value.c): NULL
+-- when someone holds it locked or its owner may not read it.
+CREATE OR REPLACE FUNCTION pgmaint._sequence_last_value(seq regclass)
+RETURNS bigint
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_sequence_last_value';
+
+COMMENT ON FUNCTION pgmaint._sequence_last_value(regclass) IS
+'Internal: pg_sequence_last_value() of a sequence, read as its owner in a security-restricted operation without waiting for its lock; NULL when none was taken yet, when someone holds it locked, or when its owner may not read it.';
+
+REVOKE ALL ON FUNCTION pgmaint._sequence_last_value(regclass) FROM PUBLIC;
+
 -- Catalog checks of this database: invalid indexes and sequences near their end.
 -- SECURITY DEFINER so that a pg_monitor caller can see every sequence's last value;
 -- only the share used and the sequence's name leave the function.
@@ -200,7 +213,7 @@ BEGIN
             SELECT n.nspname AS schemaname, c.relname AS sequencename, s.seqcycle AS cycle,
                    s.seqincrement > 0 AS ascending,
                    -- the CASE keeps the call off the rows of other relation kinds
-                   (CASE WHEN c.relkind = 'S' THEN pg_catalog.pg_sequence_last_value(c.oid) END)::numeric AS last_value,
+                   (CASE WHEN c.relkind = 'S' THEN pgmaint._sequence_last_value(c.oid) END)::numeric AS last_value,
                    s.seqmin::numeric AS min_value, s.seqmax::numeric AS max_value,
                    f.relid, f.attname, f.typname, f.type_max, f.type_min, f.unique_key
               FROM pg_catalog.pg_sequence s
@@ -215,7 +228,7 @@ BEGIN
                    LIMIT 1) f ON true
              WHERE NOT pg_catalog.pg_is_other_temp_schema(n.oid)
                AND c.relkind = 'S'
-               AND CASE WHEN c.relkind = 'S' THEN pg_catalog.pg_sequence_last_value(c.oid) END IS NOT NULL
+               AND CASE WHEN c.relkind = 'S' THEN pgmaint._sequence_last_value(c.oid) END IS NOT NULL
         ),
         bounded AS (
             SELECT seq.*,

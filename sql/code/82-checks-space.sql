@@ -109,6 +109,20 @@ COMMENT ON FUNCTION pgmaint._bloat_estimate() IS
 REVOKE ALL ON FUNCTION pgmaint._bloat_estimate() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._bloat_estimate() TO pg_monitor;
 
+-- Internal: pgstattuple's measurement of one table or btree index, taken
+-- as its owner under the lock timeout (src/bloat.c).
+CREATE OR REPLACE FUNCTION pgmaint._bloat_exact(rel regclass, OUT bytes bigint, OUT wasted_bytes bigint)
+RETURNS record
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_bloat_exact';
+
+COMMENT ON FUNCTION pgmaint._bloat_exact(regclass) IS
+'Internal: size and wasted bytes of a table or materialized view (pgstattuple_approx: free space and dead tuples) or btree index (pgstatindex: leaf pages below 90% full, empty and deleted pages), measured as its owner in a security-restricted operation; NULL when someone holds it locked. The caller needs EXECUTE on the pgstattuple function (pg_stat_scan_tables).';
+
+REVOKE ALL ON FUNCTION pgmaint._bloat_exact(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._bloat_exact(regclass) TO pg_monitor;
+
 -- Bloat of every user table and btree index: the estimate, or with exact =>
 -- true pgstattuple's measurement (pgstattuple_approx for tables, pgstatindex
 -- for indexes), which reads every page.
@@ -123,7 +137,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    stattuple name;
     r record;
 BEGIN
     IF exact IS NULL THEN
@@ -132,9 +145,7 @@ BEGIN
                   HINT = 'Pass false for the estimate, true to measure with pgstattuple.';
     END IF;
     IF exact THEN
-        SELECT e.extnamespace::regnamespace::name INTO stattuple
-          FROM pg_extension e WHERE e.extname = 'pgstattuple';
-        IF NOT FOUND THEN
+        IF NOT EXISTS (SELECT 1 FROM pg_extension e WHERE e.extname = 'pgstattuple') THEN
             RAISE EXCEPTION 'pgstattuple is not installed in this database'
                 USING ERRCODE = 'object_not_in_prerequisite_state',
                       HINT = 'Run CREATE EXTENSION pgstattuple (contrib) for exact figures, or call pgmaint.bloat() for the estimate.';
@@ -150,22 +161,13 @@ BEGIN
             wasted_bytes := r.wasted_bytes;
             wasted_ratio := r.ratio;
             method := 'estimate';
-        ELSIF r.kind = 'table' THEN
-            -- free space beyond what the fillfactor leaves free, and dead tuples
-            EXECUTE format('SELECT s.table_len, s.approx_free_space + s.dead_tuple_len
-                              FROM %I.pgstattuple_approx($1) s', stattuple)
-               INTO bytes, wasted_bytes USING r.relid::regclass;
-            wasted_ratio := CASE WHEN bytes > 0 THEN wasted_bytes::double precision / bytes END;
-            method := 'pgstattuple_approx';
         ELSE
-            -- leaf pages below the default btree fillfactor of 90%, and empty and deleted pages
-            EXECUTE format('SELECT s.index_size,
-                                   (greatest(0, 90 - s.avg_leaf_density) / 100 * s.leaf_pages
-                                    + s.empty_pages + s.deleted_pages) * current_setting(''block_size'')::bigint
-                              FROM %I.pgstatindex($1) s', stattuple)
-               INTO bytes, wasted_bytes USING r.relid::regclass;
+            -- pgstattuple_approx (tables) or pgstatindex (indexes), as the
+            -- relation's owner (src/bloat.c); NULL when someone holds it locked
+            SELECT x.bytes, x.wasted_bytes INTO bytes, wasted_bytes FROM pgmaint._bloat_exact(r.relid) x;
             wasted_ratio := CASE WHEN bytes > 0 THEN wasted_bytes::double precision / bytes END;
-            method := 'pgstatindex';
+            method := CASE WHEN r.kind = 'table' THEN 'pgstattuple_approx' ELSE 'pgstatindex' END
+                      || CASE WHEN bytes IS NULL THEN ' (skipped: locked)' ELSE '' END;
         END IF;
         bloated := wasted_ratio >= pgmaint._bloat_min_ratio();
         suggestion := CASE WHEN NOT bloated THEN NULL
