@@ -169,6 +169,13 @@ extern void pgm_replication_lag(PgmReplicationLag *lag, TimestampTz now);
 /* sampler.c: one sample and its table-level figures, in C (call inside a transaction) */
 extern void pgm_take_sample(PgmSample *sample, PgmTableSample *tables);
 
+/*
+ * pinning.c: pins, at a priority no database or role setting reaches, every
+ * setting that could stop or distort the worker's transactions (call once,
+ * after connecting)
+ */
+extern void pgm_pin_worker_settings(void);
+
 /* worker.c: registration, entry point and the step helper */
 extern void pgm_register_worker(void);
 extern PGDLLEXPORT void pgmaint_worker_main(Datum main_arg);
