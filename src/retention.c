@@ -1321,6 +1321,7 @@ void
 pgm_retention_task(void)
 {
 	PgmRetentionRun run;
+	MemoryContext oldcontext;
 
 	if (!pgm_retention_wanted())
 		return;
@@ -1331,7 +1332,10 @@ pgm_retention_task(void)
 	run.driver = &pgm_worker_driver;
 	run.budget_us = -1;
 	run.lock_timeout = PGMAINT_LOCK_TIMEOUT;
+	/* what the loop allocates between transactions goes with the run */
+	oldcontext = MemoryContextSwitchTo(run.context);
 	pgm_retention_run(&run);
+	MemoryContextSwitchTo(oldcontext);
 	MemoryContextDelete(run.context);
 }
 
