@@ -102,7 +102,11 @@ pgm_stattuple_function(const char *name)
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
 				 errmsg("function %s(regclass) of extension pgstattuple does not exist", name),
 				 errhint("Update the extension: ALTER EXTENSION pgstattuple UPDATE.")));
+#if PG_VERSION_NUM >= 160000
+	if (object_aclcheck(ProcedureRelationId, fn, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+#else
 	if (pg_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+#endif
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for function %s", name),
