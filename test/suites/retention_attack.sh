@@ -343,7 +343,7 @@ is "$(q -c "SELECT count(*) FROM tun.owned WHERE ts < now() - interval '30 days'
 echo "# attacks tried: $attacks (plus $(q -c "SELECT count(DISTINCT what) FROM public.spylog") distinct spy call sites reached)"
 is "$(q -c "SELECT string_agg(DISTINCT attacker || ' ran as ' || who || ': ' || what, '; ') FROM public.spylog WHERE who <> attacker")" "" \
 	"nothing an attacker planted ran as another role"
-q -c "SELECT '#   spy ran as ' || who || ' (session ' || sess || '): ' || what || ' x' || count(*) FROM public.spylog GROUP BY 1 ORDER BY 1" 2>/dev/null |
+q -c "SELECT '#   spy ran as ' || who || ' (session ' || sess || '): ' || what || ' x' || count(*) FROM public.spylog GROUP BY who, sess, what ORDER BY who, sess, what" |
 	sed -n '1,20p'
 is "$(q -c "SELECT string_agg(rolname, ',') FROM pg_roles WHERE rolsuper AND rolname <> 'postgres'")" "" \
 	"no attacker is a superuser"
