@@ -12,9 +12,9 @@
  *
  * The worker's policy task runs pgmaint.run_policy() every
  * pgmaint.policy_interval; classification, tuning and scheduling are in SQL
- * (sql/install/4x-policy-*.sql), where they are clearer and off any hot path.
+ * (sql/code/4x-policy-*.sql), where they are clearer and off any hot path.
  *
- * SQL served: _validate_reloptions() (sql/install/05-policy-tables.sql) and
+ * SQL served: _validate_reloptions() (sql/code/05-policy-tables.sql) and
  * _policy_lock_timeout() (42-policy-tuning.sql).
  *
  *-------------------------------------------------------------------------

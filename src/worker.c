@@ -42,7 +42,7 @@
  * nor frees its host's.
  *
  * SQL served: none of its own; its steps call the functions of
- * sql/install/10-sampler.sql (history), 4x-policy-*.sql (the policy) and the
+ * sql/code/10-sampler.sql (history), 4x-policy-*.sql (the policy) and the
  * leak sweep of backends.c.
  *
  *-------------------------------------------------------------------------
