@@ -12,7 +12,7 @@
  * the one place that knows: on 17 a restartpoint is added to its kind, so
  * that the figures mean what they mean on 15 on a primary and on a standby.
  *
- * SQL served: _checkpoints() (sql/install/81-checks-peers.sql), read by the
+ * SQL served: _checkpoints() (sql/code/81-checks-peers.sql), read by the
  * checkpoints_requested check.
  *
  *-------------------------------------------------------------------------

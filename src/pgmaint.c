@@ -8,7 +8,7 @@
  * and the background worker exist only when the library is loaded through
  * shared_preload_libraries.
  *
- * SQL served: pgmaint.preloaded() and pgmaint._setting() (sql/install/
+ * SQL served: pgmaint.preloaded() and pgmaint._setting() (sql/code/
  * 00-schema.sql).
  *
  *-------------------------------------------------------------------------

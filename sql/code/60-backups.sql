@@ -191,6 +191,25 @@ COMMENT ON FUNCTION pgmaint.backup_status() IS
 REVOKE ALL ON FUNCTION pgmaint.backup_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.backup_status() TO pg_monitor;
 
+-- A word of a command line a user pastes into a shell: left as it is when
+-- it holds only characters no shell treats specially, else single-quoted
+-- (each ' as '\''), so that a database named x$(touch /tmp/p) stays a name.
+CREATE OR REPLACE FUNCTION pgmaint._shell_quote(word text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN word OPERATOR(pg_catalog.~) '^[A-Za-z0-9_./:@%+=,-]+$' THEN word
+                ELSE '''' OPERATOR(pg_catalog.||) pg_catalog.replace(word, '''', '''\''''')
+                     OPERATOR(pg_catalog.||) '''' END;
+$$;
+
+COMMENT ON FUNCTION pgmaint._shell_quote(text) IS
+'Internal: a word for a command line a user pastes into a POSIX shell: as it is when it holds only letters, digits and _./:@%+=,-, else in single quotes with each quote written ''\''''.';
+
+REVOKE ALL ON FUNCTION pgmaint._shell_quote(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._shell_quote(text) TO pg_monitor;
+
 -- The "backup" check of health(): 0 ok, 1 stale or missing, 2 failed.
 CREATE OR REPLACE FUNCTION pgmaint._backup_check(OUT value numeric, OUT message text, OUT hint text)
 RETURNS record
@@ -233,7 +252,7 @@ BEGIN
            CASE
                WHEN s.last_backup_at IS NULL OR s.last_verified_at IS NULL THEN
                    format('Run "pgmaint_backup backup --dir /var/backups/pgmaint -d %s" and schedule it daily with cron (docs/backups.md).',
-                          current_database())
+                          pgmaint._shell_quote(current_database()))
                WHEN s.last_backup_status = 'failed' THEN
                    'Read the error, fix its cause, and run "pgmaint_backup backup" again; "SELECT * FROM pgmaint.backups ORDER BY id DESC" shows the history.'
                WHEN s.last_drill_status = 'failed' THEN

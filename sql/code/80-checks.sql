@@ -157,11 +157,24 @@ COMMENT ON FUNCTION pgmaint._invalid_indexes() IS
 
 REVOKE ALL ON FUNCTION pgmaint._invalid_indexes() FROM PUBLIC;
 
+-- A sequence's last value, read as its owner (src/sequence_value.c): NULL
+-- when someone holds it locked or its owner may not read it.
+CREATE OR REPLACE FUNCTION pgmaint._sequence_last_value(seq regclass)
+RETURNS bigint
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_sequence_last_value';
+
+COMMENT ON FUNCTION pgmaint._sequence_last_value(regclass) IS
+'Internal: pg_sequence_last_value() of a sequence, read as its owner in a security-restricted operation without waiting for its lock; NULL when none was taken yet, when someone holds it locked, or when its owner may not read it.';
+
+REVOKE ALL ON FUNCTION pgmaint._sequence_last_value(regclass) FROM PUBLIC;
+
 -- Every sequence of this database measured against its end: the one home of
 -- the rule (the sequences check and sequences() both read it).  A sequence
 -- ends at the smaller of its own limit and the range of the narrowest column
 -- it feeds (the column it is owned by, serial and identity, and every column
--- whose default calls it); one never called (pg_sequence_last_value NULL, or
+-- whose default calls it); one never called (its last value NULL, or
 -- is_called false) is measured from its start value, its next value.
 -- SECURITY DEFINER so that a pg_monitor caller can see every sequence's
 -- position; no value of a table leaves the function.
@@ -218,7 +231,7 @@ BEGIN
             SELECT s.seqrelid, n.nspname, c.relname, s.seqtypid::pg_catalog.regtype AS typ,
                    s.seqcycle, s.seqincrement::numeric AS inc, s.seqstart::numeric AS start,
                    -- the CASE keeps the call off the rows of other relation kinds
-                   (CASE WHEN c.relkind = 'S' THEN pg_catalog.pg_sequence_last_value(c.oid) END)::numeric AS last_value,
+                   (CASE WHEN c.relkind = 'S' THEN pgmaint._sequence_last_value(c.oid) END)::numeric AS last_value,
                    s.seqmin::numeric AS min_value, s.seqmax::numeric AS max_value,
                    f.relid, f.attname, f.typname, f.type_max, f.type_min, f.unique_key
               FROM pg_catalog.pg_sequence s

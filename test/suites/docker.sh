@@ -284,6 +284,14 @@ prove_major() {
 		grep -q "pgmaint.sh: error: PGMAINT_POLICY='bogus' is not valid: use one of off advise apply" <<<"$out"
 	ok "$m: and nothing was configured before the check" lacks 'pgmaint.sh: preloading' "$out"
 	"${P[@]}" volume rm -f "$vol-bad" >/dev/null 2>&1
+	# a value that pgmaint_backup prune would refuse at every run is refused at init (issue 26)
+	"${P[@]}" volume create "$vol-keep" >/dev/null
+	out=$(timeout 180 "${P[@]}" run --rm --name "$ctr-keep" --network=none "${limits[@]}" \
+		-e POSTGRES_PASSWORD="$password" -e POSTGRES_DB=agent_core -e PGMAINT_BACKUP_SCHEDULE='@daily' \
+		-e PGMAINT_BACKUP_KEEP_DAYS=999999 -v "$vol-keep":/var/lib/postgresql/data "$tag" 2>&1)
+	ok "$m: PGMAINT_BACKUP_KEEP_DAYS=999999 (refused by pgmaint_backup prune) fails init, naming it" \
+		grep -q "pgmaint.sh: error: PGMAINT_BACKUP_KEEP_DAYS='999999' is not a whole number of days from 0 to 99999" <<<"$out"
+	"${P[@]}" volume rm -f "$vol-keep" >/dev/null 2>&1
 
 	images[$major]=$tag data_vols[$major]=$vol backup_vols[$major]=$bvol backups[$major]=$file
 	proved="$proved $major"
