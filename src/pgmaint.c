@@ -9,7 +9,7 @@
  * shared_preload_libraries.
  *
  * SQL served: pgmaint.preloaded() and pgmaint._setting() (sql/code/
- * 00-schema.sql).
+ * 00-base.sql).
  *
  *-------------------------------------------------------------------------
  */
