@@ -415,8 +415,9 @@ AS $$
     lf AS (SELECT * FROM good WHERE good.type = 'full' ORDER BY good.started DESC LIMIT 1),
     lb AS (SELECT * FROM good WHERE good.type IN ('full', 'diff') ORDER BY good.started DESC LIMIT 1),
     la AS (
+        -- pgBackRest's times have whole seconds: within one, the later record
         SELECT p.started, p.status, p.error FROM p WHERE p.kind = 'pitr_backup'
-         ORDER BY p.started DESC, p.id DESC LIMIT 1
+         ORDER BY date_trunc('second', p.started) DESC, p.id DESC LIMIT 1
     ),
     ld AS (
         SELECT p.finished, p.status, p.error, (p.detail->>'target')::timestamptz AS target
