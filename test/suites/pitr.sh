@@ -80,6 +80,16 @@ run() {
 	err=$(cat "$base/stderr")
 }
 
+# Runs pgmaint_backup and reports whether it exits 0 (DESCRIPTION first);
+# shows its output when it does not.
+run_ok() {
+	local desc=$1
+	shift
+	run "$@"
+	is "$rc" 0 "$desc"
+	[ "$rc" = 0 ] || printf '%s\n%s\n' "$out" "$err" | sed 's/^/#   /'
+}
+
 # True when TEXT ($2) contains PATTERN ($1) (grep -E).
 has() {
 	grep -Eq -- "$1" <<<"$2"
@@ -208,22 +218,22 @@ is "$(check pitr_full_backup_age | cut -d' ' -f1) $(check pitr_backup)" "ok warn
 echo "# at $(($(date +%s) - t_suite)) s"
 # --- a full backup under load; writes, a marker, writes; restore to the marker --
 start_load
-run pitr backup --type full "${S[@]}"
-is "$rc" 0 "a full backup under load exits 0"
-has '^pitr backup ok: full backup [0-9]{8}-[0-9]{6}F ' "$out" || echo "# $out $err"
+run_ok "a full backup under load exits 0" pitr backup --type full "${S[@]}"
 full1=$(q -c "SELECT detail->>'label' FROM pgmaint.backups WHERE kind = 'pitr_backup' AND status = 'ok' ORDER BY id DESC LIMIT 1")
 ok "it is recorded from pgBackRest's own list: label, type, sizes, WAL range" \
 	test "$(q -c "SELECT detail->>'type' = 'full' AND bytes > 0 AND (detail->>'database_size')::bigint > 0 AND detail->>'wal_start' IS NOT NULL AND finished > started FROM pgmaint.backups WHERE detail->>'label' = '$full1'")" = t
 is "$(check pitr_full_backup_age | cut -d' ' -f1) $(check pitr_backup_age | cut -d' ' -f1)" "ok ok" "the age checks are ok"
-wait_for "SELECT count(*) > 20030 FROM load" 30
+# a target before the backup's end could not use it (pgBackRest keeps whole seconds)
+done_rows=$(q -c "SELECT max(id) FROM load")
+wait_for "SELECT max(id) > $done_rows + 40 FROM load" 30
 q -c "INSERT INTO marks (name) VALUES ('marker')" >/dev/null
 target=$(q -c "SELECT clock_timestamp()")
 before_after=$(q -c "SELECT max(id) FROM load")
 wait_for "SELECT count(*) > $before_after + 20 FROM load" 30
 q -c "INSERT INTO marks (name) VALUES ('after')" >/dev/null
 ok "the WAL past the marker reaches the archive" archive_now
-run pitr restore --target-time "$target" --into "$base/restored" "${S[@]}"
-is "$rc" 0 "restore to just after the marker into a new directory exits 0"
+run_ok "restore to just after the marker into a new directory exits 0" \
+	pitr restore --target-time "$target" --into "$base/restored" "${S[@]}"
 ok "its summary names the backup set and how to start it" has "^pitr restore ok: backup set $full1 .*start it with: pg_ctl -D $base/restored start" "$out"
 ok "the restored copy starts and promotes at the target" start_copy "$base/restored" $((port + 1))
 is "$(on_copy $((port + 1)) -c "SELECT string_agg(name, ',' ORDER BY name) FROM marks")" marker \
@@ -250,14 +260,13 @@ stop_load
 ok "an idle server whose last archive is older than two archive_timeouts is not behind (recovery_point 0)" \
 	wait_for "SELECT a.last_archived_time < now() - interval '$((2 * rpo)) s' AND h.value = 0
 	            FROM pg_stat_archiver a, pgmaint.health_checks() h WHERE h.check_name = 'recovery_point'" 120
-ok "recovery_point() says everything written is archived" \
-	test "$(q -c "SELECT unarchived_bytes = 0 AND message LIKE 'every WAL byte written is archived%' FROM pgmaint.recovery_point()")" = t
+ok "recovery_point() says everything written, or every commit, is archived" \
+	test "$(q -c "SELECT lag = '0' AND message ~ '^every (WAL byte written|committed transaction) is archived' FROM pgmaint.recovery_point()")" = t
 
 echo "# at $(($(date +%s) - t_suite)) s"
 # --- the drill -------------------------------------------------------------------
 start_load
-run pitr drill --target-age 0 --archive-wait 30 "${S[@]}"
-is "$rc" 0 "the drill passes"
+run_ok "the drill passes" pitr drill --target-age 0 --archive-wait 30 "${S[@]}"
 ok "it says what it restored and checked" has "^pitr drill ok: backup set $full1 of stanza pitr_test restored to .*marker [0-9]+ is there, [0-9]+ is not" "$out"
 is "$(q -c "SELECT status || ' ' || (detail->>'label') || ' ' || ((detail->>'before_marker')::int < (detail->>'after_marker')::int) FROM pgmaint.backups WHERE kind = 'pitr_drill' ORDER BY id DESC LIMIT 1")" \
 	"ok $full1 true" "it is recorded in pgmaint.backups as pitr_drill, with its markers"
@@ -266,8 +275,7 @@ is "$(ls -d /tmp/pgmaint_pitr_drill.* 2>/dev/null | wc -l)" 0 "the drill's scrat
 
 echo "# at $(($(date +%s) - t_suite)) s"
 # --- the pg_cron schedule; its diff job's command run for real; expiry ---------
-run pitr schedule "${S[@]}"
-is "$rc" 0 "pitr schedule exits 0"
+run_ok "pitr schedule exits 0" pitr schedule "${S[@]}"
 is "$(q -c "SELECT string_agg(jobname || ' ' || schedule, ', ' ORDER BY jobname) FROM cron.job")" \
 	"pgmaint-pitr-diff 30 1 * * 1-6, pgmaint-pitr-drill 0 4 * * 0, pgmaint-pitr-expire 0 3 * * *, pgmaint-pitr-full 30 1 * * 0" \
 	"weekly full, daily differential, expiry and a weekly drill are scheduled"
@@ -279,8 +287,8 @@ ok "the job's command runs pgmaint_backup as the server's user (COPY TO PROGRAM)
 	q -f "$base/job.sql"
 is "$(q -c "SELECT detail->>'type' || ' ' || (detail->>'prior' = '$full1') FROM pgmaint.backups WHERE kind = 'pitr_backup' AND status = 'ok' ORDER BY id DESC LIMIT 1")" \
 	"diff true" "the job's differential backup is recorded, on top of the full one"
-run pitr setup --repo "$repo" --rpo "$rpo" --log-path "$logs" --full-keep 1 "${S[@]}"
-is "$rc" 0 "setup again with one full backup kept"
+run_ok "setup again with one full backup kept" \
+	pitr setup --repo "$repo" --rpo "$rpo" --log-path "$logs" --full-keep 1 "${S[@]}"
 run pitr backup --type full "${S[@]}"
 ok "a second full backup expires the first one and its differential" has "expired: $full1 ${full1}_" "$out"
 is "$(q -c "SELECT count(*) FROM pgmaint.backups WHERE kind = 'pitr_backup' AND removed_at IS NOT NULL")" 2 \
@@ -311,8 +319,7 @@ ok "then to critical" \
 PGBACKREST_ARCHIVE_TIMEOUT=5 run pitr check "${S[@]}"
 ok "pitr check says that WAL does not reach the repository" \
 	test "$rc" = 1 -a -n "$(has 'WAL archiving does not reach the repository|archive' "$err" && echo y)"
-run "${SETUP[@]}" --apply
-is "$rc" 0 "setup --apply puts the right archive_command back"
+run_ok "setup --apply puts the right archive_command back" "${SETUP[@]}" --apply
 ok "the archive catches up: recovery_point back to ok" \
 	wait_for "SELECT status = 'ok' FROM pgmaint.health_checks() WHERE check_name = 'recovery_point'" 90
 run pitr drill --target-age 0 "${S[@]}"
@@ -360,9 +367,8 @@ all_gone() {
 }
 # shellcheck disable=SC2086
 ok "the primary and all its processes are dead (kill -9)" all_gone $procs
-t0=$(date +%s)
-run pitr restore --latest --into "$base/rpo" "${S[@]}"
-is "$rc" 0 "with the server dead, restore to the end of the archive exits 0 ($(($(date +%s) - t0)) s)"
+run_ok "with the server dead, restore to the end of the archive exits 0" \
+	pitr restore --latest --into "$base/rpo" "${S[@]}"
 ok "it could not record (no server), and says so" has 'not recorded in pgmaint.backups: could not connect' "$err"
 ok "the copy recovers to the end of the archive and promotes" start_copy "$base/rpo" $((port + 2))
 restored=$(on_copy $((port + 2)) -c "SELECT count(*) || ' ' || max(id) || ' ' || extract(epoch FROM max(at)) FROM load")
@@ -405,18 +411,15 @@ ok "s3rver serves HTTPS on 127.0.0.1:$s3port" \
 	bash -c 'for i in $(seq 50); do curl -s --cacert "$1" "https://localhost:$2/" | grep -q "<Name>pgmaint</Name>" && exit 0; sleep 0.2; done; exit 1' _ "$s3/cert.pem" "$s3port"
 S3=(--config "$etc/s3.conf")
 export PGMAINT_S3_KEY=S3RVER PGMAINT_S3_KEY_SECRET=S3RVER
-run pitr setup --repo /pitr --rpo "$rpo" --log-path "$logs" --s3-endpoint "localhost:$s3port" --s3-bucket pgmaint \
+run_ok "setup with an S3 repository (TLS verified against the self-signed certificate) completes" \
+	pitr setup --repo /pitr --rpo "$rpo" --log-path "$logs" --s3-endpoint "localhost:$s3port" --s3-bucket pgmaint \
 	--s3-ca-file "$s3/cert.pem" --apply "${S3[@]}"
-is "$rc" 0 "setup with an S3 repository (TLS verified against the self-signed certificate) completes"
-[ "$rc" = 0 ] || sed 's/^/# /' <<<"$err"
 ok "the key is in the configuration only, readable by the server's user alone" \
 	test "$(grep -c '^repo1-s3-key-secret=S3RVER$' "$etc/s3.conf"):$(stat -c '%U %a' "$etc/s3.conf")" = "1:postgres 640"
-run pitr backup --type full "${S3[@]}"
-is "$rc" 0 "a full backup into S3"
+run_ok "a full backup into S3" pitr backup --type full "${S3[@]}"
 q -c "INSERT INTO marks (name) VALUES ('in s3')" >/dev/null
 ok "the WAL with the new row reaches S3" archive_now 60
-run pitr restore --latest --into "$base/s3copy" "${S3[@]}"
-is "$rc" 0 "restore from S3 to the end of its archive"
+run_ok "restore from S3 to the end of its archive" pitr restore --latest --into "$base/s3copy" "${S3[@]}"
 ok "the copy from S3 starts" start_copy "$base/s3copy" $((port + 3))
 is "$(on_copy $((port + 3)) -c "SELECT count(*) FROM marks WHERE name = 'in s3'" -d "$db")" 1 \
 	"S3 round trip: the row written after the backup is there"
