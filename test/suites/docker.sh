@@ -9,7 +9,8 @@
 # what a user of the README's "Docker" section gets: readiness, the sampler
 # in POSTGRES_DB, health() for a pg_monitor role over TCP, the container's
 # memory limit and the guide's 1 GB settings, a pg_cron job, backups inside
-# the container, a restart on the same volume, a bad PGMAINT_* value, and
+# the container, a restart on the same volume, point-in-time recovery that
+# init sets up with pgBackRest (a drill inside), a bad PGMAINT_* value, and
 # docker/compose.yaml.  Podman uses a private storage under $PGM_TMP.
 #
 # packages: podman runc mmdebstrap docker-compose
@@ -94,8 +95,9 @@ img_check=$(pq run --rm --network=none "${limits[@]}" --entrypoint sh "$tag" -c 
 	test -f /usr/lib/postgresql/15/lib/pg_cron.so || echo no-pg_cron
 	command -v pgmaint_backup >/dev/null || echo no-pgmaint_backup
 	test -x /docker-entrypoint-initdb.d/pgmaint.sh || echo no-init-script
-	stat -c %U /backups')
-is "$img_check" postgres "the image has pgmaint, pg_cron, pgmaint_backup and the init script, and no build tools"
+	command -v pgbackrest >/dev/null || echo no-pgbackrest
+	stat -c %U /backups /etc/pgbackrest /var/lib/pgbackrest | sort -u')
+is "$img_check" postgres "the image has pgmaint, pg_cron, pgmaint_backup, pgBackRest and the init script, and no build tools"
 is "$(pq image inspect --format '{{join .Config.Healthcheck.Test " "}}' "$tag")" \
 	'CMD-SHELL pg_isready -q -h 127.0.0.1 -U "${POSTGRES_USER:-postgres}" -d "${POSTGRES_DB:-${POSTGRES_USER:-postgres}}" || exit 1' \
 	"the image's healthcheck is pg_isready over TCP"
@@ -222,6 +224,27 @@ ok "the worker is back after the restart" \
 	tq_wait "SELECT running AND database = 'agent_core' FROM pgmaint.sampler_status()" 60
 pq stop -t 30 "$ctr-2" >/dev/null
 
+# --- point-in-time recovery set up by init (PGMAINT_PITR_REPO) ----------------------
+"${P[@]}" volume create "$vol-pitr" >/dev/null
+"${P[@]}" volume create "$vol-pgbr" >/dev/null
+t0=$(date +%s)
+run_db "$vol-pitr" "$ctr-pitr" -e PGMAINT_PITR_REPO=/var/lib/pgbackrest -e PGMAINT_PITR_RPO=60 \
+	-v "$vol-pgbr":/var/lib/pgbackrest
+ok "with PGMAINT_PITR_REPO the server becomes ready" wait_ready "$ctr-pitr" 240
+echo "# first start with point-in-time recovery to ready: $(($(date +%s) - t0)) s"
+"${P[@]}" logs "$ctr-pitr" >"$work/pitr.log" 2>&1
+ok "init set up pgBackRest: setup checked, a full backup, the schedule" \
+	bash -c "grep -q 'pgmaint.sh: pitr setup ok: stanza agent_core in posix:/var/lib/pgbackrest' \"\$0\" &&
+		grep -q 'pgmaint.sh: pitr backup ok: full backup' \"\$0\" && grep -q 'pgmaint.sh: pitr schedule ok' \"\$0\"" "$work/pitr.log"
+is "$(tq -c "SELECT current_setting('archive_mode') || ' ' || current_setting('archive_timeout') || ' ' || (SELECT count(*) FROM cron.job WHERE jobname LIKE 'pgmaint-pitr-%') || ' ' || (SELECT last_full_label IS NOT NULL FROM pgmaint.pitr_status())")" \
+	"on 1min 4 true" "archiving is on with a 60 s RPO, four pg_cron jobs, the full backup recorded"
+out=$("${P[@]}" exec -u postgres "$ctr-pitr" pgmaint_backup -U alfred -d agent_core pitr drill --target-age 0 2>&1)
+ok "a restore drill passes inside the container" grep -q '^pitr drill ok: ' <<<"$out"
+[ -n "$(grep '^pitr drill ok: ' <<<"$out")" ] || sed 's/^/# /' <<<"$out" | tail -n 5
+is "$(tq -c "SELECT string_agg(c->>'status', ' ' ORDER BY c->>'check') FROM jsonb_array_elements(pgmaint.health()->'checks') c WHERE c->>'check' LIKE 'pitr%' OR c->>'check' = 'recovery_point'")" \
+	"ok ok ok ok" "health()'s pitr and recovery_point checks are ok"
+pq stop -t 30 "$ctr-pitr" >/dev/null
+
 # --- a bad PGMAINT_* value on a new volume stops init, naming the variable -------
 "${P[@]}" volume create "$vol-bad" >/dev/null
 out=$(timeout 180 "${P[@]}" run --rm --name "$ctr-bad" --network=none "${limits[@]}" \
@@ -246,6 +269,9 @@ if command -v docker-compose >/dev/null; then
 		bash -c "grep -q 'POSTGRES_PASSWORD: change-me' <<<\"\$0\" && grep -q 'auth-host=scram-sha-256' <<<\"\$0\" &&
 			grep -q '127.0.0.1:5432:5432' <<<\"\$0\" && grep -q 'mem_limit: 1g' <<<\"\$0\" &&
 			grep -q 'config_file=/etc/postgresql/postgresql.conf' <<<\"\$0\" && grep -q ':/backups' <<<\"\$0\"" "$cfg"
+	ok "compose: the pgBackRest repository and configuration volumes, PGMAINT_PITR_REPO" \
+		bash -c "grep -q ':/var/lib/pgbackrest' <<<\"\$0\" && grep -q ':/etc/pgbackrest' <<<\"\$0\" &&
+			grep -q 'PGMAINT_PITR_REPO: /var/lib/pgbackrest' <<<\"\$0\"" "$cfg"
 	echo "# compose up is not run: it needs a bridge network with published ports, and containers here may use only the host's loopback or no network"
 else
 	echo "# docker-compose is not installed: compose.yaml not validated"
