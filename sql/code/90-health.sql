@@ -199,6 +199,10 @@ BEGIN
               ('sampler', '_check_sampler'),
               ('backup', '_backup_check'),
               ('archiver', '_archiver_check'),
+              ('pitr_full_backup_age', '_check_pitr'),
+              ('pitr_backup_age', '_check_pitr'),
+              ('pitr_backup', '_check_pitr'),
+              ('recovery_point', '_check_pitr'),
               ('retention', '_retention_check')
           ) AS reg(check_name, fn)
          GROUP BY reg.fn
