@@ -12,7 +12,6 @@
 # --build-arg DEBIAN_SUITE=trixie.  For each major the suite builds
 # docker/Dockerfile on its stand-in, unchanged, runs the image with podman
 # (runc, --memory 1g, a named volume, the host's loopback only) and checks
-<<<<<<< HEAD
 # what a user of docs/docker.md gets: readiness, the sampler in POSTGRES_DB,
 # health() for a pg_monitor role over TCP, the container's memory limit and
 # the guide's 1 GB settings, a pg_cron job, backups inside the container, a
@@ -24,14 +23,6 @@
 # "skipped: ...".  PGMAINT_DOCKER_PG="15 17" (the default, whatever
 # PGMAINT_PG says: both cost about a minute more than one) picks the majors.
 # Podman uses a private storage under $PGM_TMP.
-=======
-# what a user of the README's "Docker" section gets: readiness, the sampler
-# in POSTGRES_DB, health() for a pg_monitor role over TCP, the container's
-# memory limit and the guide's 1 GB settings, a pg_cron job, backups inside
-# the container, a restart on the same volume, point-in-time recovery that
-# init sets up with pgBackRest (a drill inside), a bad PGMAINT_* value, and
-# docker/compose.yaml.  Podman uses a private storage under $PGM_TMP.
->>>>>>> pitr
 #
 # packages: podman runc mmdebstrap docker-compose python3-yaml
 set -uo pipefail
@@ -90,44 +81,6 @@ if ! out=$("${P[@]}" info 2>&1); then
 	skip "podman cannot start here: $(tail -n 1 <<<"$out")"
 fi
 
-<<<<<<< HEAD
-=======
-# --- the base stand-in and the image -------------------------------------------
-t0=$(date +%s)
-if ! bash docker/base/build.sh "$base" --root "$work/storage" --runroot "$work/run" \
-	--runtime /usr/sbin/runc --events-backend file 2>"$work/base.log"; then
-	cat "$work/base.log"
-	echo "not ok 1 - the base stand-in could not be built"
-	exit 1
-fi
-sed 's/^/# /' "$work/base.log"
-# FROM postgres:15-bookworm resolves to the local stand-in, never a registry
-"${P[@]}" tag "$base" docker.io/library/postgres:15-bookworm
-t_base=$(($(date +%s) - t0))
-
-t0=$(date +%s)
-"${P[@]}" build --pull=never --network=host --format docker -f docker/Dockerfile -t "$tag" . \
-	>"$work/build.log" 2>&1
-rc=$?
-t_build=$(($(date +%s) - t0))
-echo "# image build: ${t_build} s"
-is "$rc" 0 "docker/Dockerfile builds on the postgres:15-bookworm stand-in (${t_build} s)"
-[ "$rc" = 0 ] || { tail -n 40 "$work/build.log"; finish; exit 1; }
-img_check=$(pq run --rm --network=none "${limits[@]}" --entrypoint sh "$tag" -c '
-	command -v gcc >/dev/null && echo gcc
-	command -v make >/dev/null && echo make
-	test -f /usr/lib/postgresql/15/lib/pgmaint.so || echo no-pgmaint
-	test -f /usr/lib/postgresql/15/lib/pg_cron.so || echo no-pg_cron
-	command -v pgmaint_backup >/dev/null || echo no-pgmaint_backup
-	test -x /docker-entrypoint-initdb.d/pgmaint.sh || echo no-init-script
-	command -v pgbackrest >/dev/null || echo no-pgbackrest
-	stat -c %U /backups /etc/pgbackrest /var/lib/pgbackrest | sort -u')
-is "$img_check" postgres "the image has pgmaint, pg_cron, pgmaint_backup, pgBackRest and the init script, and no build tools"
-is "$(pq image inspect --format '{{join .Config.Healthcheck.Test " "}}' "$tag")" \
-	'CMD-SHELL pg_isready -q -h 127.0.0.1 -U "${POSTGRES_USER:-postgres}" -d "${POSTGRES_DB:-${POSTGRES_USER:-postgres}}" || exit 1' \
-	"the image's healthcheck is pg_isready over TCP"
-
->>>>>>> pitr
 # psql as a client on the host, over TCP on 127.0.0.1
 tq() {
 	PGPASSWORD=${TQ_PASSWORD:-$password} psql -X -A -t -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" \
@@ -287,7 +240,6 @@ prove_major() {
 		grep -q 'LOG:  pgmaint sampler started in database "agent_core", sampling every 1 s' \
 		<("${P[@]}" logs "$ctr" 2>&1 | sed -n '/init process complete; ready for start up/,$p')
 
-<<<<<<< HEAD
 	# pg_cron: the scheduled backup job (every minute here) runs and succeeds
 	ok "$m: a pg_cron job runs: the scheduled pgmaint_backup backup + verify succeeds" \
 		tq_wait "SELECT EXISTS (SELECT FROM cron.job_run_details d JOIN cron.job j USING (jobid)
@@ -385,39 +337,6 @@ if [ $# -ge 2 ]; then
 		"$m: on $new the restored agent_core has the $old data, pgmaint at its version, and health() answers"
 	pq stop -t 30 "$ctr" >/dev/null
 fi
-=======
-# --- point-in-time recovery set up by init (PGMAINT_PITR_REPO) ----------------------
-"${P[@]}" volume create "$vol-pitr" >/dev/null
-"${P[@]}" volume create "$vol-pgbr" >/dev/null
-t0=$(date +%s)
-run_db "$vol-pitr" "$ctr-pitr" -e PGMAINT_PITR_REPO=/var/lib/pgbackrest -e PGMAINT_PITR_RPO=60 \
-	-v "$vol-pgbr":/var/lib/pgbackrest
-ok "with PGMAINT_PITR_REPO the server becomes ready" wait_ready "$ctr-pitr" 240
-echo "# first start with point-in-time recovery to ready: $(($(date +%s) - t0)) s"
-"${P[@]}" logs "$ctr-pitr" >"$work/pitr.log" 2>&1
-ok "init set up pgBackRest: setup checked, a full backup, the schedule" \
-	bash -c "grep -q 'pgmaint.sh: pitr setup ok: stanza agent_core in posix:/var/lib/pgbackrest' \"\$0\" &&
-		grep -q 'pgmaint.sh: pitr backup ok: full backup' \"\$0\" && grep -q 'pgmaint.sh: pitr schedule ok' \"\$0\"" "$work/pitr.log"
-is "$(tq -c "SELECT current_setting('archive_mode') || ' ' || current_setting('archive_timeout') || ' ' || (SELECT count(*) FROM cron.job WHERE jobname LIKE 'pgmaint-pitr-%') || ' ' || (SELECT last_full_label IS NOT NULL FROM pgmaint.pitr_status())")" \
-	"on 1min 4 true" "archiving is on with a 60 s RPO, four pg_cron jobs, the full backup recorded"
-out=$("${P[@]}" exec -u postgres "$ctr-pitr" pgmaint_backup -U alfred -d agent_core pitr drill --target-age 0 2>&1)
-ok "a restore drill passes inside the container" grep -q '^pitr drill ok: ' <<<"$out"
-[ -n "$(grep '^pitr drill ok: ' <<<"$out")" ] || sed 's/^/# /' <<<"$out" | tail -n 5
-is "$(tq -c "SELECT string_agg(c->>'status', ' ' ORDER BY c->>'check') FROM jsonb_array_elements(pgmaint.health()->'checks') c WHERE c->>'check' LIKE 'pitr%' OR c->>'check' = 'recovery_point'")" \
-	"ok ok ok ok" "health()'s pitr and recovery_point checks are ok"
-pq stop -t 30 "$ctr-pitr" >/dev/null
-
-# --- a bad PGMAINT_* value on a new volume stops init, naming the variable -------
-"${P[@]}" volume create "$vol-bad" >/dev/null
-out=$(timeout 180 "${P[@]}" run --rm --name "$ctr-bad" --network=none "${limits[@]}" \
-	-e POSTGRES_PASSWORD="$password" -e POSTGRES_DB=agent_core -e PGMAINT_POLICY=bogus \
-	-v "$vol-bad":/var/lib/postgresql/data "$tag" 2>&1)
-rc=$?
-ok "PGMAINT_POLICY=bogus on a new volume fails init (exit status $rc)" test "$rc" -ne 0
-ok "and the message names the variable" \
-	grep -q "pgmaint.sh: error: PGMAINT_POLICY='bogus' is not valid: use one of off advise apply" <<<"$out"
-ok "and nothing was configured before the check" lacks 'pgmaint.sh: preloading' "$out"
->>>>>>> pitr
 
 # --- docker/compose.yaml ------------------------------------------------------
 mkdir -p "$work/compose/docker"
@@ -432,7 +351,6 @@ if command -v docker-compose >/dev/null; then
 		bash -c "grep -q 'POSTGRES_PASSWORD: change-me' <<<\"\$0\" && grep -q 'auth-host=scram-sha-256' <<<\"\$0\" &&
 			grep -q '127.0.0.1:5432:5432' <<<\"\$0\" && grep -q 'mem_limit: 1g' <<<\"\$0\" &&
 			grep -q 'config_file=/etc/postgresql/postgresql.conf' <<<\"\$0\" && grep -q ':/backups' <<<\"\$0\"" "$cfg"
-<<<<<<< HEAD
 	# the major: the Dockerfile's default unless .env sets PG_MAJOR
 	majors_seen=""
 	for want in "$default_major" 17; do
@@ -442,11 +360,6 @@ if command -v docker-compose >/dev/null; then
 	done
 	is "$majors_seen" " $default_major pgmaint:$default_major 17 pgmaint:17" \
 		"compose: build arg PG_MAJOR and image tag are $default_major without PG_MAJOR in .env, 17 with PG_MAJOR=17"
-=======
-	ok "compose: the pgBackRest repository and configuration volumes, PGMAINT_PITR_REPO" \
-		bash -c "grep -q ':/var/lib/pgbackrest' <<<\"\$0\" && grep -q ':/etc/pgbackrest' <<<\"\$0\" &&
-			grep -q 'PGMAINT_PITR_REPO: /var/lib/pgbackrest' <<<\"\$0\"" "$cfg"
->>>>>>> pitr
 	echo "# compose up is not run: it needs a bridge network with published ports, and containers here may use only the host's loopback or no network"
 else
 	echo "# docker-compose is not installed: compose.yaml not validated"
