@@ -193,9 +193,9 @@ prove_major() {
 		"$m: the image has PostgreSQL $major, pgmaint, pg_cron, pgmaint_backup, pgBackRest and the init script, no build tools, and /backups and pgBackRest's directories belong to postgres"
 	pgbr_version=$(pq run --rm --network=none "${limits[@]}" --entrypoint pgbackrest "$tag" version 2>&1)
 	echo "# $m: $pgbr_version"
-	# what the Dockerfile adds to its base: pg_cron and pgmaint, no downloaded packages
+	# what the Dockerfile adds to its base: pg_cron, pgBackRest and pgmaint, no build tools and no package files left in apt's cache
 	added=$(( ($(pq image inspect --format '{{.Size}}' "$tag") - $(pq image inspect --format '{{.Size}}' "localhost/$base")) / 1000000 ))
-	ok "$m: the Dockerfile adds $added MB to its base (under 40 MB: no build tools, no downloaded packages)" test "$added" -lt 40
+	ok "$m: the Dockerfile adds $added MB to its base (under 40 MB: no build tools, no package files left in apt's cache)" test "$added" -lt 40
 	is "$(pq image inspect --format '{{join .Config.Healthcheck.Test " "}}' "$tag")" \
 		'CMD-SHELL pg_isready -q -h 127.0.0.1 -U "${POSTGRES_USER:-postgres}" -d "${POSTGRES_DB:-${POSTGRES_USER:-postgres}}" || exit 1' \
 		"$m: the image's healthcheck is pg_isready over TCP"
