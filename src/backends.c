@@ -44,6 +44,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
+#include "postmaster/postmaster.h"
 #include "utils/acl.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
@@ -117,6 +118,7 @@ static HTAB *pgm_reported_leaks = NULL;
 
 PG_FUNCTION_INFO_V1(pgmaint_terminate_leaks);
 PG_FUNCTION_INFO_V1(pgmaint_leaked);
+PG_FUNCTION_INFO_V1(pgmaint_usable_connections);
 PG_FUNCTION_INFO_V1(pgmaint_require_interval);
 
 static bool pgm_is_leak(const char *state, TimestampTz state_change,
@@ -132,6 +134,20 @@ static Interval *pgm_positive_interval(FunctionCallInfo fcinfo, int arg,
 									   const char *name);
 
 /*
+ * The leak rule on a backend's state: it is idle in a transaction (or in an
+ * aborted one) and has not changed state since before SINCE.  The one copy
+ * of the rule: pgm_is_leak() applies it to pg_stat_activity's rows, the
+ * health checks (checksessions.c) to the backend status array.
+ */
+bool
+pgm_leak_state_since(BackendState state, TimestampTz state_change, TimestampTz since)
+{
+	return (state == STATE_IDLEINTRANSACTION ||
+			state == STATE_IDLEINTRANSACTION_ABORTED) &&
+		state_change != 0 && state_change < since;
+}
+
+/*
  * The leak rule: a session is leaked when it is idle in a transaction (or in
  * an aborted one) and has not changed state since before NOW - IDLE_FOR.
  * terminate_leaks(), the worker's sweep, connection_leaks() and the
@@ -142,15 +158,49 @@ pgm_is_leak(const char *state, TimestampTz state_change, Interval *idle_for,
 			TimestampTz now)
 {
 	TimestampTz since;
+	BackendState st;
 
-	if (state == NULL ||
-		(strcmp(state, "idle in transaction") != 0 &&
-		 strcmp(state, "idle in transaction (aborted)") != 0))
+	if (state == NULL)
+		return false;
+	if (strcmp(state, "idle in transaction") == 0)
+		st = STATE_IDLEINTRANSACTION;
+	else if (strcmp(state, "idle in transaction (aborted)") == 0)
+		st = STATE_IDLEINTRANSACTION_ABORTED;
+	else
 		return false;
 	since = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
 													TimestampTzGetDatum(now),
 													IntervalPGetDatum(idle_for)));
-	return state_change < since;
+	return pgm_leak_state_since(st, state_change, since);
+}
+
+/*
+ * The worker's sweep when its sample saw no session idle in a transaction
+ * for pgmaint.leak_timeout: none is leaked, so none stays reported.
+ */
+void
+pgm_leak_sweep_none(void)
+{
+	if (pgm_reported_leaks != NULL)
+	{
+		hash_destroy(pgm_reported_leaks);
+		pgm_reported_leaks = NULL;
+	}
+}
+
+/*
+ * Connection slots a client without special roles can use: max_connections
+ * less superuser_reserved_connections and, from PostgreSQL 16 on,
+ * reserved_connections (SQL: pgmaint._usable_connections()).
+ */
+int
+pgm_usable_connections(void)
+{
+#if PG_VERSION_NUM >= 160000
+	return MaxConnections - SuperuserReservedConnections - ReservedConnections;
+#else
+	return MaxConnections - ReservedBackends;
+#endif
 }
 
 /* Lists the sessions idle in a transaction for longer than IDLE_FOR. */
@@ -443,6 +493,13 @@ pgmaint_require_interval(PG_FUNCTION_ARGS)
 
 	(void) pgm_positive_interval(fcinfo, 1, name);
 	PG_RETURN_VOID();
+}
+
+/* SQL pgmaint._usable_connections(): pgm_usable_connections(). */
+Datum
+pgmaint_usable_connections(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(pgm_usable_connections());
 }
 
 /*

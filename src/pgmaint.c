@@ -23,7 +23,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
-#include "pgmaint.h"
+#include "health.h"
 
 PG_MODULE_MAGIC;
 
@@ -43,6 +43,8 @@ int			pgm_retention_interval = 3600;
 int			pgm_retention_period = 3600;
 int			pgm_health_interval = -1;
 int			pgm_alert_hold = -1;
+/* not a setting yet: issue 30 (a worker per database) makes it pgmaint.max_databases */
+int			pgm_max_databases = PGMAINT_MAX_DATABASES_DEFAULT;
 
 bool		pgm_preloaded = false;
 
@@ -115,6 +117,7 @@ pgm_shmem_request(void)
 #endif
 	pgm_ring_request_shmem();
 	pgm_events_request_shmem();
+	pgm_healthshm_request();
 }
 
 /* shmem_startup_hook: creates or attaches to the ring. */
@@ -125,6 +128,7 @@ pgm_shmem_startup(void)
 		pgm_prev_shmem_startup_hook();
 	pgm_ring_startup_shmem();
 	pgm_events_startup_shmem();
+	pgm_healthshm_startup();
 }
 
 /* Defines the settings that a reload (SIGHUP) can change. */

@@ -42,6 +42,13 @@ extern int	pgm_health_interval;
 extern int	pgm_alert_hold;
 
 extern int	pgm_retention_interval;
+
+/*
+ * Databases whose health evaluation shared memory holds: pgmaint.max_databases
+ * once issue 30 gives every database its worker (health.h declares the
+ * variable); 8 until then.
+ */
+#define PGMAINT_MAX_DATABASES_DEFAULT	8
 extern int	pgm_retention_period;
 
 /* True when the library was loaded through shared_preload_libraries */
@@ -146,9 +153,26 @@ typedef struct PgmStatus
 	int			connect_failures;	/* failed connection attempts in a row */
 	int			burst_requested;	/* extra back-to-back samples asked for */
 	int64		memory_bytes;	/* memory the worker's contexts hold */
+	Oid			datid;			/* the database it is connected to */
 	TimestampTz last_error_at;
 	char		last_error[PGMAINT_ERROR_LEN];
 } PgmStatus;
+
+/*
+ * What sampler_status() shows about the worker (ring.c), for the sampler
+ * check and health()'s sampler section too.
+ */
+typedef struct PgmSamplerView
+{
+	bool		preloaded;
+	bool		running;
+	PgmStatus	st;				/* zero without preloading */
+	int			interval_s;		/* the worker's, or pgmaint.sample_interval */
+	const char *last_error;		/* why it is not running, or NULL */
+	const char *database;		/* pgmaint.database, NULL without preloading */
+} PgmSamplerView;
+
+extern void pgm_sampler_view(PgmSamplerView *view);
 
 /* ring.c: shared memory */
 extern void pgm_ring_request_shmem(void);
@@ -168,6 +192,8 @@ extern void pgm_status_heartbeat(int interval_s, int64 memory_bytes);
 extern void pgm_status_count_persisted(int64 rows);
 extern int	pgm_status_take_burst(void);
 extern int	pgm_status_connect_failures(void);
+extern bool pgm_ring_last_tables(PgmTableSample *out);
+extern bool pgm_cache_hit_last_hour(TimestampTz now, int64 *hits, int64 *reads);
 
 /* The server's role and its worst replication lag (replication.c) */
 typedef struct PgmReplicationLag
@@ -236,8 +262,17 @@ extern bool pgm_run_read_step(const char *step, PgmStepFunc fn, void *arg);
  */
 extern bool pgm_run_xact_step(const char *step, PgmStepFunc fn, void *arg);
 
+/* diskspace.c: the data directory's file system (false when statvfs fails) */
+extern bool pgm_disk_space(int64 *total, int64 *free, int64 *available);
+
 /* Connections (backends.c): the worker's leak sweep, a PgmStepFunc */
 extern void pgm_leak_sweep(void *arg);
+extern void pgm_leak_sweep_none(void);
+extern int	pgm_usable_connections(void);
+
+#include "utils/backend_status.h"
+extern bool pgm_leak_state_since(BackendState state, TimestampTz state_change,
+								 TimestampTz since);
 
 /* --- Autovacuum policy --- */
 

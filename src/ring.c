@@ -23,6 +23,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "access/xlog.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -78,6 +79,7 @@ PG_FUNCTION_INFO_V1(pgmaint_sampler_status);
 PG_FUNCTION_INFO_V1(pgmaint_request_samples);
 PG_FUNCTION_INFO_V1(pgmaint_table_health_sampled);
 PG_FUNCTION_INFO_V1(pgmaint_ring_block_deltas);
+PG_FUNCTION_INFO_V1(pgmaint_cache_hit_last_hour);
 
 static void pgm_require_ring(void);
 static Datum pgm_interval_datum(int64 usecs);
@@ -223,6 +225,7 @@ pgm_status_worker_connected(int interval_s)
 
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
 	pgm_shared->status.connected_at = now;
+	pgm_shared->status.datid = MyDatabaseId;
 	pgm_shared->status.heartbeat_at = now;
 	pgm_shared->status.interval_s = interval_s;
 	pgm_shared->status.connect_failures = 0;
@@ -480,6 +483,31 @@ pgmaint_samples(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* Fills view with what sampler_status() shows about the worker. */
+void
+pgm_sampler_view(PgmSamplerView *view)
+{
+	memset(view, 0, sizeof(PgmSamplerView));
+	view->preloaded = pgm_preloaded;
+	if (pgm_shared != NULL)
+		pgm_status_copy(&view->st);
+	view->running = (view->st.pid != 0 && view->st.connected_at != 0);
+	view->interval_s = pgm_sample_interval;
+	if (view->running && view->st.interval_s > 0)
+		view->interval_s = view->st.interval_s;
+	if (pgm_shared != NULL && pgm_database != NULL)
+		view->database = pgm_database;
+
+	if (pgm_shared == NULL)
+		view->last_error = "pgmaint is not loaded through shared_preload_libraries, so the sampler worker does not run";
+	else if (view->st.last_error[0] != '\0')
+		view->last_error = view->st.last_error;
+	else if (view->st.started_at == 0)
+		view->last_error = "the sampler worker has not started: check max_worker_processes and the server log";
+	else if (!view->running)
+		view->last_error = "the sampler worker is not running";
+}
+
 /*
  * SQL pgmaint.sampler_status(): one row about the worker.  Without
  * preloading it still answers, with running = false and the reason.
@@ -490,9 +518,7 @@ pgmaint_sampler_status(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[PGMAINT_STATUS_COLS];
 	bool		nulls[PGMAINT_STATUS_COLS];
-	PgmStatus	st;
-	bool		running;
-	int			interval_s = pgm_sample_interval;
+	PgmSamplerView view;
 	const char *policy;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -502,62 +528,39 @@ pgmaint_sampler_status(PG_FUNCTION_ARGS)
 
 	memset(values, 0, sizeof(values));
 	memset(nulls, true, sizeof(nulls));
-	memset(&st, 0, sizeof(st));
-
-	if (pgm_shared != NULL)
-		pgm_status_copy(&st);
-	running = (st.pid != 0 && st.connected_at != 0);
-	if (running && st.interval_s > 0)
-		interval_s = st.interval_s;
+	pgm_sampler_view(&view);
 	policy = GetConfigOption("pgmaint.policy", true, false);
 
-	values[0] = BoolGetDatum(running);
+	values[0] = BoolGetDatum(view.running);
 	nulls[0] = false;
-	if (st.pid != 0)
+	if (view.st.pid != 0)
 	{
-		values[1] = Int32GetDatum(st.pid);
+		values[1] = Int32GetDatum(view.st.pid);
 		nulls[1] = false;
 	}
-	if (pgm_shared != NULL && pgm_database != NULL)
+	if (view.database != NULL)
 	{
-		values[2] = CStringGetTextDatum(pgm_database);
+		values[2] = CStringGetTextDatum(view.database);
 		nulls[2] = false;
 	}
-	if (st.started_at != 0)
+	if (view.st.started_at != 0)
 	{
-		values[3] = TimestampTzGetDatum(st.started_at);
+		values[3] = TimestampTzGetDatum(view.st.started_at);
 		nulls[3] = false;
 	}
-	if (st.last_sample_at != 0)
+	if (view.st.last_sample_at != 0)
 	{
-		values[4] = TimestampTzGetDatum(st.last_sample_at);
+		values[4] = TimestampTzGetDatum(view.st.last_sample_at);
 		nulls[4] = false;
 	}
-	values[5] = Int64GetDatum(st.samples_taken);
+	values[5] = Int64GetDatum(view.st.samples_taken);
 	nulls[5] = false;
-
-	if (pgm_shared == NULL)
+	if (view.last_error != NULL)
 	{
-		values[6] = CStringGetTextDatum("pgmaint is not loaded through shared_preload_libraries, so the sampler worker does not run");
+		values[6] = CStringGetTextDatum(view.last_error);
 		nulls[6] = false;
 	}
-	else if (st.last_error[0] != '\0')
-	{
-		values[6] = CStringGetTextDatum(st.last_error);
-		nulls[6] = false;
-	}
-	else if (st.started_at == 0)
-	{
-		values[6] = CStringGetTextDatum("the sampler worker has not started: check max_worker_processes and the server log");
-		nulls[6] = false;
-	}
-	else if (!running)
-	{
-		values[6] = CStringGetTextDatum("the sampler worker is not running");
-		nulls[6] = false;
-	}
-
-	values[7] = pgm_interval_datum((int64) interval_s * USECS_PER_SEC);
+	values[7] = pgm_interval_datum((int64) view.interval_s * USECS_PER_SEC);
 	nulls[7] = false;
 	if (policy != NULL)
 	{
@@ -566,16 +569,16 @@ pgmaint_sampler_status(PG_FUNCTION_ARGS)
 	}
 	values[9] = BoolGetDatum(RecoveryInProgress());
 	nulls[9] = false;
-	if (st.heartbeat_at != 0)
+	if (view.st.heartbeat_at != 0)
 	{
-		values[10] = TimestampTzGetDatum(st.heartbeat_at);
+		values[10] = TimestampTzGetDatum(view.st.heartbeat_at);
 		nulls[10] = false;
 	}
-	values[11] = Int64GetDatum(st.samples_persisted);
+	values[11] = Int64GetDatum(view.st.samples_persisted);
 	nulls[11] = false;
-	if (st.memory_bytes != 0)
+	if (view.st.memory_bytes != 0)
 	{
-		values[12] = Int64GetDatum(st.memory_bytes);
+		values[12] = Int64GetDatum(view.st.memory_bytes);
 		nulls[12] = false;
 	}
 	if (pgm_shared != NULL)
@@ -639,24 +642,11 @@ pgmaint_table_health_sampled(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	PgmTableSample last;
-	int			interval_s;
 	Datum		values[PGMAINT_TABLE_HEALTH_COLS + 1];
 	bool		nulls[PGMAINT_TABLE_HEALTH_COLS + 1];
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (pgm_shared == NULL)
-		return (Datum) 0;
-
-	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	last = pgm_shared->tables;
-	interval_s = pgm_shared->status.interval_s;
-	LWLockRelease(pgm_shared->lock);
-
-	if (interval_s <= 0)
-		interval_s = pgm_sample_interval;
-	if (last.sampled_at == 0 || last.datid != MyDatabaseId ||
-		GetCurrentTimestamp() - last.sampled_at >
-		(int64) PGMAINT_FRESH_INTERVALS * interval_s * USECS_PER_SEC)
+	if (!pgm_ring_last_tables(&last))
 		return (Datum) 0;
 
 	pgm_table_health_values(&last.health, values, nulls);
@@ -667,11 +657,62 @@ pgmaint_table_health_sampled(PG_FUNCTION_ARGS)
 }
 
 /*
- * SQL pgmaint._ring_block_deltas(since): this database's block hits and
- * reads summed over the ring's intervals that start at or after since, by
- * samples()' rule (pgm_samples_comparable; a counter that went backwards
- * counts as a reset too).  NULL hits and reads when no interval qualifies
- * or without preloading; the caller checks that the ring is of its database.
+ * This database's block hits and reads summed over the ring's intervals that
+ * start at or after since, by samples()' rule (pgm_samples_comparable; a
+ * counter that went backwards counts as a reset too).  False when no
+ * interval qualifies or without preloading; the caller checks that the ring
+ * is of its database.
+ */
+static bool
+pgm_ring_block_sums(TimestampTz since, int64 *hits, int64 *reads)
+{
+	PgmSample  *ring;
+	int			n;
+	bool		any = false;
+
+	*hits = *reads = 0;
+	if (pgm_shared == NULL)
+		return false;
+	ring = palloc(sizeof(PgmSample) * pgm_shared->capacity);
+	n = pgm_ring_copy(ring, pgm_shared->capacity);
+	for (int i = 1; i < n; i++)
+	{
+		const PgmSample *p = &ring[i - 1];
+		const PgmSample *s = &ring[i];
+
+		if (p->sampled_at < since || !pgm_samples_comparable(p, s) ||
+			s->blks_hit < p->blks_hit || s->blks_read < p->blks_read)
+			continue;
+		*hits += s->blks_hit - p->blks_hit;
+		*reads += s->blks_read - p->blks_read;
+		any = true;
+	}
+	pfree(ring);
+	return any;
+}
+
+/*
+ * This database's block hits and reads over the hour before now, from the
+ * worker's ring, when the worker runs and samples this database (the
+ * cache_hit check and pgmaint._cache_hit_last_hour()); false otherwise.
+ */
+bool
+pgm_cache_hit_last_hour(TimestampTz now, int64 *hits, int64 *reads)
+{
+	PgmStatus	st;
+
+	*hits = *reads = 0;
+	if (pgm_shared == NULL)
+		return false;
+	pgm_status_copy(&st);
+	if (st.pid == 0 || st.connected_at == 0 || st.datid != MyDatabaseId)
+		return false;
+	return pgm_ring_block_sums(now - USECS_PER_HOUR, hits, reads);
+}
+
+/*
+ * SQL pgmaint._ring_block_deltas(since): pgm_ring_block_sums() as numerics
+ * (NULL hits and reads when no interval qualifies or without preloading).
  */
 Datum
 pgmaint_ring_block_deltas(PG_FUNCTION_ARGS)
@@ -680,36 +721,15 @@ pgmaint_ring_block_deltas(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[2];
 	bool		nulls[2] = {true, true};
-	PgmSample  *ring;
-	int			n;
-	int64		hits = 0;
-	int64		reads = 0;
-	bool		any = false;
+	int64		hits;
+	int64		reads;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("function returning record called in context that cannot accept type record")));
 
-	if (pgm_shared != NULL)
-	{
-		ring = palloc(sizeof(PgmSample) * pgm_shared->capacity);
-		n = pgm_ring_copy(ring, pgm_shared->capacity);
-		for (int i = 1; i < n; i++)
-		{
-			const PgmSample *p = &ring[i - 1];
-			const PgmSample *s = &ring[i];
-
-			if (p->sampled_at < since || !pgm_samples_comparable(p, s) ||
-				s->blks_hit < p->blks_hit || s->blks_read < p->blks_read)
-				continue;
-			hits += s->blks_hit - p->blks_hit;
-			reads += s->blks_read - p->blks_read;
-			any = true;
-		}
-		pfree(ring);
-	}
-	if (any)
+	if (pgm_ring_block_sums(since, &hits, &reads))
 	{
 		values[0] = DirectFunctionCall1(int8_numeric, Int64GetDatum(hits));
 		values[1] = DirectFunctionCall1(int8_numeric, Int64GetDatum(reads));
@@ -717,4 +737,56 @@ pgmaint_ring_block_deltas(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
+}
+
+/*
+ * SQL pgmaint._cache_hit_last_hour(): pgm_cache_hit_last_hour() before now()
+ * as numerics, NULL when the worker does not sample this database.
+ */
+Datum
+pgmaint_cache_hit_last_hour(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+	int64		hits;
+	int64		reads;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context that cannot accept type record")));
+
+	if (pgm_cache_hit_last_hour(GetCurrentTransactionStartTimestamp(), &hits, &reads))
+	{
+		values[0] = DirectFunctionCall1(int8_numeric, Int64GetDatum(hits));
+		values[1] = DirectFunctionCall1(int8_numeric, Int64GetDatum(reads));
+		nulls[0] = nulls[1] = false;
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}
+
+/*
+ * The table-level figures of the worker's last sample into out, when that
+ * sample is of this database and fresh (taken within PGMAINT_FRESH_INTERVALS
+ * sample intervals); false otherwise, and without preloading.
+ */
+bool
+pgm_ring_last_tables(PgmTableSample *out)
+{
+	int			interval_s;
+
+	if (pgm_shared == NULL)
+		return false;
+	LWLockAcquire(pgm_shared->lock, LW_SHARED);
+	*out = pgm_shared->tables;
+	interval_s = pgm_shared->status.interval_s;
+	LWLockRelease(pgm_shared->lock);
+
+	if (interval_s <= 0)
+		interval_s = pgm_sample_interval;
+	return out->sampled_at != 0 && out->datid == MyDatabaseId &&
+		GetCurrentTimestamp() - out->sampled_at <=
+		(int64) PGMAINT_FRESH_INTERVALS * interval_s * USECS_PER_SEC;
 }

@@ -175,57 +175,18 @@ pgm_sample_database(PgmSample *sample)
 
 /*
  * Sums live and dead tuples over the tables pg_stat_user_tables shows, and
- * gathers the table-level health figures of the same tables:
- * ordinary and partitioned tables and materialized views outside
- * pg_catalog, information_schema and the toast schemas.
+ * gathers the table-level health figures of the same tables, in one pass
+ * (tablehealth.c's, which a session's live evaluation runs too).
  */
 static void
 pgm_sample_tables(PgmSample *sample, PgmTableSample *tables)
 {
-	Oid			information_schema = get_namespace_oid("information_schema", true);
-	Relation	rel;
-	TableScanDesc scan;
-	HeapTuple	tuple;
-	PgmVacuumContext ctx;
+	PgmTableSums sums;
 
-	pgm_vacuum_context_init(&ctx, sample->sampled_at);
-	pgm_table_health_init(&tables->health,
-						  PGMAINT_HEALTH_MIN_READS, PGMAINT_HEALTH_MIN_TUPLES);
-	rel = table_open(RelationRelationId, AccessShareLock);
-	scan = table_beginscan_catalog(rel, 0, NULL);
-	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
-		PgStat_StatTabEntry *tab;
-
-		CHECK_FOR_INTERRUPTS();
-		if (form->relkind != RELKIND_RELATION &&
-			form->relkind != RELKIND_MATVIEW &&
-			form->relkind != RELKIND_PARTITIONED_TABLE)
-			continue;
-		if (form->relnamespace == PG_CATALOG_NAMESPACE ||
-			form->relnamespace == information_schema)
-			continue;
-
-		sample->tables++;
-		tab = pgstat_fetch_stat_tabentry(form->oid);
-		pgm_table_health_add(&tables->health, tuple, RelationGetDescr(rel),
-							 tab, &ctx);
-		if (tab == NULL)
-			continue;
-#if PG_VERSION_NUM >= 160000
-		sample->live_tuples += tab->live_tuples;
-		sample->dead_tuples += tab->dead_tuples;
-#else
-		sample->live_tuples += tab->n_live_tuples;
-		sample->dead_tuples += tab->n_dead_tuples;
-#endif
-		/* with stats_fetch_consistency = none each entry is a fresh copy */
-		if (pgstat_fetch_consistency == PGSTAT_FETCH_CONSISTENCY_NONE)
-			pfree(tab);
-	}
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
+	pgm_table_pass(&tables->health, &sums, sample->sampled_at);
+	sample->tables = sums.tables;
+	sample->live_tuples = sums.live_tuples;
+	sample->dead_tuples = sums.dead_tuples;
 }
 
 /* Computes age(datfrozenxid) of the target database. */

@@ -16,13 +16,19 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/multixact.h"
 #include "access/reloptions.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/transam.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "postmaster/autovacuum.h"
 #include "utils/rel.h"
 
@@ -167,6 +173,32 @@ pgm_table_health_init(PgmTableHealth *h, int64 min_reads, int64 min_tuples)
 	h->hit_relid = InvalidOid;
 	h->falling_relid = InvalidOid;
 	h->dead_relid = InvalidOid;
+	h->vacuum.relid = InvalidOid;
+	h->analyze.relid = InvalidOid;
+}
+
+/*
+ * Counts one table's last maintenance at "at" with "changes" since: a table
+ * without changes does not count; one never maintained is counted apart;
+ * ties go to the lower relid.
+ */
+void
+pgm_age_worst_add(PgmAgeWorst *w, Oid relid, TimestampTz at, int64 changes)
+{
+	if (changes <= 0)
+		return;
+	if (at == 0)
+	{
+		w->never++;
+		return;
+	}
+	w->changed++;
+	if (!OidIsValid(w->relid) || at < w->at || (at == w->at && relid < w->relid))
+	{
+		w->relid = relid;
+		w->at = at;
+		w->changes = changes;
+	}
 }
 
 /*
@@ -210,6 +242,14 @@ pgm_table_health_add(PgmTableHealth *h, HeapTuple classtup,
 		}
 	}
 
+	/* vacuum_age and analyze_age: the later of manual and auto */
+	pgm_age_worst_add(&h->vacuum, form->oid,
+					  Max(PGM_TAB_VAC_TIME(stats), PGM_TAB_AUTOVAC_TIME(stats)),
+					  PGM_TAB_DEAD(stats) + PGM_TAB_INSERTS(stats));
+	pgm_age_worst_add(&h->analyze, form->oid,
+					  Max(PGM_TAB_ANL_TIME(stats), PGM_TAB_AUTOANL_TIME(stats)),
+					  PGM_TAB_MODS(stats));
+
 	live = PGM_TAB_LIVE(stats);
 	dead = PGM_TAB_DEAD(stats);
 	if (live + dead >= h->min_tuples && live + dead > 0)
@@ -239,8 +279,61 @@ pgm_table_health_add(PgmTableHealth *h, HeapTuple classtup,
 		{
 			h->falling_relid = form->oid;
 			h->falling_dead = dead;
+			h->falling_disabled = !v.av_enabled;
 		}
 	}
+}
+
+/*
+ * One pass over pg_class: the table-level health figures (with the floors
+ * of tablehealth.h) of the tables pg_stat_user_tables shows, ordinary and
+ * partitioned tables and materialized views outside pg_catalog,
+ * information_schema and the toast schemas, and their count and summed live
+ * and dead tuples.  The worker's sample and a session's live evaluation both
+ * take their figures here.  Reads each statistics entry as
+ * stats_fetch_consistency says (the worker's is none: a fresh copy each).
+ */
+void
+pgm_table_pass(PgmTableHealth *h, PgmTableSums *sums, TimestampTz now)
+{
+	Oid			information_schema = get_namespace_oid("information_schema", true);
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	PgmVacuumContext ctx;
+
+	memset(sums, 0, sizeof(PgmTableSums));
+	pgm_vacuum_context_init(&ctx, now);
+	pgm_table_health_init(h, PGMAINT_HEALTH_MIN_READS, PGMAINT_HEALTH_MIN_TUPLES);
+	rel = table_open(RelationRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+		PgStat_StatTabEntry *tab;
+
+		CHECK_FOR_INTERRUPTS();
+		if (form->relkind != RELKIND_RELATION &&
+			form->relkind != RELKIND_MATVIEW &&
+			form->relkind != RELKIND_PARTITIONED_TABLE)
+			continue;
+		if (form->relnamespace == PG_CATALOG_NAMESPACE ||
+			form->relnamespace == information_schema)
+			continue;
+
+		sums->tables++;
+		tab = pgstat_fetch_stat_tabentry(form->oid);
+		pgm_table_health_add(h, tuple, RelationGetDescr(rel), tab, &ctx);
+		if (tab == NULL)
+			continue;
+		sums->live_tuples += PGM_TAB_LIVE(tab);
+		sums->dead_tuples += PGM_TAB_DEAD(tab);
+		/* with stats_fetch_consistency = none each entry is a fresh copy */
+		if (pgstat_fetch_consistency == PGSTAT_FETCH_CONSISTENCY_NONE)
+			pfree(tab);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
 }
 
 /*

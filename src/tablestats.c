@@ -146,16 +146,6 @@ typedef struct PgmSizeRow
 	int64		toast_bytes;
 } PgmSizeRow;
 
-/* The oldest maintenance (vacuum or analyze) among tables changed since */
-typedef struct PgmAgeWorst
-{
-	int64		changed;		/* maintained before, changed since */
-	int64		never;			/* changed, never maintained */
-	Oid			relid;			/* the one maintained longest ago */
-	TimestampTz at;
-	int64		changes;
-} PgmAgeWorst;
-
 static int	pgm_stats_snapshot_begin(void);
 static void pgm_class_scan_begin(PgmClassScan *cs);
 static HeapTuple pgm_class_scan_next(PgmClassScan *cs);
@@ -170,7 +160,6 @@ static int	pgm_size_row_cmp(const void *a, const void *b);
 static int32 pgm_xid_age(TransactionId xid, TransactionId now);
 static int64 pgm_relation_bytes(Relation rel);
 static int64 pgm_relation_indexes_bytes(Relation rel);
-static void pgm_age_worst_add(PgmAgeWorst *w, Oid relid, TimestampTz at, int64 changes);
 
 PG_FUNCTION_INFO_V1(pgmaint_cache_hit_tables);
 PG_FUNCTION_INFO_V1(pgmaint_cache_hit_totals);
@@ -1006,26 +995,6 @@ pgmaint_table_health(PG_FUNCTION_ARGS)
 	pgm_table_health_values(&h, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
-}
-
-/* Counts one table's last maintenance at "at" with "changes" since. */
-static void
-pgm_age_worst_add(PgmAgeWorst *w, Oid relid, TimestampTz at, int64 changes)
-{
-	if (changes <= 0)
-		return;
-	if (at == 0)
-	{
-		w->never++;
-		return;
-	}
-	w->changed++;
-	if (!OidIsValid(w->relid) || at < w->at || (at == w->at && relid < w->relid))
-	{
-		w->relid = relid;
-		w->at = at;
-		w->changes = changes;
-	}
 }
 
 /*

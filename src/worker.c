@@ -107,10 +107,13 @@ static PgmTask pgm_tasks[] = {
 	{"policy", &pgm_policy_interval, pgm_policy_task},
 	{"space", &pgm_growth_interval, pgm_growth_task},
 	{"retention", &pgm_retention_period, pgm_retention_task},
-	{"events", &pgm_events_period_s, pgm_events_task},
+	{"events", &pgm_events_period_s, pgm_events_task},	/* last: PGMAINT_EVENTS_TASK */
 };
 
 #define PGMAINT_NTASKS	((int) lengthof(pgm_tasks))
+
+/* The index of the health evaluation ("events") in pgm_tasks */
+#define PGMAINT_EVENTS_TASK	(PGMAINT_NTASKS - 1)
 
 /* Memory of a task run, reset after it (pg_cron's CronLoopContext) */
 static MemoryContext pgm_loop_context = NULL;
@@ -153,6 +156,11 @@ static emit_log_hook_type pgm_prev_emit_log_hook = NULL;
 static const char *const pgm_persist_sql = PGMAINT_PERSIST_SQL(PGMAINT_HISTORY_COLS);
 static const char *const pgm_persist_sql_1_0 = PGMAINT_PERSIST_SQL(PGMAINT_HISTORY_COLS_1_0);
 
+/* Their plans, prepared once and kept (the plan cache replans after DDL) */
+static SPIPlanPtr pgm_persist_plan = NULL;
+static SPIPlanPtr pgm_persist_plan_1_0 = NULL;
+static SPIPlanPtr pgm_prune_plan = NULL;
+
 static const char *const pgm_prune_sql =
 "DELETE FROM pgmaint.sample_history"
 " WHERE sampled_at OPERATOR(pg_catalog.<)"
@@ -171,6 +179,7 @@ static void pgm_heartbeat(void);
 static void pgm_sample_step(void *arg);
 static void pgm_persist_step(void *arg);
 static bool pgm_history_is_1_0(void);
+static SPIPlanPtr pgm_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes);
 
 /* Registers the static worker (from _PG_init, when preloaded). */
 void
@@ -251,12 +260,19 @@ pgmaint_worker_main(Datum main_arg)
 			}
 		}
 
-		/* extra samples asked for by _request_samples(), back to back */
+		/*
+		 * extra samples asked for by _request_samples(), back to back, and
+		 * one health evaluation after them, so that health() reads them
+		 */
 		burst = pgm_status_take_burst();
-		while (burst-- > 0)
+		if (burst > 0)
 		{
-			CHECK_FOR_INTERRUPTS();
-			pgm_run_task(&pgm_tasks[0]);
+			while (burst-- > 0)
+			{
+				CHECK_FOR_INTERRUPTS();
+				pgm_run_task(&pgm_tasks[0]);
+			}
+			pgm_run_task(&pgm_tasks[PGMAINT_EVENTS_TASK]);
 		}
 
 		pgm_heartbeat();
@@ -467,12 +483,24 @@ static void
 pgm_sample_task(PgmServeFunc serve)
 {
 	PgmSampleResult result;
+	bool		sampled;
 
-	if (pgm_run_xact_step("sample", pgm_sample_step, &result))
+	sampled = pgm_run_xact_step("sample", pgm_sample_step, &result);
+	if (sampled)
 		pgm_ring_push(&result.sample, &result.tables);
 
 	(void) pgm_run_step("history", pgm_persist_step, NULL);
-	(void) pgm_run_step("leak sweep", pgm_leak_sweep, NULL);
+
+	/*
+	 * The sweep looks for sessions idle in a transaction for longer than
+	 * pgmaint.leak_timeout: when the sample saw none, there is nothing to
+	 * find (and nothing reported earlier is leaked any more).
+	 */
+	if (!sampled ||
+		result.sample.longest_idle_in_transaction_age >= (int64) pgm_leak_timeout * USECS_PER_SEC)
+		(void) pgm_run_step("leak sweep", pgm_leak_sweep, NULL);
+	else
+		pgm_leak_sweep_none();
 
 	/* flush the worker's own statistics */
 	pgstat_report_stat(false);
@@ -505,6 +533,24 @@ pgm_history_is_1_0(void)
 	return OidIsValid(relid) && get_attnum(relid, "in_recovery") == InvalidAttrNumber;
 }
 
+/* The plan of sql, prepared on first use and kept in *plan. */
+static SPIPlanPtr
+pgm_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not prepare a statement of the history step: %s",
+							SPI_result_code_string(SPI_result))));
+		*plan = p;
+	}
+	return *plan;
+}
+
 /* Step: appends the ring's new samples to pgmaint.sample_history and prunes it. */
 static void
 pgm_persist_step(void *arg)
@@ -513,11 +559,14 @@ pgm_persist_step(void *arg)
 	Datum		args[1];
 	int			ret;
 	uint64		inserted;
+	SPIPlanPtr	plan;
 
 	args[0] = Float8GetDatum((double) pgm_history_retention);
 
-	ret = SPI_execute_with_args(pgm_history_is_1_0() ? pgm_persist_sql_1_0 : pgm_persist_sql,
-								1, argtypes, args, NULL, false, 0);
+	plan = pgm_history_is_1_0()
+		? pgm_kept_plan(&pgm_persist_plan_1_0, pgm_persist_sql_1_0, 1, argtypes)
+		: pgm_kept_plan(&pgm_persist_plan, pgm_persist_sql, 1, argtypes);
+	ret = SPI_execute_plan(plan, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -525,7 +574,8 @@ pgm_persist_step(void *arg)
 						SPI_result_code_string(ret))));
 	inserted = SPI_processed;
 
-	ret = SPI_execute_with_args(pgm_prune_sql, 1, argtypes, args, NULL, false, 0);
+	ret = SPI_execute_plan(pgm_kept_plan(&pgm_prune_plan, pgm_prune_sql, 1, argtypes),
+						   args, NULL, false, 0);
 	if (ret != SPI_OK_DELETE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),

@@ -94,7 +94,7 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'pgmaint_request_samples';
 
 COMMENT ON FUNCTION pgmaint._request_samples(integer) IS
-'Internal (tests, benchmarks): asks the worker for count extra samples taken back to back; returns samples_taken at the time of the request.';
+'Internal (tests, benchmarks): asks the worker for count extra samples taken back to back, and one evaluation of the health checks after them; returns samples_taken at the time of the request.';
 
 REVOKE ALL ON FUNCTION pgmaint._request_samples(integer) FROM PUBLIC;
 

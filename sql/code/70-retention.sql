@@ -723,51 +723,6 @@ COMMENT ON PROCEDURE pgmaint.apply_retention(regclass, interval, interval) IS
 
 REVOKE ALL ON PROCEDURE pgmaint.apply_retention(regclass, interval, interval) FROM PUBLIC;
 
--- The retention health check: tables whose oldest row is older than twice
--- their keep interval (at least twice an hour, so that expiry columns with
--- keep 0 get a run or two of slack).
-CREATE OR REPLACE FUNCTION pgmaint._retention_check(OUT value numeric, OUT message text, OUT hint text)
-RETURNS record
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    -- like the other checks: unknown, never an error or ok, for a caller that cannot see
-    IF NOT has_table_privilege('pgmaint.retention', 'SELECT') THEN
-        value := NULL;
-        message := 'cannot read pgmaint.retention: the caller lacks pg_monitor';
-        hint := 'Grant pg_monitor to the role that calls health().';
-        RETURN;
-    END IF;
-    WITH r AS (
-        SELECT t.relid, now() - t.oldest_row_at AS age, t.keep,
-               now() - t.oldest_row_at > 2 * greatest(t.keep, interval '1 hour') AS behind
-          FROM pgmaint.retention t JOIN pg_class c ON c.oid = t.relid
-         WHERE t.enabled
-    ), worst AS (
-        SELECT r.relid, r.age, r.keep FROM r WHERE r.behind ORDER BY r.age - r.keep DESC LIMIT 1
-    )
-    SELECT count(*) FILTER (WHERE r.behind)::numeric,
-           CASE WHEN count(*) = 0 THEN 'no table has a retention rule'
-                WHEN count(*) FILTER (WHERE r.behind) = 0
-                    THEN format('%s table(s) with a retention rule, none behind', count(*))
-                ELSE format('%s of %s table(s) fall behind their retention: %s keeps %s but its oldest row is %s old',
-                            count(*) FILTER (WHERE r.behind), count(*),
-                            (SELECT pgmaint._retention_name(worst.relid) FROM worst),
-                            (SELECT worst.keep FROM worst),
-                            (SELECT date_trunc('second', worst.age) FROM worst)) END,
-           'See SELECT * FROM pgmaint.retention_plan(); runs happen with pgmaint.policy = apply (every pgmaint.retention_interval) or the pgmaint-retention pg_cron job, and CALL pgmaint.apply_retention() runs one now; last_result says why a run stopped.'
-      INTO value, message, hint
-      FROM r;
-END
-$$;
-
-COMMENT ON FUNCTION pgmaint._retention_check() IS
-'Internal: the retention check: tables with an enabled rule whose oldest row (as the last run measured it) is older than twice their keep interval, at least two hours.';
-
-REVOKE ALL ON FUNCTION pgmaint._retention_check() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint._retention_check() TO pg_monitor;
-
 -- Forgets the rule of a dropped table, and disables a rule whose archive was dropped.
 CREATE OR REPLACE FUNCTION pgmaint._retention_forget_dropped()
 RETURNS event_trigger

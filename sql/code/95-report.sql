@@ -224,8 +224,8 @@ GRANT EXECUTE ON FUNCTION pgmaint.metrics() TO pg_monitor;
 -- The opt-in family pgmaint_check_worst_table_info{check,table}: the table
 -- each table-level check names in its message.  Table names are labels of
 -- unbounded values, so metrics() never shows them; append this to it where
--- the series churn is acceptable.  The figures are the ones _check_tables()
--- grades: the worker's last sample when fresh, else computed now.
+-- the series churn is acceptable.  The figures are the ones the table-level
+-- checks grade: the worker's last sample when fresh, else computed now.
 CREATE OR REPLACE FUNCTION pgmaint.metrics_tables()
 RETURNS text
 LANGUAGE plpgsql STABLE

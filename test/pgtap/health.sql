@@ -2,8 +2,8 @@
 BEGIN;
 SELECT plan(18);
 
-SELECT has_function('pgmaint', 'health', ARRAY[]::text[], 'health() exists');
-SELECT function_returns('pgmaint', 'health', ARRAY[]::text[], 'jsonb', 'health() returns jsonb');
+SELECT has_function('pgmaint', 'health', ARRAY['boolean'], 'health(live boolean) exists');
+SELECT function_returns('pgmaint', 'health', ARRAY['boolean'], 'jsonb', 'health() returns jsonb');
 SELECT has_function('pgmaint', 'health_checks', ARRAY[]::text[], 'health_checks() exists');
 SELECT has_table('pgmaint', 'thresholds', 'thresholds table exists');
 SELECT col_is_pk('pgmaint', 'thresholds', 'check_name', 'thresholds are keyed by check_name');
@@ -30,15 +30,19 @@ SELECT is(pgmaint.health()->>'status',
 SELECT is(jsonb_typeof(pgmaint.health()->'sampler'->'running'), 'boolean',
           'sampler section says whether the worker runs');
 
-SELECT ok(has_function_privilege('pg_monitor', 'pgmaint.health()', 'EXECUTE'),
+SELECT ok(has_function_privilege('pg_monitor', 'pgmaint.health(boolean)', 'EXECUTE'),
           'pg_monitor may call health()');
 SELECT ok(has_schema_privilege('pg_monitor', 'pgmaint', 'USAGE'),
           'pg_monitor may use the schema');
 SELECT ok(NOT has_function_privilege('public', 'pgmaint._audit(text, text, jsonb, boolean)', 'EXECUTE'),
           'PUBLIC may not write audit rows');
 
-SELECT is_empty($$SELECT check_name FROM pgmaint._measure_checks() WHERE hint !~ 'pgmaint[._]'$$,
+-- every check graded warning (or unknown) shows its hint: each names what to run next
+SAVEPOINT every_hint;
+UPDATE pgmaint.thresholds SET warning = -1e15, critical = NULL;
+SELECT is_empty($$SELECT check_name FROM pgmaint.health_checks() WHERE hint IS NULL OR hint !~ 'pgmaint[._]'$$,
                 'every hint names the pgmaint function or command to run next');
+ROLLBACK TO SAVEPOINT every_hint;
 
 -- every function and table of the extension has a comment
 SELECT is_empty($$

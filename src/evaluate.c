@@ -1,0 +1,342 @@
+/*-------------------------------------------------------------------------
+ *
+ * evaluate.c
+ *	  One evaluation of the health checks, in C: the registry of the checks
+ *	  and of the families that measure them (check*.c), what the caller may
+ *	  see, and the run of every family with its errors contained.
+ *
+ * The worker evaluates its database once per health interval and keeps the
+ * result in shared memory (events.c, healthshm.c); a session evaluates with
+ * the same code when it cannot read the worker's evaluation (healthread.c).
+ * The figures of the worker's last pass over pg_class come in as "tables";
+ * without them the evaluation makes that pass itself.
+ *
+ * Errors.  A family that raises an error (an object it cannot handle, a
+ * table of pgmaint's that is gone) turns its checks to unknown, with the
+ * error in their messages and failed = true, and every other family still
+ * answers, as each check function's exception block did in SQL.  To keep the
+ * usual run cheap, all families run in one subtransaction; only when one of
+ * them fails does the evaluation start again with a subtransaction per
+ * family.  The families only read, so running one twice is harmless.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_proc.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "health.h"
+
+/* A family of checks: the function that measures them */
+typedef struct PgmFamily
+{
+	const char *name;
+	PgmFamilyFunc measure;
+} PgmFamily;
+
+/* The families, in the order they run */
+typedef enum PgmFamilyId
+{
+	PGMAINT_FAMILY_SESSIONS,
+	PGMAINT_FAMILY_ACTIVITY,
+	PGMAINT_FAMILY_WRAPAROUND,
+	PGMAINT_FAMILY_CATALOG,
+	PGMAINT_FAMILY_SCHEMA,
+	PGMAINT_FAMILY_HOLDBACK,
+	PGMAINT_FAMILY_TABLES,
+	PGMAINT_FAMILY_MAINTENANCE_AGE,
+	PGMAINT_FAMILY_SPACE,
+	PGMAINT_FAMILY_REPLICATION,
+	PGMAINT_FAMILY_WAL,
+	PGMAINT_FAMILY_SAMPLER,
+	PGMAINT_FAMILY_BACKUP,
+	PGMAINT_FAMILY_ARCHIVER,
+	PGMAINT_FAMILY_RETENTION,
+	PGMAINT_NFAMILIES
+} PgmFamilyId;
+
+/* The families, by PgmFamilyId */
+static const PgmFamily pgm_families[PGMAINT_NFAMILIES] = {
+	[PGMAINT_FAMILY_SESSIONS] = {"sessions", pgm_family_sessions},
+	[PGMAINT_FAMILY_ACTIVITY] = {"activity", pgm_family_activity},
+	[PGMAINT_FAMILY_WRAPAROUND] = {"wraparound", pgm_family_wraparound},
+	[PGMAINT_FAMILY_CATALOG] = {"catalog", pgm_family_catalog},
+	[PGMAINT_FAMILY_SCHEMA] = {"schema", pgm_family_schema},
+	[PGMAINT_FAMILY_HOLDBACK] = {"holdback", pgm_family_holdback},
+	[PGMAINT_FAMILY_TABLES] = {"tables", pgm_family_tables},
+	[PGMAINT_FAMILY_MAINTENANCE_AGE] = {"maintenance age", pgm_family_maintenance_age},
+	[PGMAINT_FAMILY_SPACE] = {"space", pgm_family_space},
+	[PGMAINT_FAMILY_REPLICATION] = {"replication", pgm_family_replication},
+	[PGMAINT_FAMILY_WAL] = {"wal", pgm_family_wal},
+	[PGMAINT_FAMILY_SAMPLER] = {"sampler", pgm_family_sampler},
+	[PGMAINT_FAMILY_BACKUP] = {"backup", pgm_family_backup},
+	[PGMAINT_FAMILY_ARCHIVER] = {"archiver", pgm_family_archiver},
+	[PGMAINT_FAMILY_RETENTION] = {"retention", pgm_family_retention},
+};
+
+/* A check: its name and the family that measures it (an index of pgm_families) */
+typedef struct PgmCheckDef
+{
+	const char *name;
+	PgmFamilyId family;
+} PgmCheckDef;
+
+/* The checks, by PgmCheck */
+static const PgmCheckDef pgm_checks[PGMAINT_NCHECKS] = {
+	[PGMAINT_CHECK_ANALYZE_AGE] = {"analyze_age", PGMAINT_FAMILY_MAINTENANCE_AGE},
+	[PGMAINT_CHECK_ARCHIVE_READY] = {"archive_ready", PGMAINT_FAMILY_WAL},
+	[PGMAINT_CHECK_ARCHIVER] = {"archiver", PGMAINT_FAMILY_ARCHIVER},
+	[PGMAINT_CHECK_AUTOVACUUM_BEHIND] = {"autovacuum_behind", PGMAINT_FAMILY_TABLES},
+	[PGMAINT_CHECK_BACKUP] = {"backup", PGMAINT_FAMILY_BACKUP},
+	[PGMAINT_CHECK_BLOAT] = {"bloat", PGMAINT_FAMILY_SPACE},
+	[PGMAINT_CHECK_BLOCKED_SESSIONS] = {"blocked_sessions", PGMAINT_FAMILY_ACTIVITY},
+	[PGMAINT_CHECK_CACHE_HIT] = {"cache_hit", PGMAINT_FAMILY_SESSIONS},
+	[PGMAINT_CHECK_CHECKPOINTS_REQUESTED] = {"checkpoints_requested", PGMAINT_FAMILY_WAL},
+	[PGMAINT_CHECK_CONNECTIONS] = {"connections", PGMAINT_FAMILY_SESSIONS},
+	[PGMAINT_CHECK_DEAD_TUPLES] = {"dead_tuples", PGMAINT_FAMILY_TABLES},
+	[PGMAINT_CHECK_DISABLED_TRIGGERS] = {"disabled_triggers", PGMAINT_FAMILY_SCHEMA},
+	[PGMAINT_CHECK_DISK_FREE] = {"disk_free", PGMAINT_FAMILY_TABLES},
+	[PGMAINT_CHECK_DISK_FULL_ETA] = {"disk_full_eta", PGMAINT_FAMILY_SPACE},
+	[PGMAINT_CHECK_IDLE_IN_TRANSACTION] = {"idle_in_transaction", PGMAINT_FAMILY_SESSIONS},
+	[PGMAINT_CHECK_IDLE_IN_TRANSACTION_ABORTED] = {"idle_in_transaction_aborted", PGMAINT_FAMILY_SESSIONS},
+	[PGMAINT_CHECK_INACTIVE_SLOTS] = {"inactive_slots", PGMAINT_FAMILY_HOLDBACK},
+	[PGMAINT_CHECK_INVALID_INDEXES] = {"invalid_indexes", PGMAINT_FAMILY_CATALOG},
+	[PGMAINT_CHECK_LONG_RUNNING_QUERIES] = {"long_running_queries", PGMAINT_FAMILY_ACTIVITY},
+	[PGMAINT_CHECK_MULTIXACT_WRAPAROUND] = {"multixact_wraparound", PGMAINT_FAMILY_WRAPAROUND},
+	[PGMAINT_CHECK_NOT_VALID_CONSTRAINTS] = {"not_valid_constraints", PGMAINT_FAMILY_SCHEMA},
+	[PGMAINT_CHECK_PREPARED_TRANSACTIONS] = {"prepared_transactions", PGMAINT_FAMILY_HOLDBACK},
+	[PGMAINT_CHECK_REPLAY_PAUSED] = {"replay_paused", PGMAINT_FAMILY_REPLICATION},
+	[PGMAINT_CHECK_REPLICATION_LAG] = {"replication_lag", PGMAINT_FAMILY_REPLICATION},
+	[PGMAINT_CHECK_REPLICATION_LAG_BYTES] = {"replication_lag_bytes", PGMAINT_FAMILY_REPLICATION},
+	[PGMAINT_CHECK_RETENTION] = {"retention", PGMAINT_FAMILY_RETENTION},
+	[PGMAINT_CHECK_SAMPLER] = {"sampler", PGMAINT_FAMILY_SAMPLER},
+	[PGMAINT_CHECK_SEQUENCES] = {"sequences", PGMAINT_FAMILY_CATALOG},
+	[PGMAINT_CHECK_SLOT_WAL_RETENTION] = {"slot_wal_retention", PGMAINT_FAMILY_HOLDBACK},
+	[PGMAINT_CHECK_STANDBY_MISSING] = {"standby_missing", PGMAINT_FAMILY_REPLICATION},
+	[PGMAINT_CHECK_TABLE_CACHE_HIT] = {"table_cache_hit", PGMAINT_FAMILY_TABLES},
+	[PGMAINT_CHECK_VACUUM_AGE] = {"vacuum_age", PGMAINT_FAMILY_MAINTENANCE_AGE},
+	[PGMAINT_CHECK_WAL_RECEIVER] = {"wal_receiver", PGMAINT_FAMILY_REPLICATION},
+	[PGMAINT_CHECK_XID_WRAPAROUND] = {"xid_wraparound", PGMAINT_FAMILY_WRAPAROUND},
+};
+
+/* The checks in the order of their names in this database's collation */
+static PgmCheck pgm_sorted_checks[PGMAINT_NCHECKS];
+static bool pgm_sorted = false;
+
+static bool pgm_run_families(const PgmEvalInput *in, PgmEvaluation *eval, int only);
+static int	pgm_check_name_cmp(const void *a, const void *b);
+static bool pgm_may_select(const char *relname);
+
+/* The name of a check. */
+const char *
+pgm_check_name(PgmCheck check)
+{
+	Assert(check >= 0 && check < PGMAINT_NCHECKS);
+	return pgm_checks[check].name;
+}
+
+/* The check of a name; false when there is none. */
+bool
+pgm_check_lookup(const char *name, PgmCheck *check)
+{
+	int			i;
+
+	for (i = 0; i < PGMAINT_NCHECKS; i++)
+	{
+		if (strcmp(pgm_checks[i].name, name) == 0)
+		{
+			*check = (PgmCheck) i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Orders two checks by name, as ORDER BY check_name does. */
+static int
+pgm_check_name_cmp(const void *a, const void *b)
+{
+	return pgm_text_cmp(pgm_checks[*(const PgmCheck *) a].name,
+						pgm_checks[*(const PgmCheck *) b].name);
+}
+
+/*
+ * The checks in the order of their names in the database's collation (as
+ * health_checks() lists them), sorted once per process.
+ */
+const PgmCheck *
+pgm_checks_by_name(void)
+{
+	if (!pgm_sorted)
+	{
+		int			i;
+
+		for (i = 0; i < PGMAINT_NCHECKS; i++)
+			pgm_sorted_checks[i] = (PgmCheck) i;
+		qsort(pgm_sorted_checks, PGMAINT_NCHECKS, sizeof(PgmCheck), pgm_check_name_cmp);
+		pgm_sorted = true;
+	}
+	return pgm_sorted_checks;
+}
+
+/* True when the current user may SELECT from pgmaint.relname (false when it is gone). */
+static bool
+pgm_may_select(const char *relname)
+{
+	Oid			nsp = get_namespace_oid("pgmaint", true);
+	Oid			relid;
+
+	if (!OidIsValid(nsp))
+		return false;
+	relid = get_relname_relid(relname, nsp);
+	return OidIsValid(relid) &&
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
+}
+
+/* What the current user may see, by the rules of the views the checks read. */
+void
+pgm_caller_privs(PgmCallerPrivs *privs)
+{
+	Oid			user = GetUserId();
+
+	privs->all_stats = has_privs_of_role(user, ROLE_PG_READ_ALL_STATS);
+	privs->all_settings = has_privs_of_role(user, ROLE_PG_READ_ALL_SETTINGS);
+#if PG_VERSION_NUM >= 160000
+	privs->archive_status = object_aclcheck(ProcedureRelationId, F_PG_LS_ARCHIVE_STATUSDIR,
+											user, ACL_EXECUTE) == ACLCHECK_OK;
+#else
+	privs->archive_status = pg_proc_aclcheck(F_PG_LS_ARCHIVE_STATUSDIR, user,
+											 ACL_EXECUTE) == ACLCHECK_OK;
+#endif
+	privs->read_backups = pgm_may_select("backups");
+	privs->read_retention = pgm_may_select("retention");
+	privs->read_space = pgm_may_select("size_history") && pgm_may_select("bloat_estimates");
+}
+
+/* True when the caller may see everything an evaluation by the worker shows. */
+bool
+pgm_caller_sees_all(const PgmCallerPrivs *privs)
+{
+	return privs->all_stats && privs->all_settings && privs->archive_status &&
+		privs->read_backups && privs->read_retention && privs->read_space;
+}
+
+/*
+ * Evaluates every check now, as a caller with privs sees them, with the
+ * table-level figures of tables (NULL: one pass over pg_class now).  Call
+ * inside a transaction; errors of a family are contained (see the file
+ * header), others (out of memory, a cancel) propagate.
+ */
+void
+pgm_evaluate(PgmEvaluation *eval, const PgmCallerPrivs *privs,
+			 const PgmTableHealth *tables)
+{
+	PgmEvalInput in;
+	PgmTablePass pass;
+	int			f;
+	int			c;
+
+	memset(eval, 0, sizeof(PgmEvaluation));
+	memset(&in, 0, sizeof(in));
+	memset(&pass, 0, sizeof(pass));
+	if (tables != NULL)
+	{
+		pass.health = *tables;
+		pass.done = true;
+	}
+	in.privs = *privs;
+	in.now = GetCurrentTimestamp();
+	in.xact_now = GetCurrentTransactionStartTimestamp();
+	in.pass = &pass;
+	eval->measured_at = in.now;
+	eval->datid = MyDatabaseId;
+
+	if (!pgm_run_families(&in, eval, -1))
+	{
+		/* one family failed: each in a subtransaction of its own */
+		for (f = 0; f < PGMAINT_NFAMILIES; f++)
+			(void) pgm_run_families(&in, eval, f);
+	}
+
+	/* a check its family did not answer (a family's bug): unknown, failed */
+	for (c = 0; c < PGMAINT_NCHECKS; c++)
+	{
+		PgmCheckResult *r = &eval->checks[c];
+
+		if (r->answered)
+			continue;
+		pgm_result_value(r, NULL);
+		pgm_result_message(r, "the check gave no answer");
+		r->failed = true;
+	}
+}
+
+/*
+ * Runs the family only (every family when -1) in a subtransaction.  On an
+ * error the subtransaction is rolled back and, for a single family, its
+ * checks are marked failed with the error; returns false on an error.
+ */
+static bool
+pgm_run_families(const PgmEvalInput *in, PgmEvaluation *eval, int only)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = true;
+	int			f;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		for (f = 0; f < PGMAINT_NFAMILIES; f++)
+		{
+			if (only < 0 || only == f)
+				pgm_families[f].measure(in, eval);
+		}
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			c;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		/* a cancel or a shutdown is not the check's failure */
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+			edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		ok = false;
+
+		if (only >= 0)
+		{
+			for (c = 0; c < PGMAINT_NCHECKS; c++)
+			{
+				if ((int) pgm_checks[c].family == only)
+					pgm_result_fail(&eval->checks[c], edata->message, edata->sqlerrcode);
+			}
+		}
+		else
+			memset(eval->checks, 0, sizeof(eval->checks));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return ok;
+}
