@@ -40,6 +40,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: a changed struct must rebuild every object.
+$(OBJS): $(wildcard src/*.h)
+
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(STATE) $(CODE) $(SEED)
 	cat $^ > $@
 

@@ -74,7 +74,7 @@ grp(n, title, pages, names) AS (VALUES
     (5, 'Replication and standbys', '[replicas](replicas.md)',
         '{replication}'),
     (6, 'Tables, indexes and vacuum', '[tables and indexes](tables-and-indexes.md)',
-        '{cache_hit,cache_hit_tables,vacuum_stats,maintenance_age,vacuum_progress,table_sizes,table_growth,partitioned_tables,bloat,index_advice,schema_advice,expensive_queries,database_stats,disk_space}'),
+        '{cache_hit,cache_hit_tables,vacuum_stats,maintenance_age,vacuum_progress,table_sizes,table_growth,partitioned_tables,bloat,index_advice,sequences,schema_advice,expensive_queries,database_stats,disk_space}'),
     (7, 'Autovacuum policy', '[autovacuum policy](policy.md)',
         '{recommend_profiles,tune_table,reset_table,apply_policy,run_policy,schedule_maintenance,unschedule_maintenance,grant_tuning,revoke_tuning}'),
     (8, 'Retention', '[retention](retention.md)',

@@ -27,6 +27,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
@@ -60,6 +62,8 @@
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -67,6 +71,8 @@
 #include "utils/syscache.h"
 
 #include "health.h"
+
+PG_FUNCTION_INFO_V1(pgmaint_sequence_usage);
 
 /* The magic number of a sequence's page (PostgreSQL's sequence.c) */
 #define PGMAINT_SEQ_MAGIC		0x1717
@@ -88,11 +94,15 @@ typedef struct PgmSequence
 	Oid			seqoid;
 	char	   *schemaname;
 	char	   *seqname;
+	Oid			typid;			/* the sequence's data type */
 	bool		cycle;
 	bool		ascending;
+	int64		increment;
+	int64		start_value;
 	int64		min_value;
 	int64		max_value;
 	bool		has_column;
+	Oid			column_relid;
 	int			rank;			/* of the column's type: 0 int2 .. 3 any */
 	int64		type_min;		/* when rank < PGMAINT_RANK_ANY */
 	int64		type_max;
@@ -100,6 +110,23 @@ typedef struct PgmSequence
 	char	   *colname;		/* format('%s.%I', relid::regclass, attname) */
 	char	   *typname;		/* the column's type, as regtype prints it */
 } PgmSequence;
+
+/*
+ * Where a sequence stands: its position (the last value, or the start value
+ * when never called: nextval() returns it next), the bound it runs out at,
+ * the share of its range used (never below 0) and the values nextval() can
+ * still return.
+ */
+typedef struct PgmSeqUsage
+{
+	bool		called;
+	int64		pos;
+	int64		bound;
+	bool		column_limits;	/* the column ends before the sequence */
+	double		used;			/* percent; for ordering (the numeric is exact) */
+	double		left;			/* values_left; for ordering */
+	char	   *left_text;		/* values_left, exact */
+} PgmSeqUsage;
 
 /* What the catalog cache holds */
 typedef struct PgmCatalogCache
@@ -127,7 +154,11 @@ static void pgm_sequence_column(PgmSequence *seq, Oid relid, AttrNumber attnum,
 								bool *chosen, Oid *chosen_relid, char **chosen_attname);
 static bool pgm_unique_key(Oid relid, AttrNumber attnum);
 static void pgm_collect_schema(PgmCheckResult *not_valid, PgmCheckResult *disabled);
-static bool pgm_read_last_value(Oid seqoid, int64 *last);
+static bool pgm_read_last_value(Oid seqoid, int64 *last, bool *called);
+static bool pgm_sequence_usage(const PgmSequence *seq, PgmSeqUsage *u);
+static Datum pgm_used_pct_numeric(const PgmSequence *seq, const PgmSeqUsage *u);
+static bool pgm_usage_before(const PgmSequence *a, const PgmSeqUsage *ua,
+							 const PgmSequence *b, const PgmSeqUsage *ub);
 static bool pgm_index_in_progress(const PgmInvalidIndex *ix, const PgmEvalInput *in);
 
 /* Invalidation callback: a relation changed (InvalidOid: all of them). */
@@ -209,6 +240,7 @@ pgm_family_wraparound(const PgmEvalInput *in, PgmEvaluation *eval)
 	int32		mxid_age = 0;
 	char	   *xid_db = NULL;
 	char	   *mxid_db = NULL;
+	const PgmTableHealth *tables;
 	PgmCheckResult *r;
 
 	rel = table_open(DatabaseRelationId, AccessShareLock);
@@ -239,13 +271,22 @@ pgm_family_wraparound(const PgmEvalInput *in, PgmEvaluation *eval)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
+	/* this database's oldest tables, each aged by the older of heap and TOAST */
+	tables = pgm_eval_tables(in);
+
 	r = &eval->checks[PGMAINT_CHECK_XID_WRAPAROUND];
 	if (xid_db != NULL)
 	{
 		pgm_result_value(r, pgm_num_round_text(pgm_num_div(pgm_num_mul(pgm_num(100), pgm_num(xid_age)),
 														   pgm_num(autovacuum_freeze_max_age)), 1));
-		pgm_result_message(r, "database %s has age(datfrozenxid) %d (autovacuum_freeze_max_age %d)",
-						   quote_identifier(xid_db), xid_age, autovacuum_freeze_max_age);
+		if (OidIsValid(tables->xid_relid))
+			pgm_result_message(r, "database %s has age(datfrozenxid) %d (autovacuum_freeze_max_age %d); the oldest table here is %s, xid age %d%s",
+							   quote_identifier(xid_db), xid_age, autovacuum_freeze_max_age,
+							   pgm_regclass_text(tables->xid_relid), tables->xid_age.xid_age,
+							   tables->xid_age.xid_from_toast ? " (its TOAST table's, older than its own)" : "");
+		else
+			pgm_result_message(r, "database %s has age(datfrozenxid) %d (autovacuum_freeze_max_age %d)",
+							   quote_identifier(xid_db), xid_age, autovacuum_freeze_max_age);
 		pgm_result_hint(r, PGMAINT_HINT_XID, NULL);
 	}
 	r = &eval->checks[PGMAINT_CHECK_MULTIXACT_WRAPAROUND];
@@ -253,8 +294,14 @@ pgm_family_wraparound(const PgmEvalInput *in, PgmEvaluation *eval)
 	{
 		pgm_result_value(r, pgm_num_round_text(pgm_num_div(pgm_num_mul(pgm_num(100), pgm_num(mxid_age)),
 														   pgm_num(autovacuum_multixact_freeze_max_age)), 1));
-		pgm_result_message(r, "database %s has mxid_age(datminmxid) %d (autovacuum_multixact_freeze_max_age %d)",
-						   quote_identifier(mxid_db), mxid_age, autovacuum_multixact_freeze_max_age);
+		if (OidIsValid(tables->mxid_relid))
+			pgm_result_message(r, "database %s has mxid_age(datminmxid) %d (autovacuum_multixact_freeze_max_age %d); the oldest table here is %s, multixact age %d%s",
+							   quote_identifier(mxid_db), mxid_age, autovacuum_multixact_freeze_max_age,
+							   pgm_regclass_text(tables->mxid_relid), tables->mxid_age.mxid_age,
+							   tables->mxid_age.mxid_from_toast ? " (its TOAST table's, older than its own)" : "");
+		else
+			pgm_result_message(r, "database %s has mxid_age(datminmxid) %d (autovacuum_multixact_freeze_max_age %d)",
+							   quote_identifier(mxid_db), mxid_age, autovacuum_multixact_freeze_max_age);
 		pgm_result_hint(r, PGMAINT_HINT_MXID, NULL);
 	}
 }
@@ -389,6 +436,7 @@ pgm_sequence_column(PgmSequence *seq, Oid relid, AttrNumber attnum,
 	if (better)
 	{
 		seq->has_column = true;
+		seq->column_relid = relid;
 		seq->rank = rank;
 		seq->type_min = type_min;
 		seq->type_max = type_max;
@@ -485,8 +533,11 @@ pgm_collect_sequences(void)
 		seq->seqoid = form->seqrelid;
 		seq->schemaname = nspname;
 		seq->seqname = pstrdup(NameStr(classform->relname));
+		seq->typid = form->seqtypid;
 		seq->cycle = form->seqcycle;
 		seq->ascending = form->seqincrement > 0;
+		seq->increment = form->seqincrement;
+		seq->start_value = form->seqstart;
 		seq->min_value = form->seqmin;
 		seq->max_value = form->seqmax;
 		seq->rank = PGMAINT_RANK_ANY;
@@ -549,14 +600,15 @@ pgm_collect_sequences(void)
 }
 
 /*
- * A sequence's last value, as pg_sequence_last_value() gives it (false when
- * nextval was never called), read from its page without a relcache entry.
- * The lock is taken only if it is free (a DDL in progress skips the sequence
- * for this evaluation) and released at once, so that thousands of sequences
- * never fill the lock table; unlogged sequences cannot be read on a standby.
+ * A sequence's last value and is_called, read from its page without a
+ * relcache entry; false when it cannot be read now.  The lock is taken only
+ * if it is free (a DDL in progress skips the sequence for this evaluation)
+ * and released at once, so that thousands of sequences never fill the lock
+ * table.  An unlogged sequence has no page on a standby: it reads as never
+ * called, as pg_sequence_last_value() returns NULL for it.
  */
 static bool
-pgm_read_last_value(Oid seqoid, int64 *last)
+pgm_read_last_value(Oid seqoid, int64 *last, bool *called_out)
 {
 	HeapTuple	classtup;
 	Form_pg_class form;
@@ -579,12 +631,18 @@ pgm_read_last_value(Oid seqoid, int64 *last)
 	form = (Form_pg_class) GETSTRUCT(classtup);
 	temp = form->relpersistence == RELPERSISTENCE_TEMP;
 	if (form->relkind != RELKIND_SEQUENCE ||
-		(temp && !isTempNamespace(form->relnamespace)) ||
-		(form->relpersistence == RELPERSISTENCE_UNLOGGED && RecoveryInProgress()))
+		(temp && !isTempNamespace(form->relnamespace)))
 	{
 		ReleaseSysCache(classtup);
 		UnlockRelationOid(seqoid, AccessShareLock);
 		return false;
+	}
+	if (form->relpersistence == RELPERSISTENCE_UNLOGGED && RecoveryInProgress())
+	{
+		ReleaseSysCache(classtup);
+		UnlockRelationOid(seqoid, AccessShareLock);
+		*called_out = false;
+		return true;
 	}
 
 	if (temp)
@@ -639,15 +697,18 @@ pgm_read_last_value(Oid seqoid, int64 *last)
 	}
 	UnlockReleaseBuffer(buf);
 	UnlockRelationOid(seqoid, AccessShareLock);
-	return called;
+	*called_out = called;
+	return true;
 }
 
 /*
  * Family "catalog": invalid indexes (other than those a CREATE INDEX is
  * building now) and the sequence that has used the largest share of its
- * range, measured against the narrowest column it feeds.  A cycling
+ * range (then the fewest values left), measured against the narrowest column
+ * it feeds, and how many are at or past the warning level.  A cycling
  * sequence wraps instead of running out: it counts only when it feeds a
- * unique key, where the values after the wrap are already taken.
+ * unique key, where the values after the wrap are already taken.  A sequence
+ * never called is measured from its start value.
  */
 void
 pgm_family_catalog(const PgmEvalInput *in, PgmEvaluation *eval)
@@ -657,9 +718,11 @@ pgm_family_catalog(const PgmEvalInput *in, PgmEvaluation *eval)
 	int64		invalid = 0;
 	const char *example = NULL;
 	PgmSequence *worst = NULL;
-	double		worst_used = 0;
-	bool		worst_has_used = false;
-	int64		worst_last = 0;
+	PgmSeqUsage worst_usage;
+	PgmThreshold thresholds[PGMAINT_NCHECKS];
+	bool		thresholds_read = false;
+	int64		past = 0;
+	int64		nmeasured = 0;
 
 	pgm_catalog_cache_build();
 
@@ -684,119 +747,238 @@ pgm_family_catalog(const PgmEvalInput *in, PgmEvaluation *eval)
 	foreach(lc, pgm_cache.sequences)
 	{
 		PgmSequence *seq = (PgmSequence *) lfirst(lc);
-		int64		last;
-		double		bound;
-		double		span;
-		double		used = 0;
-		bool		has_used;
-		bool		better;
+		PgmSeqUsage u;
 
 		/* a cycling sequence wraps instead of running out: only a key it feeds suffers */
 		if (seq->cycle && !seq->unique_key)
 			continue;
-		if (!pgm_read_last_value(seq->seqoid, &last))
+		if (!pgm_sequence_usage(seq, &u))
 			continue;
-		if (seq->ascending)
-		{
-			bound = (seq->rank < PGMAINT_RANK_ANY)
-				? (double) Min(seq->max_value, seq->type_max) : (double) seq->max_value;
-			span = bound - (double) seq->min_value;
-			has_used = span != 0;
-			if (has_used)
-				used = 100.0 * ((double) last - (double) seq->min_value) / span;
-		}
-		else
-		{
-			bound = (seq->rank < PGMAINT_RANK_ANY)
-				? (double) Max(seq->min_value, seq->type_min) : (double) seq->min_value;
-			span = (double) seq->max_value - bound;
-			has_used = span != 0;
-			if (has_used)
-				used = 100.0 * ((double) seq->max_value - (double) last) / span;
-		}
-		/* ORDER BY used DESC NULLS LAST, schemaname, sequencename */
-		if (worst == NULL)
-			better = true;
-		else if (has_used != worst_has_used)
-			better = has_used;
-		else if (has_used && used != worst_used)
-			better = used > worst_used;
-		else
-		{
-			int			cmp = strcmp(seq->schemaname, worst->schemaname);
-
-			better = cmp < 0 || (cmp == 0 && strcmp(seq->seqname, worst->seqname) < 0);
-		}
-		if (better)
+		nmeasured++;
+		if (worst == NULL || pgm_usage_before(seq, &u, worst, &worst_usage))
 		{
 			worst = seq;
-			worst_used = used;
-			worst_has_used = has_used;
-			worst_last = last;
+			worst_usage = u;
+		}
+		/* the sequences at or past the warning level, for the message */
+		if (!thresholds_read)
+		{
+			pgm_read_thresholds(thresholds);
+			thresholds_read = true;
+		}
+		if (thresholds[PGMAINT_CHECK_SEQUENCES].present &&
+			thresholds[PGMAINT_CHECK_SEQUENCES].warning != NULL)
+		{
+			double		w = thresholds[PGMAINT_CHECK_SEQUENCES].warning_f;
+
+			/* the exact numerics only where the doubles are too close to tell */
+			if (u.used > w + 1e-9 * Max(1.0, fabs(w)))
+				past++;
+			else if (u.used >= w - 1e-9 * Max(1.0, fabs(w)) &&
+					 pgm_num_cmp(pgm_used_pct_numeric(seq, &u),
+								 pgm_num_lit(thresholds[PGMAINT_CHECK_SEQUENCES].warning)) >= 0)
+				past++;
 		}
 	}
 
 	r = &eval->checks[PGMAINT_CHECK_SEQUENCES];
-	if (worst == NULL)
 	{
-		pgm_result_value(r, "0.00");
-		pgm_result_message(r, "no sequence has been used");
-		pgm_result_hint(r, PGMAINT_HINT_SEQ, NULL);
+		StringInfoData msg;
+		char	   *used = NULL;
+
+		initStringInfo(&msg);
+		if (past > 1)
+			appendStringInfo(&msg, INT64_FORMAT " sequences have used %s%% or more of their range (pgmaint.sequences(%s) lists them); the worst: ",
+							 past, thresholds[PGMAINT_CHECK_SEQUENCES].warning,
+							 thresholds[PGMAINT_CHECK_SEQUENCES].warning);
+		if (worst == NULL)
+		{
+			pgm_result_value(r, "0.00");
+			appendStringInfoString(&msg, "no sequence in this database");
+			pgm_result_hint(r, PGMAINT_HINT_SEQ, NULL);
+		}
+		else
+		{
+			const char *quoted = psprintf("%s.%s", quote_identifier(worst->schemaname),
+										  quote_identifier(worst->seqname));
+
+			used = pgm_num_round_text(pgm_used_pct_numeric(worst, &worst_usage), 2);
+			pgm_result_value(r, used);
+			if (worst->cycle)
+			{
+				appendStringInfo(&msg, "cycling sequence %s has used %s%% of its range before it wraps; it feeds key column %s (%s), where the values after the wrap are already taken",
+								 quoted, used, worst->colname ? worst->colname : "",
+								 worst->typname ? worst->typname : "");
+				pgm_result_hint(r, PGMAINT_HINT_SEQ_CYCLE, NULL);
+			}
+			else if (worst_usage.column_limits)
+			{
+				appendStringInfo(&msg, "sequence %s has used %s%% of the range of column %s (%s, up to " INT64_FORMAT ")",
+								 quoted, used, worst->colname, worst->typname, worst_usage.bound);
+				pgm_result_hint(r, PGMAINT_HINT_SEQ_COLUMN, NULL);
+			}
+			else if (worst->has_column)
+			{
+				appendStringInfo(&msg, "sequence %s has used %s%% of its range (it feeds column %s)",
+								 quoted, used, worst->colname);
+				pgm_result_hint(r, PGMAINT_HINT_SEQ, NULL);
+			}
+			else
+			{
+				appendStringInfo(&msg, "sequence %s has used %s%% of its range", quoted, used);
+				pgm_result_hint(r, PGMAINT_HINT_SEQ, NULL);
+			}
+			if (!worst_usage.called)
+				appendStringInfoString(&msg, " (never called: measured from its start value)");
+		}
+		pgm_result_message(r, "%s", msg.data);
+	}
+	(void) nmeasured;
+}
+
+/*
+ * Where a sequence stands now (see PgmSeqUsage); false when its page cannot
+ * be read now (a DDL holds its lock).  The one copy of the rule: the
+ * sequences check and pgmaint._sequence_usage() (so sequences()) use it.
+ */
+static bool
+pgm_sequence_usage(const PgmSequence *seq, PgmSeqUsage *u)
+{
+	int64		last = 0;
+	bool		limited = seq->rank < PGMAINT_RANK_ANY;
+	double		span;
+	int128		left;
+	int128		step;
+
+	if (!pgm_read_last_value(seq->seqoid, &last, &u->called))
+		return false;
+	u->pos = u->called ? last : seq->start_value;
+	if (seq->ascending)
+	{
+		u->bound = limited ? Min(seq->max_value, seq->type_max) : seq->max_value;
+		u->column_limits = limited && seq->type_max < seq->max_value;
+		span = (double) u->bound - (double) seq->min_value;
+		u->used = span != 0 ? 100.0 * ((double) u->pos - (double) seq->min_value) / span : 0;
+		left = (int128) u->bound - (int128) u->pos;
 	}
 	else
 	{
-		/* the share exactly as SQL's numeric arithmetic gives it */
-		bool		limited = worst->rank < PGMAINT_RANK_ANY;
-		int64		bound = worst->ascending
-			? (limited ? Min(worst->max_value, worst->type_max) : worst->max_value)
-			: (limited ? Max(worst->min_value, worst->type_min) : worst->min_value);
-		bool		column_limits = limited &&
-			(worst->ascending ? worst->type_max < worst->max_value
-			 : worst->type_min > worst->min_value);
-		char	   *used = "";
-		const char *quoted = psprintf("%s.%s", quote_identifier(worst->schemaname),
-									  quote_identifier(worst->seqname));
-
-		if (worst_has_used)
-		{
-			Datum		num = worst->ascending
-				? pgm_num_sub(pgm_num(worst_last), pgm_num(worst->min_value))
-				: pgm_num_sub(pgm_num(worst->max_value), pgm_num(worst_last));
-			Datum		den = worst->ascending
-				? pgm_num_sub(pgm_num(bound), pgm_num(worst->min_value))
-				: pgm_num_sub(pgm_num(worst->max_value), pgm_num(bound));
-
-			used = pgm_num_round_text(pgm_num_div(pgm_num_mul(pgm_num_lit("100.0"), num), den), 2);
-			pgm_result_value(r, used);
-		}
-		else
-			pgm_result_value(r, "0.00");
-
-		if (worst->cycle)
-		{
-			pgm_result_message(r, "cycling sequence %s has used %s%% of its range before it wraps; it feeds key column %s (%s), where the values after the wrap are already taken",
-							   quoted, used, worst->colname ? worst->colname : "",
-							   worst->typname ? worst->typname : "");
-			pgm_result_hint(r, PGMAINT_HINT_SEQ_CYCLE, NULL);
-		}
-		else if (column_limits)
-		{
-			pgm_result_message(r, "sequence %s has used %s%% of the range of column %s (%s, up to " INT64_FORMAT ")",
-							   quoted, used, worst->colname, worst->typname, bound);
-			pgm_result_hint(r, PGMAINT_HINT_SEQ_COLUMN, NULL);
-		}
-		else if (worst->has_column)
-		{
-			pgm_result_message(r, "sequence %s has used %s%% of its range (it feeds column %s)",
-							   quoted, used, worst->colname);
-			pgm_result_hint(r, PGMAINT_HINT_SEQ, NULL);
-		}
-		else
-		{
-			pgm_result_message(r, "sequence %s has used %s%% of its range", quoted, used);
-			pgm_result_hint(r, PGMAINT_HINT_SEQ, NULL);
-		}
+		u->bound = limited ? Max(seq->min_value, seq->type_min) : seq->min_value;
+		u->column_limits = limited && seq->type_min > seq->min_value;
+		span = (double) seq->max_value - (double) u->bound;
+		u->used = span != 0 ? 100.0 * ((double) seq->max_value - (double) u->pos) / span : 0;
+		left = (int128) u->pos - (int128) u->bound;
 	}
+	u->used = Max(u->used, 0);
+	/* floor(left / abs(increment)), plus the start value itself when never called */
+	step = seq->increment < 0 ? -(int128) seq->increment : (int128) seq->increment;
+	{
+		int128		q = left / step;
+
+		if (left % step != 0 && left < 0)
+			q--;
+		if (!u->called)
+			q++;
+		if (q < 0)
+			q = 0;
+		u->left = (double) q;
+		if (q <= PG_INT64_MAX)
+			u->left_text = psprintf(INT64_FORMAT, (int64) q);
+		else
+			u->left_text = psprintf(UINT64_FORMAT, (uint64) q);
+	}
+	return true;
+}
+
+/* The share used, in percent, exactly as numeric arithmetic gives it (never below 0). */
+static Datum
+pgm_used_pct_numeric(const PgmSequence *seq, const PgmSeqUsage *u)
+{
+	Datum		num = seq->ascending
+		? pgm_num_sub(pgm_num(u->pos), pgm_num(seq->min_value))
+		: pgm_num_sub(pgm_num(seq->max_value), pgm_num(u->pos));
+	Datum		den = seq->ascending
+		? pgm_num_sub(pgm_num(u->bound), pgm_num(seq->min_value))
+		: pgm_num_sub(pgm_num(seq->max_value), pgm_num(u->bound));
+	Datum		used;
+
+	if (pgm_num_cmp(den, pgm_num(0)) == 0)
+		return pgm_num(0);
+	used = pgm_num_div(pgm_num_mul(pgm_num_lit("100.0"), num), den);
+	return pgm_num_cmp(used, pgm_num(0)) < 0 ? pgm_num(0) : used;
+}
+
+/* ORDER BY used_pct DESC, values_left, schema_name, sequence_name: a before b. */
+static bool
+pgm_usage_before(const PgmSequence *a, const PgmSeqUsage *ua,
+				 const PgmSequence *b, const PgmSeqUsage *ub)
+{
+	int			cmp;
+
+	if (ua->used != ub->used)
+		return ua->used > ub->used;
+	if (ua->left != ub->left)
+		return ua->left < ub->left;
+	cmp = strcmp(a->schemaname, b->schemaname);
+	if (cmp != 0)
+		return cmp < 0;
+	return strcmp(a->seqname, b->seqname) < 0;
+}
+
+/* Columns of pgmaint._sequence_usage() */
+#define PGMAINT_SEQUENCE_USAGE_COLS	19
+
+/*
+ * SQL pgmaint._sequence_usage(): every sequence of this database (but other
+ * sessions' temporary ones) with where it stands, by pgm_sequence_usage();
+ * sequences() lists them.
+ */
+Datum
+pgmaint_sequence_usage(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	pgm_catalog_cache_build();
+	foreach(lc, pgm_cache.sequences)
+	{
+		PgmSequence *seq = (PgmSequence *) lfirst(lc);
+		PgmSeqUsage u;
+		Datum		values[PGMAINT_SEQUENCE_USAGE_COLS];
+		bool		nulls[PGMAINT_SEQUENCE_USAGE_COLS];
+
+		if (!pgm_sequence_usage(seq, &u))
+			continue;
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = ObjectIdGetDatum(seq->seqoid);
+		values[1] = DirectFunctionCall1(namein, CStringGetDatum(seq->schemaname));
+		values[2] = DirectFunctionCall1(namein, CStringGetDatum(seq->seqname));
+		values[3] = ObjectIdGetDatum(seq->typid);
+		values[4] = BoolGetDatum(u.called);
+		values[5] = pgm_num(u.pos);
+		values[6] = pgm_num(seq->start_value);
+		values[7] = pgm_num(seq->increment);
+		values[8] = pgm_num(seq->min_value);
+		values[9] = pgm_num(seq->max_value);
+		values[10] = pgm_num(u.bound);
+		values[11] = pgm_used_pct_numeric(seq, &u);
+		values[12] = pgm_num_lit(u.left_text);
+		values[13] = BoolGetDatum(seq->cycle);
+		values[14] = ObjectIdGetDatum(seq->column_relid);
+		nulls[14] = !seq->has_column;
+		if (seq->has_column)
+		{
+			values[15] = CStringGetTextDatum(seq->colname);
+			values[16] = CStringGetTextDatum(seq->typname);
+		}
+		else
+			nulls[15] = nulls[16] = true;
+		values[17] = BoolGetDatum(u.column_limits);
+		values[18] = BoolGetDatum(seq->unique_key);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 /* --- family "schema" --- */

@@ -56,17 +56,17 @@ static const char *const pgm_hints[PGMAINT_NHINTS] = {
 	[PGMAINT_HINT_BLOCKED] =
 	"Find the root blocker in pgmaint.blocking_locks().",
 	[PGMAINT_HINT_XID] =
-	"Autovacuum is not freezing fast enough: find what holds it back (pgmaint.long_running_queries(), pgmaint.connection_leaks(), prepared transactions, slots), then VACUUM (FREEZE) the tables with the oldest xid_age in pgmaint.vacuum_stats().",
+	"Autovacuum is not freezing fast enough: find what holds it back (pgmaint.long_running_queries(), pgmaint.connection_leaks(), prepared transactions, slots), then VACUUM (FREEZE) the tables with the oldest xid_age in pgmaint.vacuum_stats() (with its TOAST table: not PROCESS_TOAST false).",
 	[PGMAINT_HINT_MXID] =
-	"Find long transactions holding row locks (pgmaint.long_running_queries(), pgmaint.connection_leaks()), then VACUUM (FREEZE) the oldest tables.",
+	"Find long transactions holding row locks (pgmaint.long_running_queries(), pgmaint.connection_leaks()), then VACUUM (FREEZE) the tables with the oldest mxid_age in pgmaint.vacuum_stats().",
 	[PGMAINT_HINT_INVALID_INDEXES] =
 	"Drop and recreate them (DROP INDEX CONCURRENTLY, CREATE INDEX CONCURRENTLY); pgmaint.index_advice() lists them.",
 	[PGMAINT_HINT_SEQ_CYCLE] =
-	"At the wrap every insert fails with a duplicate key: make the sequence NO CYCLE and bigint (ALTER SEQUENCE ... NO CYCLE AS bigint MAXVALUE 9223372036854775807) and the column bigint; pgmaint.report() lists the checks.",
+	"At the wrap every insert fails with a duplicate key: make the sequence NO CYCLE and bigint (ALTER SEQUENCE ... NO CYCLE AS bigint MAXVALUE 9223372036854775807) and the column bigint; pgmaint.sequences() lists every sequence, most used first.",
 	[PGMAINT_HINT_SEQ_COLUMN] =
-	"Inserts fail with \"out of range\" when the column's type runs out, whatever the sequence allows: change the column to bigint (ALTER TABLE ... ALTER COLUMN ... TYPE bigint rewrites the table) before it does; pgmaint.report() lists the checks.",
+	"Inserts fail with \"out of range\" when the column's type runs out, whatever the sequence allows: change the column to bigint (ALTER TABLE ... ALTER COLUMN ... TYPE bigint rewrites the table) before it does; pgmaint.sequences() lists every sequence, most used first.",
 	[PGMAINT_HINT_SEQ] =
-	"Change the column and its sequence to bigint (ALTER SEQUENCE ... AS bigint) before it runs out; pgmaint.report() lists the checks.",
+	"Change the column and its sequence to bigint (ALTER SEQUENCE ... AS bigint) before it runs out; pgmaint.sequences() lists every sequence, most used first.",
 	[PGMAINT_HINT_PREPARED] =
 	"Finish it with COMMIT PREPARED or ROLLBACK PREPARED (see pg_prepared_xacts); it also holds back vacuum (pgmaint.vacuum_stats()).",
 	[PGMAINT_HINT_INACTIVE_SLOTS] =
@@ -80,7 +80,7 @@ static const char *const pgm_hints[PGMAINT_NHINTS] = {
 	[PGMAINT_HINT_AV_DISABLED] =
 	"Autovacuum skips %1$s (only anti-wraparound vacuums run): VACUUM it on a schedule of your own, or turn autovacuum back on with ALTER TABLE %1$s RESET (autovacuum_enabled); pgmaint.vacuum_stats() shows the others.",
 	[PGMAINT_HINT_AV_BEHIND] =
-	"See pgmaint.vacuum_stats() WHERE falling_behind: VACUUM those tables, check autovacuum is on for them and raise autovacuum_max_workers or lower autovacuum_vacuum_cost_delay.",
+	"See pgmaint.vacuum_stats() WHERE falling_behind: VACUUM those tables (a table that only receives inserts needs it too, to set its pages all-visible and freeze them), check autovacuum is on for them and raise autovacuum_max_workers or lower autovacuum_vacuum_cost_delay.",
 	[PGMAINT_HINT_DISK_FREE] =
 	"See pgmaint.table_sizes() for the largest tables; free space or grow the volume before it fills.",
 	[PGMAINT_HINT_BLOAT_WAIT] =

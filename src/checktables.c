@@ -18,13 +18,12 @@
 
 #include "health.h"
 
-static const PgmTableHealth *pgm_tables(const PgmEvalInput *in);
 static void pgm_check_age(PgmCheckResult *r, const PgmAgeWorst *w, bool vacuum,
 						  const PgmEvalInput *in);
 
 /* The table-level figures: the worker's last pass, or one made now (once per evaluation). */
-static const PgmTableHealth *
-pgm_tables(const PgmEvalInput *in)
+const PgmTableHealth *
+pgm_eval_tables(const PgmEvalInput *in)
 {
 	if (!in->pass->done)
 	{
@@ -44,7 +43,7 @@ pgm_tables(const PgmEvalInput *in)
 void
 pgm_family_tables(const PgmEvalInput *in, PgmEvaluation *eval)
 {
-	const PgmTableHealth *f = pgm_tables(in);
+	const PgmTableHealth *f = pgm_eval_tables(in);
 	PgmCheckResult *r;
 
 	r = &eval->checks[PGMAINT_CHECK_TABLE_CACHE_HIT];
@@ -92,14 +91,15 @@ pgm_family_tables(const PgmEvalInput *in, PgmEvaluation *eval)
 	{
 		char	   *table = pgm_regclass_text(f->falling_relid);
 
-		pgm_result_message(r, "autovacuum is disabled on %s (autovacuum_enabled = off), " INT64_FORMAT " dead tuples; %d table(s) past twice their vacuum threshold",
-						   table, f->falling_dead, f->falling_behind);
+		pgm_result_message(r, "autovacuum is disabled on %s (autovacuum_enabled = off), " INT64_FORMAT " dead tuples, " INT64_FORMAT " inserted since its last vacuum; %d table(s) past twice a vacuum threshold",
+						   table, f->falling_dead, f->falling_inserts, f->falling_behind);
 		pgm_result_hint(r, PGMAINT_HINT_AV_DISABLED, table);
 	}
 	else
 	{
-		pgm_result_message(r, "autovacuum falls behind on %d table(s), the worst %s with " INT64_FORMAT " dead tuples",
-						   f->falling_behind, pgm_regclass_text(f->falling_relid), f->falling_dead);
+		pgm_result_message(r, "autovacuum falls behind on %d table(s), the worst %s with " INT64_FORMAT " dead tuples and " INT64_FORMAT " inserted since its last vacuum",
+						   f->falling_behind, pgm_regclass_text(f->falling_relid), f->falling_dead,
+						   f->falling_inserts);
 		pgm_result_hint(r, PGMAINT_HINT_AV_BEHIND, NULL);
 	}
 
@@ -177,7 +177,7 @@ pgm_check_age(PgmCheckResult *r, const PgmAgeWorst *w, bool vacuum, const PgmEva
 void
 pgm_family_maintenance_age(const PgmEvalInput *in, PgmEvaluation *eval)
 {
-	const PgmTableHealth *f = pgm_tables(in);
+	const PgmTableHealth *f = pgm_eval_tables(in);
 
 	pgm_check_age(&eval->checks[PGMAINT_CHECK_VACUUM_AGE], &f->vacuum, true, in);
 	pgm_check_age(&eval->checks[PGMAINT_CHECK_ANALYZE_AGE], &f->analyze, false, in);

@@ -68,6 +68,27 @@ typedef enum PgmCheck
 	PGMAINT_NCHECKS
 } PgmCheck;
 
+/* The families of checks, each measured by one function, in the order they run */
+typedef enum PgmFamily
+{
+	PGMAINT_FAMILY_SESSIONS,
+	PGMAINT_FAMILY_ACTIVITY,
+	PGMAINT_FAMILY_WRAPAROUND,
+	PGMAINT_FAMILY_CATALOG,
+	PGMAINT_FAMILY_SCHEMA,
+	PGMAINT_FAMILY_HOLDBACK,
+	PGMAINT_FAMILY_TABLES,
+	PGMAINT_FAMILY_MAINTENANCE_AGE,
+	PGMAINT_FAMILY_SPACE,
+	PGMAINT_FAMILY_REPLICATION,
+	PGMAINT_FAMILY_WAL,
+	PGMAINT_FAMILY_SAMPLER,
+	PGMAINT_FAMILY_BACKUP,
+	PGMAINT_FAMILY_ARCHIVER,
+	PGMAINT_FAMILY_RETENTION,
+	PGMAINT_NFAMILIES
+} PgmFamily;
+
 /* The hints, by index (their texts are in checkfmt.c's table) */
 typedef enum PgmHint
 {
@@ -212,6 +233,7 @@ typedef struct PgmEvalInput
 
 typedef void (*PgmFamilyFunc) (const PgmEvalInput *in, PgmEvaluation *eval);
 
+extern const PgmTableHealth *pgm_eval_tables(const PgmEvalInput *in);
 extern void pgm_family_sessions(const PgmEvalInput *in, PgmEvaluation *eval);
 extern void pgm_family_activity(const PgmEvalInput *in, PgmEvaluation *eval);
 extern void pgm_family_wraparound(const PgmEvalInput *in, PgmEvaluation *eval);
@@ -231,11 +253,30 @@ extern void pgm_family_retention(const PgmEvalInput *in, PgmEvaluation *eval);
 /* checkcatalog.c: the catalog figures a session keeps until the catalog changes */
 extern void pgm_catalog_cache_init(void);
 
-/* --- evaluate.c: the registry and one evaluation --- */
+/* --- checkreg.c: the registry of the checks --- */
 
 extern const char *pgm_check_name(PgmCheck check);
 extern bool pgm_check_lookup(const char *name, PgmCheck *check);
+extern PgmFamily pgm_check_family(PgmCheck check);
 extern const PgmCheck *pgm_checks_by_name(void);
+
+/* --- thresholds.c: pgmaint.thresholds as the snapshot sees it --- */
+
+/* One row of pgmaint.thresholds */
+typedef struct PgmThreshold
+{
+	bool		present;
+	bool		enabled;
+	char	   *warning;		/* numeric text, NULL when unset */
+	char	   *critical;
+	double		warning_f;
+	double		critical_f;
+} PgmThreshold;
+
+extern void pgm_read_thresholds(PgmThreshold *out);
+
+/* --- evaluate.c: one evaluation --- */
+
 extern void pgm_caller_privs(PgmCallerPrivs *privs);
 extern bool pgm_caller_sees_all(const PgmCallerPrivs *privs);
 extern void pgm_evaluate(PgmEvaluation *eval, const PgmCallerPrivs *privs,

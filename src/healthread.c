@@ -71,7 +71,7 @@ static void pgm_json_key(StringInfo buf, const char *key, bool *first);
 static void pgm_json_text(StringInfo buf, const char *text);
 static void pgm_json_timestamptz(StringInfo buf, TimestampTz ts);
 static void pgm_json_sampler(StringInfo buf);
-static void pgm_graded_rows(FunctionCallInfo fcinfo, bool with_failed);
+static void pgm_graded_rows(FunctionCallInfo fcinfo, bool with_failed, bool live);
 
 /*
  * The evaluation health() and the others read: the worker's when it may be
@@ -350,7 +350,7 @@ pgmaint_health(PG_FUNCTION_ARGS)
 
 /* The rows of health_checks() (with failed: of _graded_checks()). */
 static void
-pgm_graded_rows(FunctionCallInfo fcinfo, bool with_failed)
+pgm_graded_rows(FunctionCallInfo fcinfo, bool with_failed, bool live)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	PgmEvaluation *eval = palloc(sizeof(PgmEvaluation));
@@ -361,7 +361,7 @@ pgm_graded_rows(FunctionCallInfo fcinfo, bool with_failed)
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	(void) pgm_current_evaluation(false, eval, &since, &has_since);
+	(void) pgm_current_evaluation(live, eval, &since, &has_since);
 	n = pgm_grade_evaluation(eval, graded);
 	for (i = 0; i < n; i++)
 	{
@@ -407,7 +407,7 @@ pgm_graded_rows(FunctionCallInfo fcinfo, bool with_failed)
 Datum
 pgmaint_health_checks(PG_FUNCTION_ARGS)
 {
-	pgm_graded_rows(fcinfo, false);
+	pgm_graded_rows(fcinfo, false, false);
 	return (Datum) 0;
 }
 
@@ -415,6 +415,6 @@ pgmaint_health_checks(PG_FUNCTION_ARGS)
 Datum
 pgmaint_graded_checks(PG_FUNCTION_ARGS)
 {
-	pgm_graded_rows(fcinfo, true);
+	pgm_graded_rows(fcinfo, true, false);
 	return (Datum) 0;
 }

@@ -77,6 +77,20 @@ extern int	pgm_status_metric(PgmHealthStatus status);
 extern int	pgm_installed_version(void);
 
 #include "tablehealth.h"
+#include "utils/relcache.h"
+
+/* nowait.c: locks and sizes for monitoring reads that never queue behind DDL */
+typedef enum PgmSizeStatus
+{
+	PGM_SIZE_OK,
+	PGM_SIZE_BUSY,				/* a lock was not granted at once */
+	PGM_SIZE_GONE				/* the relation no longer exists */
+} PgmSizeStatus;
+
+extern Relation pgm_relation_open_nowait(Oid relid, bool *busy);
+extern int64 pgm_relation_bytes(Relation rel);
+extern PgmSizeStatus pgm_table_parts_nowait(Oid relid, int64 *heap,
+											int64 *index, int64 *toast);
 
 /*
  * The table-level figures of the worker's last sample.  Only the last one

@@ -16,6 +16,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/multixact.h"
@@ -23,6 +25,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
@@ -31,8 +34,11 @@
 #include "miscadmin.h"
 #include "postmaster/autovacuum.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "pgmaint.h"
+
+static bool pgm_may_need_freeze(HeapTuple classtup, const PgmVacuumContext *ctx);
 
 PG_FUNCTION_INFO_V1(pgmaint_table_health_floors);
 
@@ -53,8 +59,9 @@ pgm_vacuum_context_init(PgmVacuumContext *ctx, TimestampTz now)
  * (relation_needs_vacanalyze): the table's reloption when set, else the
  * setting; reltuples < 0 (never vacuumed or analyzed) counts as 0; an insert
  * threshold of -1 disables insert-driven vacuums.  The table falls behind
- * when its dead tuples exceed twice the threshold and it has not been
- * vacuumed for PGMAINT_FALLING_BEHIND_NAPTIMES naptimes.  This is the only
+ * when its dead tuples exceed twice the threshold, or its inserts since the
+ * last vacuum twice the insert threshold, or its freeze age forces a vacuum,
+ * and it has not been vacuumed for PGMAINT_FALLING_BEHIND_NAPTIMES naptimes.  This is the only
  * copy of the formula: vacuum_stats(), the sampler and _table_health() use it.
  */
 void
@@ -72,7 +79,6 @@ pgm_vacuum_verdict(HeapTuple classtup, TupleDesc classdesc,
 				vac_ins_scale_factor,
 				anl_scale_factor;
 	float4		reltuples;
-	int			mxid_freeze_max_age;
 	TransactionId xid_force_limit;
 	MultiXactId mxid_force_limit;
 	bool		force_vacuum;
@@ -111,7 +117,7 @@ pgm_vacuum_verdict(HeapTuple classtup, TupleDesc classdesc,
 	v->freeze_max_age = (opts && opts->freeze_max_age >= 0)
 		? Min(opts->freeze_max_age, autovacuum_freeze_max_age)
 		: autovacuum_freeze_max_age;
-	mxid_freeze_max_age = (opts && opts->multixact_freeze_max_age >= 0)
+	v->mxid_freeze_max_age = (opts && opts->multixact_freeze_max_age >= 0)
 		? Min(opts->multixact_freeze_max_age, ctx->effective_mxid_max_age)
 		: ctx->effective_mxid_max_age;
 	v->av_enabled = opts ? opts->enabled : true;
@@ -126,7 +132,7 @@ pgm_vacuum_verdict(HeapTuple classtup, TupleDesc classdesc,
 		TransactionIdPrecedes(form->relfrozenxid, xid_force_limit);
 	if (!force_vacuum)
 	{
-		mxid_force_limit = ctx->next_mxid - mxid_freeze_max_age;
+		mxid_force_limit = ctx->next_mxid - v->mxid_freeze_max_age;
 		if (mxid_force_limit < FirstMultiXactId)
 			mxid_force_limit -= FirstMultiXactId;
 		force_vacuum = MultiXactIdIsValid(form->relminmxid) &&
@@ -157,10 +163,94 @@ pgm_vacuum_verdict(HeapTuple classtup, TupleDesc classdesc,
 	if (form->relkind == RELKIND_TOASTVALUE)
 		v->doanalyze = false;
 
-	v->falling_behind = (float4) dead > 2 * v->vacthresh &&
+	/*
+	 * Behind: past twice a threshold that should have started a vacuum (dead
+	 * tuples; inserts since the last vacuum, PostgreSQL 13+'s insert-driven
+	 * vacuum, unless the table turned it off with -1; the freeze age that
+	 * forces an anti-wraparound vacuum), and no vacuum for 10 naptimes.  A
+	 * table that only receives inserts has no dead tuples, yet autovacuum must
+	 * visit it to set its pages all-visible and freeze them.
+	 */
+	v->behind_dead = (float4) dead > 2 * v->vacthresh;
+	v->behind_inserts = v->vac_ins_base_thresh >= 0 &&
+		(float4) inserts > 2 * v->vacinsthresh;
+	v->falling_behind = (v->behind_dead || v->behind_inserts || force_vacuum) &&
 		(last_vacuum == 0 ||
 		 ctx->now - last_vacuum >
 		 (int64) PGMAINT_FALLING_BEHIND_NAPTIMES * autovacuum_naptime * USECS_PER_SEC);
+}
+
+/*
+ * Whether a table with no dead tuples and no inserts since its last vacuum
+ * may still be behind: only through its freeze age, which is then older than
+ * autovacuum_freeze_max_age (a reloption can only lower it, so a table with
+ * reloptions is always looked at).  Lets the aggregates skip the formula for
+ * the tables that have nothing to vacuum.
+ */
+static bool
+pgm_may_need_freeze(HeapTuple classtup, const PgmVacuumContext *ctx)
+{
+	Form_pg_class form = (Form_pg_class) GETSTRUCT(classtup);
+	TransactionId limit;
+
+	if (!heap_attisnull(classtup, Anum_pg_class_reloptions, NULL))
+		return true;
+	limit = ctx->next_xid - autovacuum_freeze_max_age;
+	if (limit < FirstNormalTransactionId)
+		limit -= FirstNormalTransactionId;
+	return TransactionIdIsNormal(form->relfrozenxid) &&
+		TransactionIdPrecedes(form->relfrozenxid, limit);
+}
+
+/* age() of a transaction id, as the SQL function age(xid) computes it. */
+static int32
+pgm_xid_age(TransactionId xid, TransactionId now)
+{
+	if (!TransactionIdIsNormal(xid))
+		return INT_MAX;
+	return (int32) (now - xid);
+}
+
+/* mxid_age() of a multixact id, as the SQL function computes it. */
+static int32
+pgm_mxid_age(MultiXactId mxid, MultiXactId now)
+{
+	if (!MultiXactIdIsValid(mxid))
+		return INT_MAX;
+	return (int32) (now - mxid);
+}
+
+/*
+ * The age of a table as wraparound sees it: the greater of its heap's and
+ * its TOAST table's relfrozenxid (and relminmxid) ages, because autovacuum
+ * must freeze both before datfrozenxid can advance (VACUUM (PROCESS_TOAST
+ * false) freezes the heap alone).  An invalid TOAST id means no TOAST table.
+ * The one copy of that rule: vacuum_stats() and the wraparound checks (the
+ * oldest tables of pgm_table_pass()) use it.
+ */
+void
+pgm_table_age(TransactionId heap_xid, MultiXactId heap_mxid,
+			  TransactionId toast_xid, MultiXactId toast_mxid,
+			  TransactionId now_xid, MultiXactId now_mxid, PgmTableAge *age)
+{
+	int32		toast_age;
+
+	age->xid_age = pgm_xid_age(heap_xid, now_xid);
+	age->xid_from_toast = false;
+	if (TransactionIdIsValid(toast_xid) &&
+		(toast_age = pgm_xid_age(toast_xid, now_xid)) > age->xid_age)
+	{
+		age->xid_age = toast_age;
+		age->xid_from_toast = true;
+	}
+	age->mxid_age = pgm_mxid_age(heap_mxid, now_mxid);
+	age->mxid_from_toast = false;
+	if (MultiXactIdIsValid(toast_mxid) &&
+		(toast_age = pgm_mxid_age(toast_mxid, now_mxid)) > age->mxid_age)
+	{
+		age->mxid_age = toast_age;
+		age->mxid_from_toast = true;
+	}
 }
 
 /* Starts empty table-level health figures. */
@@ -218,6 +308,7 @@ pgm_table_health_add(PgmTableHealth *h, HeapTuple classtup,
 	int64		reads;
 	int64		live;
 	int64		dead;
+	int64		inserts;
 
 	if (form->relkind != RELKIND_RELATION && form->relkind != RELKIND_MATVIEW)
 		return;
@@ -267,20 +358,146 @@ pgm_table_health_add(PgmTableHealth *h, HeapTuple classtup,
 		}
 	}
 
-	/* only a table with dead tuples can fall behind: skip the formula otherwise */
-	if (dead <= 0)
+	/* nothing to vacuum and not old: it cannot fall behind, skip the formula */
+	inserts = PGM_TAB_INSERTS(stats);
+	if (dead <= 0 && inserts <= 0 && !pgm_may_need_freeze(classtup, ctx))
 		return;
 	pgm_vacuum_verdict(classtup, classdesc, stats, ctx, &v);
 	if (v.falling_behind)
 	{
 		h->falling_behind++;
+		/* the worst: most dead tuples, then most inserts since its vacuum */
 		if (!OidIsValid(h->falling_relid) || dead > h->falling_dead ||
-			(dead == h->falling_dead && form->oid < h->falling_relid))
+			(dead == h->falling_dead &&
+			 (inserts > h->falling_inserts ||
+			  (inserts == h->falling_inserts && form->oid < h->falling_relid))))
 		{
 			h->falling_relid = form->oid;
 			h->falling_dead = dead;
+			h->falling_inserts = inserts;
 			h->falling_disabled = !v.av_enabled;
 		}
+	}
+}
+
+/* A table of the pass, as the wraparound ages need it */
+typedef struct PgmPassTable
+{
+	Oid			relid;
+	Oid			toastrelid;
+	TransactionId relfrozenxid;
+	MultiXactId relminmxid;
+} PgmPassTable;
+
+/*
+ * The oldest table by one kind of age (xid or mxid) in a pass: the heap side
+ * (the oldest heap age, the lowest relid among those) and the TOAST side
+ * (the oldest TOAST age and every TOAST table of that age), put together at
+ * the end by pgm_oldest_finish().
+ */
+typedef struct PgmOldest
+{
+	bool		any_heap;
+	int32		heap_age;
+	Oid			heap_relid;
+	int32		toast_age;
+	Oid		   *toasts;			/* TOAST tables of age toast_age */
+	int			ntoasts;
+	int			maxtoasts;
+} PgmOldest;
+
+static void pgm_oldest_toast(PgmOldest *o, Oid toastrelid, int32 age);
+static void pgm_oldest_finish(PgmOldest *o, const PgmPassTable *tables, int ntables,
+							  TransactionId now_xid, MultiXactId now_mxid,
+							  Oid *relid, PgmTableAge *age);
+static int	pgm_oid_cmp(const void *a, const void *b);
+
+/* Counts a TOAST table of the given age on the TOAST side of o. */
+static void
+pgm_oldest_toast(PgmOldest *o, Oid toastrelid, int32 age)
+{
+	if (o->ntoasts > 0 && age < o->toast_age)
+		return;
+	if (o->ntoasts > 0 && age > o->toast_age)
+		o->ntoasts = 0;
+	o->toast_age = age;
+	if (o->ntoasts == o->maxtoasts)
+	{
+		o->maxtoasts = Max(16, o->maxtoasts * 2);
+		o->toasts = o->toasts ? repalloc(o->toasts, sizeof(Oid) * o->maxtoasts)
+			: palloc(sizeof(Oid) * o->maxtoasts);
+	}
+	o->toasts[o->ntoasts++] = toastrelid;
+}
+
+/* Orders oids. */
+static int
+pgm_oid_cmp(const void *a, const void *b)
+{
+	Oid			x = *(const Oid *) a;
+	Oid			y = *(const Oid *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * The table with the oldest age of one kind, by pgm_table_age() (the greater
+ * of heap and TOAST), ties to the lower relid (any scan order, one answer):
+ * among the tables whose heap has the oldest heap age and those whose TOAST
+ * table has the oldest TOAST age, whichever side is older (both on a tie).
+ */
+static void
+pgm_oldest_finish(PgmOldest *o, const PgmPassTable *tables, int ntables,
+				  TransactionId now_xid, MultiXactId now_mxid,
+				  Oid *relid, PgmTableAge *age)
+{
+	Oid			best = InvalidOid;
+	int32		oldest;
+	int			i;
+
+	*relid = InvalidOid;
+	memset(age, 0, sizeof(PgmTableAge));
+	if (!o->any_heap)
+		return;
+	oldest = (o->ntoasts > 0 && o->toast_age > o->heap_age) ? o->toast_age : o->heap_age;
+	if (o->heap_age == oldest)
+		best = o->heap_relid;
+	if (o->ntoasts > 0 && o->toast_age == oldest)
+	{
+		qsort(o->toasts, o->ntoasts, sizeof(Oid), pgm_oid_cmp);
+		for (i = 0; i < ntables; i++)
+		{
+			const PgmPassTable *t = &tables[i];
+
+			if (OidIsValid(t->toastrelid) && (!OidIsValid(best) || t->relid < best) &&
+				bsearch(&t->toastrelid, o->toasts, o->ntoasts, sizeof(Oid), pgm_oid_cmp) != NULL)
+				best = t->relid;
+		}
+	}
+	for (i = 0; i < ntables; i++)
+	{
+		const PgmPassTable *t = &tables[i];
+		TransactionId toast_xid = InvalidTransactionId;
+		MultiXactId toast_mxid = InvalidMultiXactId;
+
+		if (t->relid != best)
+			continue;
+		/* its TOAST table's ids: the side that made it the oldest, or none older */
+		if (OidIsValid(t->toastrelid))
+		{
+			HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(t->toastrelid));
+
+			if (HeapTupleIsValid(tup))
+			{
+				toast_xid = ((Form_pg_class) GETSTRUCT(tup))->relfrozenxid;
+				toast_mxid = ((Form_pg_class) GETSTRUCT(tup))->relminmxid;
+				ReleaseSysCache(tup);
+			}
+		}
+		pgm_table_age(t->relfrozenxid, t->relminmxid, toast_xid, toast_mxid,
+					  now_xid, now_mxid, age);
+		*relid = t->relid;
+		break;
 	}
 }
 
@@ -292,17 +509,29 @@ pgm_table_health_add(PgmTableHealth *h, HeapTuple classtup,
  * and dead tuples.  The worker's sample and a session's live evaluation both
  * take their figures here.  Reads each statistics entry as
  * stats_fetch_consistency says (the worker's is none: a fresh copy each).
+ * The wraparound ages of the tables (ordinary and materialized views, aged
+ * with their TOAST tables) come from the same rows: the TOAST tables' rows
+ * are in pg_class too.
  */
 void
 pgm_table_pass(PgmTableHealth *h, PgmTableSums *sums, TimestampTz now)
 {
 	Oid			information_schema = get_namespace_oid("information_schema", true);
+	TransactionId now_xid = GetStableLatestTransactionId();
+	MultiXactId now_mxid = ReadNextMultiXactId();
 	Relation	rel;
 	TableScanDesc scan;
 	HeapTuple	tuple;
 	PgmVacuumContext ctx;
+	PgmOldest	oldest_xid;
+	PgmOldest	oldest_mxid;
+	PgmPassTable *tables = NULL;
+	int			ntables = 0;
+	int			maxtables = 0;
 
 	memset(sums, 0, sizeof(PgmTableSums));
+	memset(&oldest_xid, 0, sizeof(oldest_xid));
+	memset(&oldest_mxid, 0, sizeof(oldest_mxid));
 	pgm_vacuum_context_init(&ctx, now);
 	pgm_table_health_init(h, PGMAINT_HEALTH_MIN_READS, PGMAINT_HEALTH_MIN_TUPLES);
 	rel = table_open(RelationRelationId, AccessShareLock);
@@ -313,6 +542,17 @@ pgm_table_pass(PgmTableHealth *h, PgmTableSums *sums, TimestampTz now)
 		PgStat_StatTabEntry *tab;
 
 		CHECK_FOR_INTERRUPTS();
+		if (form->relkind == RELKIND_TOASTVALUE)
+		{
+			/* only user tables' TOAST tables: the catalogs' were made by initdb */
+			if (form->oid < FirstNormalObjectId)
+				continue;
+			if (TransactionIdIsValid(form->relfrozenxid))
+				pgm_oldest_toast(&oldest_xid, form->oid, pgm_xid_age(form->relfrozenxid, now_xid));
+			if (MultiXactIdIsValid(form->relminmxid))
+				pgm_oldest_toast(&oldest_mxid, form->oid, pgm_mxid_age(form->relminmxid, now_mxid));
+			continue;
+		}
 		if (form->relkind != RELKIND_RELATION &&
 			form->relkind != RELKIND_MATVIEW &&
 			form->relkind != RELKIND_PARTITIONED_TABLE)
@@ -322,6 +562,37 @@ pgm_table_pass(PgmTableHealth *h, PgmTableSums *sums, TimestampTz now)
 			continue;
 
 		sums->tables++;
+		if (form->relkind != RELKIND_PARTITIONED_TABLE)
+		{
+			int32		xid_age = pgm_xid_age(form->relfrozenxid, now_xid);
+			int32		mxid_age = pgm_mxid_age(form->relminmxid, now_mxid);
+
+			if (ntables == maxtables)
+			{
+				maxtables = Max(256, maxtables * 2);
+				tables = tables ? repalloc(tables, sizeof(PgmPassTable) * maxtables)
+					: palloc(sizeof(PgmPassTable) * maxtables);
+			}
+			tables[ntables].relid = form->oid;
+			tables[ntables].toastrelid = form->reltoastrelid;
+			tables[ntables].relfrozenxid = form->relfrozenxid;
+			tables[ntables].relminmxid = form->relminmxid;
+			ntables++;
+			if (!oldest_xid.any_heap || xid_age > oldest_xid.heap_age ||
+				(xid_age == oldest_xid.heap_age && form->oid < oldest_xid.heap_relid))
+			{
+				oldest_xid.heap_age = xid_age;
+				oldest_xid.heap_relid = form->oid;
+			}
+			if (!oldest_mxid.any_heap || mxid_age > oldest_mxid.heap_age ||
+				(mxid_age == oldest_mxid.heap_age && form->oid < oldest_mxid.heap_relid))
+			{
+				oldest_mxid.heap_age = mxid_age;
+				oldest_mxid.heap_relid = form->oid;
+			}
+			oldest_xid.any_heap = oldest_mxid.any_heap = true;
+		}
+
 		tab = pgstat_fetch_stat_tabentry(form->oid);
 		pgm_table_health_add(h, tuple, RelationGetDescr(rel), tab, &ctx);
 		if (tab == NULL)
@@ -334,6 +605,17 @@ pgm_table_pass(PgmTableHealth *h, PgmTableSums *sums, TimestampTz now)
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
+
+	pgm_oldest_finish(&oldest_xid, tables, ntables, now_xid, now_mxid,
+					  &h->xid_relid, &h->xid_age);
+	pgm_oldest_finish(&oldest_mxid, tables, ntables, now_xid, now_mxid,
+					  &h->mxid_relid, &h->mxid_age);
+	if (tables)
+		pfree(tables);
+	if (oldest_xid.toasts)
+		pfree(oldest_xid.toasts);
+	if (oldest_mxid.toasts)
+		pfree(oldest_mxid.toasts);
 }
 
 /*
@@ -352,7 +634,8 @@ pgm_table_health_values(const PgmTableHealth *h, Datum *values, bool *nulls)
 	values[4] = Int32GetDatum(h->falling_behind);
 	values[5] = ObjectIdGetDatum(h->falling_relid);
 	values[6] = Int64GetDatum(h->falling_dead);
-	nulls[5] = nulls[6] = !OidIsValid(h->falling_relid);
+	values[10] = Int64GetDatum(h->falling_inserts);
+	nulls[5] = nulls[6] = nulls[10] = !OidIsValid(h->falling_relid);
 	values[7] = ObjectIdGetDatum(h->dead_relid);
 	values[8] = Float8GetDatum(h->dead_share);
 	values[9] = Int64GetDatum(h->dead_tuples);

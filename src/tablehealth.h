@@ -69,11 +69,24 @@ typedef struct PgmVacuumVerdict
 	float4		anlthresh;
 	int			vac_ins_base_thresh;
 	int			freeze_max_age;
+	int			mxid_freeze_max_age;	/* effective, as autovacuum uses it */
 	bool		av_enabled;		/* the table's autovacuum_enabled */
 	bool		dovacuum;
 	bool		doanalyze;
-	bool		falling_behind; /* dead > 2 * vacthresh, no vacuum for 10 naptimes */
+	bool		behind_dead;	/* dead > 2 * vacthresh */
+	bool		behind_inserts; /* inserts since vacuum > 2 * vacinsthresh */
+	bool		falling_behind; /* one of those or the freeze age, and no
+								 * vacuum for 10 naptimes */
 } PgmVacuumVerdict;
+
+/* A table's wraparound age: the greater of its heap's and its TOAST table's */
+typedef struct PgmTableAge
+{
+	int32		xid_age;
+	int32		mxid_age;
+	bool		xid_from_toast; /* the TOAST table is the older */
+	bool		mxid_from_toast;
+} PgmTableAge;
 
 /* The oldest maintenance (vacuum or analyze) among tables changed since */
 typedef struct PgmAgeWorst
@@ -88,11 +101,13 @@ typedef struct PgmAgeWorst
 /*
  * The table-level health figures of one database: worst heap hit ratio among
  * tables with at least min_reads heap block reads, tables where autovacuum
- * falls behind and the one with the most dead tuples among them (and whether
- * its autovacuum_enabled is off), worst dead-tuple share among tables with
- * at least min_tuples live + dead tuples, and the tables changed since their
- * last vacuum and analyze with the one maintained longest ago.  A relid is
- * InvalidOid when no table qualified.
+ * falls behind and the one with the most dead tuples (then inserts since its
+ * last vacuum) among them (and whether its autovacuum_enabled is off), worst
+ * dead-tuple share among tables with at least min_tuples live + dead tuples,
+ * the tables changed since their last vacuum and analyze with the one
+ * maintained longest ago, and the tables with the oldest transaction-id and
+ * multixact ages (the greater of heap and TOAST).  A relid is InvalidOid when
+ * no table qualified.
  */
 typedef struct PgmTableHealth
 {
@@ -105,12 +120,17 @@ typedef struct PgmTableHealth
 	int32		falling_behind;
 	Oid			falling_relid;
 	int64		falling_dead;
+	int64		falling_inserts;	/* its inserts since its last vacuum */
 	Oid			dead_relid;
 	double		dead_share;
 	int64		dead_tuples;
 	bool		falling_disabled;	/* autovacuum_enabled = off on falling_relid */
 	PgmAgeWorst vacuum;			/* changes: dead + inserted tuples since */
 	PgmAgeWorst analyze;		/* changes: modified tuples since */
+	Oid			xid_relid;		/* the oldest by transaction-id age */
+	PgmTableAge xid_age;
+	Oid			mxid_relid;		/* the oldest by multixact age */
+	PgmTableAge mxid_age;
 } PgmTableHealth;
 
 /* What a pass over the user tables sums beside the figures (the sample's) */
@@ -121,7 +141,11 @@ typedef struct PgmTableSums
 	int64		dead_tuples;
 } PgmTableSums;
 
-/* The one copy of the threshold formula and of the aggregates */
+/* The one copy of the threshold formula, of a table's age and of the aggregates */
+extern void pgm_table_age(TransactionId heap_xid, MultiXactId heap_mxid,
+						  TransactionId toast_xid, MultiXactId toast_mxid,
+						  TransactionId now_xid, MultiXactId now_mxid,
+						  PgmTableAge *age);
 extern void pgm_vacuum_context_init(PgmVacuumContext *ctx, TimestampTz now);
 extern void pgm_vacuum_verdict(HeapTuple classtup, TupleDesc classdesc,
 							   PgStat_StatTabEntry *stats,
@@ -134,7 +158,7 @@ extern void pgm_age_worst_add(PgmAgeWorst *w, Oid relid, TimestampTz at, int64 c
 extern void pgm_table_pass(PgmTableHealth *h, PgmTableSums *sums, TimestampTz now);
 
 /* Columns of _table_health() and _table_health_sampled() before sampled_at */
-#define PGMAINT_TABLE_HEALTH_COLS	10
+#define PGMAINT_TABLE_HEALTH_COLS	11
 extern void pgm_table_health_values(const PgmTableHealth *h, Datum *values, bool *nulls);
 
 #endif							/* PGMAINT_TABLEHEALTH_H */

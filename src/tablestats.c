@@ -19,7 +19,8 @@
  * statistics system still holds (zeros once its entry is gone), exactly as
  * the views do.  table_sizes() must read files, so it holds AccessShareLock
  * on one table at a time, like pg_total_relation_size(), and skips a table
- * that no longer exists when its turn comes.
+ * that no longer exists when its turn comes; it never waits for that lock
+ * (nowait.c).
  *
  * The tables reported are the rows of pg_stat_user_tables: relkinds r, m, p
  * and t outside the pg_catalog, information_schema and pg_toast* schemas,
@@ -27,9 +28,10 @@
  * partitioned tables, which have no storage, as pg_statio_user_tables does.
  *
  * SQL served: cache_hit_tables(), _cache_hit_totals(), vacuum_stats() and
- * table_sizes() (sql/install/30-tablestats.sql), and _table_health()
+ * table_sizes() (sql/code/30-tablestats.sql), and _table_health()
  * (80-checks.sql), whose one pass over pg_class is this file's; the
- * threshold formula and the aggregates are tablehealth.c's.
+ * threshold formula, the aggregates and the rule for a table's age are
+ * tablehealth.c's, the locks that do not wait nowait.c's.
  *
  *-------------------------------------------------------------------------
  */
@@ -73,10 +75,8 @@
 
 /* Version-dependent names the reports need beside tablehealth.h's */
 #if PG_VERSION_NUM >= 160000
-#define PGM_REL_FILE(rel)		((rel)->rd_locator)
 #define pgm_init_srf(fcinfo)	InitMaterializedSRF((fcinfo), 0)
 #else
-#define PGM_REL_FILE(rel)		((rel)->rd_node)
 #define pgm_init_srf(fcinfo)	SetSingleFuncCall((fcinfo), 0)
 #endif
 
@@ -84,8 +84,13 @@
 /* Output columns of each report */
 #define PGMAINT_CACHE_TABLES_COLS	12
 #define PGMAINT_CACHE_TOTALS_COLS	6
-#define PGMAINT_VACUUM_STATS_COLS	29
-#define PGMAINT_TABLE_SIZES_COLS	12
+#define PGMAINT_VACUUM_STATS_COLS	32
+#define PGMAINT_TABLE_SIZES_COLS	13
+
+/* table_sizes()' note on a table it did not measure */
+#define PGMAINT_SIZES_BUSY_NOTE \
+	"not measured: another session holds or waits for a conflicting lock on the table, one of its indexes or its TOAST table (DDL such as ALTER TABLE waiting for ACCESS EXCLUSIVE); sizes are not read behind it"
+
 
 /* State of one pass over the user tables in pg_class */
 typedef struct PgmClassScan
@@ -97,11 +102,12 @@ typedef struct PgmClassScan
 	text	   *nspname;		/* and its name */
 } PgmClassScan;
 
-/* relfrozenxid of one TOAST table */
+/* relfrozenxid and relminmxid of one TOAST table */
 typedef struct PgmToastXid
 {
 	Oid			relid;
 	TransactionId relfrozenxid;
+	MultiXactId relminmxid;
 } PgmToastXid;
 
 /* pgmaint's profile of one table */
@@ -141,6 +147,7 @@ typedef struct PgmSizeRow
 	text	   *schema_name;	/* shared by the rows of one schema */
 	text	   *table_name;
 	float4		reltuples;
+	bool		busy;			/* not measured: a lock was not granted at once */
 	int64		heap_bytes;
 	int64		index_bytes;
 	int64		toast_bytes;
@@ -157,9 +164,9 @@ static void pgm_cache_row_fill(Form_pg_class form, HTAB *index_blocks, PgmCacheR
 static Datum pgm_ratio(int64 hits, int64 reads, bool *isnull);
 static int	pgm_cache_row_cmp(const void *a, const void *b);
 static int	pgm_size_row_cmp(const void *a, const void *b);
-static int32 pgm_xid_age(TransactionId xid, TransactionId now);
-static int64 pgm_relation_bytes(Relation rel);
-static int64 pgm_relation_indexes_bytes(Relation rel);
+static void pgm_table_age_of(Form_pg_class form, HTAB *toast_xids,
+							 TransactionId now_xid, MultiXactId now_mxid,
+							 PgmTableAge *age);
 
 PG_FUNCTION_INFO_V1(pgmaint_cache_hit_tables);
 PG_FUNCTION_INFO_V1(pgmaint_cache_hit_totals);
@@ -251,7 +258,7 @@ pgm_class_scan_end(PgmClassScan *cs)
 	table_close(cs->classrel, AccessShareLock);
 }
 
-/* relfrozenxid of every TOAST table, by relid (one pass over pg_class). */
+/* relfrozenxid and relminmxid of every TOAST table, by relid (one pass over pg_class). */
 static HTAB *
 pgm_collect_toast_xids(void)
 {
@@ -278,6 +285,7 @@ pgm_collect_toast_xids(void)
 			continue;
 		entry = hash_search(xids, &form->oid, HASH_ENTER, NULL);
 		entry->relfrozenxid = form->relfrozenxid;
+		entry->relminmxid = form->relminmxid;
 	}
 	systable_endscan(scan);
 	table_close(classrel, AccessShareLock);
@@ -620,13 +628,19 @@ pgmaint_cache_hit_totals(PG_FUNCTION_ARGS)
 													  values, nulls)));
 }
 
-/* age() of a transaction id, as the SQL function age(xid) computes it. */
-static int32
-pgm_xid_age(TransactionId xid, TransactionId now)
+/* The transaction-id and multixact ages of a table with its TOAST table's. */
+static void
+pgm_table_age_of(Form_pg_class form, HTAB *toast_xids,
+				 TransactionId now_xid, MultiXactId now_mxid, PgmTableAge *age)
 {
-	if (!TransactionIdIsNormal(xid))
-		return INT_MAX;
-	return (int32) (now - xid);
+	PgmToastXid *toast = NULL;
+
+	if (OidIsValid(form->reltoastrelid))
+		toast = hash_search(toast_xids, &form->reltoastrelid, HASH_FIND, NULL);
+	pgm_table_age(form->relfrozenxid, form->relminmxid,
+				  toast ? toast->relfrozenxid : InvalidTransactionId,
+				  toast ? toast->relminmxid : InvalidMultiXactId,
+				  now_xid, now_mxid, age);
 }
 
 /*
@@ -645,6 +659,7 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 	HTAB	   *toast_xids;
 	HTAB	   *profiles;
 	TransactionId age_xid = GetStableLatestTransactionId();
+	MultiXactId age_mxid = ReadNextMultiXactId();
 	PgmVacuumContext ctx;
 	int			guc_level;
 
@@ -710,14 +725,15 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 			/* autovacuum never processes partitioned tables themselves */
 			for (c = 17; c < 28; c++)
 				nulls[c] = true;
+			for (c = 29; c < PGMAINT_VACUUM_STATS_COLS; c++)
+				nulls[c] = true;
 			values[24] = BoolGetDatum(false);
 			nulls[24] = false;
 		}
 		else
 		{
 			PgmVacuumVerdict v;
-			int32		xid_age;
-			PgmToastXid *toast;
+			PgmTableAge age;
 
 			pgm_vacuum_verdict(tuple, RelationGetDescr(cs.classrel), stats, &ctx, &v);
 
@@ -737,14 +753,13 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 			values[23] = BoolGetDatum(v.doanalyze);
 			values[24] = BoolGetDatum(v.falling_behind);
 
-			xid_age = pgm_xid_age(form->relfrozenxid, age_xid);
-			if (OidIsValid(form->reltoastrelid) &&
-				(toast = hash_search(toast_xids, &form->reltoastrelid,
-									 HASH_FIND, NULL)) != NULL)
-				xid_age = Max(xid_age, pgm_xid_age(toast->relfrozenxid, age_xid));
-			values[25] = Int32GetDatum(xid_age);
+			pgm_table_age_of(form, toast_xids, age_xid, age_mxid, &age);
+			values[25] = Int32GetDatum(age.xid_age);
 			values[26] = Int32GetDatum(v.freeze_max_age);
-			values[27] = Float8GetDatum(100.0 * (double) xid_age / (double) v.freeze_max_age);
+			values[27] = Float8GetDatum(100.0 * (double) age.xid_age / (double) v.freeze_max_age);
+			values[29] = Int32GetDatum(age.mxid_age);
+			values[30] = Int32GetDatum(v.mxid_freeze_max_age);
+			values[31] = Float8GetDatum(100.0 * (double) age.mxid_age / (double) v.mxid_freeze_max_age);
 		}
 
 		profile = hash_search(profiles, &form->oid, HASH_FIND, NULL);
@@ -761,68 +776,6 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* Bytes of every fork of a relation, from stat() of its segment files. */
-static int64
-pgm_relation_bytes(Relation rel)
-{
-	int64		total = 0;
-	ForkNumber	fork;
-
-	if (!RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
-		return 0;
-
-	for (fork = 0; fork <= MAX_FORKNUM; fork++)
-	{
-		char	   *path = relpathbackend(PGM_REL_FILE(rel), rel->rd_backend, fork);
-		unsigned int segno;
-
-		for (segno = 0;; segno++)
-		{
-			char		segpath[MAXPGPATH];
-			struct stat st;
-
-			if (segno == 0)
-				snprintf(segpath, sizeof(segpath), "%s", path);
-			else
-				snprintf(segpath, sizeof(segpath), "%s.%u", path, segno);
-
-			if (stat(segpath, &st) < 0)
-			{
-				/* past the last segment, or no such fork */
-				if (errno == ENOENT)
-					break;
-				ereport(ERROR,
-						(errcode_for_file_access(),
-						 errmsg("could not stat file \"%s\": %m", segpath)));
-			}
-			total += st.st_size;
-		}
-		pfree(path);
-	}
-	return total;
-}
-
-/* Bytes of every index of a relation; the caller holds a lock on it. */
-static int64
-pgm_relation_indexes_bytes(Relation rel)
-{
-	List	   *indexes = RelationGetIndexList(rel);
-	ListCell   *lc;
-	int64		total = 0;
-
-	foreach(lc, indexes)
-	{
-		Relation	index = try_relation_open(lfirst_oid(lc), AccessShareLock);
-
-		if (index == NULL)
-			continue;
-		total += pgm_relation_bytes(index);
-		relation_close(index, AccessShareLock);
-	}
-	list_free(indexes);
-	return total;
-}
-
 /* Orders size rows largest first, then by relid. */
 static int
 pgm_size_row_cmp(const void *a, const void *b)
@@ -832,6 +785,9 @@ pgm_size_row_cmp(const void *a, const void *b)
 	int64		ta = ra->heap_bytes + ra->index_bytes + ra->toast_bytes;
 	int64		tb = rb->heap_bytes + rb->index_bytes + rb->toast_bytes;
 
+	/* the tables not measured last */
+	if (ra->busy != rb->busy)
+		return ra->busy ? 1 : -1;
 	if (ta != tb)
 		return ta > tb ? -1 : 1;
 	if (ra->relid != rb->relid)
@@ -843,7 +799,9 @@ pgm_size_row_cmp(const void *a, const void *b)
  * table_sizes(): exact on-disk size of every user table, split into heap
  * (all forks), indexes and TOAST (table and index), largest first.  The
  * tables are listed first, then each is locked (AccessShareLock) only while
- * its files are measured, so that no catalog scan waits on a lock.
+ * its files are measured, so that no catalog scan waits on a lock; a lock
+ * that cannot be granted at once (DDL holds or waits for a conflicting one)
+ * is not waited for: the table comes last with NULL sizes and a note.
  */
 Datum
 pgmaint_table_sizes(PG_FUNCTION_ARGS)
@@ -883,30 +841,22 @@ pgmaint_table_sizes(PG_FUNCTION_ARGS)
 	for (i = 0; i < ntables; i++)
 	{
 		PgmSizeRow *row = &rows[i];
-		Relation	rel;
 
 		CHECK_FOR_INTERRUPTS();
 
-		/* dropped since the catalog scan: skip it */
-		rel = try_relation_open(row->relid, AccessShareLock);
-		if (rel == NULL)
-			continue;
-
-		row->heap_bytes = pgm_relation_bytes(rel);
-		row->index_bytes = pgm_relation_indexes_bytes(rel);
-		if (OidIsValid(rel->rd_rel->reltoastrelid))
+		switch (pgm_table_parts_nowait(row->relid, &row->heap_bytes,
+									   &row->index_bytes, &row->toast_bytes))
 		{
-			Relation	toast = try_relation_open(rel->rd_rel->reltoastrelid,
-												  AccessShareLock);
-
-			if (toast != NULL)
-			{
-				row->toast_bytes = pgm_relation_bytes(toast) +
-					pgm_relation_indexes_bytes(toast);
-				relation_close(toast, AccessShareLock);
-			}
+			case PGM_SIZE_GONE:
+				/* dropped since the catalog scan: skip it */
+				continue;
+			case PGM_SIZE_BUSY:
+				row->busy = true;
+				row->heap_bytes = row->index_bytes = row->toast_bytes = 0;
+				break;
+			case PGM_SIZE_OK:
+				break;
 		}
-		relation_close(rel, AccessShareLock);
 		rows[nrows++] = *row;
 	}
 
@@ -935,6 +885,14 @@ pgmaint_table_sizes(PG_FUNCTION_ARGS)
 			values[11] = Int64GetDatum((int64) row->reltuples);
 		else
 			nulls[11] = true;
+		if (row->busy)
+		{
+			for (int c = 3; c <= 10; c++)
+				nulls[c] = true;
+			values[12] = CStringGetTextDatum(PGMAINT_SIZES_BUSY_NOTE);
+		}
+		else
+			nulls[12] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 
@@ -1061,3 +1019,4 @@ pgmaint_maintenance_age_worst(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
 }
+

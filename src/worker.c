@@ -49,7 +49,6 @@
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -61,7 +60,6 @@
 #include "tcop/tcopprot.h"
 #include "utils/elog.h"
 #include "utils/guc.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -178,7 +176,6 @@ static void pgm_worker_service(void);
 static void pgm_heartbeat(void);
 static void pgm_sample_step(void *arg);
 static void pgm_persist_step(void *arg);
-static bool pgm_history_is_1_0(void);
 static SPIPlanPtr pgm_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes);
 
 /* Registers the static worker (from _PG_init, when preloaded). */
@@ -523,16 +520,6 @@ pgm_sample_step(void *arg)
 	pgm_take_sample(&result->sample, &result->tables);
 }
 
-/* True when pgmaint.sample_history has 1.0's columns (ALTER EXTENSION not run yet). */
-static bool
-pgm_history_is_1_0(void)
-{
-	Oid			nsp = get_namespace_oid("pgmaint", false);
-	Oid			relid = get_relname_relid("sample_history", nsp);
-
-	return OidIsValid(relid) && get_attnum(relid, "in_recovery") == InvalidAttrNumber;
-}
-
 /* The plan of sql, prepared on first use and kept in *plan. */
 static SPIPlanPtr
 pgm_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
@@ -563,7 +550,7 @@ pgm_persist_step(void *arg)
 
 	args[0] = Float8GetDatum((double) pgm_history_retention);
 
-	plan = pgm_history_is_1_0()
+	plan = pgm_installed_version() < 101
 		? pgm_kept_plan(&pgm_persist_plan_1_0, pgm_persist_sql_1_0, 1, argtypes)
 		: pgm_kept_plan(&pgm_persist_plan, pgm_persist_sql, 1, argtypes);
 	ret = SPI_execute_plan(plan, args, NULL, false, 0);

@@ -77,6 +77,45 @@ wait_for_health() {
 	return 1
 }
 
+# Polls until the worker of this database has finished N runs of its step
+# STEP that started after SINCE (a timestamptz; default: now), or SECONDS
+# pass; returns 0 on success.  The worker shows each step in pg_stat_activity
+# while it runs it (query = the step's name, as pgm_run_step() reports it) and
+# stays idle on it until the next one: a step seen idle has ended, and so has
+# every task its loop ran before it.  A run it misses between two polls is
+# not counted, which only makes the wait longer.
+wait_worker_step() {
+	local step=$1 n=${2:-1} since=${3:-} seconds=${4:-60} deadline t seen="" count=0
+	[ -n "$since" ] || since=$(q -c "SELECT clock_timestamp()")
+	deadline=$(($(date +%s) + seconds))
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		t=$(q -c "SELECT query_start FROM pg_stat_activity
+		           WHERE backend_type = 'pgmaint sampler' AND datname = current_database()
+		             AND query = '$step' AND state = 'idle' AND query_start > '$since'" 2>/dev/null)
+		if [ -n "$t" ] && ! grep -qxF -- "$t" <<<"$seen"; then
+			seen="$seen$t"$'\n'
+			count=$((count + 1))
+			[ "$count" -ge "$n" ] && return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# Ends the worker of this database and waits until it is gone (the postmaster
+# starts a new one after its restart delay, 5 s); prints the time it was gone
+# at.  A worker that starts has every task due at once (worker.c): its first
+# loop runs sample, policy, space, retention and events, in the order of
+# pgm_tasks[], before it sleeps.
+stop_worker() {
+	local pid
+	pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pgmaint sampler' AND datname = current_database()")
+	[ -n "$pid" ] || return 1
+	q -c "SELECT pg_terminate_backend($pid)" >/dev/null || return 1
+	wait_for "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $pid)" 30 || return 1
+	q -c "SELECT clock_timestamp()"
+}
+
 # Ends the script with a non-zero status when a check failed.
 finish() {
 	echo "1..$pgm_test_n"

@@ -90,30 +90,70 @@ CREATE OR REPLACE FUNCTION pgmaint.vacuum_stats(
     OUT analyze_threshold double precision, OUT dead_until_vacuum bigint,
     OUT autovacuum_enabled boolean, OUT autovacuum_due boolean, OUT analyze_due boolean,
     OUT falling_behind boolean, OUT xid_age integer, OUT freeze_max_age integer,
-    OUT freeze_age_pct double precision, OUT profile text)
+    OUT freeze_age_pct double precision, OUT profile text,
+    OUT mxid_age integer, OUT mxid_freeze_max_age integer, OUT mxid_age_pct double precision)
 RETURNS SETOF record
 LANGUAGE c STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'pgmaint_vacuum_stats';
 
 COMMENT ON FUNCTION pgmaint.vacuum_stats() IS
-'Vacuum state of each user table, in catalog order (ORDER BY dead_ratio DESC NULLS LAST for the guide''s view): counts, last (auto)vacuum and (auto)analyze, the thresholds at which PostgreSQL 15''s autovacuum acts (reloption, else setting; reltuples < 0 counts as 0), whether it is due, falling_behind (dead tuples above twice the threshold and no vacuum for 10 autovacuum_naptime), the transaction-id age of the table or its TOAST table in % of the effective autovacuum_freeze_max_age, and pgmaint''s profile.';
+'Vacuum state of each user table, in catalog order (ORDER BY dead_ratio DESC NULLS LAST for the guide''s view): counts, last (auto)vacuum and (auto)analyze, the thresholds at which PostgreSQL 15''s autovacuum acts (reloption, else setting; reltuples < 0 counts as 0), whether it is due, falling_behind (dead tuples above twice the vacuum threshold, inserts since the last vacuum above twice the insert threshold, or a freeze age that forces a vacuum; and no vacuum for 10 autovacuum_naptime), pgmaint''s profile, and the table''s transaction-id and multixact ages (xid_age, mxid_age: the greater of the table''s and its TOAST table''s, which autovacuum must both freeze) in % of the effective autovacuum_freeze_max_age and autovacuum_multixact_freeze_max_age.';
 
 REVOKE ALL ON FUNCTION pgmaint.vacuum_stats() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.vacuum_stats() TO pg_monitor;
+
+-- Sizes and locks for monitoring reads that never queue behind DDL
+-- (src/nowait.c): NULL, or false, instead of a wait.
+CREATE OR REPLACE FUNCTION pgmaint._relation_size_nowait(rel oid, fork text DEFAULT 'main')
+RETURNS bigint
+LANGUAGE c VOLATILE STRICT PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_relation_size_nowait';
+
+COMMENT ON FUNCTION pgmaint._relation_size_nowait(oid, text) IS
+'Internal: pg_relation_size(rel, fork), or NULL when the relation is gone or its AccessShareLock cannot be granted at once (another session holds or waits for a conflicting lock).';
+
+REVOKE ALL ON FUNCTION pgmaint._relation_size_nowait(oid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._relation_size_nowait(oid, text) TO pg_monitor;
+
+CREATE OR REPLACE FUNCTION pgmaint._table_parts_nowait(
+    rel oid, OUT heap_bytes bigint, OUT index_bytes bigint, OUT toast_bytes bigint, OUT busy boolean)
+RETURNS record
+LANGUAGE c VOLATILE STRICT PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_table_parts_nowait';
+
+COMMENT ON FUNCTION pgmaint._table_parts_nowait(oid) IS
+'Internal: a table''s heap (all forks), index and TOAST (table and index) bytes as table_sizes() has them, each lock taken without waiting: NULL sizes and busy true when one was not granted at once, all NULL when the table is gone.';
+
+REVOKE ALL ON FUNCTION pgmaint._table_parts_nowait(oid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._table_parts_nowait(oid) TO pg_monitor;
+
+CREATE OR REPLACE FUNCTION pgmaint._lock_free(rel oid)
+RETURNS boolean
+LANGUAGE c VOLATILE STRICT PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_lock_free';
+
+COMMENT ON FUNCTION pgmaint._lock_free(oid) IS
+'Internal: whether an AccessShareLock on rel would be granted now (taken and given back at once), so that bloat(exact => true) skips a relation that DDL holds or waits for instead of queueing behind it.';
+
+REVOKE ALL ON FUNCTION pgmaint._lock_free(oid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._lock_free(oid) TO pg_monitor;
 
 CREATE OR REPLACE FUNCTION pgmaint.table_sizes(
     OUT relid oid, OUT schema_name text, OUT table_name text,
     OUT total_bytes bigint, OUT heap_bytes bigint, OUT index_bytes bigint, OUT toast_bytes bigint,
     OUT total_size text, OUT heap_size text, OUT index_size text, OUT toast_size text,
-    OUT row_estimate bigint)
+    OUT row_estimate bigint, OUT note text)
 RETURNS SETOF record
 LANGUAGE c VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'pgmaint_table_sizes';
 
 COMMENT ON FUNCTION pgmaint.table_sizes() IS
-'Exact on-disk size of each user table, largest first: heap (all forks), indexes and TOAST (table and index); total_bytes = pg_total_relation_size. Stats every file: keep it off frequent health checks. row_estimate is reltuples (NULL before the first VACUUM or ANALYZE).';
+'Exact on-disk size of each user table, largest first: heap (all forks), indexes and TOAST (table and index); total_bytes = pg_total_relation_size. Stats every file: keep it off frequent health checks. row_estimate is reltuples (NULL before the first VACUUM or ANALYZE). Never waits for a lock: a table that another session locks, or waits to lock, in a conflicting mode (DDL waiting for ACCESS EXCLUSIVE) comes last with NULL sizes and the reason in note.';
 
 REVOKE ALL ON FUNCTION pgmaint.table_sizes() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.table_sizes() TO pg_monitor;
@@ -129,7 +169,7 @@ CREATE OR REPLACE FUNCTION pgmaint._largest_tables(
     OUT total_bytes bigint, OUT heap_bytes bigint, OUT index_bytes bigint, OUT toast_bytes bigint,
     OUT row_estimate bigint)
 RETURNS SETOF record
-LANGUAGE sql STABLE STRICT
+LANGUAGE sql VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH user_schemas AS (
@@ -157,23 +197,25 @@ AS $$
          LIMIT 2 * n
     ),
     sized AS (
-        SELECT c.oid, ns.nspname, c.relname, c.reltuples, pg_total_relation_size(c.oid) AS total,
-               pg_table_size(c.oid) AS with_toast, pg_indexes_size(c.oid) AS indexes,
-               CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) ELSE 0 END AS toast
+        -- never behind a lock DDL holds or waits for: such a table is left out
+        SELECT c.oid, ns.nspname, c.relname, c.reltuples, p.heap_bytes, p.index_bytes, p.toast_bytes,
+               p.heap_bytes + p.index_bytes + p.toast_bytes AS total
           FROM candidates k
           JOIN pg_class c ON c.oid = k.owner
           JOIN pg_namespace ns ON ns.oid = c.relnamespace
+         CROSS JOIN LATERAL pgmaint._table_parts_nowait(c.oid) p
          WHERE c.relkind IN ('r', 'm')
     )
-    SELECT s.oid, s.nspname, s.relname, s.total, s.with_toast - s.toast, s.indexes, s.toast,
+    SELECT s.oid, s.nspname, s.relname, s.total, s.heap_bytes, s.index_bytes, s.toast_bytes,
            CASE WHEN s.reltuples >= 0 THEN s.reltuples::bigint END
       FROM sized s
+     WHERE s.total IS NOT NULL
      ORDER BY s.total DESC, s.oid
      LIMIT n;
 $$;
 
 COMMENT ON FUNCTION pgmaint._largest_tables(integer) IS
-'Internal: the n largest user tables and materialized views by pg_total_relation_size, with heap (all forks), index and TOAST bytes and reltuples as table_sizes() has them, measured among the 2n with the most heap, TOAST and index pages in the catalog.';
+'Internal: the n largest user tables and materialized views by pg_total_relation_size, with heap (all forks), index and TOAST bytes and reltuples as table_sizes() has them, measured among the 2n with the most heap, TOAST and index pages in the catalog; a table whose lock is not granted at once (DDL holds or waits for it) is left out rather than waited for.';
 
 REVOKE ALL ON FUNCTION pgmaint._largest_tables(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._largest_tables(integer) TO pg_monitor;
@@ -214,14 +256,31 @@ COMMENT ON FUNCTION pgmaint._fk_without_index() IS
 REVOKE ALL ON FUNCTION pgmaint._fk_without_index() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._fk_without_index() TO pg_monitor;
 
+-- Of duplicate indexes, the one to keep ranks highest: the primary key, then
+-- one backing a constraint, then a unique one, then one that was scanned.
+CREATE OR REPLACE FUNCTION pgmaint._index_keep_rank(
+    is_primary boolean, backs_constraint boolean, is_unique boolean, scans bigint)
+RETURNS integer[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ARRAY[is_primary::int, backs_constraint::int, is_unique::int, (scans > 0)::int];
+$$;
+
+COMMENT ON FUNCTION pgmaint._index_keep_rank(boolean, boolean, boolean, bigint) IS
+'Internal: the rank of an index among its duplicates in index_advice() (higher is kept): primary key, backs a constraint, unique, scanned since the statistics reset; ties go to the oldest index.';
+
+REVOKE ALL ON FUNCTION pgmaint._index_keep_rank(boolean, boolean, boolean, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._index_keep_rank(boolean, boolean, boolean, bigint) TO pg_monitor;
+
 -- Unused, duplicate, invalid and missing indexes, and large tables read by sequential scans.
 CREATE OR REPLACE FUNCTION pgmaint.index_advice(
-    unused_min_bytes bigint DEFAULT 1048576,
+    unused_min_bytes bigint DEFAULT 0,
     seq_scan_min_bytes bigint DEFAULT 10485760,
     OUT kind text, OUT table_name regclass, OUT index_name regclass,
     OUT detail text, OUT suggestion text)
 RETURNS SETOF record
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 -- the planner's estimates for these catalog joins pass jit_above_cost at a few
 -- thousand tables, and compiling the query then costs more than running it
@@ -259,10 +318,10 @@ BEGIN
            AND (n.nspname !~ '^pg_temp_' OR n.oid = pg_my_temp_schema())
            AND t.oid NOT IN (SELECT e.objid FROM ext_tables e)  -- not the user's to index
     ),
-    ranked AS (
-        -- what comparing two indexes takes, only for the tables with more than one;
-        -- the index of a duplicate pair that is kept ranks higher
-        SELECT x.*, ARRAY[x.indisprimary::int, x.backs_constraint::int, x.indisunique::int] AS keep_rank
+    ranked AS MATERIALIZED (
+        -- what comparing two indexes takes, only for the tables with more than
+        -- one; of duplicates the one kept ranks highest (pgmaint._index_keep_rank)
+        SELECT x.*, pgmaint._index_keep_rank(x.indisprimary, x.backs_constraint, x.indisunique, x.scans) AS keep_rank
           FROM (SELECT idx.*, i.indkey::text AS allcols,
                        pg_get_expr(i.indexprs, i.indrelid) AS exprs,
                        pg_get_expr(i.indpred, i.indrelid) AS pred,
@@ -271,6 +330,7 @@ BEGIN
                        (i.indclass::oid[])[0:i.indnkeyatts - 1] AS keyclass,
                        (i.indcollation::oid[])[0:i.indnkeyatts - 1] AS keycoll,
                        (i.indoption::int2[])[0:i.indnkeyatts - 1] AS keyopt,
+                       pg_stat_get_numscans(i.indexrelid) AS scans,
                        (idx.indisprimary OR idx.indisunique OR idx.indisexclusion)
                        AND EXISTS (SELECT 1 FROM pg_constraint k
                                     WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
@@ -279,29 +339,51 @@ BEGIN
                   JOIN pg_index i ON i.indexrelid = idx.indexrelid
                  WHERE idx.table_indexes > 1 AND idx.indisvalid AND NOT idx.is_partition) x
     ),
-    dup AS (
-        SELECT DISTINCT ON (a.indexrelid)
-               a.indexrelid, a.indrelid, a.idxkind, a.backs_constraint, b.indexrelid AS kept,
-               k.same_key AS exact
-          FROM ranked a
-          JOIN ranked b ON b.indrelid = a.indrelid AND b.indexrelid <> a.indexrelid
-         CROSS JOIN LATERAL (SELECT a.keycols = b.keycols AND a.keyclass = b.keyclass
-                                    AND a.keycoll = b.keycoll AND a.keyopt = b.keyopt AS same_key) k
-         WHERE a.relam = b.relam AND a.idxkind = b.idxkind
-           AND a.exprs IS NOT DISTINCT FROM b.exprs
-           AND a.pred IS NOT DISTINCT FROM b.pred
-           AND (  -- same key and included columns: keep the higher-ranked, else the older one
-                  (k.same_key AND a.allcols = b.allcols
-                   AND (a.keep_rank < b.keep_rank
-                        OR (a.keep_rank = b.keep_rank AND a.indexrelid > b.indexrelid)))
-                  -- a plain btree whose key columns lead another btree's keys
-               OR (a.exprs IS NULL AND NOT a.indisunique AND NOT a.indisexclusion
-                   AND a.indnatts = a.indnkeyatts
-                   AND a.relam = (SELECT am.oid FROM pg_am am WHERE am.amname = 'btree')
-                   AND b.indnkeyatts > a.indnkeyatts
-                   AND b.keycols[1:a.indnkeyatts] = a.keycols AND b.keyclass[1:a.indnkeyatts] = a.keyclass
-                   AND b.keycoll[1:a.indnkeyatts] = a.keycoll AND b.keyopt[1:a.indnkeyatts] = a.keyopt))
-         ORDER BY a.indexrelid, k.same_key DESC, b.indexrelid
+    grouped AS (
+        -- indexes with the same method, key and included columns, operator
+        -- classes, collations, options, expressions and predicate form a group;
+        -- its keeper is the highest-ranked, else the oldest
+        SELECT r.*,
+               first_value(r.indexrelid) OVER (
+                   PARTITION BY r.indrelid, r.relam, r.idxkind, r.allcols, r.keyclass, r.keycoll,
+                                r.keyopt, r.exprs, r.pred
+                   ORDER BY r.keep_rank DESC, r.indexrelid) AS keeper
+          FROM ranked r
+    ),
+    prefix AS (
+        -- a plain btree keeper whose key columns lead another keeper's keys:
+        -- the longest such index serves its scans (it leads no other one, so it is kept)
+        SELECT DISTINCT ON (a.indexrelid) a.indexrelid, b.indexrelid AS kept
+          FROM grouped a
+          JOIN grouped b ON b.indrelid = a.indrelid AND b.indexrelid = b.keeper
+                        AND b.indexrelid <> a.indexrelid
+         WHERE a.indexrelid = a.keeper
+           AND a.exprs IS NULL AND b.exprs IS NULL AND a.pred IS NOT DISTINCT FROM b.pred
+           AND NOT a.indisunique AND NOT a.indisexclusion AND a.indnatts = a.indnkeyatts
+           AND a.relam = (SELECT am.oid FROM pg_am am WHERE am.amname = 'btree')
+           AND b.relam = a.relam AND b.idxkind = a.idxkind
+           AND b.indnkeyatts > a.indnkeyatts
+           AND b.keycols[1:a.indnkeyatts] = a.keycols AND b.keyclass[1:a.indnkeyatts] = a.keyclass
+           AND b.keycoll[1:a.indnkeyatts] = a.keycoll AND b.keyopt[1:a.indnkeyatts] = a.keyopt
+         ORDER BY a.indexrelid, b.indnkeyatts DESC, b.keep_rank DESC, b.indexrelid
+    ),
+    dup AS MATERIALIZED (
+        -- every index to drop points to one that stays: a group's other members
+        -- to its keeper (or to what the keeper leads, when it goes too)
+        SELECT g.indexrelid, g.indrelid, g.idxkind, g.backs_constraint, g.scans,
+               coalesce(p.kept, g.keeper) AS kept, p.kept IS NULL AS exact
+          FROM grouped g
+          LEFT JOIN prefix p ON p.indexrelid = g.keeper
+         WHERE g.indexrelid <> g.keeper
+        UNION ALL
+        SELECT g.indexrelid, g.indrelid, g.idxkind, g.backs_constraint, g.scans, p.kept, false
+          FROM grouped g
+          JOIN prefix p ON p.indexrelid = g.indexrelid
+    ),
+    kept AS (
+        SELECT d.kept AS indexrelid,
+               string_agg(d.indexrelid::regclass::text, ', ' ORDER BY d.indexrelid::regclass::text) AS for_dups
+          FROM dup d GROUP BY d.kept
     ),
     tbl AS (
         SELECT c.oid, c.relpages, pg_stat_get_numscans(c.oid) AS seq_scan,
@@ -318,9 +400,10 @@ BEGIN
            AND c.oid NOT IN (SELECT e.objid FROM ext_tables e)
     ),
     -- sizes from the files (relpages is only as fresh as the last VACUUM,
-    -- ANALYZE or CREATE INDEX), for the few rows the cheap filters leave
+    -- ANALYZE or CREATE INDEX), for the few rows the cheap filters leave;
+    -- never behind a lock DDL holds or waits for (NULL: not measured)
     seq_heavy AS MATERIALIZED (
-        SELECT tbl.*, pg_relation_size(tbl.oid) AS bytes
+        SELECT tbl.*, pgmaint._relation_size_nowait(tbl.oid) AS bytes
           FROM (SELECT * FROM tbl WHERE tbl.seq_scan > tbl.idx_scan OFFSET 0) tbl
     ),
     idx_stats AS MATERIALIZED (
@@ -332,40 +415,54 @@ BEGIN
            -- (an index that backs a constraint is a primary key, unique or exclusion one)
            AND NOT idx.indisprimary AND NOT idx.indisunique AND NOT idx.indisexclusion
            AND NOT idx.indisreplident
+           -- a duplicate has its own row, which suggests its drop
+           AND idx.indexrelid NOT IN (SELECT d.indexrelid FROM dup d)
     ),
     -- unused: no scan; rarely used: fewer than one scan per 100 index writes
     -- (inserts and non-HOT updates), over at least 1,000 writes
     idx_sized AS MATERIALIZED (
-        SELECT s.*, pg_relation_size(s.indexrelid) AS bytes
+        SELECT s.*, pgmaint._relation_size_nowait(s.indexrelid) AS bytes, k.for_dups
           FROM (SELECT * FROM idx_stats
                  WHERE scans = 0 OR (writes >= 1000 AND scans * 100 < writes) OFFSET 0) s
+          LEFT JOIN kept k ON k.indexrelid = s.indexrelid
     ),
     fk AS (
         SELECT * FROM pgmaint._fk_without_index()
+    ),
+    reset AS (
+        SELECT coalesce(pg_stat_get_db_stat_reset_time(
+                            (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()))::text,
+                        'never reset') AS at
     )
     SELECT 'unused'::text, idx_sized.indrelid::regclass, idx_sized.indexrelid::regclass,
-           format('no index scans since statistics were reset (%s); %s',
-                  coalesce(pg_stat_get_db_stat_reset_time(
-                               (SELECT d.oid FROM pg_database d
-                                 WHERE d.datname = current_database()))::text,
-                           'never reset'),
-                  pg_size_pretty(idx_sized.bytes)),
-           format('DROP INDEX CONCURRENTLY %s;', idx_sized.indexrelid::regclass)
-      FROM idx_sized
-     WHERE idx_sized.scans = 0 AND idx_sized.bytes >= unused_min_bytes
+           format('no index scans since statistics were reset (%s); %s%s', reset.at,
+                  coalesce(pg_size_pretty(idx_sized.bytes), 'size not measured: another session holds or waits for a conflicting lock on it'),
+                  CASE WHEN idx_sized.for_dups IS NOT NULL
+                       THEN format('; kept for now: %s, suggested for dropping as its duplicate(s), would leave its columns without an index', idx_sized.for_dups)
+                       ELSE '' END),
+           -- never two drops that together leave a duplicate's columns without the index it pointed to
+           CASE WHEN idx_sized.for_dups IS NULL
+                THEN format('DROP INDEX CONCURRENTLY %s;', idx_sized.indexrelid::regclass) END
+      FROM idx_sized, reset
+     WHERE idx_sized.scans = 0 AND coalesce(idx_sized.bytes, unused_min_bytes) >= unused_min_bytes
     UNION ALL
     SELECT 'rarely_used'::text, idx_sized.indrelid::regclass, idx_sized.indexrelid::regclass,
-           format('%s index scans against %s index writes (inserts and non-HOT updates) since statistics were reset; %s',
-                  idx_sized.scans, idx_sized.writes, pg_size_pretty(idx_sized.bytes)),
-           format('Every write maintains it for few reads: check the queries that use it in pg_stat_statements, then DROP INDEX CONCURRENTLY %s;',
-                  idx_sized.indexrelid::regclass)
+           format('%s index scans against %s index writes (inserts and non-HOT updates) since statistics were reset; %s%s',
+                  idx_sized.scans, idx_sized.writes,
+                  coalesce(pg_size_pretty(idx_sized.bytes), 'size not measured: another session holds or waits for a conflicting lock on it'),
+                  CASE WHEN idx_sized.for_dups IS NOT NULL
+                       THEN format('; kept: it serves the scans of %s, suggested for dropping as its duplicate(s)', idx_sized.for_dups)
+                       ELSE '' END),
+           CASE WHEN idx_sized.for_dups IS NULL
+                THEN format('Every write maintains it for few reads: check the queries that use it in pg_stat_statements, then DROP INDEX CONCURRENTLY %s;',
+                            idx_sized.indexrelid::regclass) END
       FROM idx_sized
-     WHERE idx_sized.scans > 0 AND idx_sized.bytes >= unused_min_bytes
+     WHERE idx_sized.scans > 0 AND coalesce(idx_sized.bytes, unused_min_bytes) >= unused_min_bytes
     UNION ALL
     SELECT 'duplicate', dup.indrelid::regclass, dup.indexrelid::regclass,
-           format(CASE WHEN dup.exact THEN 'same columns, expressions and predicate as %s'
-                       ELSE 'its columns lead %s, which serves the same scans' END,
-                  dup.kept::regclass),
+           format(CASE WHEN dup.exact THEN 'same columns, expressions and predicate as %s, which is kept; %s index scans since statistics were reset'
+                       ELSE 'its columns lead %s, which serves the same scans and is kept; %s index scans since statistics were reset' END,
+                  dup.kept::regclass, dup.scans),
            CASE WHEN dup.backs_constraint
                 THEN format('ALTER TABLE %s DROP CONSTRAINT %I;', dup.indrelid::regclass,
                             (SELECT k.conname FROM pg_constraint k
@@ -397,18 +494,18 @@ BEGIN
     SELECT 'seq_scan_heavy', seq_heavy.oid::regclass, NULL::regclass,
            format('%s sequential scans read %s rows, %s index scans; %s',
                   seq_heavy.seq_scan, seq_heavy.seq_tup_read, seq_heavy.idx_scan,
-                  pg_size_pretty(seq_heavy.bytes)),
+                  coalesce(pg_size_pretty(seq_heavy.bytes), 'size not measured: another session holds or waits for a conflicting lock on it')),
            format('SELECT query, calls, rows FROM pg_stat_statements WHERE query ~* %L ORDER BY total_exec_time DESC LIMIT 10;',
                   '\m' || (SELECT c.relname FROM pg_class c WHERE c.oid = seq_heavy.oid) || '\M')
       FROM seq_heavy
-     WHERE seq_heavy.bytes >= seq_scan_min_bytes
+     WHERE coalesce(seq_heavy.bytes, seq_scan_min_bytes) >= seq_scan_min_bytes
     UNION ALL
     SELECT * FROM pgmaint._partitioned_index_findings(unused_min_bytes);
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint.index_advice(bigint, bigint) IS
-'Index findings with a suggested statement: unused (no scans since the statistics reset, at least unused_min_bytes, never primary key, unique, exclusion or replica-identity indexes; a partitioned index when none of its partitions'' indexes was scanned), rarely_used (the same kinds of index with fewer than one scan per 100 index writes, over at least 1,000 writes), duplicate (same columns, expressions and predicate, or a plain btree leading another), invalid (not while a concurrent build runs on the table), fk_without_index, seq_scan_heavy (tables of at least seq_scan_min_bytes with 10+ sequential scans, more than index scans). Sizes are pg_relation_size, taken only for the indexes and tables the statistics already single out.';
+'Index findings with a suggested statement, safe to apply all together: unused (no scans since the statistics reset, of every size by default, at least unused_min_bytes; never primary key, unique, exclusion or replica-identity indexes; a partitioned index when none of its partitions'' indexes was scanned), rarely_used (the same kinds of index with fewer than one scan per 100 index writes, over at least 1,000 writes), duplicate (same columns, expressions and predicate, or a plain btree leading another; of each group the index kept is the primary key, then one backing a constraint, then unique, then used, then the oldest), invalid (not while a concurrent build runs on the table), fk_without_index, seq_scan_heavy (tables of at least seq_scan_min_bytes with 10+ sequential scans, more than index scans). An unused or rarely used index that a duplicate is dropped in favour of has no suggestion (NULL): dropping both would leave the columns without an index. Sizes are pg_relation_size, taken only for the indexes and tables the statistics already single out, never behind a lock DDL holds or waits for (the detail then says the size was not measured).';
 
 REVOKE ALL ON FUNCTION pgmaint.index_advice(bigint, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.index_advice(bigint, bigint) TO pg_monitor;

@@ -111,7 +111,10 @@ GRANT EXECUTE ON FUNCTION pgmaint._bloat_estimate() TO pg_monitor;
 
 -- Bloat of every user table and btree index: the estimate, or with exact =>
 -- true pgstattuple's measurement (pgstattuple_approx for tables, pgstatindex
--- for indexes), which reads every page.
+-- for indexes), which reads every page.  An index's exact figure is what a
+-- rebuild would reclaim: pgstatindex counts the entries of dead rows as used
+-- until VACUUM removes them, so the live share of its leaf data is taken
+-- from the table's live and dead tuples (pgstattuple_approx).
 CREATE OR REPLACE FUNCTION pgmaint.bloat(
     exact boolean DEFAULT false,
     OUT relid regclass, OUT table_name regclass, OUT kind text,
@@ -125,6 +128,10 @@ AS $$
 DECLARE
     stattuple name;
     r record;
+    heap record;
+    heaps jsonb := '{}';
+    leaf record;
+    live_share float8;
 BEGIN
     IF exact IS NULL THEN
         RAISE EXCEPTION '"exact" must not be NULL'
@@ -150,24 +157,52 @@ BEGIN
             wasted_bytes := r.wasted_bytes;
             wasted_ratio := r.ratio;
             method := 'estimate';
-        ELSIF r.kind = 'table' THEN
-            -- free space beyond what the fillfactor leaves free, and dead tuples
-            EXECUTE format('SELECT s.table_len, s.approx_free_space + s.dead_tuple_len
-                              FROM %I.pgstattuple_approx($1) s', stattuple)
-               INTO bytes, wasted_bytes USING r.relid::regclass;
-            wasted_ratio := CASE WHEN bytes > 0 THEN wasted_bytes::double precision / bytes END;
-            method := 'pgstattuple_approx';
+        ELSIF NOT pgmaint._lock_free(r.relid) OR NOT pgmaint._lock_free(r.table_relid) THEN
+            -- pgstattuple would wait for its lock behind DDL: not measured
+            bytes := NULL;
+            wasted_bytes := NULL;
+            wasted_ratio := NULL;
+            method := 'not measured: another session holds or waits for a conflicting lock (DDL)';
         ELSE
-            -- leaf pages below the default btree fillfactor of 90%, and empty and deleted pages
-            EXECUTE format('SELECT s.index_size,
-                                   (greatest(0, 90 - s.avg_leaf_density) / 100 * s.leaf_pages
-                                    + s.empty_pages + s.deleted_pages) * current_setting(''block_size'')::bigint
-                              FROM %I.pgstatindex($1) s', stattuple)
-               INTO bytes, wasted_bytes USING r.relid::regclass;
+            -- the table's own measurement, read once for it and its indexes
+            IF NOT heaps ? r.table_relid::text THEN
+                EXECUTE format('SELECT s.table_len, s.approx_free_space, s.dead_tuple_len,
+                                       s.approx_tuple_count, s.dead_tuple_count
+                                  FROM %I.pgstattuple_approx($1) s', stattuple)
+                   INTO heap USING r.table_relid::regclass;
+                heaps := heaps || jsonb_build_object(r.table_relid::text, to_jsonb(heap));
+            END IF;
+            SELECT * INTO heap FROM jsonb_to_record(heaps -> r.table_relid::text)
+                AS h(table_len bigint, approx_free_space bigint, dead_tuple_len bigint,
+                     approx_tuple_count float8, dead_tuple_count bigint);
+            IF r.kind = 'table' THEN
+                -- free space beyond what the fillfactor leaves free, and dead tuples
+                bytes := heap.table_len;
+                wasted_bytes := heap.approx_free_space + heap.dead_tuple_len;
+                method := 'pgstattuple_approx';
+            ELSE
+                -- a rebuild packs the live entries at the default btree
+                -- fillfactor of 90%: what the leaves hold beyond that, the
+                -- entries of dead rows (their share of the table's tuples:
+                -- pgstatindex counts them as used until VACUUM), and empty
+                -- and deleted pages are reclaimed
+                EXECUTE format('SELECT s.index_size, s.leaf_pages, s.avg_leaf_density, s.empty_pages, s.deleted_pages
+                                  FROM %I.pgstatindex($1) s', stattuple)
+                   INTO leaf USING r.relid::regclass;
+                live_share := CASE WHEN heap.approx_tuple_count + heap.dead_tuple_count > 0
+                                   THEN heap.approx_tuple_count / (heap.approx_tuple_count + heap.dead_tuple_count)
+                                   ELSE 1 END;
+                bytes := leaf.index_size;
+                wasted_bytes := least(leaf.index_size,
+                                      ((greatest(0, leaf.leaf_pages
+                                                    - leaf.leaf_pages * coalesce(leaf.avg_leaf_density, 0) / 90 * live_share)
+                                        + leaf.empty_pages + leaf.deleted_pages)
+                                       * current_setting('block_size')::bigint)::bigint);
+                method := 'pgstatindex+pgstattuple_approx';
+            END IF;
             wasted_ratio := CASE WHEN bytes > 0 THEN wasted_bytes::double precision / bytes END;
-            method := 'pgstatindex';
         END IF;
-        bloated := wasted_ratio >= pgmaint._bloat_min_ratio();
+        bloated := coalesce(wasted_ratio >= pgmaint._bloat_min_ratio(), false);
         suggestion := CASE WHEN NOT bloated THEN NULL
                            WHEN kind = 'index' THEN format('REINDEX INDEX CONCURRENTLY %s;', relid)
                            ELSE format('VACUUM (ANALYZE) %s; to reuse the space, or pg_repack / VACUUM FULL %s in a maintenance window (VACUUM FULL locks the table) to return it to the OS', table_name, table_name) END;
@@ -177,10 +212,33 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint.bloat(boolean) IS
-'Wasted space of each user table and btree index, most first. By default an estimate: the pages the rows would take packed at the fillfactor (average widths and null fractions from the statistics, reltuples) against relpages, both as of the last VACUUM/ANALYZE. exact => true measures with pgstattuple_approx/pgstatindex (reads every page; needs the pgstattuple extension). bloated marks a wasted share of at least 20%.';
+'Wasted space of each user table and btree index, most first. By default an estimate: the pages the rows would take packed at the fillfactor (average widths and null fractions from the statistics, reltuples) against relpages, both as of the last VACUUM/ANALYZE. exact => true measures with pgstattuple (reads every page; needs the pgstattuple extension): a table''s free space and dead tuples (pgstattuple_approx), an index''s space a rebuild would reclaim (pgstatindex''s leaf data beyond the 90% btree fillfactor, the entries of the table''s dead rows in proportion to its live and dead tuples, empty and deleted pages); an object that DDL locks or waits to lock is not waited for (NULL sizes, method says why). bloated marks a wasted share of at least 20%.';
 
 REVOKE ALL ON FUNCTION pgmaint.bloat(boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.bloat(boolean) TO pg_monitor;
+
+-- The leaves of a partition tree, from pg_inherits (pg_partition_tree()
+-- locks every partition, and so waits behind DDL on any of them).
+CREATE OR REPLACE FUNCTION pgmaint._partition_leaves(root oid, OUT relid oid)
+RETURNS SETOF oid
+LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH RECURSIVE tree(relid) AS (
+        SELECT root
+        UNION ALL
+        SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid
+    )
+    SELECT t.relid FROM tree t
+     WHERE NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = t.relid)
+       AND t.relid <> root;
+$$;
+
+COMMENT ON FUNCTION pgmaint._partition_leaves(oid) IS
+'Internal: the leaf partitions (tables or indexes) under root, from pg_inherits, without the locks pg_partition_tree() takes.';
+
+REVOKE ALL ON FUNCTION pgmaint._partition_leaves(oid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._partition_leaves(oid) TO pg_monitor;
 
 -- Partitioned tables with their partitions' sizes and tuples summed.
 CREATE OR REPLACE FUNCTION pgmaint.partitioned_tables(
@@ -189,33 +247,39 @@ CREATE OR REPLACE FUNCTION pgmaint.partitioned_tables(
     OUT dead_ratio double precision, OUT largest_partition regclass,
     OUT oldest_autovacuum timestamptz)
 RETURNS SETOF record
-LANGUAGE sql STABLE
+LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT p.oid::regclass, count(*)::integer,
-           sum(pg_total_relation_size(l.relid))::bigint,
-           sum(pg_indexes_size(l.relid))::bigint,
+    WITH leaves AS (
+        SELECT p.oid AS root, l.relid, s.heap_bytes + s.index_bytes + s.toast_bytes AS total,
+               s.index_bytes, s.busy
+          FROM pg_class p
+          JOIN pg_namespace n ON n.oid = p.relnamespace
+         CROSS JOIN LATERAL pgmaint._partition_leaves(p.oid) l
+          JOIN pg_class c ON c.oid = l.relid AND c.relkind = 'r'
+         CROSS JOIN LATERAL pgmaint._table_parts_nowait(l.relid) s
+         WHERE p.relkind = 'p' AND NOT p.relispartition
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+    )
+    -- a partition that DDL locks or waits to lock is not waited for: the sums are then NULL
+    SELECT l.root::regclass, count(*)::integer,
+           CASE WHEN bool_or(l.busy) THEN NULL ELSE sum(l.total)::bigint END,
+           CASE WHEN bool_or(l.busy) THEN NULL ELSE sum(l.index_bytes)::bigint END,
            sum(pg_stat_get_live_tuples(l.relid))::bigint,
            sum(pg_stat_get_dead_tuples(l.relid))::bigint,
            CASE WHEN sum(pg_stat_get_live_tuples(l.relid) + pg_stat_get_dead_tuples(l.relid)) > 0
                 THEN (sum(pg_stat_get_dead_tuples(l.relid))
                       / sum(pg_stat_get_live_tuples(l.relid) + pg_stat_get_dead_tuples(l.relid)))::double precision
            END,
-           (array_agg(l.relid ORDER BY pg_total_relation_size(l.relid) DESC, l.relid))[1]::regclass,
+           (array_agg(l.relid ORDER BY l.total DESC NULLS LAST, l.relid))[1]::regclass,
            min(greatest(pg_stat_get_last_autovacuum_time(l.relid), pg_stat_get_last_vacuum_time(l.relid)))
-      FROM pg_class p
-      JOIN pg_namespace n ON n.oid = p.relnamespace
-      CROSS JOIN LATERAL (SELECT t.relid FROM pg_partition_tree(p.oid) t
-                           JOIN pg_class c ON c.oid = t.relid
-                          WHERE t.isleaf AND c.relkind = 'r') l
-     WHERE p.relkind = 'p' AND NOT p.relispartition
-       AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-     GROUP BY p.oid
-     ORDER BY 3 DESC, 1;
+      FROM leaves l
+     GROUP BY l.root
+     ORDER BY 3 DESC NULLS LAST, 1;
 $$;
 
 COMMENT ON FUNCTION pgmaint.partitioned_tables() IS
-'Each top-level partitioned table with its leaf partitions rolled up: how many, total and index bytes (stats every file), live and dead tuples, dead share, the largest partition and the oldest (auto)vacuum among them.';
+'Each top-level partitioned table with its leaf partitions rolled up: how many, total and index bytes (stats every file; NULL when a partition is locked, or waited for, by DDL: never read behind it), live and dead tuples, dead share, the largest partition and the oldest (auto)vacuum among them.';
 
 REVOKE ALL ON FUNCTION pgmaint.partitioned_tables() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.partitioned_tables() TO pg_monitor;
@@ -228,24 +292,29 @@ CREATE OR REPLACE FUNCTION pgmaint._partitioned_index_findings(
     OUT kind text, OUT table_name regclass, OUT index_name regclass,
     OUT detail text, OUT suggestion text)
 RETURNS SETOF record
-LANGUAGE sql STABLE
+LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT 'unused'::text, i.indrelid::regclass, i.indexrelid::regclass,
+    SELECT 'unused'::text, x.indrelid::regclass, x.indexrelid::regclass,
            format('no scan of this index on any of its %s partitions since statistics were reset; %s',
-                  count(*), pg_size_pretty(sum(pg_relation_size(t.relid))::bigint)),
-           format('DROP INDEX %s;', i.indexrelid::regclass)
-      FROM pg_index i
-      JOIN pg_class ic ON ic.oid = i.indexrelid
-      JOIN pg_namespace n ON n.oid = ic.relnamespace
-      CROSS JOIN LATERAL (SELECT pt.relid FROM pg_partition_tree(i.indexrelid) pt WHERE pt.isleaf) t
-     WHERE ic.relkind = 'I' AND NOT ic.relispartition
-       AND NOT i.indisprimary AND NOT i.indisunique AND NOT i.indisexclusion
-       AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
-       AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-     GROUP BY i.indrelid, i.indexrelid
-    HAVING sum(pg_stat_get_numscans(t.relid)) = 0
-       AND sum(pg_relation_size(t.relid)) >= unused_min_bytes;
+                  x.parts, coalesce(pg_size_pretty(x.bytes),
+                                    'size not measured: another session holds or waits for a conflicting lock on a partition''s index')),
+           format('DROP INDEX %s;', x.indexrelid::regclass)
+      FROM (SELECT i.indrelid, i.indexrelid, count(*) AS parts,
+                   -- NULL when a partition's index is locked, or waited for, by DDL
+                   sum(pgmaint._relation_size_nowait(t.relid))
+                   + CASE WHEN bool_or(pgmaint._relation_size_nowait(t.relid) IS NULL) THEN NULL ELSE 0 END AS bytes,
+                   sum(pg_stat_get_numscans(t.relid)) AS scans
+              FROM pg_index i
+              JOIN pg_class ic ON ic.oid = i.indexrelid
+              JOIN pg_namespace n ON n.oid = ic.relnamespace
+             CROSS JOIN LATERAL pgmaint._partition_leaves(i.indexrelid) t
+             WHERE ic.relkind = 'I' AND NOT ic.relispartition
+               AND NOT i.indisprimary AND NOT i.indisunique AND NOT i.indisexclusion
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+               AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+             GROUP BY i.indrelid, i.indexrelid) x
+     WHERE x.scans = 0 AND coalesce(x.bytes, unused_min_bytes) >= unused_min_bytes;
 $$;
 
 COMMENT ON FUNCTION pgmaint._partitioned_index_findings(bigint) IS
@@ -317,8 +386,10 @@ BEGIN
     ),
     cur AS (
         SELECT f.relid, f.taken_at, f.bytes,
+               -- never behind a lock DDL holds or waits for: NULL, not measured now
                CASE WHEN f.relid = 0 THEN pg_database_size(current_database())
-                    ELSE pg_total_relation_size(f.relid) END AS now_bytes
+                    ELSE (SELECT p.heap_bytes + p.index_bytes + p.toast_bytes
+                            FROM pgmaint._table_parts_nowait(f.relid) p) END AS now_bytes
           FROM earliest f
          WHERE f.relid = 0 OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = f.relid)
     )

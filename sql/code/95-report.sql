@@ -421,7 +421,8 @@ BEGIN
                       row_estimate AS rows
                  FROM pgmaint._largest_tables(10)$q$)
         || pgmaint._report_section('Index advice',
-            $q$SELECT kind, coalesce(index_name::text, table_name::text) AS object, suggestion
+            $q$SELECT kind, coalesce(index_name::text, table_name::text) AS object,
+                      coalesce(suggestion, 'keep for now: ' || detail) AS suggestion
                  FROM pgmaint.index_advice()$q$)
         || pgmaint._report_section('Autovacuum policy suggestions',
             $q$SELECT format('%I.%I', schema_name, table_name) AS "table",

@@ -13,7 +13,7 @@ INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALU
     ('invalid_indexes', 1, NULL,
      'Indexes left invalid by a failed CREATE INDEX CONCURRENTLY or REINDEX (not counting builds in progress).'),
     ('sequences', 75, 90,
-     'Highest share, in %, of a sequence''s range already used, up to the smaller of its maximum and the type of every column it feeds (cycling sequences only when they feed a unique key).'),
+     'Highest share, in %, of a sequence''s range already used, up to the smaller of its maximum and the type of every column it feeds (cycling sequences only when they feed a unique key; a sequence never called is measured from its start value); the message counts the sequences at or above the warning (sequences() lists them).'),
     ('prepared_transactions', 300, 3600,
      'Age in seconds of the oldest prepared transaction (it holds locks and stops vacuum).'),
     ('inactive_slots', 1, NULL,
@@ -27,6 +27,6 @@ INSERT INTO pgmaint.thresholds (check_name, warning, critical, description) VALU
      format('Highest share, in %%, of dead tuples among tables with at least %s live + dead tuples.',
             to_char((SELECT f.min_tuples FROM pgmaint._table_health_floors() f), 'FM999,999,999'))),
     ('autovacuum_behind', 1, NULL,
-     'Tables where autovacuum falls behind: dead tuples above twice the PG15 vacuum threshold and no vacuum for 10 autovacuum_naptime (as vacuum_stats().falling_behind).'),
+     'Tables where autovacuum falls behind: dead tuples above twice the PG15 vacuum threshold, inserts since the last vacuum above twice the insert threshold (autovacuum_vacuum_insert_threshold and _scale_factor), or a freeze age past autovacuum_freeze_max_age, and no vacuum for 10 autovacuum_naptime (as vacuum_stats().falling_behind).'),
     ('disk_free', 20, 10,
      'Available space, in %, of the data directory''s file system (statvfs; unknown for a caller without pg_read_all_settings).');

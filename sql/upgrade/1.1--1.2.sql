@@ -35,3 +35,21 @@ DROP FUNCTION pgmaint._check_replication();
 DROP FUNCTION pgmaint._backup_check();
 DROP FUNCTION pgmaint._archiver_check();
 DROP FUNCTION pgmaint._retention_check();
+
+-- Peer parity: OUT columns added to vacuum_stats()
+-- (mxid_age), table_sizes() (note), _table_health() and
+-- _table_health_sampled() (falling_inserts).  None of them is granted by
+-- grant_tuning(): the code that follows grants them to pg_monitor again.
+DROP FUNCTION pgmaint.vacuum_stats();
+DROP FUNCTION pgmaint.table_sizes();
+DROP FUNCTION pgmaint._table_health(bigint, bigint);
+DROP FUNCTION pgmaint._table_health_sampled();
+
+-- The new rules of the sequences and autovacuum_behind checks, in their
+-- descriptions: rewritten only where a user left the 1.1 text.
+UPDATE pgmaint.thresholds SET description = 'Highest share, in %, of a sequence''s range already used, up to the smaller of its maximum and the type of every column it feeds (cycling sequences only when they feed a unique key; a sequence never called is measured from its start value); the message counts the sequences at or above the warning (sequences() lists them).'
+ WHERE check_name = 'sequences'
+   AND description = 'Highest share, in %, of a sequence''s range already used, up to the smaller of its maximum and the type of every column it feeds (cycling sequences only when they feed a unique key).';
+UPDATE pgmaint.thresholds SET description = 'Tables where autovacuum falls behind: dead tuples above twice the PG15 vacuum threshold, inserts since the last vacuum above twice the insert threshold (autovacuum_vacuum_insert_threshold and _scale_factor), or a freeze age past autovacuum_freeze_max_age, and no vacuum for 10 autovacuum_naptime (as vacuum_stats().falling_behind).'
+ WHERE check_name = 'autovacuum_behind'
+   AND description = 'Tables where autovacuum falls behind: dead tuples above twice the PG15 vacuum threshold and no vacuum for 10 autovacuum_naptime (as vacuum_stats().falling_behind).';

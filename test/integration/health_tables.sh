@@ -75,7 +75,7 @@ ok "dead_tuples names the table" \
 is "$(check autovacuum_behind)" "warning 1" "autovacuum_behind counts the never-vacuumed table"
 # autovacuum_enabled = off: worded apart, with a hint that fits (issue 19)
 ok "autovacuum_behind says autovacuum is disabled on it" \
-	like "$(message autovacuum_behind)" "autovacuum is disabled on public.ht_dead (autovacuum_enabled = off), 1600 dead tuples; 1 table(s) past twice their vacuum threshold*"
+	like "$(message autovacuum_behind)" "autovacuum is disabled on public.ht_dead (autovacuum_enabled = off), 1600 dead tuples, * inserted since its last vacuum; 1 table(s) past twice a vacuum threshold*"
 ok "its hint says to vacuum it or turn autovacuum back on" \
 	like "$(q -c "SELECT hint FROM pgmaint.health_checks() WHERE check_name = 'autovacuum_behind'")" \
 	"Autovacuum skips public.ht_dead (only anti-wraparound vacuums run)*ALTER TABLE public.ht_dead RESET (autovacuum_enabled)*"
@@ -95,7 +95,7 @@ is "$(q -c "SELECT hint FROM pgmaint.health_checks() WHERE check_name = 'dead_tu
 # both bases give the same answer on the same data
 same="SELECT s IS NOT DISTINCT FROM d
         FROM (SELECT tables, hit_relid, hit_ratio, hit_reads, falling_behind, falling_relid,
-                     falling_dead, dead_relid, dead_share, dead_tuples
+                     falling_dead, dead_relid, dead_share, dead_tuples, falling_inserts
                 FROM pgmaint._table_health_sampled()) s,
              pgmaint._table_health(1000, 1000) d"
 is "$(q -c "$same")" "t" "the worker's figures equal the direct pass"

@@ -217,7 +217,14 @@ REVOKE DELETE ON ret.owned FROM ret_owner;
 INSERT INTO ret.agent_cache SELECT 'w' || g, '{}', now() - interval '1 hour' FROM generate_series(1, 300) g;
 SQL
 q -c "ALTER SYSTEM SET pgmaint.retention_interval = '2s'" -c "SELECT pg_reload_conf()" >/dev/null
-sleep 5
+# The worker records nothing when it does not apply retention, so it is
+# restarted: a new worker has every task due at once and its first loop runs
+# the retention task before the events step.  Once that step is seen ended,
+# the worker has decided on retention with the settings it started with.
+ok "the server has the new retention_interval" wait_for "SELECT current_setting('pgmaint.retention_interval') = '2s'" 30
+gone=$(stop_worker)
+ok "the worker is stopped" [ -n "$gone" ]
+ok "a new worker has run its first loop, retention included" wait_worker_step events 1 "$gone" 60
 is "$(q -c "SELECT count(*) FROM ret.agent_cache WHERE cache_key LIKE 'w%'")" 300 "with pgmaint.policy = advise the worker removes nothing"
 q -c "ALTER SYSTEM SET pgmaint.policy = 'apply'" -c "SELECT pg_reload_conf()" >/dev/null
 ok "with apply, the worker expires the cache rows" wait_for \
@@ -230,9 +237,16 @@ is "$(q -c "SELECT count(*) FROM ret.owned")" 50 "and deletes nothing from it"
 ok "the sampler keeps sampling meanwhile" wait_for \
 	"SELECT last_sample_at > now() - 3 * sample_interval - interval '5 s' FROM pgmaint.sampler_status()" 30
 q -c "ALTER SYSTEM SET pgmaint.retention_interval = 0" -c "SELECT pg_reload_conf()" >/dev/null
-sleep 3
+# with 0 the task is not even due for an hour: a new worker (every task due at
+# once) shows that it is off, not only late.  The expired rows go in while no
+# worker runs, so that only the new one can see them.
+ok "the server has retention_interval = 0" wait_for "SELECT current_setting('pgmaint.retention_interval') = '0'" 30
+gone=$(stop_worker)
+ok "the worker is stopped" [ -n "$gone" ]
 q -c "INSERT INTO ret.agent_cache SELECT 'z' || g, '{}', now() - interval '1 hour' FROM generate_series(1, 10) g" >/dev/null
-sleep 5
+inserted=$(q -c "SELECT clock_timestamp()")
+ok "a new worker has run its first loop, retention included" wait_worker_step events 1 "$inserted" 60
+is "$(q -c "SELECT started_at > '$inserted' FROM pgmaint.sampler_status()")" t "it started after the rows went in"
 is "$(q -c "SELECT count(*) FROM ret.agent_cache WHERE cache_key LIKE 'z%'")" 10 "retention_interval = 0 turns the worker's runs off"
 
 # --- drop_retention, and a dropped table forgets its rule ----------------------------------

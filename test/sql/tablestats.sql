@@ -86,11 +86,13 @@ SELECT kind, table_name, index_name,
 SELECT count(*) AS constraint_indexes_flagged
   FROM pgmaint.index_advice(0, 0)
  WHERE index_name::text IN ('keys_pkey', 'keys_u_key', 'keys_e_excl', 'keys_r');
--- the default size floors leave small indexes and tables alone
-SELECT count(*) AS small_findings
+-- the default size floor leaves small tables read by sequential scans alone,
+-- and lists unused indexes of every size (issue 28)
+SELECT kind, count(*) AS small_findings
   FROM pgmaint.index_advice()
  WHERE kind IN ('unused', 'seq_scan_heavy')
-   AND (SELECT relnamespace FROM pg_class WHERE oid = table_name) = 'ts_regress'::regnamespace;
+   AND (SELECT relnamespace FROM pg_class WHERE oid = table_name) = 'ts_regress'::regnamespace
+ GROUP BY kind ORDER BY kind;
 SELECT * FROM pgmaint.index_advice(-1);
 SELECT * FROM pgmaint.index_advice(0, NULL);
 

@@ -43,7 +43,10 @@ ok "the worker runs" wait_for "SELECT running FROM pgmaint.sampler_status()" 60
 q -c "ALTER SYSTEM SET pgmaint.alert_hold = -1" -c "SELECT pg_reload_conf()" >/dev/null
 ok "the default alert_hold is in force" wait_for "SELECT current_setting('pgmaint.alert_hold') = '-1'" 30
 is "$(q -c "SELECT current_setting('pgmaint.health_interval')")" "-1" "health_interval defaults to -1 (the sample interval)"
-sleep 3
+# the server has signalled the worker: its second evaluation from now runs in
+# a loop that has reloaded (hold: one evaluation); a first status graded as an
+# event would be written by the third
+ok "the worker evaluates the checks three times" wait_worker_step events 3
 is "$(q -c "SELECT count(*) FROM pgmaint.health_events")" "0" "checks that are fine from the start give no event"
 
 # a LISTENing session, to see the NOTIFY
@@ -52,7 +55,8 @@ is "$(q -c "SELECT count(*) FROM pgmaint.health_events")" "0" "checks that are f
 	for i in $(seq 1 300); do echo "SELECT pg_sleep(0.2);"; done
 } | psql -X -q -A -t >"$base/listen.out" 2>&1 &
 listener_pid=$!
-sleep 1
+ok "the listener is listening (it has gone on to its first pg_sleep)" \
+	wait_for "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(0.2);')" 30
 
 # worsening: ok -> warning
 before=$(q -c "SELECT now()")
@@ -78,6 +82,15 @@ is "$(q -c "SELECT pgmaint._health_event_payload(now(), 'x', 'ok', 'warning', 1,
 	/usr/bin/python3 -c 'import json,sys; s=sys.stdin.read().strip(); d=json.loads(s); print(len(s.encode()) < 8000, len(d["message"]))')" \
 	"True 500" "a huge message is cut to 500 characters inside valid JSON"
 
+# a restarted worker reads its statuses back and repeats nothing.  It is
+# restarted while the check is warning: a worker that did not read them back
+# would take warning for a new status and record it at its second evaluation.
+wpid=$(q -c "SELECT pid FROM pgmaint.sampler_status()")
+gone=$(stop_worker)
+ok "the worker comes back" wait_for "SELECT running AND pid <> $wpid FROM pgmaint.sampler_status()" 60
+ok "the new worker evaluates the checks three times" wait_worker_step events 3 "$gone"
+is "$(q -c "SELECT count(*) FROM pgmaint.health_events")" "1" "a restarted worker repeats no event"
+
 # recovery: warning -> ok, at LOG
 q -c "UPDATE pgmaint.thresholds SET warning = 50 WHERE check_name = 'connections'"
 ok "a recovery becomes an event" \
@@ -87,38 +100,34 @@ ok "the recovery is logged at LOG" \
 is "$(q -c "SELECT h->>'status', (h->>'since')::timestamptz = (SELECT max(at) FROM pgmaint.health_events) FROM pgmaint.health() h")" \
 	"ok|t" "health()'s since moves to the recovery"
 
-# a restarted worker reads its statuses back and repeats nothing
-wpid=$(q -c "SELECT pid FROM pgmaint.sampler_status()")
-q -c "SELECT pg_terminate_backend($wpid)" >/dev/null
-ok "the worker comes back" wait_for "SELECT running AND pid <> $wpid FROM pgmaint.sampler_status()" 60
-sleep 3
-is "$(q -c "SELECT count(*) FROM pgmaint.health_events")" "2" "a restarted worker repeats no event"
-
-# oscillation around the threshold: bounded by alert_hold
+# oscillation around the threshold: bounded by alert_hold.  Each flip stays
+# until the worker has evaluated it (about 1 s, one evaluation), so every flip
+# is graded; the final ok is then evaluated $1 times.
 oscillate() {
-	local i
+	local i after=$1
 	for i in $(seq 1 12); do
 		q -c "UPDATE pgmaint.thresholds SET warning = CASE WHEN warning = 1 THEN 50 ELSE 1 END WHERE check_name = 'connections'"
-		sleep 1
+		wait_worker_step events 1 "" 30 || return 1
 	done
 	q -c "UPDATE pgmaint.thresholds SET warning = 50 WHERE check_name = 'connections'"
+	wait_worker_step events "$after" "" 30
 }
 q -c "ALTER SYSTEM SET pgmaint.alert_hold = 3" -c "SELECT pg_reload_conf()" >/dev/null
 ok "alert_hold = 3 s is in force" wait_for "SELECT current_setting('pgmaint.alert_hold') = '3s'" 30
-sleep 2
+# the server has signalled the worker: its second evaluation from now runs with the new hold
+ok "the worker has reloaded (two evaluations)" wait_worker_step events 2
 n0=$(q -c "SELECT count(*) FROM pgmaint.health_events")
-oscillate
-sleep 5
+# a 3 s hold is three evaluations: a status held back fires at the fourth; five after the last flip
+ok "12 flips, each evaluated, then five evaluations" oscillate 5
 n1=$(q -c "SELECT count(*) FROM pgmaint.health_events")
-ok "12 flips of 1 s each under a 3 s hold give at most 1 event (got $((n1 - n0)))" [ $((n1 - n0)) -le 1 ]
+ok "12 flips of about 1 s (one evaluation each) under a 3 s hold give at most 1 event (got $((n1 - n0)))" [ $((n1 - n0)) -le 1 ]
 q -c "ALTER SYSTEM SET pgmaint.alert_hold = 0" -c "SELECT pg_reload_conf()" >/dev/null
 ok "alert_hold = 0 is in force" wait_for "SELECT current_setting('pgmaint.alert_hold') = '0'" 30
-sleep 2
+ok "the worker has reloaded (two evaluations)" wait_worker_step events 2
 n1=$(q -c "SELECT count(*) FROM pgmaint.health_events")
-oscillate
-sleep 3
+ok "12 flips, each evaluated, then one evaluation" oscillate 1
 n2=$(q -c "SELECT count(*) FROM pgmaint.health_events")
-ok "without a hold the same flips give several events (got $((n2 - n1)))" [ $((n2 - n1)) -ge 3 ]
+is "$((n2 - n1))" 12 "without a hold each of the 12 flips gives an event"
 q -c "ALTER SYSTEM SET pgmaint.alert_hold = -1" -c "SELECT pg_reload_conf()" >/dev/null
 ok "the default alert_hold is back" wait_for "SELECT current_setting('pgmaint.alert_hold') = '-1'" 30
 ok "the overall status settles to ok" \
@@ -168,7 +177,7 @@ pgm_cluster_start "$standby" || exit 1
 export PGHOST=$standby PGPORT=$sport
 ok "the standby's worker runs" \
 	wait_for "SELECT running AND in_recovery FROM pgmaint.sampler_status()" 60
-sleep 3
+ok "and has evaluated the checks (its statuses start at ok)" wait_worker_step events 2
 export PGHOST=$primary PGPORT=$pport
 primary_rows=$(q -c "SELECT count(*) FROM pgmaint.health_events")
 # warning = 0: the standby's value (its own client sessions) is >= 0 whatever it is

@@ -130,7 +130,9 @@ done
 echo "# a superuser called $n pgmaint functions twice (database search_path, public first)"
 ok "a superuser called every function without arguments ($n)" test "$n" -gt 30
 
-sleep 3
+# and the worker goes on: two more of its loops (sample, policy, leak sweep
+# every second; the events step, which evaluates every check, last)
+ok "the worker runs two more loops after the calls" wait_worker_step events 2
 evil=$(q -c "SELECT pg_catalog.count(*) FROM evil.log WHERE who OPERATOR(pg_catalog.<>) 'dbowner' OR sess OPERATOR(pg_catalog.<>) 'dbowner'")
 plainn=$(q -c "SELECT pg_catalog.count(*) FROM public.log WHERE who OPERATOR(pg_catalog.<>) 'plain' OR sess OPERATOR(pg_catalog.<>) 'plain'")
 is "$evil" 0 "nothing of the database owner's ran as another role"
