@@ -90,7 +90,7 @@ pgm_spi_run(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes, Datum *
 
 	if (*plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
 			ereport(ERROR,

@@ -461,7 +461,7 @@ pgm_events_step(void *arg)
 
 		if (pgm_prune_plan == NULL)
 		{
-			SPIPlanPtr	p = SPI_prepare(pgm_events_prune_sql, 1, argtypes);
+			SPIPlanPtr	p = SPI_prepare_cursor(pgm_events_prune_sql, 1, argtypes, CURSOR_OPT_GENERIC_PLAN);
 
 			if (p == NULL || SPI_keepplan(p) != 0)
 				ereport(ERROR,

@@ -67,10 +67,13 @@ PG_FUNCTION_INFO_V1(pgmaint_graded_checks);
 static bool pgm_current_evaluation(bool live, PgmEvaluation *eval, PgmOverallSince *since,
 								   bool *has_since);
 static bool pgm_may_read_events(void);
-static void pgm_json_key(StringInfo buf, const char *key, bool *first);
-static void pgm_json_text(StringInfo buf, const char *text);
-static void pgm_json_timestamptz(StringInfo buf, TimestampTz ts);
-static void pgm_json_sampler(StringInfo buf);
+static void pgm_jb_key(JsonbParseState **state, const char *key);
+static void pgm_jb_text(JsonbParseState **state, const char *text);
+static void pgm_jb_numeric(JsonbParseState **state, const char *text);
+static void pgm_jb_bool(JsonbParseState **state, bool b);
+static void pgm_jb_timestamptz(JsonbParseState **state, TimestampTz ts);
+static void pgm_jb_sampler(JsonbParseState **state);
+static TimestampTz pgm_since_without_worker(PgmHealthStatus overall);
 static void pgm_graded_rows(FunctionCallInfo fcinfo, bool with_failed, bool live);
 
 /*
@@ -117,124 +120,170 @@ pgm_may_read_events(void)
 		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
 }
 
-/* Appends a key of an object, with the comma before it unless it is the first. */
+/* Pushes an object key. */
 static void
-pgm_json_key(StringInfo buf, const char *key, bool *first)
+pgm_jb_key(JsonbParseState **state, const char *key)
 {
-	if (!*first)
-		appendStringInfoChar(buf, ',');
-	*first = false;
-	escape_json(buf, key);
-	appendStringInfoChar(buf, ':');
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) key;
+	v.val.string.len = strlen(key);
+	(void) pushJsonbValue(state, WJB_KEY, &v);
 }
 
-/* Appends a JSON string, or null for NULL. */
+/* Pushes a string value, or null for NULL. */
 static void
-pgm_json_text(StringInfo buf, const char *text)
+pgm_jb_text(JsonbParseState **state, const char *text)
 {
+	JsonbValue	v;
+
 	if (text == NULL)
-		appendStringInfoString(buf, "null");
+		v.type = jbvNull;
 	else
-		escape_json(buf, text);
+	{
+		v.type = jbvString;
+		v.val.string.val = (char *) text;
+		v.val.string.len = strlen(text);
+	}
+	(void) pushJsonbValue(state, WJB_VALUE, &v);
 }
 
-/* Appends a timestamptz as to_jsonb() writes it, or null for 0. */
+/* Pushes a numeric value from its text, or null for NULL. */
 static void
-pgm_json_timestamptz(StringInfo buf, TimestampTz ts)
+pgm_jb_numeric(JsonbParseState **state, const char *text)
+{
+	JsonbValue	v;
+
+	if (text == NULL)
+		v.type = jbvNull;
+	else
+	{
+		v.type = jbvNumeric;
+		v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+															ObjectIdGetDatum(InvalidOid),
+															Int32GetDatum(-1)));
+	}
+	(void) pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+/* Pushes a boolean value. */
+static void
+pgm_jb_bool(JsonbParseState **state, bool b)
+{
+	JsonbValue	v;
+
+	v.type = jbvBool;
+	v.val.boolean = b;
+	(void) pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+/* Pushes a timestamptz as to_jsonb() writes it (a string), or null for 0. */
+static void
+pgm_jb_timestamptz(JsonbParseState **state, TimestampTz ts)
 {
 	char		out[MAXDATELEN + 1];
 
 	if (ts == 0)
 	{
-		appendStringInfoString(buf, "null");
+		pgm_jb_text(state, NULL);
 		return;
 	}
-	appendStringInfoChar(buf, '"');
-	appendStringInfoString(buf, JsonEncodeDateTime(out, TimestampTzGetDatum(ts),
-												   TIMESTAMPTZOID, NULL));
-	appendStringInfoChar(buf, '"');
+	pgm_jb_text(state, JsonEncodeDateTime(out, TimestampTzGetDatum(ts), TIMESTAMPTZOID, NULL));
 }
 
 /*
- * Appends health()'s sampler section: the row of pgmaint.sampler_status() as
- * to_jsonb() writes it (its columns read from the function's declaration),
- * with "preloaded" and "detail".
+ * Pushes health()'s sampler section: the row of pgmaint.sampler_status() as
+ * to_jsonb() writes it, with "preloaded" and "detail".
  */
 static void
-pgm_json_sampler(StringInfo buf)
+pgm_jb_sampler(JsonbParseState **state)
 {
-	Oid			argtypes[1];
-	Oid			funcoid;
-	TupleDesc	tupdesc;
-	HeapTupleData row;
+	Datum		values[PGMAINT_STATUS_COLS];
+	bool		nulls[PGMAINT_STATUS_COLS];
 	PgmSamplerView view;
-	bool		first = true;
 	int			a;
 
-	funcoid = LookupFuncName(list_make2(makeString("pgmaint"), makeString("sampler_status")),
-							 0, argtypes, false);
-	if (get_func_result_type(funcoid, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("pgmaint.sampler_status() does not return a row")));
-	row.t_data = DatumGetHeapTupleHeader(OidFunctionCall0(funcoid));
-	row.t_len = HeapTupleHeaderGetDatumLength(row.t_data);
-	ItemPointerSetInvalid(&row.t_self);
-	row.t_tableOid = InvalidOid;
-
-	appendStringInfoChar(buf, '{');
-	for (a = 0; a < tupdesc->natts; a++)
+	pgm_sampler_status_values(values, nulls);
+	(void) pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+	for (a = 0; a < PGMAINT_STATUS_COLS; a++)
 	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, a);
-		bool		isnull;
-		Datum		v = heap_getattr(&row, a + 1, tupdesc, &isnull);
+		Datum		v = values[a];
+		JsonbValue	jv;
 
-		pgm_json_key(buf, NameStr(att->attname), &first);
-		if (isnull)
+		pgm_jb_key(state, pgm_sampler_columns[a].name);
+		if (nulls[a])
 		{
-			appendStringInfoString(buf, "null");
+			pgm_jb_text(state, NULL);
 			continue;
 		}
-		switch (att->atttypid)
+		switch (pgm_sampler_columns[a].type)
 		{
 			case BOOLOID:
-				appendStringInfoString(buf, DatumGetBool(v) ? "true" : "false");
+				pgm_jb_bool(state, DatumGetBool(v));
 				break;
 			case INT4OID:
-				appendStringInfo(buf, "%d", DatumGetInt32(v));
-				break;
 			case INT8OID:
-				appendStringInfo(buf, INT64_FORMAT, DatumGetInt64(v));
+				jv.type = jbvNumeric;
+				jv.val.numeric = int64_to_numeric(pgm_sampler_columns[a].type == INT4OID
+												  ? DatumGetInt32(v) : DatumGetInt64(v));
+				(void) pushJsonbValue(state, WJB_VALUE, &jv);
 				break;
 			case TIMESTAMPTZOID:
-				pgm_json_timestamptz(buf, DatumGetTimestampTz(v));
+				pgm_jb_timestamptz(state, DatumGetTimestampTz(v));
 				break;
 			case INTERVALOID:
-				pgm_json_text(buf, pgm_interval_text(v));
+				pgm_jb_text(state, pgm_interval_text(v));
 				break;
 			default:
-				{
-					Oid			typoutput;
-					bool		varlena;
-
-					getTypeOutputInfo(att->atttypid, &typoutput, &varlena);
-					pgm_json_text(buf, OidOutputFunctionCall(typoutput, v));
-				}
+				pgm_jb_text(state, TextDatumGetCString(v));
 				break;
 		}
 	}
 	pgm_sampler_view(&view);
-	pgm_json_key(buf, "preloaded", &first);
-	appendStringInfoString(buf, view.preloaded ? "true" : "false");
-	pgm_json_key(buf, "detail", &first);
-	pgm_json_text(buf, view.running ? "the sampler worker is running"
-				  : (view.last_error ? view.last_error : "the sampler worker is not running"));
-	appendStringInfoChar(buf, '}');
+	pgm_jb_key(state, "preloaded");
+	pgm_jb_bool(state, view.preloaded);
+	pgm_jb_key(state, "detail");
+	pgm_jb_text(state, view.running ? "the sampler worker is running"
+				: (view.last_error ? view.last_error : "the sampler worker is not running"));
+	(void) pushJsonbValue(state, WJB_END_OBJECT, NULL);
+}
+
+/* When the current overall status began without the worker: _status_since(), through SPI. */
+static TimestampTz
+pgm_since_without_worker(PgmHealthStatus overall)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(pgm_status_name(overall))};
+	bool		isnull = true;
+	Datum		at = (Datum) 0;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not connect to SPI")));
+	if (pgm_since_plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare_cursor(pgm_since_sql, 1, argtypes, CURSOR_OPT_GENERIC_PLAN);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not prepare the query of health()'s \"since\"")));
+		pgm_since_plan = p;
+	}
+	if (SPI_execute_plan(pgm_since_plan, args, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+		at = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	SPI_finish();
+	return isnull ? 0 : DatumGetTimestampTz(at);
 }
 
 /*
  * SQL pgmaint.health(live boolean DEFAULT false): the summary of the
  * server's health as jsonb (see the COMMENT in sql/code/90-health.sql).
+ * The keys are pushed in jsonb's own order (shorter first, then bytewise),
+ * so that the objects need no reordering.
  */
 Datum
 pgmaint_health(PG_FUNCTION_ARGS)
@@ -246,8 +295,9 @@ pgmaint_health(PG_FUNCTION_ARGS)
 	bool		has_since;
 	bool		from_worker;
 	PgmHealthStatus overall;
-	StringInfoData buf;
-	bool		first = true;
+	TimestampTz since_at = 0;
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
 	char		sysid[32];
 	int			n;
 	int			i;
@@ -256,96 +306,64 @@ pgmaint_health(PG_FUNCTION_ARGS)
 	n = pgm_grade_evaluation(eval, graded);
 	overall = pgm_graded_overall(graded, n);
 
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
-	pgm_json_key(&buf, "status", &first);
-	pgm_json_text(&buf, pgm_status_name(overall));
-
 	/* since: when the run of the worker's events with this overall status began */
-	pgm_json_key(&buf, "since", &first);
 	if (has_since)
 	{
 		if (since.known && since.status == overall && pgm_may_read_events())
-			pgm_json_timestamptz(&buf, since.since);
-		else
-			appendStringInfoString(&buf, "null");
+			since_at = since.since;
 	}
 	else
-	{
-		Oid			argtypes[1] = {TEXTOID};
-		Datum		args[1] = {CStringGetTextDatum(pgm_status_name(overall))};
-		bool		isnull = true;
-		Datum		at = (Datum) 0;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("could not connect to SPI")));
-		if (pgm_since_plan == NULL)
-		{
-			SPIPlanPtr	p = SPI_prepare(pgm_since_sql, 1, argtypes);
-
-			if (p == NULL || SPI_keepplan(p) != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INTERNAL_ERROR),
-						 errmsg("could not prepare the query of health()'s \"since\"")));
-			pgm_since_plan = p;
-		}
-		if (SPI_execute_plan(pgm_since_plan, args, NULL, true, 1) == SPI_OK_SELECT &&
-			SPI_processed == 1)
-			at = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		SPI_finish();
-		if (isnull)
-			appendStringInfoString(&buf, "null");
-		else
-			pgm_json_timestamptz(&buf, DatumGetTimestampTz(at));
-	}
-
-	pgm_json_key(&buf, "database", &first);
-	pgm_json_text(&buf, get_database_name(MyDatabaseId));
-	pgm_json_key(&buf, "checked_at", &first);
-	pgm_json_timestamptz(&buf, GetCurrentTimestamp());
-	pgm_json_key(&buf, "role", &first);
-	pgm_json_text(&buf, RecoveryInProgress() ? "standby" : "primary");
-	pgm_json_key(&buf, "system_identifier", &first);
+		since_at = pgm_since_without_worker(overall);
 	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, GetSystemIdentifier());
-	pgm_json_text(&buf, sysid);
-	pgm_json_key(&buf, "source", &first);
-	pgm_json_text(&buf, from_worker ? "worker" : "live");
-	pgm_json_key(&buf, "measured_at", &first);
-	pgm_json_timestamptz(&buf, eval->measured_at);
-	pgm_json_key(&buf, "sampler", &first);
-	pgm_json_sampler(&buf);
 
-	pgm_json_key(&buf, "checks", &first);
-	appendStringInfoChar(&buf, '[');
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	pgm_jb_key(&state, "role");
+	pgm_jb_text(&state, RecoveryInProgress() ? "standby" : "primary");
+	pgm_jb_key(&state, "since");
+	pgm_jb_timestamptz(&state, since_at);
+
+	pgm_jb_key(&state, "checks");
+	(void) pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
 	for (i = 0; i < n; i++)
 	{
 		PgmGraded  *g = &graded[i];
-		bool		f = true;
 
-		if (i > 0)
-			appendStringInfoChar(&buf, ',');
-		appendStringInfoChar(&buf, '{');
-		pgm_json_key(&buf, "check", &f);
-		pgm_json_text(&buf, pgm_check_name(g->check));
-		pgm_json_key(&buf, "status", &f);
-		pgm_json_text(&buf, pgm_status_name(g->status));
-		pgm_json_key(&buf, "value", &f);
-		appendStringInfoString(&buf, g->result->has_value ? g->result->value : "null");
-		pgm_json_key(&buf, "warning", &f);
-		appendStringInfoString(&buf, g->warning ? g->warning : "null");
-		pgm_json_key(&buf, "critical", &f);
-		appendStringInfoString(&buf, g->critical ? g->critical : "null");
-		pgm_json_key(&buf, "message", &f);
-		pgm_json_text(&buf, g->message);
-		pgm_json_key(&buf, "hint", &f);
-		pgm_json_text(&buf, g->hint);
-		appendStringInfoChar(&buf, '}');
+		(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		pgm_jb_key(&state, "hint");
+		pgm_jb_text(&state, g->hint);
+		pgm_jb_key(&state, "check");
+		pgm_jb_text(&state, pgm_check_name(g->check));
+		pgm_jb_key(&state, "value");
+		pgm_jb_numeric(&state, g->result->has_value ? g->result->value : NULL);
+		pgm_jb_key(&state, "status");
+		pgm_jb_text(&state, pgm_status_name(g->status));
+		pgm_jb_key(&state, "message");
+		pgm_jb_text(&state, g->message);
+		pgm_jb_key(&state, "warning");
+		pgm_jb_numeric(&state, g->warning);
+		pgm_jb_key(&state, "critical");
+		pgm_jb_numeric(&state, g->critical);
+		(void) pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}
-	appendStringInfoString(&buf, "]}");
+	(void) pushJsonbValue(&state, WJB_END_ARRAY, NULL);
 
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+	pgm_jb_key(&state, "source");
+	pgm_jb_text(&state, from_worker ? "worker" : "live");
+	pgm_jb_key(&state, "status");
+	pgm_jb_text(&state, pgm_status_name(overall));
+	pgm_jb_key(&state, "sampler");
+	pgm_jb_sampler(&state);
+	pgm_jb_key(&state, "database");
+	pgm_jb_text(&state, get_database_name(MyDatabaseId));
+	pgm_jb_key(&state, "checked_at");
+	pgm_jb_timestamptz(&state, GetCurrentTimestamp());
+	pgm_jb_key(&state, "measured_at");
+	pgm_jb_timestamptz(&state, eval->measured_at);
+	pgm_jb_key(&state, "system_identifier");
+	pgm_jb_text(&state, sysid);
+	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(result));
 }
 
 /* The rows of health_checks() (with failed: of _graded_checks()). */

@@ -93,13 +93,13 @@ extern PgmSizeStatus pgm_table_parts_nowait(Oid relid, int64 *heap,
 											int64 *index, int64 *toast);
 
 /*
- * The table-level figures of the worker's last sample.  Only the last one
- * is kept (beside the ring, not in each of its samples): health() needs no
- * history of them.
+ * The table-level figures of the worker's last pass over the user tables.
+ * Only the last one is kept (beside the ring, not in each of its samples):
+ * health() needs no history of them.
  */
 typedef struct PgmTableSample
 {
-	TimestampTz sampled_at;		/* 0 before the first sample */
+	TimestampTz sampled_at;		/* of the pass; 0 before the first */
 	Oid			datid;			/* the database sampled */
 	PgmTableHealth health;
 } PgmTableSample;
@@ -188,6 +188,17 @@ typedef struct PgmSamplerView
 
 extern void pgm_sampler_view(PgmSamplerView *view);
 
+/* The columns of sampler_status(), with their types (ring.c) */
+#define PGMAINT_STATUS_COLS		14
+typedef struct PgmSamplerColumn
+{
+	const char *name;
+	Oid			type;
+} PgmSamplerColumn;
+
+extern const PgmSamplerColumn pgm_sampler_columns[PGMAINT_STATUS_COLS];
+extern void pgm_sampler_status_values(Datum *values, bool *nulls);
+
 /* ring.c: shared memory */
 extern void pgm_ring_request_shmem(void);
 extern void pgm_ring_startup_shmem(void);
@@ -220,8 +231,13 @@ typedef struct PgmReplicationLag
 
 extern void pgm_replication_lag(PgmReplicationLag *lag, TimestampTz now);
 
-/* sampler.c: one sample and its table-level figures, in C (call inside a transaction) */
-extern void pgm_take_sample(PgmSample *sample, PgmTableSample *tables);
+/*
+ * sampler.c: one sample and its table-level figures, in C (call inside a
+ * transaction).  The pass over the user tables runs at most every
+ * PGMAINT_TABLE_PASS_PERIOD seconds unless pass_now (samples asked for).
+ */
+#define PGMAINT_TABLE_PASS_PERIOD	10
+extern void pgm_take_sample(PgmSample *sample, PgmTableSample *tables, bool pass_now);
 
 /* worker.c: registration and entry point of the worker (the scheduler) */
 extern void pgm_register_worker(void);

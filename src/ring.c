@@ -25,6 +25,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -52,10 +53,12 @@
  */
 #define PGMAINT_SAMPLES_COLS_1_0	28
 #define PGMAINT_SAMPLES_COLS	32
-#define PGMAINT_STATUS_COLS		14
 
 /* A sample older than this many intervals is not fresh enough for health() */
 #define PGMAINT_FRESH_INTERVALS	2
+
+/* Samples samples() copies beyond those it counted, for those taken meanwhile */
+#define PGMAINT_COPY_MARGIN		8
 
 /* Most samples one _request_samples() call may ask for */
 #define PGMAINT_MAX_BURST		100000
@@ -151,6 +154,24 @@ pgm_ring_push(const PgmSample *sample, const PgmTableSample *tables)
 	pgm_shared->status.last_sample_at = sample->sampled_at;
 	pgm_shared->status.samples_taken++;
 	LWLockRelease(pgm_shared->lock);
+}
+
+/*
+ * How many of the ring's samples were taken at or after since (the newest
+ * ones); the ring is in time order.
+ */
+static int
+pgm_ring_count_since(TimestampTz since)
+{
+	int			n = 0;
+
+	LWLockAcquire(pgm_shared->lock, LW_SHARED);
+	while (n < pgm_shared->count &&
+		   pgm_shared->samples[(pgm_shared->next - 1 - n + 2 * pgm_shared->capacity) %
+							   pgm_shared->capacity].sampled_at >= since)
+		n++;
+	LWLockRelease(pgm_shared->lock);
+	return n;
 }
 
 /*
@@ -258,7 +279,7 @@ pgm_status_worker_exiting(bool connect_failed, const char *reason)
 	LWLockRelease(pgm_shared->lock);
 }
 
-/* Records that the worker is alive, with its interval and memory use. */
+/* Records that the worker is alive, with its interval and (unless -1) memory use. */
 void
 pgm_status_heartbeat(int interval_s, int64 memory_bytes)
 {
@@ -267,7 +288,8 @@ pgm_status_heartbeat(int interval_s, int64 memory_bytes)
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
 	pgm_shared->status.heartbeat_at = now;
 	pgm_shared->status.interval_s = interval_s;
-	pgm_shared->status.memory_bytes = memory_bytes;
+	if (memory_bytes >= 0)
+		pgm_shared->status.memory_bytes = memory_bytes;
 	LWLockRelease(pgm_shared->lock);
 }
 
@@ -362,6 +384,7 @@ pgmaint_samples(PG_FUNCTION_ARGS)
 	PgmSample  *ring;
 	int			n;
 	int			i;
+	int			want;
 
 	pgm_require_ring();
 	InitMaterializedSRF(fcinfo, 0);
@@ -373,8 +396,13 @@ pgmaint_samples(PG_FUNCTION_ARGS)
 						rsinfo->setDesc->natts, PGMAINT_SAMPLES_COLS_1_0, PGMAINT_SAMPLES_COLS),
 				 errhint("Run ALTER EXTENSION pgmaint UPDATE.")));
 
-	ring = palloc(sizeof(PgmSample) * pgm_shared->capacity);
-	n = pgm_ring_copy(ring, pgm_shared->capacity);
+	/*
+	 * only the samples from since on and the one before them (for the
+	 * deltas), with a margin for samples taken between the count and the copy
+	 */
+	want = Min(pgm_ring_count_since(since) + 1 + PGMAINT_COPY_MARGIN, pgm_shared->capacity);
+	ring = palloc(sizeof(PgmSample) * want);
+	n = pgm_ring_copy(ring, want);
 
 	for (i = 0; i < n; i++)
 	{
@@ -509,25 +537,35 @@ pgm_sampler_view(PgmSamplerView *view)
 }
 
 /*
- * SQL pgmaint.sampler_status(): one row about the worker.  Without
- * preloading it still answers, with running = false and the reason.
+ * The columns of pgmaint.sampler_status(), in its order: health()'s sampler
+ * section writes them under these names (the SQL declares the same).
  */
-Datum
-pgmaint_sampler_status(PG_FUNCTION_ARGS)
+const PgmSamplerColumn pgm_sampler_columns[PGMAINT_STATUS_COLS] = {
+	{"running", BOOLOID},
+	{"pid", INT4OID},
+	{"database", TEXTOID},
+	{"started_at", TIMESTAMPTZOID},
+	{"last_sample_at", TIMESTAMPTZOID},
+	{"samples_taken", INT8OID},
+	{"last_error", TEXTOID},
+	{"sample_interval", INTERVALOID},
+	{"policy", TEXTOID},
+	{"in_recovery", BOOLOID},
+	{"heartbeat_at", TIMESTAMPTZOID},
+	{"samples_persisted", INT8OID},
+	{"worker_memory_bytes", INT8OID},
+	{"ring_bytes", INT8OID},
+};
+
+/* Fills values and nulls (PGMAINT_STATUS_COLS each) with sampler_status()'s row. */
+void
+pgm_sampler_status_values(Datum *values, bool *nulls)
 {
-	TupleDesc	tupdesc;
-	Datum		values[PGMAINT_STATUS_COLS];
-	bool		nulls[PGMAINT_STATUS_COLS];
 	PgmSamplerView view;
 	const char *policy;
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("function returning record called in context that cannot accept type record")));
-
-	memset(values, 0, sizeof(values));
-	memset(nulls, true, sizeof(nulls));
+	memset(values, 0, sizeof(Datum) * PGMAINT_STATUS_COLS);
+	memset(nulls, true, sizeof(bool) * PGMAINT_STATUS_COLS);
 	pgm_sampler_view(&view);
 	policy = GetConfigOption("pgmaint.policy", true, false);
 
@@ -586,7 +624,24 @@ pgmaint_sampler_status(PG_FUNCTION_ARGS)
 		values[13] = Int64GetDatum((int64) pgm_ring_shmem_size(pgm_shared->capacity));
 		nulls[13] = false;
 	}
+}
 
+/*
+ * SQL pgmaint.sampler_status(): one row about the worker.  Without
+ * preloading it still answers, with running = false and the reason.
+ */
+Datum
+pgmaint_sampler_status(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[PGMAINT_STATUS_COLS];
+	bool		nulls[PGMAINT_STATUS_COLS];
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context that cannot accept type record")));
+	pgm_sampler_status_values(values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
@@ -666,19 +721,20 @@ pgmaint_table_health_sampled(PG_FUNCTION_ARGS)
 static bool
 pgm_ring_block_sums(TimestampTz since, int64 *hits, int64 *reads)
 {
-	PgmSample  *ring;
-	int			n;
 	bool		any = false;
+	int			first;
+	int			i;
 
 	*hits = *reads = 0;
 	if (pgm_shared == NULL)
 		return false;
-	ring = palloc(sizeof(PgmSample) * pgm_shared->capacity);
-	n = pgm_ring_copy(ring, pgm_shared->capacity);
-	for (int i = 1; i < n; i++)
+	/* arithmetic only: it runs under the lock, without a copy of the ring */
+	LWLockAcquire(pgm_shared->lock, LW_SHARED);
+	first = (pgm_shared->next - pgm_shared->count + pgm_shared->capacity) % pgm_shared->capacity;
+	for (i = 1; i < pgm_shared->count; i++)
 	{
-		const PgmSample *p = &ring[i - 1];
-		const PgmSample *s = &ring[i];
+		const PgmSample *p = &pgm_shared->samples[(first + i - 1) % pgm_shared->capacity];
+		const PgmSample *s = &pgm_shared->samples[(first + i) % pgm_shared->capacity];
 
 		if (p->sampled_at < since || !pgm_samples_comparable(p, s) ||
 			s->blks_hit < p->blks_hit || s->blks_read < p->blks_read)
@@ -687,7 +743,7 @@ pgm_ring_block_sums(TimestampTz since, int64 *hits, int64 *reads)
 		*reads += s->blks_read - p->blks_read;
 		any = true;
 	}
-	pfree(ring);
+	LWLockRelease(pgm_shared->lock);
 	return any;
 }
 
@@ -768,9 +824,10 @@ pgmaint_cache_hit_last_hour(PG_FUNCTION_ARGS)
 }
 
 /*
- * The table-level figures of the worker's last sample into out, when that
- * sample is of this database and fresh (taken within PGMAINT_FRESH_INTERVALS
- * sample intervals); false otherwise, and without preloading.
+ * The table-level figures of the worker's last pass into out, when that pass
+ * is of this database and fresh (made within PGMAINT_FRESH_INTERVALS sample
+ * intervals, plus PGMAINT_TABLE_PASS_PERIOD at short intervals, where the
+ * passes are that far apart); false otherwise, and without preloading.
  */
 bool
 pgm_ring_last_tables(PgmTableSample *out)
@@ -788,5 +845,6 @@ pgm_ring_last_tables(PgmTableSample *out)
 		interval_s = pgm_sample_interval;
 	return out->sampled_at != 0 && out->datid == MyDatabaseId &&
 		GetCurrentTimestamp() - out->sampled_at <=
-		(int64) PGMAINT_FRESH_INTERVALS * interval_s * USECS_PER_SEC;
+		((int64) PGMAINT_FRESH_INTERVALS * interval_s +
+		 (interval_s < PGMAINT_TABLE_PASS_PERIOD ? PGMAINT_TABLE_PASS_PERIOD : 0)) * USECS_PER_SEC;
 }

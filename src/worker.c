@@ -69,6 +69,9 @@
 /* Seconds the postmaster waits before it restarts a failed worker */
 #define PGMAINT_RESTART_SECONDS		5
 
+/* Seconds between two measurements of the worker's memory */
+#define PGMAINT_MEMORY_PERIOD		60
+
 /* Longest wait between two connection attempts, in seconds */
 #define PGMAINT_MAX_BACKOFF			300
 
@@ -86,6 +89,7 @@ typedef struct PgmTask
 /* What the sample step produces: the ring's sample and its table-level figures */
 typedef struct PgmSampleResult
 {
+	bool		pass_now;		/* a sample asked for: pass over the tables now */
 	PgmSample	sample;
 	PgmTableSample tables;
 } PgmSampleResult;
@@ -115,6 +119,9 @@ static PgmTask pgm_tasks[] = {
 
 /* Memory of a task run, reset after it (pg_cron's CronLoopContext) */
 static MemoryContext pgm_loop_context = NULL;
+
+/* True while the samples asked for by _request_samples() run (each passes over the tables) */
+static bool pgm_in_burst = false;
 
 /* The task running now, NULL between two */
 static PgmTask *pgm_running_task = NULL;
@@ -173,7 +180,10 @@ static void pgm_process_reload(void);
 static void pgm_run_due_task(PgmTask *task);
 static void pgm_run_task(PgmTask *task);
 static void pgm_worker_service(void);
-static void pgm_heartbeat(void);
+static void pgm_heartbeat(bool memory);
+
+/* The worker's memory is measured at the next heartbeat whatever its period (after a burst) */
+static bool pgm_measure_memory = true;
 static void pgm_sample_step(void *arg);
 static void pgm_persist_step(void *arg);
 static SPIPlanPtr pgm_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes);
@@ -264,15 +274,18 @@ pgmaint_worker_main(Datum main_arg)
 		burst = pgm_status_take_burst();
 		if (burst > 0)
 		{
+			pgm_in_burst = true;
 			while (burst-- > 0)
 			{
 				CHECK_FOR_INTERRUPTS();
 				pgm_run_task(&pgm_tasks[0]);
 			}
+			pgm_in_burst = false;
+			pgm_measure_memory = true;
 			pgm_run_task(&pgm_tasks[PGMAINT_EVENTS_TASK]);
 		}
 
-		pgm_heartbeat();
+		pgm_heartbeat(true);
 
 		next_wake = pgm_tasks[0].next_run;
 		for (i = 1; i < PGMAINT_NTASKS; i++)
@@ -454,7 +467,10 @@ pgm_run_task(PgmTask *task)
 		MemoryContextDelete(context);
 	else
 		MemoryContextReset(context);
-	pgm_heartbeat();
+	/* samples asked for measure the memory after each of them, as tests compare it */
+	if (pgm_in_burst)
+		pgm_measure_memory = true;
+	pgm_heartbeat(pgm_in_burst);
 }
 
 /*
@@ -482,6 +498,7 @@ pgm_sample_task(PgmServeFunc serve)
 	PgmSampleResult result;
 	bool		sampled;
 
+	result.pass_now = pgm_in_burst;
 	sampled = pgm_run_xact_step("sample", pgm_sample_step, &result);
 	if (sampled)
 		pgm_ring_push(&result.sample, &result.tables);
@@ -503,12 +520,28 @@ pgm_sample_task(PgmServeFunc serve)
 	pgstat_report_stat(false);
 }
 
-/* Publishes the heartbeat, the interval in use and the worker's memory. */
+/*
+ * Publishes the heartbeat and the interval in use, and with memory the
+ * worker's memory too, at most every PGMAINT_MEMORY_PERIOD seconds: it walks
+ * every memory context of the process (its caches' included), which at a 1 s
+ * interval cost more than a sample's other steps; and after samples asked
+ * for (tests and benchmarks compare it across a burst).
+ */
 static void
-pgm_heartbeat(void)
+pgm_heartbeat(bool memory)
 {
-	pgm_status_heartbeat(pgm_sample_interval,
-						 (int64) MemoryContextMemAllocated(TopMemoryContext, true));
+	static TimestampTz measured_at = 0;
+	TimestampTz now = GetCurrentTimestamp();
+	int64		bytes = -1;
+
+	if (memory && (pgm_measure_memory ||
+				   now - measured_at >= (int64) PGMAINT_MEMORY_PERIOD * USECS_PER_SEC))
+	{
+		bytes = (int64) MemoryContextMemAllocated(TopMemoryContext, true);
+		measured_at = now;
+		pgm_measure_memory = false;
+	}
+	pgm_status_heartbeat(pgm_sample_interval, bytes);
 }
 
 /* Step: takes one sample (in a transaction, without SPI). */
@@ -517,7 +550,7 @@ pgm_sample_step(void *arg)
 {
 	PgmSampleResult *result = (PgmSampleResult *) arg;
 
-	pgm_take_sample(&result->sample, &result->tables);
+	pgm_take_sample(&result->sample, &result->tables, result->pass_now);
 }
 
 /* The plan of sql, prepared on first use and kept in *plan. */
@@ -526,7 +559,7 @@ pgm_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 {
 	if (*plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL || SPI_keepplan(p) != 0)
 			ereport(ERROR,

@@ -112,7 +112,9 @@ REVOKE ALL ON FUNCTION pgmaint._table_health(bigint, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._table_health(bigint, bigint) TO pg_monitor;
 
 -- The same figures from the worker's last sample, when it is of this
--- database and fresh (within two sample intervals); no row otherwise.
+-- database and fresh (within two sample intervals, plus 10 s at intervals
+-- under 10 s, where the worker passes over the tables every 10 s); no row
+-- otherwise.
 CREATE OR REPLACE FUNCTION pgmaint._table_health_sampled(
     OUT tables bigint, OUT hit_relid oid, OUT hit_ratio float8, OUT hit_reads bigint,
     OUT falling_behind integer, OUT falling_relid oid, OUT falling_dead bigint,
@@ -124,7 +126,7 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'pgmaint_table_health_sampled';
 
 COMMENT ON FUNCTION pgmaint._table_health_sampled() IS
-'Internal: _table_health() (with the floors of _table_health_floors()) as the worker computed it in its last sample, when that sample is of this database and at most two intervals old; no row otherwise.';
+'Internal: _table_health() (with the floors of _table_health_floors()) as the worker computed it in its last pass over the tables, when that pass is of this database and at most two intervals old (plus 10 s at intervals under 10 s, where the passes are 10 s apart); no row otherwise.';
 
 REVOKE ALL ON FUNCTION pgmaint._table_health_sampled() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._table_health_sampled() TO pg_monitor;
