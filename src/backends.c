@@ -27,7 +27,7 @@
  * EXECUTE check applies, so a grantee of terminate_leaks() needs no right on
  * _audit() and cannot write audit rows of its own making.
  *
- * SQL served: terminate_leaks() and _leaked() (sql/install/20-connections.sql),
+ * SQL served: terminate_leaks() and _leaked() (sql/code/20-connections.sql),
  * _require_interval() (20-connections.sql, used by every fragment).
  *
  *-------------------------------------------------------------------------

@@ -601,11 +601,16 @@ pgm_collect_sequences(void)
 
 /*
  * A sequence's last value and is_called, read from its page without a
- * relcache entry; false when it cannot be read now.  The lock is taken only
- * if it is free (a DDL in progress skips the sequence for this evaluation)
- * and released at once, so that thousands of sequences never fill the lock
- * table.  An unlogged sequence has no page on a standby: it reads as never
- * called, as pg_sequence_last_value() returns NULL for it.
+ * relcache entry; false when it is gone or not a sequence of ours.  The lock
+ * is taken only if it is free and released at once, so that thousands of
+ * sequences never fill the lock table and no one holding a sequence locked
+ * stalls an evaluation.  Nothing of the sequence's owner runs (a page is
+ * read, no function is called), so it needs no owner context (owner.c); its
+ * rule is kept all the same: a sequence read as never called (its last value
+ * NULL, measured from its start value) when someone holds it locked, when
+ * its owner may not read it (SELECT or USAGE), and -- having no page on a
+ * standby -- when it is unlogged and the server is in recovery, as
+ * pg_sequence_last_value() returns NULL for it.
  */
 static bool
 pgm_read_last_value(Oid seqoid, int64 *last, bool *called_out)
@@ -620,8 +625,9 @@ pgm_read_last_value(Oid seqoid, int64 *last, bool *called_out)
 	bool		called = false;
 	bool		temp;
 
+	*called_out = false;
 	if (!ConditionalLockRelationOid(seqoid, AccessShareLock))
-		return false;
+		return true;
 	classtup = SearchSysCache1(RELOID, ObjectIdGetDatum(seqoid));
 	if (!HeapTupleIsValid(classtup))
 	{
@@ -637,11 +643,11 @@ pgm_read_last_value(Oid seqoid, int64 *last, bool *called_out)
 		UnlockRelationOid(seqoid, AccessShareLock);
 		return false;
 	}
-	if (form->relpersistence == RELPERSISTENCE_UNLOGGED && RecoveryInProgress())
+	if ((form->relpersistence == RELPERSISTENCE_UNLOGGED && RecoveryInProgress()) ||
+		pg_class_aclcheck(seqoid, form->relowner, ACL_SELECT | ACL_USAGE) != ACLCHECK_OK)
 	{
 		ReleaseSysCache(classtup);
 		UnlockRelationOid(seqoid, AccessShareLock);
-		*called_out = false;
 		return true;
 	}
 

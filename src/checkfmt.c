@@ -126,7 +126,7 @@ static const char *const pgm_hints[PGMAINT_NHINTS] = {
 	[PGMAINT_HINT_ARCHIVER] =
 	"The archive_command fails: run it by hand as the server's user on the file named, and read the server log; WAL piles up in pg_wal until it succeeds (pgmaint.disk_space() shows the room left).",
 	[PGMAINT_HINT_RETENTION] =
-	"See SELECT * FROM pgmaint.retention_plan(); runs happen with pgmaint.policy = apply (every pgmaint.retention_interval) or the pgmaint-retention pg_cron job, and CALL pgmaint.apply_retention() runs one now; last_result says why a run stopped.",
+	"See SELECT * FROM pgmaint.retention_plan() (its error column names what stops a run); runs happen with pgmaint.policy = apply (every pgmaint.retention_interval) or the pgmaint-retention pg_cron job, and CALL pgmaint.apply_retention() runs one now; last_result says why a run stopped.",
 	[PGMAINT_HINT_NOT_GRADED] =
 	"Put the check's row back into pgmaint.thresholds (warning, critical); to turn a check off, set enabled = false instead of deleting its row.",
 };
@@ -328,6 +328,37 @@ pgm_duration_text(int64 usecs)
 	memset(&iv, 0, sizeof(iv));
 	iv.time = usecs - usecs % USECS_PER_SEC;
 	return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(&iv)));
+}
+
+/*
+ * A word of a command line a user pastes into a POSIX shell: as it is when it
+ * holds only letters, digits and _./:@%+=,- (none of which a shell treats
+ * specially), else in single quotes with each ' written '\'' -- so that a
+ * database named x$(touch /tmp/p) stays a name when a hint is pasted.
+ */
+char *
+pgm_shell_quote(const char *word)
+{
+	StringInfoData buf;
+	const char *p;
+	bool		plain = *word != '\0';
+
+	for (p = word; *p && plain; p++)
+		plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			(*p >= '0' && *p <= '9') || strchr("_./:@%+=,-", *p) != NULL;
+	if (plain)
+		return pstrdup(word);
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '\'');
+	for (p = word; *p; p++)
+	{
+		if (*p == '\'')
+			appendStringInfoString(&buf, "'\\''");
+		else
+			appendStringInfoChar(&buf, *p);
+	}
+	appendStringInfoChar(&buf, '\'');
+	return buf.data;
 }
 
 /* An interval's text. */

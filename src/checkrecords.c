@@ -21,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -66,7 +67,15 @@ static const char *const pgm_growth_sql =
 
 /* The enabled retention rules */
 static const char *const pgm_retention_sql =
-"SELECT t.relid::pg_catalog.oid, t.keep, t.oldest_row_at FROM pgmaint.retention t WHERE t.enabled";
+"SELECT t.relid::pg_catalog.oid, t.keep, t.oldest_row_at,"
+" CASE WHEN (t.last_result OPERATOR(pg_catalog.->>) 'stopped') OPERATOR(pg_catalog.~~) 'error:%'"
+"        OR (t.last_result OPERATOR(pg_catalog.->>) 'stopped') OPERATOR(pg_catalog.~~) 'not shrinking:%'"
+"      THEN t.last_result OPERATOR(pg_catalog.->>) 'stopped' END,"
+" pg_catalog.format('%I.%I', n.nspname, c.relname)"
+" FROM pgmaint.retention t"
+" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid"
+" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+" WHERE t.enabled ORDER BY 5";
 
 static SPIPlanPtr pgm_backup_plan = NULL;
 static SPIPlanPtr pgm_space_plan = NULL;
@@ -245,7 +254,7 @@ pgm_family_backup(const PgmEvalInput *in, PgmEvaluation *eval)
 									  has_drill_age ? pgm_age_text(drill_age) : ""));
 
 	if (!has_backup || !has_verified)
-		pgm_result_hint(r, PGMAINT_HINT_BACKUP_RUN, get_database_name(MyDatabaseId));
+		pgm_result_hint(r, PGMAINT_HINT_BACKUP_RUN, pgm_shell_quote(get_database_name(MyDatabaseId)));
 	else if (backup_failed)
 		pgm_result_hint(r, PGMAINT_HINT_BACKUP_FAILED, NULL);
 	else if (drill_failed)
@@ -410,7 +419,9 @@ pgm_family_space(const PgmEvalInput *in, PgmEvaluation *eval)
 /*
  * Family "retention": the tables with an enabled rule whose oldest row (as
  * the last run measured it) is older than twice their keep interval, at
- * least two hours; the worst is the one furthest past its keep.
+ * least two hours (the worst is the one furthest past its keep), or whose
+ * last run stopped on an error of the table or because its batches did not
+ * shrink it (the first by name is named).
  */
 void
 pgm_family_retention(const PgmEvalInput *in, PgmEvaluation *eval)
@@ -419,11 +430,15 @@ pgm_family_retention(const PgmEvalInput *in, PgmEvaluation *eval)
 	Datum		hour = DirectFunctionCall3(interval_in, CStringGetDatum("1 hour"),
 										   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 	int64		rules = 0;
+	int64		late = 0;
 	int64		behind = 0;
-	Oid			worst_relid = InvalidOid;
+	int64		failed = 0;
+	char	   *worst_name = NULL;
 	Datum		worst_past = (Datum) 0;
 	Datum		worst_age = (Datum) 0;
 	Datum		worst_keep = (Datum) 0;
+	char	   *broken_name = NULL;
+	char	   *broken_error = NULL;
 	uint64		i;
 
 	if (!in->privs.read_retention)
@@ -439,35 +454,52 @@ pgm_family_retention(const PgmEvalInput *in, PgmEvaluation *eval)
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not connect to SPI")));
 	pgm_spi_run(&pgm_retention_plan, pgm_retention_sql, 0, NULL, NULL);
+	/* the rows come by name: the first that failed is the one named */
 	for (i = 0; i < SPI_processed; i++)
 	{
 		Datum		relid;
 		Datum		keep;
 		Datum		oldest;
+		Datum		stopped;
 		Datum		age;
 		Datum		limit;
 		Datum		past;
+		bool		is_late = false;
+		bool		is_failed;
 
-		if (!pgm_col(i, 1, &relid) || !pgm_col(i, 2, &keep) ||
-			!SearchSysCacheExists1(RELOID, relid))
+		if (!pgm_col(i, 1, &relid) || !pgm_col(i, 2, &keep))
 			continue;
 		rules++;
-		if (!pgm_col(i, 3, &oldest))
+		is_failed = pgm_col(i, 4, &stopped);
+		if (is_failed)
+		{
+			failed++;
+			if (broken_name == NULL)
+			{
+				broken_name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 5);
+				broken_error = TextDatumGetCString(stopped);
+			}
+		}
+		if (pgm_col(i, 3, &oldest))
+		{
+			/* now() - oldest_row_at > 2 * greatest(keep, '1 hour') */
+			age = DirectFunctionCall2(timestamp_mi, TimestampTzGetDatum(in->xact_now), oldest);
+			limit = DirectFunctionCall2(interval_mul,
+										DirectFunctionCall2(interval_larger, keep, hour),
+										Float8GetDatum(2.0));
+			is_late = DatumGetBool(DirectFunctionCall2(interval_gt, age, limit));
+		}
+		if (is_late || is_failed)
+			behind++;
+		if (!is_late)
 			continue;
-		/* now() - oldest_row_at > 2 * greatest(keep, '1 hour') */
-		age = DirectFunctionCall2(timestamp_mi, TimestampTzGetDatum(in->xact_now), oldest);
-		limit = DirectFunctionCall2(interval_mul,
-									DirectFunctionCall2(interval_larger, keep, hour),
-									Float8GetDatum(2.0));
-		if (!DatumGetBool(DirectFunctionCall2(interval_gt, age, limit)))
-			continue;
-		behind++;
+		late++;
 		/* ORDER BY age - keep DESC: the rows stay valid until SPI_finish() */
 		past = DirectFunctionCall2(interval_mi, age, keep);
-		if (!OidIsValid(worst_relid) ||
+		if (worst_name == NULL ||
 			DatumGetInt32(DirectFunctionCall2(interval_cmp, past, worst_past)) > 0)
 		{
-			worst_relid = DatumGetObjectId(relid);
+			worst_name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 5);
 			worst_past = past;
 			worst_age = age;
 			worst_keep = keep;
@@ -479,26 +511,21 @@ pgm_family_retention(const PgmEvalInput *in, PgmEvaluation *eval)
 		pgm_result_message(r, "no table has a retention rule");
 	else if (behind == 0)
 		pgm_result_message(r, INT64_FORMAT " table(s) with a retention rule, none behind", rules);
-	else
+	else if (failed > 0)
 	{
-		HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(worst_relid));
-		char	   *name = "";
+		/* "left"(failed, 300): characters, not bytes */
+		int			len = pg_mbcharcliplen(broken_error, strlen(broken_error), 300);
 
-		if (HeapTupleIsValid(tuple))
-		{
-			Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
-			char	   *nsp = get_namespace_name(form->relnamespace);
-
-			name = psprintf("%s.%s", quote_identifier(nsp ? nsp : ""),
-							quote_identifier(NameStr(form->relname)));
-			ReleaseSysCache(tuple);
-		}
+		broken_error[len] = '\0';
+		pgm_result_message(r, INT64_FORMAT " of " INT64_FORMAT " table(s) fall behind their retention: the last run of %s stopped with %s",
+						   behind, rules, broken_name ? broken_name : "", broken_error);
+	}
+	else
 		pgm_result_message(r, INT64_FORMAT " of " INT64_FORMAT " table(s) fall behind their retention: %s keeps %s but its oldest row is %s old",
-						   behind, rules, name, pgm_interval_text(worst_keep),
+						   late, rules, worst_name ? worst_name : "", pgm_interval_text(worst_keep),
 						   pgm_interval_text(DirectFunctionCall2(interval_trunc,
 																 CStringGetTextDatum("second"),
 																 worst_age)));
-	}
 	pgm_result_hint(r, PGMAINT_HINT_RETENTION, NULL);
 	SPI_finish();
 }

@@ -9,7 +9,7 @@
  * usually more).  Here a catalog scan tests indisvalid with a scan key on
  * the raw tuple, so that only invalid indexes leave the scan.
  *
- * SQL served: _invalid_indexes() (sql/install/80-checks.sql).
+ * SQL served: _invalid_indexes() (sql/code/80-checks.sql).
  *
  *-------------------------------------------------------------------------
  */

@@ -462,19 +462,7 @@ pgm_family_wal(const PgmEvalInput *in, PgmEvaluation *eval)
 	int64		req;
 	TimestampTz reset;
 
-#if PG_VERSION_NUM >= 170000
-	PgStat_CheckpointerStats *cp = pgstat_fetch_stat_checkpointer();
-
-	timed = cp->num_timed;
-	req = cp->num_requested;
-	reset = cp->stat_reset_timestamp;
-#else
-	PgStat_CheckpointerStats *cp = pgstat_fetch_stat_checkpointer();
-
-	timed = cp->timed_checkpoints;
-	req = cp->requested_checkpoints;
-	reset = pgstat_fetch_stat_bgwriter()->stat_reset_timestamp;
-#endif
+	pgm_checkpoint_counts(&timed, &req, &reset);
 
 	r = &eval->checks[PGMAINT_CHECK_CHECKPOINTS_REQUESTED];
 	if (timed + req < 3)

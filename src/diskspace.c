@@ -8,7 +8,7 @@
  * may read, so the function requires the same privilege.  It never returns
  * the path itself.
  *
- * SQL served: disk_space() (sql/install/30-tablestats.sql), read by the
+ * SQL served: disk_space() (sql/code/30-tablestats.sql), read by the
  * disk_free check (80-checks.sql).
  *
  *-------------------------------------------------------------------------

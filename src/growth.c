@@ -3,7 +3,7 @@
  * growth.c
  *	  The worker's space task: every pgmaint.growth_interval it records the
  *	  database's size, its largest tables' sizes and the worst bloat
- *	  estimates (pgmaint._record_space(), sql/install/82-checks-space.sql),
+ *	  estimates (pgmaint._record_space(), sql/code/82-checks-space.sql),
  *	  which table_growth() and the bloat and disk_full_eta checks read.
  *
  * Sizing tables stats their files, so this never runs on the per-sample

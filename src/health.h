@@ -22,8 +22,8 @@
 
 /* Sizes of one check's result (texts longer than these are cut, everywhere alike) */
 #define PGMAINT_CHECK_VALUE_LEN		32
-#define PGMAINT_CHECK_MESSAGE_LEN	512
-#define PGMAINT_CHECK_ARG_LEN		160
+#define PGMAINT_CHECK_MESSAGE_LEN	1024
+#define PGMAINT_CHECK_ARG_LEN		272
 
 /*
  * The checks, in the order of their names (the registry in evaluate.c
@@ -212,6 +212,7 @@ extern char *pgm_to_char_utc(TimestampTz ts, const char *format);
 extern char *pgm_regclass_text(Oid relid);
 extern char *pgm_size_pretty(int64 bytes);
 extern int	pgm_text_cmp(const char *a, const char *b);
+extern char *pgm_shell_quote(const char *word);
 
 /* --- the check families (check*.c) --- */
 

@@ -8,8 +8,8 @@
  * and the background worker exist only when the library is loaded through
  * shared_preload_libraries.
  *
- * SQL served: pgmaint.preloaded() and pgmaint._setting() (sql/install/
- * 00-schema.sql).
+ * SQL served: pgmaint.preloaded() and pgmaint._setting() (sql/code/
+ * 00-base.sql).
  *
  *-------------------------------------------------------------------------
  */

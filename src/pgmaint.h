@@ -114,6 +114,14 @@ typedef struct PgmTableSample
 /* The search_path of the worker's transactions (and of every pgmaint function) */
 #define PGMAINT_SAFE_SEARCH_PATH	"pg_catalog, pg_temp"
 
+/*
+ * The lock timeout of every statement pgmaint runs on a user table (the
+ * policy's ALTER TABLEs, retention's measurements, batches and partitions,
+ * exact bloat): a table someone holds locked is skipped, not waited for.
+ * SQL reads it through pgmaint._policy_lock_timeout().
+ */
+#define PGMAINT_LOCK_TIMEOUT		"200ms"
+
 /* Size of the last_error text kept in shared memory */
 #define PGMAINT_ERROR_LEN		256
 
@@ -231,6 +239,9 @@ typedef struct PgmReplicationLag
 
 extern void pgm_replication_lag(PgmReplicationLag *lag, TimestampTz now);
 
+/* Checkpoints and restartpoints, timed and requested, and their reset (checkpoints.c) */
+extern void pgm_checkpoint_counts(int64 *timed, int64 *requested, TimestampTz *reset);
+
 /*
  * sampler.c: one sample and its table-level figures, in C (call inside a
  * transaction).  The pass over the user tables runs at most every
@@ -238,6 +249,13 @@ extern void pgm_replication_lag(PgmReplicationLag *lag, TimestampTz now);
  */
 #define PGMAINT_TABLE_PASS_PERIOD	10
 extern void pgm_take_sample(PgmSample *sample, PgmTableSample *tables, bool pass_now);
+
+/*
+ * pinning.c: pins, at a priority no database or role setting reaches, every
+ * setting that could stop or distort the worker's transactions (call once,
+ * after connecting)
+ */
+extern void pgm_pin_worker_settings(void);
 
 /* worker.c: registration and entry point of the worker (the scheduler) */
 extern void pgm_register_worker(void);
@@ -315,9 +333,7 @@ extern void pgm_growth_task(PgmServeFunc serve);
 /* Period of the retention task while pgmaint.retention_interval is 0 (off) */
 #define PGMAINT_RETENTION_OFF_PERIOD	3600
 
-/* retention.c: one step of a run as the table's owner, and the worker's task */
-extern uint64 pgm_retention_exec(Oid relid, int nstatements, char **statements,
-								 TimestampTz cutoff, int batch, const char *lock_timeout);
+/* retention.c: the worker's retention task (the run loop CALL apply_retention() drives too) */
 extern void pgm_retention_task(PgmServeFunc serve);
 
 /* --- Health events (issue 15) --- */

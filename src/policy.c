@@ -12,9 +12,9 @@
  *
  * The worker's policy task runs pgmaint.run_policy() every
  * pgmaint.policy_interval; classification, tuning and scheduling are in SQL
- * (sql/install/4x-policy-*.sql), where they are clearer and off any hot path.
+ * (sql/code/4x-policy-*.sql), where they are clearer and off any hot path.
  *
- * SQL served: _validate_reloptions() (sql/install/05-policy-tables.sql) and
+ * SQL served: _validate_reloptions() (sql/code/05-policy-tables.sql) and
  * _policy_lock_timeout() (42-policy-tuning.sql).
  *
  *-------------------------------------------------------------------------
@@ -36,12 +36,6 @@
 
 /* Prefix of the autovacuum options a profile may set */
 #define PGMAINT_AUTOVACUUM_PREFIX	"autovacuum_"
-
-/*
- * Lock timeout of the policy's ALTER TABLEs: the worker's runs, tune_table()
- * and reset_table() (SQL reads it through pgmaint._policy_lock_timeout())
- */
-#define PGMAINT_POLICY_LOCK_TIMEOUT	"200ms"
 
 /* One policy run; $1 is the mode */
 static const char *const pgm_policy_sql =
@@ -187,7 +181,7 @@ pgmaint_validate_reloptions(PG_FUNCTION_ARGS)
  * Step: one run of the autovacuum policy, in the worker's transaction with
  * SPI connected.  arg is the mode, "advise" or "apply".
  *
- * The whole run is under PGMAINT_POLICY_LOCK_TIMEOUT, as SET LOCAL would do
+ * The whole run is under PGMAINT_LOCK_TIMEOUT, as SET LOCAL would do
  * (the policy's SQL functions also ask for it), so that a locked table is skipped
  * quickly and retried on the next run instead of holding the worker in the
  * lock queue.  PGC_S_SESSION is what makes it transactional: a value set
@@ -201,7 +195,7 @@ pgm_policy_step(void *arg)
 	Datum		args[1];
 	int			ret;
 
-	(void) set_config_option("lock_timeout", PGMAINT_POLICY_LOCK_TIMEOUT,
+	(void) set_config_option("lock_timeout", PGMAINT_LOCK_TIMEOUT,
 							 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
 							 true, 0, false);
 
@@ -215,11 +209,11 @@ pgm_policy_step(void *arg)
 						SPI_result_code_string(ret))));
 }
 
-/* SQL pgmaint._policy_lock_timeout(): PGMAINT_POLICY_LOCK_TIMEOUT, as text. */
+/* SQL pgmaint._policy_lock_timeout(): PGMAINT_LOCK_TIMEOUT, as text. */
 Datum
 pgmaint_policy_lock_timeout(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_TEXT_P(cstring_to_text(PGMAINT_POLICY_LOCK_TIMEOUT));
+	PG_RETURN_TEXT_P(cstring_to_text(PGMAINT_LOCK_TIMEOUT));
 }
 
 /* Worker task: the autovacuum policy every pgmaint.policy_interval; off does nothing. */

@@ -5,7 +5,7 @@
  *	  on a primary from the WAL senders' slots (what pg_stat_replication
  *	  shows), on a standby from the WAL receiver and the startup process.
  *	  The sampler records these figures in every sample, and the
- *	  replication_lag checks (sql/install/83-checks-replication.sql) read
+ *	  replication_lag checks (sql/code/83-checks-replication.sql) read
  *	  them through pgmaint._replication_lag(), so that the rule below has
  *	  one home.
  *

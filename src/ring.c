@@ -13,7 +13,7 @@
  * runs while the lock is held.
  *
  * SQL served: samples(), sampler_status(), _request_samples() and
- * _ring_block_deltas() (sql/install/10-sampler.sql), _table_health_sampled()
+ * _ring_block_deltas() (sql/code/10-sampler.sql), _table_health_sampled()
  * (80-checks.sql).
  *
  *-------------------------------------------------------------------------

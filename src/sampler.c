@@ -16,7 +16,7 @@
  * backend-status snapshots, so that the next sample reads fresh values.
  *
  * SQL served: none directly; the ring (ring.c) serves what it samples to
- * sql/install/10-sampler.sql and 80-checks.sql.
+ * sql/code/10-sampler.sql and 80-checks.sql.
  *
  *-------------------------------------------------------------------------
  */

@@ -21,7 +21,7 @@
  * lxc).  A cgroup namespace hides the path, hence the files first.
  *
  * SQL served: detected_resources() and _detect_resources()
- * (sql/install/50-settings.sql).
+ * (sql/code/50-settings.sql).
  *
  *-------------------------------------------------------------------------
  */

@@ -7,9 +7,9 @@
  *	  dead_tuples and autovacuum_behind checks, and the floors below which a
  *	  table is not judged.
  *
- * SQL served: pgmaint._table_health_floors() (sql/install/80-checks.sql);
+ * SQL served: pgmaint._table_health_floors() (sql/code/80-checks.sql);
  * the code is called by vacuum_stats() and _table_health() (tablestats.c,
- * sql/install/30-tablestats.sql and 80-checks.sql), by the worker's sample
+ * sql/code/30-tablestats.sql and 80-checks.sql), by the worker's sample
  * (sampler.c) and by _table_health_sampled() (ring.c, 80-checks.sql).
  *
  *-------------------------------------------------------------------------

@@ -42,7 +42,7 @@
  * nor frees its host's.
  *
  * SQL served: none of its own; its steps call the functions of
- * sql/install/10-sampler.sql (history), 4x-policy-*.sql (the policy) and the
+ * sql/code/10-sampler.sql (history), 4x-policy-*.sql (the policy) and the
  * leak sweep of backends.c.
  *
  *-------------------------------------------------------------------------
@@ -134,8 +134,8 @@ static emit_log_hook_type pgm_prev_emit_log_hook = NULL;
 /*
  * The worker's SPI runs as the bootstrap superuser, so every SQL string below
  * qualifies its functions and operators, and the worker pins search_path
- * (pgm_pin_search_path()): nothing a database or role setting names is ever
- * looked up.
+ * (pgm_pin_worker_settings()): nothing a database or role setting names is
+ * ever looked up.
  *
  * SQL of the history step: append what the ring has beyond the table, prune.
  * The columns are those of pgmaint.sample_history and of samples(), which
@@ -174,7 +174,6 @@ static const char *const pgm_prune_sql =
 static void pgm_worker_exit(int code, Datum arg);
 static void pgm_capture_connect_error(ErrorData *edata);
 static void pgm_connect(void);
-static void pgm_pin_search_path(void);
 static void pgm_sleep_until(TimestampTz deadline);
 static void pgm_process_reload(void);
 static void pgm_run_due_task(PgmTask *task);
@@ -223,13 +222,8 @@ pgmaint_worker_main(Datum main_arg)
 	pgm_step_set_reporter(pgm_status_set_error, pgm_status_clear_error);
 
 	pgm_connect();
-	pgm_pin_search_path();
-
-	/* the sampler reads each statistics entry once: no caching wanted */
-	SetConfigOption("stats_fetch_consistency", "none", PGC_SUSET, PGC_S_OVERRIDE);
-	/* a step never waits long on a lock held by someone else */
-	SetConfigOption("lock_timeout", "10s", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("application_name", PGMAINT_WORKER_NAME, PGC_USERSET, PGC_S_OVERRIDE);
+	/* search_path, read-only defaults, timeouts...: see pinning.c */
+	pgm_pin_worker_settings();
 
 	pgm_loop_context = AllocSetContextCreate(TopMemoryContext,
 											 "pgmaint worker loop",
@@ -364,19 +358,6 @@ pgm_connect(void)
 
 	pgm_connecting = false;
 	emit_log_hook = pgm_prev_emit_log_hook;
-}
-
-/*
- * Pins search_path to pg_catalog, pg_temp for every transaction of the
- * worker.  PGC_S_OVERRIDE outranks ALTER DATABASE/ROLE ... SET (applied when
- * the worker connected) and survives configuration reloads, so the owner of
- * pgmaint.database cannot put a schema of theirs in front of pg_catalog and
- * have the worker, a superuser, run their functions or operators.
- */
-static void
-pgm_pin_search_path(void)
-{
-	SetConfigOption("search_path", PGMAINT_SAFE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 }
 
 /* Sleeps until deadline, or until a signal needs attention. */

@@ -11,10 +11,18 @@
 #                                initdb DIR/data, socket in DIR, test settings
 #   pgm_cluster_start DIR        start it and wait until it accepts connections
 #   pgm_cluster_stop DIR         stop it (fast), ignoring a cluster not running
+#
+# PGM_PGVERSION (default 15, the machine's own) is the major version these
+# functions use; test/run.sh sets 17 inside the trixie root (test/pgroot.sh).
 
-PGM_PGVERSION=15
+# The packages that build and test pgmaint against PostgreSQL major version $1.
+pgm_version_packages() {
+	echo "postgresql-$1 postgresql-server-dev-$1 postgresql-$1-cron postgresql-$1-pgtap libtap-parser-sourcehandler-pgtap-perl make gcc"
+}
+
+PGM_PGVERSION=${PGM_PGVERSION:-15}
 PGM_SYSBIN=/usr/lib/postgresql/$PGM_PGVERSION/bin
-PGM_PACKAGES="postgresql-$PGM_PGVERSION postgresql-server-dev-$PGM_PGVERSION postgresql-$PGM_PGVERSION-cron postgresql-$PGM_PGVERSION-pgtap libtap-parser-sourcehandler-pgtap-perl make gcc"
+PGM_PACKAGES=$(pgm_version_packages "$PGM_PGVERSION")
 
 # Runs a command as the cluster owner ("postgres" when we are root), from /
 # (the checkout may be in a directory that user cannot enter): absolute paths only.

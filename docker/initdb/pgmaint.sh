@@ -23,8 +23,12 @@
 #   PGMAINT_LEAK_TIMEOUT      pgmaint.leak_timeout (e.g. 5min)
 #   PGMAINT_LEAK_EXCLUDE      pgmaint.leak_exclude (application_name LIKE patterns, comma-separated)
 #   PGMAINT_BACKUP_SCHEDULE   pg_cron schedule of the backup job (e.g. "30 3 * * *"); unset: no job
-#   PGMAINT_BACKUP_DIR        where the job writes (default /backups, a volume)
-#   PGMAINT_BACKUP_KEEP_DAYS  with the job: also prune backups older than N days
+#   PGMAINT_BACKUP_DIR        where the job writes (default /backups, a volume; an absolute path)
+#   PGMAINT_BACKUP_KEEP_DAYS  with the job: also prune backups older than N days (0-99999,
+#                             what "pgmaint_backup prune --keep-days" accepts)
+#
+# Everything written for a shell (the pg_cron job's COPY ... TO PROGRAM
+# command) is quoted with pgm_shell_quote(), whatever the values hold.
 set -Eeuo pipefail
 
 pgm_prog=pgmaint.sh
@@ -61,6 +65,12 @@ pgm_check_text() {
 	esac
 }
 
+# Prints $1 quoted for a POSIX shell (COPY ... TO PROGRAM runs /bin/sh): '...', each ' as '\''.
+pgm_shell_quote() {
+	local q="'\\''"
+	printf "'%s'" "${1//\'/$q}"
+}
+
 # Checks that variable $1, when set, is a pg_cron schedule: five fields or @hourly/@daily/...
 pgm_check_cron() {
 	local var=$1 val=${!1:-}
@@ -82,8 +92,11 @@ pgm_check_text PGMAINT_LEAK_EXCLUDE
 pgm_check_cron PGMAINT_BACKUP_SCHEDULE
 pgm_check_text PGMAINT_BACKUP_DIR
 backup_dir=${PGMAINT_BACKUP_DIR:-/backups}
-if [ -n "${PGMAINT_BACKUP_KEEP_DAYS:-}" ] && ! [[ $PGMAINT_BACKUP_KEEP_DAYS =~ ^[0-9]+$ ]]; then
-	pgm_invalid "PGMAINT_BACKUP_KEEP_DAYS='$PGMAINT_BACKUP_KEEP_DAYS' is not a whole number of days"
+[[ $backup_dir == /* ]] ||
+	pgm_invalid "PGMAINT_BACKUP_DIR='$backup_dir' is not an absolute path (the job runs in the data directory)"
+# what pgmaint_backup prune --keep-days accepts (bin/pgmaint_backup)
+if [ -n "${PGMAINT_BACKUP_KEEP_DAYS:-}" ] && ! [[ $PGMAINT_BACKUP_KEEP_DAYS =~ ^[0-9]{1,5}$ ]]; then
+	pgm_invalid "PGMAINT_BACKUP_KEEP_DAYS='$PGMAINT_BACKUP_KEEP_DAYS' is not a whole number of days from 0 to 99999"
 fi
 if [ -n "${PGMAINT_BACKUP_SCHEDULE:-}" ]; then
 	mkdir -p "$backup_dir" 2>/dev/null || true
@@ -162,11 +175,12 @@ SQL
 echo "$pgm_prog: created pg_stat_statements, pg_cron and pgmaint $(pgm_psql --dbname "$db" -c "SELECT extversion FROM pg_extension WHERE extname = 'pgmaint'") in database \"$db\""
 
 if [ -n "${PGMAINT_BACKUP_SCHEDULE:-}" ]; then
-	bin=$(command -v pgmaint_backup)
-	conn="-U '$user' -d '$db'"
-	cmd="$bin $conn backup --dir '$backup_dir' >/dev/null && $bin $conn verify \"\$(ls -1t '$backup_dir'/*.dump | head -n 1)\" >/dev/null"
+	bin=$(pgm_shell_quote "$(command -v pgmaint_backup)")
+	conn="-U $(pgm_shell_quote "$user") -d $(pgm_shell_quote "$db")"
+	qdir=$(pgm_shell_quote "$backup_dir")
+	cmd="$bin $conn backup --dir $qdir >/dev/null && $bin $conn verify \"\$(ls -1t -- $qdir/*.dump | head -n 1)\" >/dev/null"
 	[ -n "${PGMAINT_BACKUP_KEEP_DAYS:-}" ] &&
-		cmd="$cmd && $bin $conn prune --dir '$backup_dir' --keep-days $PGMAINT_BACKUP_KEEP_DAYS >/dev/null"
+		cmd="$cmd && $bin $conn prune --dir $qdir --keep-days $(pgm_shell_quote "$PGMAINT_BACKUP_KEEP_DAYS") >/dev/null"
 	# pg_cron runs SQL; COPY TO PROGRAM runs the command as the server's OS user
 	# (with no statement_timeout: a dump takes as long as it takes)
 	pgm_psql --dbname "$db" -v sched="$PGMAINT_BACKUP_SCHEDULE" -v cmd="$cmd" <<-'SQL' >/dev/null

@@ -6,6 +6,14 @@ SQLAlchemy 1.4 async engine over asyncpg, pool settings from the environment,
 that LISTENs on `pgmaint_health`, logs every event and posts it to a chat
 webhook (ALERT_WEBHOOK_URL).
 
+Any role that may connect can NOTIFY pgmaint_health, so the listener trusts
+a notification only when it comes from the pgmaint worker's process
+(`pgmaint.sampler_status().pid`) and the event it describes is a row of
+`pgmaint.health_events` (which only the worker writes: code a table's owner
+planted could run inside the worker during a retention run and NOTIFY under
+its pid, but cannot write that table).  Anything else, and any payload that
+is not an event, is counted and logged, and the listener goes on.
+
 Environment:
     DATABASE_URL         postgresql+asyncpg://monitor@127.0.0.1:5432/agent_core
                          (a role with pg_monitor)
@@ -50,7 +58,10 @@ engine = create_async_engine(
 )
 
 app = FastAPI()
-listener_state = {"connected": False, "events": 0}
+listener_state = {"connected": False, "events": 0, "dropped": 0, "connects": 0}
+
+# The fields of an event's payload (sql/code/91-events.sql, _health_event_payload)
+EVENT_FIELDS = ("at", "check", "old_status", "new_status", "value", "overall", "message", "database")
 
 
 def pool_figures():
@@ -93,6 +104,50 @@ async def post_event(client, event):
         log.warning("could not post the event to the webhook: %s", e)
 
 
+async def worker_pid(conn):
+    """The pid of the pgmaint worker now (NULL when it is not running)."""
+    return await conn.fetchval("SELECT pid FROM pgmaint.sampler_status()")
+
+
+def parse_event(payload):
+    """The event a payload holds, or None for junk: not JSON, not an object,
+    or without the fields an event has."""
+    try:
+        event = json.loads(payload)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(event, dict) or any(k not in event for k in EVENT_FIELDS):
+        return None
+    if not all(isinstance(event[k], str) for k in ("at", "check", "new_status")):
+        return None
+    return event
+
+
+async def trusted_event(conn, pid, payload, state):
+    """The event of a notification when the pgmaint worker sent it and
+    pgmaint.health_events has it, else None (and the reason is logged)."""
+    if pid != state.get("worker_pid"):
+        # read again: the worker may have restarted since
+        state["worker_pid"] = await worker_pid(conn)
+    if pid != state["worker_pid"]:
+        log.warning("pgmaint_health: dropped a notification from pid %s, not the pgmaint worker (%s)",
+                    pid, state["worker_pid"])
+        return None
+    event = parse_event(payload)
+    if event is None:
+        log.warning("pgmaint_health: dropped a payload that is not an event: %.200r", payload)
+        return None
+    recorded = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM pgmaint.health_events e"
+        " WHERE e.at = $1::text::timestamptz AND e.check_name = $2 AND e.new_status = $3)",
+        event["at"], event["check"], event["new_status"])
+    if not recorded:
+        log.warning("pgmaint_health: dropped an event that pgmaint.health_events does not hold: %.200r",
+                    payload)
+        return None
+    return event
+
+
 async def listen_for_events():
     """LISTEN pgmaint_health on a connection of its own (a pooled connection
     would lose the LISTEN when returned); reconnect when it is lost."""
@@ -106,19 +161,24 @@ async def listen_for_events():
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda c: lost.set())
                 await conn.add_listener(
-                    "pgmaint_health", lambda c, pid, channel, payload: queue.put_nowait(payload))
+                    "pgmaint_health", lambda c, pid, channel, payload: queue.put_nowait((pid, payload)))
+                state = {}
                 listener_state["connected"] = True
+                listener_state["connects"] += 1
                 delay = 1
                 log.info("listening on pgmaint_health")
                 while not lost.is_set() and not conn.is_closed():
                     try:
-                        payload = await asyncio.wait_for(queue.get(), timeout=1)
+                        pid, payload = await asyncio.wait_for(queue.get(), timeout=1)
                     except asyncio.TimeoutError:
                         # a dead server is noticed only on the next round trip
                         with contextlib.suppress(Exception):
                             await conn.execute("SELECT 1", timeout=POOL_TIMEOUT)
                         continue
-                    event = json.loads(payload)
+                    event = await trusted_event(conn, pid, payload, state)
+                    if event is None:
+                        listener_state["dropped"] += 1
+                        continue
                     listener_state["events"] += 1
                     level = logging.WARNING if event["new_status"] in ("warning", "critical") else logging.INFO
                     log.log(level, "pgmaint: %s %s -> %s (value %s): %s", event["check"],

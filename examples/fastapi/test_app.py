@@ -8,6 +8,7 @@ test/suites/fastapi_example.sh starts the cluster and sets:
 The app runs under uvicorn on 127.0.0.1, the webhook receiver in this process.
 """
 import asyncio
+import contextlib
 import json
 import os
 import queue
@@ -200,3 +201,42 @@ def test_stopped_server_is_503_within_the_timeout_then_200(app, webhook):
     finally:
         admin("UPDATE pgmaint.thresholds SET warning = 80 WHERE check_name = 'connections'")
     next_event(webhook, "connections", "ok", 30)
+
+
+def test_forged_and_junk_notifications_are_dropped_and_the_listener_stays(app, webhook):
+    """Any role may NOTIFY pgmaint_health: a fake all-clear, junk, or a copy of
+    a real event from another session never reaches the webhook, and the
+    listener neither drops nor reconnects."""
+    before = httpx.get(URL, timeout=15).json()["listener"]
+    drain(webhook)
+    with psycopg.connect(MONITOR_DSN, autocommit=True) as conn:
+        real = conn.execute("SELECT pgmaint._health_event_payload(at, check_name, old_status, new_status,"
+                            " value, message, overall) FROM pgmaint.health_events ORDER BY id DESC LIMIT 1"
+                            ).fetchone()
+        forged = [json.dumps({"at": "2026-01-01T00:00:00+00:00", "check": "idle_in_transaction",
+                              "old_status": "critical", "new_status": "ok", "value": 0,
+                              "overall": "ok", "message": "all clear (forged)",
+                              "database": "agent_core"}),
+                  "not json", "[]", '{"check": 1}', ""]
+        if real:
+            forged.append(real[0])  # a true event, sent again from the wrong pid
+        for payload in forged:
+            conn.execute("SELECT pg_notify('pgmaint_health', %s)", (payload,))
+    wait_until(lambda: httpx.get(URL, timeout=15).json()["listener"]["dropped"]
+               >= before["dropped"] + len(forged), 30, "the dropped notifications")
+    # a real event still arrives, and nothing forged came before it
+    admin("UPDATE pgmaint.thresholds SET warning = 0 WHERE check_name = 'connections'")
+    try:
+        seen = []
+        deadline = time.monotonic() + 30
+        while not any(e["check"] == "connections" and e["new_status"] == "warning" for e in seen):
+            assert time.monotonic() < deadline, f"no connections -> warning event: {seen}"
+            with contextlib.suppress(queue.Empty):
+                seen.append(webhook.get(timeout=1))
+        assert not [e for e in seen if e.get("message") == "all clear (forged)"], seen
+    finally:
+        admin("UPDATE pgmaint.thresholds SET warning = 80 WHERE check_name = 'connections'")
+    next_event(webhook, "connections", "ok", 30)
+    after = httpx.get(URL, timeout=15).json()["listener"]
+    assert after["connected"] and after["connects"] == before["connects"]
+    assert after["dropped"] == before["dropped"] + len(forged)

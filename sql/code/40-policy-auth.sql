@@ -122,15 +122,14 @@ AS $$
     SELECT 'ROUTINE', f FROM unnest(ARRAY[
         'pgmaint.set_retention(regclass, name, interval, regclass, integer, text)',
         'pgmaint.drop_retention(regclass)', 'pgmaint.apply_retention(regclass, interval, interval)',
-        'pgmaint.retention_plan()', 'pgmaint._retention_store(name, regclass, name, interval, regclass, integer, text, timestamptz)',
-        'pgmaint._retention_done(name, regclass, jsonb, timestamptz)',
-        'pgmaint._retention_audit_drop(name, regclass)',
-        'pgmaint._retention_exec(regclass, text[], timestamptz, integer, text)',
-        'pgmaint._retention_authorized(name, regclass)', 'pgmaint._retention_limits()',
-        'pgmaint._retention_name(oid)', 'pgmaint._retention_oldest(regclass)',
-        'pgmaint._retention_oldest_of(regclass, name)', 'pgmaint._retention_bound(oid)',
+        'pgmaint.retention_plan()',
+        'pgmaint._retention_store(name, regclass, name, interval, regclass, integer, text)',
+        'pgmaint._retention_audit_drop(name, regclass)', 'pgmaint._retention_limits()',
+        'pgmaint._policy_lock_timeout()',
+        'pgmaint._retention_name(oid)', 'pgmaint._retention_measure(regclass, name, timestamptz)',
+        'pgmaint._retention_bound(oid)',
         'pgmaint._retention_batch_sql(regclass, name, regclass, regclass)',
-        'pgmaint._retention_steps(regclass, timestamptz)', 'pgmaint._retention_lock(regclass, boolean)',
+        'pgmaint._retention_steps(regclass, timestamptz)',
         'pgmaint._retention_work(regclass)']) f
     UNION ALL
     SELECT 'TABLE', 'pgmaint.retention'

@@ -95,8 +95,8 @@ COMMENT ON FUNCTION pgmaint._tunable_table(regclass) IS
 
 REVOKE ALL ON FUNCTION pgmaint._tunable_table(regclass) FROM PUBLIC;
 
--- The lock timeout of every ALTER TABLE the policy runs (tune_table(),
--- reset_table(), the worker's runs), written once in src/policy.c.
+-- The lock timeout of every statement pgmaint runs on a user table (the
+-- policy's ALTER TABLEs, retention), written once in src/pgmaint.h.
 CREATE OR REPLACE FUNCTION pgmaint._policy_lock_timeout()
 RETURNS text
 LANGUAGE c IMMUTABLE PARALLEL SAFE
@@ -104,7 +104,7 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'pgmaint_policy_lock_timeout';
 
 COMMENT ON FUNCTION pgmaint._policy_lock_timeout() IS
-'Internal: the lock_timeout under which the autovacuum policy and tune_table()/reset_table() lock a table; its value is PGMAINT_POLICY_LOCK_TIMEOUT in src/policy.c.';
+'Internal: the lock_timeout under which pgmaint locks a user table (the autovacuum policy, tune_table()/reset_table(), retention, exact bloat); its value is PGMAINT_LOCK_TIMEOUT in src/pgmaint.h.';
 
 REVOKE ALL ON FUNCTION pgmaint._policy_lock_timeout() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._policy_lock_timeout() TO pg_monitor;

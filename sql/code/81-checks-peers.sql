@@ -44,45 +44,52 @@ REVOKE ALL ON FUNCTION pgmaint.maintenance_age() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.maintenance_age() TO pg_monitor;
 
 -- Vacuums running now, manual and autovacuum, with their phase and progress.
+-- PostgreSQL 17 renamed the dead-tuple columns of pg_stat_progress_vacuum
+-- (num_dead_tuples is num_dead_item_ids) and bounds them by memory
+-- (max_dead_tuple_bytes) instead of a count (max_dead_tuples): chosen by the
+-- server's version when called, so that the function survives pg_upgrade.
 CREATE OR REPLACE FUNCTION pgmaint.vacuum_progress(
     OUT pid integer, OUT database name, OUT relid oid, OUT schema_name text, OUT table_name text,
     OUT phase text, OUT autovacuum boolean, OUT to_prevent_wraparound boolean,
     OUT started_at timestamptz, OUT running_for interval,
     OUT heap_blks_total bigint, OUT heap_blks_scanned bigint, OUT heap_blks_vacuumed bigint,
     OUT percent numeric, OUT index_vacuum_count bigint,
-    OUT num_dead_tuples bigint, OUT max_dead_tuples bigint)
+    OUT num_dead_tuples bigint, OUT max_dead_tuples bigint,
+    OUT dead_tuple_bytes bigint, OUT max_dead_tuple_bytes bigint)
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-#variable_conflict use_column
 BEGIN
-    RETURN QUERY
+    RETURN QUERY EXECUTE format($q$
         SELECT p.pid, p.datname,
                p.relid, n.nspname::text, c.relname::text,
                p.phase, a.backend_type = 'autovacuum worker',
                CASE WHEN a.backend_type = 'autovacuum worker'
-                    THEN a.query LIKE '%(to prevent wraparound)%' ELSE false END,
-               a.xact_start, pg_catalog.date_trunc('second', clock_timestamp() - a.xact_start),
+                    THEN a.query LIKE '%%(to prevent wraparound)%%' ELSE false END,
+               a.xact_start, pg_catalog.date_trunc('second', pg_catalog.clock_timestamp() - a.xact_start),
                p.heap_blks_total, p.heap_blks_scanned, p.heap_blks_vacuumed,
                CASE WHEN p.heap_blks_total > 0
                     THEN round(100.0 * p.heap_blks_scanned / p.heap_blks_total, 1)
                     WHEN p.phase NOT IN ('initializing', 'scanning heap') THEN 100.0 END,
-               p.index_vacuum_count, p.num_dead_tuples, p.max_dead_tuples
+               p.index_vacuum_count, %s
           FROM pg_catalog.pg_stat_progress_vacuum p
           LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = p.pid
           -- another database's oid names nothing here
           LEFT JOIN pg_catalog.pg_class c
                  ON c.oid = p.relid
                 AND p.datid = (SELECT d.oid FROM pg_catalog.pg_database d
-                                WHERE d.datname = current_database())
+                                WHERE d.datname = pg_catalog.current_database())
           LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-         ORDER BY a.xact_start, p.pid;
+         ORDER BY a.xact_start, p.pid$q$,
+        CASE WHEN pg_catalog.current_setting('server_version_num')::integer >= 170000
+             THEN 'p.num_dead_item_ids, NULL::bigint, p.dead_tuple_bytes, p.max_dead_tuple_bytes'
+             ELSE 'p.num_dead_tuples, p.max_dead_tuples, NULL::bigint, NULL::bigint' END);
 END
 $$;
 
 COMMENT ON FUNCTION pgmaint.vacuum_progress() IS
-'Vacuums running now in every database (pg_stat_progress_vacuum): phase, whether autovacuum runs it and to prevent wraparound, since when, heap blocks total/scanned/vacuumed, percent = share of the heap scanned (100 after the scan), index passes and dead tuples collected. schema_name and table_name only for this database''s tables.';
+'Vacuums running now in every database (pg_stat_progress_vacuum): phase, whether autovacuum runs it and to prevent wraparound, since when, heap blocks total/scanned/vacuumed, percent = share of the heap scanned (100 after the scan), index passes and dead tuples collected (num_dead_tuples; num_dead_item_ids from PostgreSQL 17 on), and what bounds them before an index pass: max_dead_tuples before PostgreSQL 17, dead_tuple_bytes of max_dead_tuple_bytes (maintenance_work_mem) from 17 on, NULL where the version has no such figure. schema_name and table_name only for this database''s tables.';
 
 REVOKE ALL ON FUNCTION pgmaint.vacuum_progress() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.vacuum_progress() TO pg_monitor;
@@ -170,3 +177,17 @@ COMMENT ON FUNCTION pgmaint.connection_sources() IS
 REVOKE ALL ON FUNCTION pgmaint.connection_sources() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.connection_sources() TO pg_monitor;
 
+-- The cumulative checkpoint counters (pg_stat_bgwriter before PostgreSQL 17,
+-- pg_stat_checkpointer from 17 on: src/checkpoints.c decides).
+CREATE OR REPLACE FUNCTION pgmaint._checkpoints(
+    OUT timed bigint, OUT requested bigint, OUT stats_reset timestamptz)
+RETURNS record
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_checkpoints';
+
+COMMENT ON FUNCTION pgmaint._checkpoints() IS
+'Internal: checkpoints (and a standby''s restartpoints) started by checkpoint_timeout (timed) and asked for (requested: max_wal_size reached, CHECKPOINT, a base backup) since stats_reset, from pg_stat_bgwriter''s counters before PostgreSQL 17 and pg_stat_checkpointer''s from 17 on.';
+
+REVOKE ALL ON FUNCTION pgmaint._checkpoints() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._checkpoints() TO pg_monitor;

@@ -109,6 +109,23 @@ COMMENT ON FUNCTION pgmaint._bloat_estimate() IS
 REVOKE ALL ON FUNCTION pgmaint._bloat_estimate() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._bloat_estimate() TO pg_monitor;
 
+-- Internal: pgstattuple's measurement of one table or btree index, taken
+-- as its owner without waiting for its lock (src/bloat.c).
+CREATE OR REPLACE FUNCTION pgmaint._pgstattuple_as_owner(
+    rel regclass, OUT bytes bigint, OUT free_bytes bigint, OUT dead_tuple_bytes bigint,
+    OUT live_tuples bigint, OUT dead_tuples bigint, OUT leaf_pages bigint,
+    OUT avg_leaf_density float8, OUT empty_pages bigint, OUT deleted_pages bigint)
+RETURNS record
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_pgstattuple_as_owner';
+
+COMMENT ON FUNCTION pgmaint._pgstattuple_as_owner(regclass) IS
+'Internal: pgstattuple_approx() of a table or materialized view (bytes, free_bytes, dead_tuple_bytes, live_tuples, dead_tuples) or pgstatindex() of a btree index (bytes, leaf_pages, avg_leaf_density, empty_pages, deleted_pages), measured as its owner in a security-restricted operation; NULLs when someone holds or waits for a conflicting lock. The caller needs EXECUTE on the pgstattuple function (pg_stat_scan_tables).';
+
+REVOKE ALL ON FUNCTION pgmaint._pgstattuple_as_owner(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._pgstattuple_as_owner(regclass) TO pg_monitor;
+
 -- Bloat of every user table and btree index: the estimate, or with exact =>
 -- true pgstattuple's measurement (pgstattuple_approx for tables, pgstatindex
 -- for indexes), which reads every page.  An index's exact figure is what a
@@ -126,7 +143,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    stattuple name;
     r record;
     heap record;
     heaps jsonb := '{}';
@@ -139,9 +155,7 @@ BEGIN
                   HINT = 'Pass false for the estimate, true to measure with pgstattuple.';
     END IF;
     IF exact THEN
-        SELECT e.extnamespace::regnamespace::name INTO stattuple
-          FROM pg_extension e WHERE e.extname = 'pgstattuple';
-        IF NOT FOUND THEN
+        IF NOT EXISTS (SELECT 1 FROM pg_extension e WHERE e.extname = 'pgstattuple') THEN
             RAISE EXCEPTION 'pgstattuple is not installed in this database'
                 USING ERRCODE = 'object_not_in_prerequisite_state',
                       HINT = 'Run CREATE EXTENSION pgstattuple (contrib) for exact figures, or call pgmaint.bloat() for the estimate.';
@@ -157,28 +171,22 @@ BEGIN
             wasted_bytes := r.wasted_bytes;
             wasted_ratio := r.ratio;
             method := 'estimate';
-        ELSIF NOT pgmaint._lock_free(r.relid) OR NOT pgmaint._lock_free(r.table_relid) THEN
-            -- pgstattuple would wait for its lock behind DDL: not measured
-            bytes := NULL;
-            wasted_bytes := NULL;
-            wasted_ratio := NULL;
-            method := 'not measured: another session holds or waits for a conflicting lock (DDL)';
         ELSE
-            -- the table's own measurement, read once for it and its indexes
+            -- pgstattuple_approx (tables) and pgstatindex (indexes), as the
+            -- relation's owner (src/bloat.c); NULL when someone holds or waits
+            -- for a conflicting lock (DDL): then not measured.  The table's
+            -- own measurement is read once, for it and for its indexes.
             IF NOT heaps ? r.table_relid::text THEN
-                EXECUTE format('SELECT s.table_len, s.approx_free_space, s.dead_tuple_len,
-                                       s.approx_tuple_count, s.dead_tuple_count
-                                  FROM %I.pgstattuple_approx($1) s', stattuple)
-                   INTO heap USING r.table_relid::regclass;
+                SELECT * INTO heap FROM pgmaint._pgstattuple_as_owner(r.table_relid::regclass);
                 heaps := heaps || jsonb_build_object(r.table_relid::text, to_jsonb(heap));
             END IF;
             SELECT * INTO heap FROM jsonb_to_record(heaps -> r.table_relid::text)
-                AS h(table_len bigint, approx_free_space bigint, dead_tuple_len bigint,
-                     approx_tuple_count float8, dead_tuple_count bigint);
+                AS h(bytes bigint, free_bytes bigint, dead_tuple_bytes bigint,
+                     live_tuples bigint, dead_tuples bigint);
             IF r.kind = 'table' THEN
                 -- free space beyond what the fillfactor leaves free, and dead tuples
-                bytes := heap.table_len;
-                wasted_bytes := heap.approx_free_space + heap.dead_tuple_len;
+                bytes := heap.bytes;
+                wasted_bytes := heap.free_bytes + heap.dead_tuple_bytes;
                 method := 'pgstattuple_approx';
             ELSE
                 -- a rebuild packs the live entries at the default btree
@@ -186,19 +194,22 @@ BEGIN
                 -- entries of dead rows (their share of the table's tuples:
                 -- pgstatindex counts them as used until VACUUM), and empty
                 -- and deleted pages are reclaimed
-                EXECUTE format('SELECT s.index_size, s.leaf_pages, s.avg_leaf_density, s.empty_pages, s.deleted_pages
-                                  FROM %I.pgstatindex($1) s', stattuple)
-                   INTO leaf USING r.relid::regclass;
-                live_share := CASE WHEN heap.approx_tuple_count + heap.dead_tuple_count > 0
-                                   THEN heap.approx_tuple_count / (heap.approx_tuple_count + heap.dead_tuple_count)
+                SELECT * INTO leaf FROM pgmaint._pgstattuple_as_owner(r.relid::regclass);
+                live_share := CASE WHEN heap.live_tuples + heap.dead_tuples > 0
+                                   THEN heap.live_tuples::float8 / (heap.live_tuples + heap.dead_tuples)
                                    ELSE 1 END;
-                bytes := leaf.index_size;
-                wasted_bytes := least(leaf.index_size,
+                bytes := leaf.bytes;
+                wasted_bytes := least(leaf.bytes,
                                       ((greatest(0, leaf.leaf_pages
                                                     - leaf.leaf_pages * coalesce(leaf.avg_leaf_density, 0) / 90 * live_share)
                                         + leaf.empty_pages + leaf.deleted_pages)
                                        * current_setting('block_size')::bigint)::bigint);
                 method := 'pgstatindex+pgstattuple_approx';
+            END IF;
+            IF bytes IS NULL OR wasted_bytes IS NULL THEN
+                bytes := NULL;
+                wasted_bytes := NULL;
+                method := 'not measured: another session holds or waits for a conflicting lock (DDL)';
             END IF;
             wasted_ratio := CASE WHEN bytes > 0 THEN wasted_bytes::double precision / bytes END;
         END IF;

@@ -53,3 +53,38 @@ UPDATE pgmaint.thresholds SET description = 'Highest share, in %, of a sequence'
 UPDATE pgmaint.thresholds SET description = 'Tables where autovacuum falls behind: dead tuples above twice the PG15 vacuum threshold, inserts since the last vacuum above twice the insert threshold (autovacuum_vacuum_insert_threshold and _scale_factor), or a freeze age past autovacuum_freeze_max_age, and no vacuum for 10 autovacuum_naptime (as vacuum_stats().falling_behind).'
  WHERE check_name = 'autovacuum_behind'
    AND description = 'Tables where autovacuum falls behind: dead tuples above twice the PG15 vacuum threshold and no vacuum for 10 autovacuum_naptime (as vacuum_stats().falling_behind).';
+
+-- PostgreSQL 17: vacuum_progress() gains the memory-bounded dead-tuple
+-- columns (dead_tuple_bytes, max_dead_tuple_bytes).
+DROP FUNCTION pgmaint.vacuum_progress();
+
+-- Retention in the owner context.  Replaced: the statement runner
+-- and the advisory lock SQL could reach (the run loop and its lock are C
+-- now), the measurements as the caller, _retention_store()'s forgeable
+-- oldest row, and retention_plan()'s OUT columns (a new error column).
+-- Tuning roles get the new ones back at the end of sql/code/70-retention.sql.
+DROP FUNCTION pgmaint._retention_exec(regclass, text[], timestamptz, integer, text);
+DROP FUNCTION pgmaint._retention_lock(regclass, boolean);
+DROP FUNCTION pgmaint._retention_oldest(regclass);
+DROP FUNCTION pgmaint._retention_oldest_of(regclass, name);
+DROP FUNCTION pgmaint._retention_store(name, regclass, name, interval, regclass, integer, text, timestamptz);
+DROP FUNCTION pgmaint.retention_plan();
+
+-- Only a run records a run: what grant_tuning() gave in 1.1 and gives no more.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT p.oid::pg_catalog.regprocedure AS f, a.grantee::pg_catalog.regrole AS grantee
+          FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+         WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
+                   'pgmaint._retention_done(name, regclass, jsonb, timestamptz)'::pg_catalog.regprocedure,
+                   'pgmaint._retention_authorized(name, regclass)'::pg_catalog.regprocedure])
+           AND a.grantee OPERATOR(pg_catalog.<>) 0::pg_catalog.oid
+           AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM %s', r.f, r.grantee);
+    END LOOP;
+END
+$$;

@@ -139,6 +139,30 @@ is "$(q -c "SELECT actor FROM pgmaint.backups WHERE kind = 'backup' ORDER BY id 
 	"the backup is recorded with the role as actor"
 q -c "DROP OWNED BY pgm_bk_runner" -c "DROP ROLE pgm_bk_runner" >/dev/null
 
+# --- issue 26, item 10: a directory others may write in
+shared="$dir/shared"
+mkdir -p "$shared" "$dir/open"
+chmod 1777 "$shared"
+chmod 0777 "$dir/open"
+victim="$dir/victim.txt"
+echo untouched >"$victim"
+# a link at every checksum name the next 60 seconds can give this database's backup
+now=$(date +%s)
+for i in $(seq 0 60); do
+	ln -s "$victim" "$shared/pgmaint_test_$(date -u -d "@$((now + i))" +%Y%m%dT%H%M%SZ).dump.sha256"
+done
+run backup --dir "$shared"
+is "$rc" 0 "a backup into a sticky shared directory full of planted links succeeds"
+is "$(cat "$victim")" untouched "the links at the checksum's name were replaced, never followed"
+planted=$(find "$shared" -name 'pgmaint_test_*Z.dump' -type f | head -n 1)
+ok "the checksum is a file of its own" test -f "$planted.sha256" -a ! -L "$planted.sha256"
+run verify "$planted"
+is "$rc" 0 "and verifies"
+run backup --dir "$dir/open"
+is "$rc" 1 "a directory writable by others (not sticky) is refused"
+ok "with a reason" grep -q 'is writable by other users' "$dir/stderr"
+is "$(find "$dir/open" -mindepth 1 | wc -l)" 0 "and nothing is written there"
+
 # --- a failing pg_dump leaves no complete-looking file and is recorded failed
 fake="$PGM_TMP/backup_fakebin"
 mkdir -p "$fake" "$dir/failing"

@@ -116,24 +116,36 @@ moved=$(q -c "SELECT count(*) FROM ret.tool_call_log_archive")
 ok "killed mid-way ($moved of 20000 moved)" [ "$moved" -ge 3000 ] && [ "$moved" -lt 20000 ]
 is "$bad" 0 "source + archive = 21000 at every one of $polls counts, during the run and after the kill"
 ok "the archive holds whole batches (a multiple of 100)" [ $((moved % 100)) = 0 ]
-ok "the killed session's advisory lock is gone" wait_for \
-	"SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 1886809449)" 20
+ok "the killed session's run lock is gone" wait_for \
+	"SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'object' AND classid = 'pgmaint.retention'::regclass)" 20
 q -c "CALL pgmaint.apply_retention('ret.tool_call_log', time_budget => '5 min')" >/dev/null 2>&1
 is "$(q -c "SELECT count(*) FROM ret.tool_call_log")|$(q -c "SELECT count(*) FROM ret.tool_call_log_archive")" "1000|20000" \
 	"resumed: all 20000 old rows archived, the 1000 recent ones kept"
 is "$(q -c "SELECT count(*) FROM (SELECT id FROM ret.tool_call_log UNION ALL SELECT id FROM ret.tool_call_log_archive) u GROUP BY id HAVING count(*) > 1")" "" \
 	"no row is in both"
 
-# a second run on the same table at the same time waits for nothing and says so
-{ echo "SELECT pgmaint._retention_lock('ret.token_usage', true);"; sleep 30; } |
+# a second run on the same table at the same time waits for nothing and says so;
+# the lock is one only a run can take (the 1.1 advisory key blocks nothing)
+q -c "INSERT INTO ret.tool_call_log SELECT g, 'search', now() - interval '200 days' FROM generate_series(100001, 130000) g" >/dev/null
+psql -X -q "application_name=ret_runner" -c "CALL pgmaint.apply_retention('ret.tool_call_log')" >/dev/null 2>&1 &
+runner=$!
+ok "a run holds the table's run lock (an object lock on pgmaint.retention)" wait_for \
+	"SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'ret_runner' AND l.locktype = 'object' AND l.classid = 'pgmaint.retention'::regclass AND l.objid = 'ret.tool_call_log'::regclass::oid AND l.granted)" 20
+out=$(psql -X -q -c "CALL pgmaint.apply_retention('ret.tool_call_log')" 2>&1)
+ok "a table another run holds is skipped" grep -q 'another run holds this table' <<<"$out"
+q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ret_runner'" >/dev/null
+wait "$runner" 2>/dev/null
+runner=""
+{ echo "SELECT pg_advisory_lock(1886809449, 'ret.tool_call_log'::regclass::oid::int);"; sleep 30; } |
 	psql -X -q -At "application_name=ret_holder" >/dev/null 2>&1 &
 runner=$!
-wait_for "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 1886809449 AND granted)" 20
-out=$(psql -X -q -c "CALL pgmaint.apply_retention('ret.token_usage')" 2>&1)
-ok "a table another run holds is skipped" grep -q 'another run holds this table' <<<"$out"
+wait_for "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'ret_holder' AND l.locktype = 'advisory' AND l.granted)" 20
+out=$(psql -X -q -c "CALL pgmaint.apply_retention('ret.tool_call_log', time_budget => '1 s')" 2>&1)
+ok "a session holding 1.1's advisory lock does not keep a run off the table" bash -c "! grep -q 'another run holds this table' <<<\"\$1\" && grep -q 'retention of ret.tool_call_log' <<<\"\$1\"" _ "$out"
 q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ret_holder'" >/dev/null
 wait "$runner" 2>/dev/null
 runner=""
+q -c "DELETE FROM ret.tool_call_log WHERE id > 100000" -c "DELETE FROM ret.tool_call_log_archive WHERE id > 100000" >/dev/null
 
 # --- a tool_call_log partitioned by month ------------------------------------------
 q <<'SQL' >/dev/null
@@ -196,10 +208,10 @@ SQL
 ok "the owner, granted tuning, sets retention on its table" \
 	psql -X -q -v ON_ERROR_STOP=1 "user=ret_owner" -c "SELECT pgmaint.set_retention('ret.owned', 'at', '1 day')" -o /dev/null
 is "$(PGUSER=ret_other state "SELECT pgmaint.set_retention('ret.owned', 'at', '1 hour')")" 42501 "another role may not (42501)"
-is "$(PGUSER=ret_other state "SELECT pgmaint._retention_store('ret_other', 'ret.owned', 'at', '1 hour', NULL, 1, 'drop', NULL)")" 42501 \
+is "$(PGUSER=ret_other state "SELECT pgmaint._retention_store('ret_other', 'ret.owned', 'at', '1 hour', NULL, 1, 'drop')")" 42501 \
 	"not even through the internal helper"
-is "$(PGUSER=ret_other state "SELECT pgmaint._retention_exec('ret.owned', ARRAY['DELETE FROM ret.owned'], now(), 1, '1s')")" 42501 \
-	"nor run statements as the owner"
+is "$(PGUSER=ret_owner state "SELECT pgmaint._retention_done('ret_owner', 'ret.owned', '{\"stopped\": \"done\"}', now())")" 42501 \
+	"nor record a run, even of its own table (only a run records a run)"
 PGUSER=ret_other psql -X -q -c "CALL pgmaint.apply_retention()" >/dev/null 2>&1
 is "$(q -c "SELECT count(*) FROM ret.owned")" 50 "its apply_retention() leaves tables it does not own alone"
 is "$(q -c "SELECT status || ' ' || value FROM pgmaint.health_checks() WHERE check_name = 'retention'")" "warning 1" \

@@ -25,8 +25,11 @@ SELECT ok(NOT has_function_privilege('pg_monitor', 'pgmaint.apply_retention(regc
           'pg_monitor may not apply retention');
 SELECT ok(NOT has_function_privilege('pg_monitor', 'pgmaint.set_retention(regclass, name, interval, regclass, integer, text)', 'EXECUTE'),
           'pg_monitor may not set retention');
-SELECT ok(NOT has_function_privilege('pg_monitor', 'pgmaint._retention_exec(regclass, text[], timestamptz, integer, text)', 'EXECUTE'),
-          'pg_monitor may not run statements as a table''s owner');
+SELECT is_empty($$
+    SELECT a.grantee::regrole::text FROM pg_proc p, aclexplode(p.proacl) a
+     WHERE p.oid = 'pgmaint._retention_done(name, regclass, jsonb, timestamptz)'::regprocedure
+       AND a.grantee <> p.proowner
+$$, 'only a run records a run: _retention_done() is granted to nobody');
 SELECT ok(has_function_privilege('pg_monitor', 'pgmaint.retention_plan()', 'EXECUTE'),
           'pg_monitor may call retention_plan()');
 SELECT ok(has_table_privilege('pg_monitor', 'pgmaint.retention', 'SELECT'), 'pg_monitor may read pgmaint.retention');

@@ -108,7 +108,7 @@ SELECT database = current_database() AS this_database,
        mxid_freeze_max_age = current_setting('autovacuum_multixact_freeze_max_age')::int AS mxid_max_ok,
        oldest_xid_age >= xid_age AS oldest_is_oldest,
        disk_total_bytes > 0 AND disk_available_bytes BETWEEN 0 AND disk_total_bytes AS disk_ok,
-       disk_available_pct = 100.0 * disk_available_bytes / disk_total_bytes AS disk_pct_ok
+       abs(disk_available_pct - 100.0 * disk_available_bytes / disk_total_bytes) < 1e-9 AS disk_pct_ok
   FROM pgmaint.database_stats();
 SELECT free_bytes >= available_bytes AS reserved_blocks_excluded FROM pgmaint.disk_space();
 

@@ -1,32 +1,43 @@
 #!/usr/bin/env bash
-# test/suites/docker.sh: the Docker image (issue 14), built and run for real.
+# test/suites/docker.sh: the Docker image (issues 14 and 29), built and run
+# for real, on PostgreSQL 15 and 17.
 #
-# There is no registry here, so the official postgres:15-bookworm base is a
-# local stand-in (docker/base/: a cached mmdebstrap root filesystem plus
-# an entrypoint that follows the official image's contract).  The suite
-# builds docker/Dockerfile on it, unchanged, runs the image with podman
+# There is no registry here, so the official base image is a local stand-in
+# (docker/base/: a cached mmdebstrap root filesystem plus an entrypoint that
+# follows the official image's contract).  For 15 it stands in for
+# postgres:15-bookworm, the Dockerfile's default.  For 17 it stands in for
+# postgres:17-trixie, built from Debian trixie's postgresql-17: the official
+# postgres:17-bookworm cannot be pulled here and bookworm has no
+# postgresql-17, so the Dockerfile is built with --build-arg PG_MAJOR=17
+# --build-arg DEBIAN_SUITE=trixie.  For each major the suite builds
+# docker/Dockerfile on its stand-in, unchanged, runs the image with podman
 # (runc, --memory 1g, a named volume, the host's loopback only) and checks
-# what a user of the README's "Docker" section gets: readiness, the sampler
-# in POSTGRES_DB, health() for a pg_monitor role over TCP, the container's
-# memory limit and the guide's 1 GB settings, a pg_cron job, backups inside
-# the container, a restart on the same volume, a bad PGMAINT_* value, and
-# docker/compose.yaml.  Podman uses a private storage under $PGM_TMP.
+# what a user of docs/docker.md gets: readiness, the sampler in POSTGRES_DB,
+# health() for a pg_monitor role over TCP, the container's memory limit and
+# the guide's 1 GB settings, a pg_cron job, backups inside the container, a
+# restart on the same volume, a bad PGMAINT_* value; then that the 17 image
+# refuses the 15 volume and a 17 container restores the 15 backup (the way
+# from 15 to 17 docs/docker.md gives), and docker/compose.yaml with either
+# major.  Every check's name starts with the major it ran on ("pg17: ...").
+# A major whose stand-in cannot be built (no mirror, no mmdebstrap) prints
+# "skipped: ...".  PGMAINT_DOCKER_PG="15 17" (the default, whatever
+# PGMAINT_PG says: both cost about a minute more than one) picks the majors.
+# Podman uses a private storage under $PGM_TMP.
 #
-# packages: podman runc mmdebstrap docker-compose
+# packages: podman runc mmdebstrap docker-compose python3-yaml
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 . test/lib.sh
+. test/rootfs.sh
 
 work="$PGM_TMP/docker"
 mkdir -p "$work"
-port=$((PGM_PORT_BASE + 1))
-tag=localhost/pgmaint-test:$$
-base=localhost/postgres:15-bookworm
-ctr=pgmaint-docker-$$
-vol=pgmaint-data-$$
-bvol=pgmaint-backups-$$
+majors=${PGMAINT_DOCKER_PG:-15 17}
+# the Dockerfile's defaults: the major built without --build-arg, and its suite
+default_major=$(sed -n 's/^ARG PG_MAJOR=//p' docker/Dockerfile)
+default_suite=$(sed -n 's/^ARG DEBIAN_SUITE=//p' docker/Dockerfile)
 password=pgmaint-test-password
 P=(podman --root "$work/storage" --runroot "$work/run" --runtime /usr/sbin/runc --events-backend file)
 # podman's own complaints (no systemd here for healthcheck timers) go to podman.log
@@ -35,6 +46,10 @@ pq() {
 }
 limits=(--ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
 t_suite=$(date +%s)
+figures=""
+proved=""
+# per major proved: its image, first data volume, backups volume, backup made by hand
+declare -A images=() data_vols=() backup_vols=() backups=()
 
 # Removes every container, volume and image of this run, then the storage.
 cleanup() {
@@ -59,46 +74,12 @@ skip() {
 }
 
 # --- can this machine run containers at all? ----------------------------------
-for t in podman /usr/sbin/runc mmdebstrap; do
+for t in podman /usr/sbin/runc; do
 	command -v "$t" >/dev/null || skip "$t is not installed"
 done
 if ! out=$("${P[@]}" info 2>&1); then
 	skip "podman cannot start here: $(tail -n 1 <<<"$out")"
 fi
-
-# --- the base stand-in and the image -------------------------------------------
-t0=$(date +%s)
-if ! bash docker/base/build.sh "$base" --root "$work/storage" --runroot "$work/run" \
-	--runtime /usr/sbin/runc --events-backend file 2>"$work/base.log"; then
-	cat "$work/base.log"
-	echo "not ok 1 - the base stand-in could not be built"
-	exit 1
-fi
-sed 's/^/# /' "$work/base.log"
-# FROM postgres:15-bookworm resolves to the local stand-in, never a registry
-"${P[@]}" tag "$base" docker.io/library/postgres:15-bookworm
-t_base=$(($(date +%s) - t0))
-
-t0=$(date +%s)
-"${P[@]}" build --pull=never --network=host --format docker -f docker/Dockerfile -t "$tag" . \
-	>"$work/build.log" 2>&1
-rc=$?
-t_build=$(($(date +%s) - t0))
-echo "# image build: ${t_build} s"
-is "$rc" 0 "docker/Dockerfile builds on the postgres:15-bookworm stand-in (${t_build} s)"
-[ "$rc" = 0 ] || { tail -n 40 "$work/build.log"; finish; exit 1; }
-img_check=$(pq run --rm --network=none "${limits[@]}" --entrypoint sh "$tag" -c '
-	command -v gcc >/dev/null && echo gcc
-	command -v make >/dev/null && echo make
-	test -f /usr/lib/postgresql/15/lib/pgmaint.so || echo no-pgmaint
-	test -f /usr/lib/postgresql/15/lib/pg_cron.so || echo no-pg_cron
-	command -v pgmaint_backup >/dev/null || echo no-pgmaint_backup
-	test -x /docker-entrypoint-initdb.d/pgmaint.sh || echo no-init-script
-	stat -c %U /backups')
-is "$img_check" postgres "the image has pgmaint, pg_cron, pgmaint_backup and the init script, and no build tools"
-is "$(pq image inspect --format '{{join .Config.Healthcheck.Test " "}}' "$tag")" \
-	'CMD-SHELL pg_isready -q -h 127.0.0.1 -U "${POSTGRES_USER:-postgres}" -d "${POSTGRES_DB:-${POSTGRES_USER:-postgres}}" || exit 1' \
-	"the image's healthcheck is pg_isready over TCP"
 
 # psql as a client on the host, over TCP on 127.0.0.1
 tq() {
@@ -142,96 +123,220 @@ run_db() {
 		-c listen_addresses=127.0.0.1 >/dev/null 2>>"$work/podman.log"
 }
 
-# --- first start on a new volume ----------------------------------------------
-"${P[@]}" volume create "$vol" >/dev/null
-"${P[@]}" volume create "$bvol" >/dev/null
-t0=$(date +%s)
-run_db "$vol" "$ctr" -e PGMAINT_SAMPLE_INTERVAL=1s -e PGMAINT_BACKUP_SCHEDULE='* * * * *'
-ok "the server becomes ready on 127.0.0.1:$port (scram-sha-256 over TCP)" wait_ready "$ctr" 240
-echo "# first start (init) to ready: $(($(date +%s) - t0)) s"
-"${P[@]}" logs "$ctr" >"$work/first.log" 2>&1
-ok "init ran pgmaint.sh and created the extensions" \
-	grep -q 'pgmaint.sh: created pg_stat_statements, pg_cron and pgmaint' "$work/first.log"
-is "$(tq -c "SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries'")|$(tq -c 'SHOW pgmaint.database')|$(tq -c 'SHOW cron.database_name')" \
-	"pg_cron,pgmaint,pg_stat_statements|agent_core|agent_core" \
-	"preloading and pgmaint.database come from the data directory, no -c flags"
+# Builds the stand-in and the image of major $1 and runs every check on it.
+# Sets the globals the helpers above use (port, tag, bvol); once every check
+# ran, records the major in proved, images, data_vols, backup_vols, backups.
+prove_major() {
+	local suite base n=$2 t0 t_base t_build rc out file before differs img_check added build_args=()
+	major=$1
+	m="pg$major"
+	port=$((PGM_PORT_BASE + n))
+	tag=localhost/pgmaint-test:$major-$$
+	ctr=pgmaint-docker-$major-$$
+	vol=pgmaint-data-$major-$$
+	bvol=pgmaint-backups-$major-$$
+	echo "# --- PostgreSQL $major ---"
+	if ! suite=$(pgm_debian_suite "$major"); then
+		echo "skipped: $m: no Debian suite packages PostgreSQL $major, so there is no stand-in for its image"
+		return
+	fi
+	base=postgres:$major-$suite
+	if [ "$major" = "$default_major" ] && [ "$suite" = "$default_suite" ]; then
+		echo "# $m: the stand-in is for $base, the Dockerfile's default (no --build-arg)"
+	else
+		build_args=(--build-arg PG_MAJOR="$major" --build-arg DEBIAN_SUITE="$suite")
+		[ "$suite" != "$default_suite" ] &&
+			echo "# $m: the stand-in is for $base, built from Debian $suite's postgresql-$major: the official postgres:$major-$default_suite cannot be pulled here and Debian $default_suite has no postgresql-$major; the Dockerfile is built with ${build_args[*]}"
+	fi
 
-# before any backup: the backup check is not ok (it must turn ok below)
-before=$(tq -c "SELECT (SELECT count(*) FROM pgmaint.backups) || ':' || (c->>'status')
-                  FROM jsonb_array_elements(pgmaint.health()->'checks') c WHERE c->>'check' = 'backup'")
-ok "before any backup, health()'s backup check is not ok ($before)" \
-	bash -c "[[ '$before' =~ ^0:(warning|critical)$ ]] || [[ '$before' =~ ^[1-9] ]]"
+	# --- the base stand-in and the image -------------------------------------
+	t0=$(date +%s)
+	bash docker/base/build.sh "$major" "localhost/$base" --root "$work/storage" --runroot "$work/run" \
+		--runtime /usr/sbin/runc --events-backend file 2>"$work/base-$major.log"
+	rc=$?
+	sed "s/^/# $m: /" "$work/base-$major.log"
+	if [ "$rc" = 3 ]; then
+		echo "skipped: $m: the $base stand-in could not be built ($(tail -n 1 "$work/base-$major.log"))"
+		return
+	elif [ "$rc" != 0 ]; then
+		ok "$m: the $base stand-in builds" false
+		return
+	fi
+	# FROM postgres:... resolves to the local stand-in, never a registry
+	"${P[@]}" tag "localhost/$base" "docker.io/library/$base"
+	t_base=$(($(date +%s) - t0))
 
-ok "the sampler runs in POSTGRES_DB (agent_core)" \
-	tq_wait "SELECT running AND database = 'agent_core' AND samples_taken > 1 FROM pgmaint.sampler_status()" 60
+	t0=$(date +%s)
+	"${P[@]}" build --pull=never --network=host --format docker "${build_args[@]}" \
+		-f docker/Dockerfile -t "$tag" . >"$work/build-$major.log" 2>&1
+	rc=$?
+	t_build=$(($(date +%s) - t0))
+	echo "# $m: image build: ${t_build} s"
+	is "$rc" 0 "$m: docker/Dockerfile ${build_args[*]:+(${build_args[*]}) }builds on the $base stand-in (${t_build} s)"
+	[ "$rc" = 0 ] || { tail -n 40 "$work/build-$major.log" | sed 's/^/# /'; return; }
+	img_check=$(pq run --rm --network=none "${limits[@]}" --entrypoint sh "$tag" -c '
+		command -v gcc >/dev/null && echo gcc
+		command -v make >/dev/null && echo make
+		test -f "/usr/lib/postgresql/$PG_MAJOR/lib/pgmaint.so" || echo no-pgmaint
+		test -f "/usr/lib/postgresql/$PG_MAJOR/lib/pg_cron.so" || echo no-pg_cron
+		command -v pgmaint_backup >/dev/null || echo no-pgmaint_backup
+		test -x /docker-entrypoint-initdb.d/pgmaint.sh || echo no-init-script
+		echo "$PG_MAJOR $(postgres --version | sed -n "s/^postgres (PostgreSQL) \([0-9]*\)\..*/\1/p") $(stat -c %U /backups)"')
+	is "$img_check" "$major $major postgres" \
+		"$m: the image has PostgreSQL $major, pgmaint, pg_cron, pgmaint_backup and the init script, and no build tools"
+	# what the Dockerfile adds to its base: pg_cron and pgmaint, no downloaded packages
+	added=$(( ($(pq image inspect --format '{{.Size}}' "$tag") - $(pq image inspect --format '{{.Size}}' "localhost/$base")) / 1000000 ))
+	ok "$m: the Dockerfile adds $added MB to its base (under 40 MB: no build tools, no downloaded packages)" test "$added" -lt 40
+	is "$(pq image inspect --format '{{join .Config.Healthcheck.Test " "}}' "$tag")" \
+		'CMD-SHELL pg_isready -q -h 127.0.0.1 -U "${POSTGRES_USER:-postgres}" -d "${POSTGRES_DB:-${POSTGRES_USER:-postgres}}" || exit 1' \
+		"$m: the image's healthcheck is pg_isready over TCP"
 
-# a pg_monitor role, over TCP
-tq -c "CREATE ROLE monitor LOGIN PASSWORD 'monitor-pw' IN ROLE pg_monitor" >/dev/null
-is "$(TQ_USER=monitor TQ_PASSWORD=monitor-pw tq -c "SELECT pgmaint.health()->>'status' IN ('ok', 'warning', 'critical'), pgmaint.health()->'sampler'->>'running'" 2>&1)" \
-	"t|true" "health() answers for a pg_monitor role over TCP on 127.0.0.1, with the sampler running"
+	# --- first start on a new volume ------------------------------------------
+	"${P[@]}" volume create "$vol" >/dev/null
+	"${P[@]}" volume create "$bvol" >/dev/null
+	t0=$(date +%s)
+	run_db "$vol" "$ctr" -e PGMAINT_SAMPLE_INTERVAL=1s -e PGMAINT_BACKUP_SCHEDULE='* * * * *'
+	ok "$m: the server becomes ready on 127.0.0.1:$port (scram-sha-256 over TCP)" wait_ready "$ctr" 240
+	echo "# $m: first start (init) to ready: $(($(date +%s) - t0)) s"
+	"${P[@]}" logs "$ctr" >"$work/first-$major.log" 2>&1
+	is "$(tq -c "SELECT current_setting('server_version_num')::int / 10000" 2>&1)" "$major" \
+		"$m: the server is PostgreSQL $major"
+	ok "$m: init ran pgmaint.sh and created the extensions" \
+		grep -q 'pgmaint.sh: created pg_stat_statements, pg_cron and pgmaint' "$work/first-$major.log"
+	is "$(tq -c "SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries'")|$(tq -c 'SHOW pgmaint.database')|$(tq -c 'SHOW cron.database_name')" \
+		"pg_cron,pgmaint,pg_stat_statements|agent_core|agent_core" \
+		"$m: preloading and pgmaint.database come from the data directory, no -c flags"
 
-# memory from the container's cgroup; the guide's 1 GB table
-is "$(tq -c "SELECT ram_bytes / 1048576, ram_source ~ '^cgroup v[12] ' FROM pgmaint.detected_resources()")" \
-	"1024|t" "detected_resources() reports the container's 1024 MB from its cgroup"
-is "$(tq -c "SELECT string_agg(name || '=' || recommended || ':' || status, ' ' ORDER BY name) FROM pgmaint.settings_advice()
-              WHERE name IN ('shared_buffers', 'effective_cache_size', 'max_connections')")" \
-	"effective_cache_size=512MB:ok max_connections=30:ok shared_buffers=256MB:ok" \
-	"settings_advice() gives the guide's 1 GB table, and docker/postgresql.conf matches it"
-differs=$(tq -c "SELECT coalesce(string_agg(name, ', '), 'none') FROM pgmaint.settings_advice()
-                  WHERE status <> 'ok' AND name <> 'autovacuum_max_workers'")
-is "$differs" none "docker/postgresql.conf agrees with settings_advice() on every row, /dev/shm and memory risk included (autovacuum_max_workers follows the CPUs)"
-is "$(tq -c "SELECT current || '|' || reason FROM pgmaint.settings_advice() WHERE name = 'container'")" \
-	"podman|/run/.containerenv exists" "settings_advice() says the server runs in a container, and why"
-is "$(tq -c "SELECT recommended || ':' || status FROM pgmaint.settings_advice() WHERE name = 'logging_collector'")|$(tq -c "SELECT status FROM pgmaint.config_audit() WHERE check_name = 'logging_collector'")" \
-	"off:ok|ok" "in the container logging_collector = off is recommended, and docker/postgresql.conf has it"
-ok "the image's healthcheck passes once the server is up" pq healthcheck run "$ctr"
-ok "the worker's log lines reach docker logs (stderr, logging_collector = off)" \
-	grep -q 'LOG:  pgmaint sampler started in database "agent_core", sampling every 1 s' \
-	<("${P[@]}" logs "$ctr" 2>&1 | sed -n '/init process complete; ready for start up/,$p')
+	# before any backup: the backup check is not ok (it must turn ok below)
+	before=$(tq -c "SELECT (SELECT count(*) FROM pgmaint.backups) || ':' || (c->>'status')
+	                  FROM jsonb_array_elements(pgmaint.health()->'checks') c WHERE c->>'check' = 'backup'")
+	ok "$m: before any backup, health()'s backup check is not ok ($before)" \
+		bash -c "[[ '$before' =~ ^0:(warning|critical)$ ]] || [[ '$before' =~ ^[1-9] ]]"
 
-# pg_cron: the scheduled backup job (every minute here) runs and succeeds
-ok "a pg_cron job runs: the scheduled pgmaint_backup backup + verify succeeds" \
-	tq_wait "SELECT EXISTS (SELECT FROM cron.job_run_details d JOIN cron.job j USING (jobid)
-	                         WHERE j.jobname = 'pgmaint-backup' AND d.status = 'succeeded')" 150
-[ "$(tq -c "SELECT count(*) FROM cron.job_run_details WHERE status = 'failed'")" = 0 ] ||
-	tq -c "SELECT jobid, status, return_message FROM cron.job_run_details" | sed 's/^/# /'
+	ok "$m: the sampler runs in POSTGRES_DB (agent_core)" \
+		tq_wait "SELECT running AND database = 'agent_core' AND samples_taken > 1 FROM pgmaint.sampler_status()" 60
 
-# backups inside the container, by hand
-tq -c "CREATE TABLE kept (id int PRIMARY KEY, v text); INSERT INTO kept SELECT g, 'row ' || g FROM generate_series(1, 500) g" >/dev/null
-out=$("${P[@]}" exec -u postgres "$ctr" pgmaint_backup -U alfred -d agent_core backup --dir /backups 2>&1)
-ok "pgmaint_backup backup succeeds inside the container" grep -q '^backup ok: ' <<<"$out"
-file=$(sed -n 's/^backup ok: \([^ ]*\.dump\) .*/\1/p' <<<"$out")
-out=$("${P[@]}" exec -u postgres "$ctr" pgmaint_backup -U alfred -d agent_core verify "$file" 2>&1)
-ok "pgmaint_backup verify succeeds inside the container ($file)" grep -q '^verify ok: ' <<<"$out"
-is "$(tq -c "SELECT c->>'status' FROM jsonb_array_elements(pgmaint.health()->'checks') c WHERE c->>'check' = 'backup'")" \
-	ok "health()'s backup check turns ok"
+	# a pg_monitor role, over TCP
+	tq -c "CREATE ROLE monitor LOGIN PASSWORD 'monitor-pw' IN ROLE pg_monitor" >/dev/null
+	is "$(TQ_USER=monitor TQ_PASSWORD=monitor-pw tq -c "SELECT pgmaint.health()->>'status' IN ('ok', 'warning', 'critical'), pgmaint.health()->'sampler'->>'running'" 2>&1)" \
+		"t|true" "$m: health() answers for a pg_monitor role over TCP on 127.0.0.1, with the sampler running"
 
-# --- restart on the same volume: no init, data, configuration and worker kept ---
-tq -c "ALTER SYSTEM SET pgmaint.policy = 'off'" -c "SELECT pg_reload_conf()" >/dev/null
-pq stop -t 30 "$ctr" >/dev/null
-pq rm "$ctr" >/dev/null
-# a new container on the old volume; a bad PGMAINT_POLICY would stop init, were it to run
-run_db "$vol" "$ctr-2" -e PGMAINT_POLICY=bogus
-ok "a new container on the same volume becomes ready" wait_ready "$ctr-2" 120
-"${P[@]}" logs "$ctr-2" >"$work/second.log" 2>&1
-ok "init does not run again on the same volume" grep -q 'Skipping initialization' "$work/second.log"
-ok "and pgmaint.sh did not run (PGMAINT_POLICY=bogus is not read)" lacks 'pgmaint.sh' "$(cat "$work/second.log")"
-is "$(tq -c "SELECT count(*) FROM kept")|$(tq -c 'SHOW pgmaint.database')|$(tq -c 'SHOW pgmaint.policy')|$(tq -c 'SHOW shared_buffers')" \
-	"500|agent_core|off|256MB" "data, init's settings, ALTER SYSTEM and the mounted postgresql.conf are kept"
-ok "the worker is back after the restart" \
-	tq_wait "SELECT running AND database = 'agent_core' FROM pgmaint.sampler_status()" 60
-pq stop -t 30 "$ctr-2" >/dev/null
+	# memory from the container's cgroup; the guide's 1 GB table
+	is "$(tq -c "SELECT ram_bytes / 1048576, ram_source ~ '^cgroup v[12] ' FROM pgmaint.detected_resources()")" \
+		"1024|t" "$m: detected_resources() reports the container's 1024 MB from its cgroup"
+	is "$(tq -c "SELECT string_agg(name || '=' || recommended || ':' || status, ' ' ORDER BY name) FROM pgmaint.settings_advice()
+	              WHERE name IN ('shared_buffers', 'effective_cache_size', 'max_connections')")" \
+		"effective_cache_size=512MB:ok max_connections=30:ok shared_buffers=256MB:ok" \
+		"$m: settings_advice() gives the guide's 1 GB table, and docker/postgresql.conf matches it"
+	differs=$(tq -c "SELECT coalesce(string_agg(name, ', '), 'none') FROM pgmaint.settings_advice()
+	                  WHERE status <> 'ok' AND name <> 'autovacuum_max_workers'")
+	is "$differs" none "$m: docker/postgresql.conf agrees with settings_advice() on every row, /dev/shm and memory risk included (autovacuum_max_workers follows the CPUs)"
+	is "$(tq -c "SELECT current || '|' || reason FROM pgmaint.settings_advice() WHERE name = 'container'")" \
+		"podman|/run/.containerenv exists" "$m: settings_advice() says the server runs in a container, and why"
+	is "$(tq -c "SELECT recommended || ':' || status FROM pgmaint.settings_advice() WHERE name = 'logging_collector'")|$(tq -c "SELECT status FROM pgmaint.config_audit() WHERE check_name = 'logging_collector'")" \
+		"off:ok|ok" "$m: in the container logging_collector = off is recommended, and docker/postgresql.conf has it"
+	ok "$m: the image's healthcheck passes once the server is up" pq healthcheck run "$ctr"
+	ok "$m: the worker's log lines reach docker logs (stderr, logging_collector = off)" \
+		grep -q 'LOG:  pgmaint sampler started in database "agent_core", sampling every 1 s' \
+		<("${P[@]}" logs "$ctr" 2>&1 | sed -n '/init process complete; ready for start up/,$p')
 
-# --- a bad PGMAINT_* value on a new volume stops init, naming the variable -------
-"${P[@]}" volume create "$vol-bad" >/dev/null
-out=$(timeout 180 "${P[@]}" run --rm --name "$ctr-bad" --network=none "${limits[@]}" \
-	-e POSTGRES_PASSWORD="$password" -e POSTGRES_DB=agent_core -e PGMAINT_POLICY=bogus \
-	-v "$vol-bad":/var/lib/postgresql/data "$tag" 2>&1)
-rc=$?
-ok "PGMAINT_POLICY=bogus on a new volume fails init (exit status $rc)" test "$rc" -ne 0
-ok "and the message names the variable" \
-	grep -q "pgmaint.sh: error: PGMAINT_POLICY='bogus' is not valid: use one of off advise apply" <<<"$out"
-ok "and nothing was configured before the check" lacks 'pgmaint.sh: preloading' "$out"
+	# pg_cron: the scheduled backup job (every minute here) runs and succeeds
+	ok "$m: a pg_cron job runs: the scheduled pgmaint_backup backup + verify succeeds" \
+		tq_wait "SELECT EXISTS (SELECT FROM cron.job_run_details d JOIN cron.job j USING (jobid)
+		                         WHERE j.jobname = 'pgmaint-backup' AND d.status = 'succeeded')" 150
+	[ "$(tq -c "SELECT count(*) FROM cron.job_run_details WHERE status = 'failed'")" = 0 ] ||
+		tq -c "SELECT jobid, status, return_message FROM cron.job_run_details" | sed 's/^/# /'
+
+	# backups inside the container, by hand
+	tq -c "CREATE TABLE kept (id int PRIMARY KEY, v text); INSERT INTO kept SELECT g, 'row ' || g FROM generate_series(1, 500) g" >/dev/null
+	out=$("${P[@]}" exec -u postgres "$ctr" pgmaint_backup -U alfred -d agent_core backup --dir /backups 2>&1)
+	ok "$m: pgmaint_backup backup succeeds inside the container" grep -q '^backup ok: ' <<<"$out"
+	file=$(sed -n 's/^backup ok: \([^ ]*\.dump\) .*/\1/p' <<<"$out")
+	out=$("${P[@]}" exec -u postgres "$ctr" pgmaint_backup -U alfred -d agent_core verify "$file" 2>&1)
+	ok "$m: pgmaint_backup verify succeeds inside the container ($file)" grep -q '^verify ok: ' <<<"$out"
+	is "$(tq -c "SELECT c->>'status' FROM jsonb_array_elements(pgmaint.health()->'checks') c WHERE c->>'check' = 'backup'")" \
+		ok "$m: health()'s backup check turns ok"
+
+	# --- restart on the same volume: no init, data, configuration and worker kept ---
+	tq -c "ALTER SYSTEM SET pgmaint.policy = 'off'" -c "SELECT pg_reload_conf()" >/dev/null
+	pq stop -t 30 "$ctr" >/dev/null
+	pq rm "$ctr" >/dev/null
+	# a new container on the old volume; a bad PGMAINT_POLICY would stop init, were it to run
+	run_db "$vol" "$ctr-2" -e PGMAINT_POLICY=bogus
+	ok "$m: a new container on the same volume becomes ready" wait_ready "$ctr-2" 120
+	"${P[@]}" logs "$ctr-2" >"$work/second-$major.log" 2>&1
+	ok "$m: init does not run again on the same volume" grep -q 'Skipping initialization' "$work/second-$major.log"
+	ok "$m: and pgmaint.sh did not run (PGMAINT_POLICY=bogus is not read)" lacks 'pgmaint.sh' "$(cat "$work/second-$major.log")"
+	is "$(tq -c "SELECT count(*) FROM kept")|$(tq -c 'SHOW pgmaint.database')|$(tq -c 'SHOW pgmaint.policy')|$(tq -c 'SHOW shared_buffers')" \
+		"500|agent_core|off|256MB" "$m: data, init's settings, ALTER SYSTEM and the mounted postgresql.conf are kept"
+	ok "$m: the worker is back after the restart" \
+		tq_wait "SELECT running AND database = 'agent_core' FROM pgmaint.sampler_status()" 60
+	pq stop -t 30 "$ctr-2" >/dev/null
+
+	# --- a bad PGMAINT_* value on a new volume stops init, naming the variable -------
+	"${P[@]}" volume create "$vol-bad" >/dev/null
+	out=$(timeout 180 "${P[@]}" run --rm --name "$ctr-bad" --network=none "${limits[@]}" \
+		-e POSTGRES_PASSWORD="$password" -e POSTGRES_DB=agent_core -e PGMAINT_POLICY=bogus \
+		-v "$vol-bad":/var/lib/postgresql/data "$tag" 2>&1)
+	rc=$?
+	ok "$m: PGMAINT_POLICY=bogus on a new volume fails init (exit status $rc)" test "$rc" -ne 0
+	ok "$m: and the message names the variable" \
+		grep -q "pgmaint.sh: error: PGMAINT_POLICY='bogus' is not valid: use one of off advise apply" <<<"$out"
+	ok "$m: and nothing was configured before the check" lacks 'pgmaint.sh: preloading' "$out"
+	"${P[@]}" volume rm -f "$vol-bad" >/dev/null 2>&1
+	# a value that pgmaint_backup prune would refuse at every run is refused at init (issue 26)
+	"${P[@]}" volume create "$vol-keep" >/dev/null
+	out=$(timeout 180 "${P[@]}" run --rm --name "$ctr-keep" --network=none "${limits[@]}" \
+		-e POSTGRES_PASSWORD="$password" -e POSTGRES_DB=agent_core -e PGMAINT_BACKUP_SCHEDULE='@daily' \
+		-e PGMAINT_BACKUP_KEEP_DAYS=999999 -v "$vol-keep":/var/lib/postgresql/data "$tag" 2>&1)
+	ok "$m: PGMAINT_BACKUP_KEEP_DAYS=999999 (refused by pgmaint_backup prune) fails init, naming it" \
+		grep -q "pgmaint.sh: error: PGMAINT_BACKUP_KEEP_DAYS='999999' is not a whole number of days from 0 to 99999" <<<"$out"
+	"${P[@]}" volume rm -f "$vol-keep" >/dev/null 2>&1
+
+	images[$major]=$tag data_vols[$major]=$vol backup_vols[$major]=$bvol backups[$major]=$file
+	proved="$proved $major"
+	figures="$figures, pg$major: base stand-in ${t_base} s, image build ${t_build} s"
+}
+
+n=0
+for major in $majors; do
+	n=$((n + 1))
+	t0=$(date +%s)
+	prove_major "$major" "$n"
+	echo "# pg$major: $(($(date +%s) - t0)) s"
+done
+
+# --- a new major: not on the old volume; a dump and restore ---------------------
+# docs/docker.md: changing PG_MAJOR needs pg_upgrade or a dump and restore.
+# The newer image refuses the older data directory rather than starting on
+# it; a fresh container of the newer major restores the older one's backup.
+set -- $proved
+if [ $# -ge 2 ]; then
+	old=$1 new=${!#}
+	m="pg$old+pg$new"
+	tag=${images[$new]}
+	out=$(timeout 120 "${P[@]}" run --rm --network=none "${limits[@]}" \
+		-v "${data_vols[$old]}":/var/lib/postgresql/data "$tag" 2>&1)
+	rc=$?
+	ok "$m: the PostgreSQL $new image refuses the PostgreSQL $old volume (exit status $rc)" test "$rc" -ne 0
+	ok "$m: and says the data directory is from version $old" \
+		grep -q "initialized by PostgreSQL version $old, which is not compatible with this version $new" <<<"$out"
+	[ "$rc" != 0 ] || sed 's/^/# /' <<<"$out" | tail -n 5
+
+	# a new volume on the newer major, the older one's backups volume mounted
+	port=$((PGM_PORT_BASE + 9)) bvol=${backup_vols[$old]} ctr=pgmaint-docker-upgrade-$$
+	"${P[@]}" volume create "pgmaint-data-upgrade-$$" >/dev/null
+	run_db "pgmaint-data-upgrade-$$" "$ctr"
+	ok "$m: a PostgreSQL $new container on a new volume becomes ready" wait_ready "$ctr" 240
+	out=$("${P[@]}" exec -u postgres "$ctr" pgmaint_backup -U alfred -d postgres restore "${backups[$old]}" --into agent_core --replace 2>&1)
+	ok "$m: pgmaint_backup restores the PostgreSQL $old backup into agent_core on $new (--replace, from -d postgres)" \
+		grep -q '^restore ok: .* (replaced)' <<<"$out"
+	grep -q '^restore ok: ' <<<"$out" || sed 's/^/# /' <<<"$out"
+	is "$(tq -c "SELECT current_setting('server_version_num')::int / 10000 || '|' || (SELECT count(*) FROM kept) || '|' || (SELECT extversion FROM pg_extension WHERE extname = 'pgmaint') || '|' || (pgmaint.health()->>'status' IN ('ok', 'warning', 'critical'))" 2>&1)" \
+		"$new|500|$(sed -n "s/^default_version = '\(.*\)'/\1/p" pgmaint.control)|true" \
+		"$m: on $new the restored agent_core has the $old data, pgmaint at its version, and health() answers"
+	pq stop -t 30 "$ctr" >/dev/null
+fi
 
 # --- docker/compose.yaml ------------------------------------------------------
 mkdir -p "$work/compose/docker"
@@ -240,17 +345,26 @@ cp docker/.env.example "$work/compose/docker/.env"
 if command -v docker-compose >/dev/null; then
 	cfg=$(cd "$work/compose/docker" && docker-compose -f compose.yaml config 2>&1)
 	rc=$?
-	is "$rc" 0 "docker/compose.yaml is valid (docker-compose $(docker-compose version --short 2>/dev/null) config)"
+	is "$rc" 0 "compose: docker/compose.yaml is valid (docker-compose $(docker-compose version --short 2>/dev/null) config)"
 	[ "$rc" = 0 ] || sed 's/^/# /' <<<"$cfg"
 	ok "compose: password from .env, scram-sha-256, 127.0.0.1 only, 1 GB limit, mounted postgresql.conf, backups volume" \
 		bash -c "grep -q 'POSTGRES_PASSWORD: change-me' <<<\"\$0\" && grep -q 'auth-host=scram-sha-256' <<<\"\$0\" &&
 			grep -q '127.0.0.1:5432:5432' <<<\"\$0\" && grep -q 'mem_limit: 1g' <<<\"\$0\" &&
 			grep -q 'config_file=/etc/postgresql/postgresql.conf' <<<\"\$0\" && grep -q ':/backups' <<<\"\$0\"" "$cfg"
+	# the major: the Dockerfile's default unless .env sets PG_MAJOR
+	majors_seen=""
+	for want in "$default_major" 17; do
+		[ "$want" = "$default_major" ] || sed -i "s/^#* *PG_MAJOR=.*/PG_MAJOR=$want/" "$work/compose/docker/.env"
+		majors_seen="$majors_seen $(cd "$work/compose/docker" && docker-compose -f compose.yaml config 2>&1 |
+			python3 -c 'import sys, yaml; db = yaml.safe_load(sys.stdin)["services"]["db"]; print(db["build"]["args"]["PG_MAJOR"], db["image"])')"
+	done
+	is "$majors_seen" " $default_major pgmaint:$default_major 17 pgmaint:17" \
+		"compose: build arg PG_MAJOR and image tag are $default_major without PG_MAJOR in .env, 17 with PG_MAJOR=17"
 	echo "# compose up is not run: it needs a bridge network with published ports, and containers here may use only the host's loopback or no network"
 else
 	echo "# docker-compose is not installed: compose.yaml not validated"
 	ok "docker-compose is available to validate docker/compose.yaml" false
 fi
 
-echo "# suite figures: base stand-in ${t_base} s, image build ${t_build} s, whole suite $(($(date +%s) - t_suite)) s"
+echo "# suite figures: PostgreSQL${proved:- none} proved${figures}, whole suite $(($(date +%s) - t_suite)) s"
 finish

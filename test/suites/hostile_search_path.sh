@@ -144,6 +144,30 @@ is "$(q -c "SELECT pg_catalog.string_agg(rolname::pg_catalog.text, ',') FROM pg_
 echo "# spy calls by the attackers themselves: $(q -c "SELECT (SELECT pg_catalog.count(*) FROM evil.log) OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM public.log)")"
 kill $idle_pid 2>/dev/null
 
+# issue 26, item 6: the database owner's settings cannot switch the worker's
+# writes off or turn its errors into restarts (plpgsql loaded first, so that
+# its settings are known to the session)
+ok "the database owner sets read-only, exit_on_error, plpgsql.extra_errors and timeouts on its database" \
+	q -U dbowner -c 'DO $$ BEGIN END $$' \
+	-c "ALTER DATABASE hostile SET default_transaction_read_only = on" \
+	-c "ALTER DATABASE hostile SET exit_on_error = on" \
+	-c "ALTER DATABASE hostile SET plpgsql.extra_errors = 'all'" \
+	-c "ALTER DATABASE hostile SET statement_timeout = '5ms'" \
+	-c "ALTER DATABASE hostile SET lock_timeout = '1ms'" \
+	-c "ALTER DATABASE hostile SET default_transaction_isolation = 'serializable'"
+# (the test's own sessions keep their defaults)
+export PGOPTIONS="$PGOPTIONS -c default_transaction_read_only=off -c exit_on_error=off -c statement_timeout=0 -c lock_timeout=0"
+restarted=$(q -c "SELECT pg_catalog.now()")
+q -c "SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'pgmaint sampler'" >/dev/null
+ok "the worker comes back with them" \
+	wait_for "SELECT pg_catalog.count(*) OPERATOR(pg_catalog.>) 0 FROM pg_catalog.pg_stat_activity WHERE backend_type = 'pgmaint sampler' AND backend_start OPERATOR(pg_catalog.>) '$restarted'" 30
+ok "and still writes history (several samples)" \
+	wait_for "SELECT pg_catalog.count(*) OPERATOR(pg_catalog.>) 3 FROM pgmaint.sample_history WHERE sampled_at OPERATOR(pg_catalog.>) '$restarted'" 60
+ok "and policy snapshots" \
+	wait_for "SELECT pg_catalog.count(*) OPERATOR(pg_catalog.>) 0 FROM pgmaint.table_activity WHERE taken_at OPERATOR(pg_catalog.>) '$restarted'" 60
+is "$(q -c "SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'pgmaint sampler' AND backend_start OPERATOR(pg_catalog.>) '$restarted'")" 1 \
+	"without restarting again (no error became an exit)"
+
 # item 7: after DROP DATABASE ... WITH (FORCE) the backoff is a real wait
 q -d postgres -c "DROP DATABASE hostile WITH (FORCE)" >/dev/null
 ok "after its database is dropped the worker says when it retries" \

@@ -162,7 +162,23 @@ code tunerp "SELECT pgmaint._advice_keep('tunerp', '{}')" >/dev/null
 code tunerp "SELECT pg_catalog.count(*) FROM pgmaint.run_policy('advise')" >/dev/null
 is "$(q -c "SELECT pg_catalog.count(*) FROM pgmaint.policy_advice WHERE relid = 'public.plain_t'::regclass")" 1 \
 	"a tuning role's policy run keeps the advice of another role's table"
-is "$(q -c "SELECT pg_catalog.count(*) FROM pgmaint.actions WHERE detail::text LIKE '%forged%' OR target = 'public.plain_t'")" 0 \
-	"and no forged row reached pgmaint.actions"
+
+# --- nor through the retention helpers (issue 26, items 1, 3 and 7) ----------------
+code tuner "CREATE VIEW public.tuner_v AS SELECT pg_catalog.now() AS ts" >/dev/null
+code tuner "CREATE TABLE public.tuner_r (id int, ts timestamptz)" >/dev/null
+is "$(code tuner "SELECT pgmaint._retention_store('tuner', 'public.tuner_v', 'ts', '1 day', NULL, 10, 'drop')")" 42809 \
+	"a tuning role cannot store a retention rule for its view through the internal helper"
+is "$(code tuner "SELECT pgmaint._retention_store('tuner', 'public.tuner_r', 'ts', '1 day', 'public.tuner_r', 10, 'drop')")" 22023 \
+	"nor one whose table is its own archive"
+is "$(code tuner "SELECT pgmaint._retention_store('tuner', 'public.tuner_r', 'id', '1 day', NULL, 10, 'drop')")" 42804 \
+	"nor one on a column that is not a time type"
+is "$(code tuner "SELECT (pgmaint.set_retention('public.tuner_r', 'ts', '1 day')).relid IS NOT NULL")" t \
+	"its own table's rule goes through"
+is "$(code tuner "SELECT pgmaint._retention_done('tuner', 'public.tuner_r', '{\"stopped\": \"done\", \"forged\": true}', now())")" 42501 \
+	"a tuning role cannot record a retention run (only a run records a run)"
+is "$(code postgres "SELECT pgmaint._retention_done('postgres', 'public.tuner_r', '{\"stopped\": \"done\", \"forged\": true}', now())")" 42501 \
+	"nor can a superuser's direct call outside a run"
+is "$(q -c "SELECT pg_catalog.count(*) FROM pgmaint.actions WHERE detail::text LIKE '%forged%' OR target = 'public.plain_t'")|$(q -c "SELECT pg_catalog.count(*) FROM pgmaint.retention WHERE last_result ? 'forged'")" "0|0" \
+	"and no forged row reached pgmaint.actions or pgmaint.retention"
 
 finish

@@ -14,6 +14,7 @@
 # and the comparison is shown to notice a missing comment and a missing grant.
 # A failing comparison prints every difference; the upgrade to fix is the
 # state delta sql/upgrade/A--B.sql (the code is replayed from sql/code/).
+# versions: 15 17
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
