@@ -38,6 +38,11 @@
  * which has no evaluation in C to read, runs its own health_checks()
  * through SPI for its events, as 1.1 did; 1.0 has no events and is skipped.
  *
+ * After the samples _request_samples() asks for, the worker evaluates once
+ * more for the readers (pgm_health_refresh_task()): published, not graded
+ * for events, so that a burst neither fires an event nor shortens an
+ * alert_hold.
+ *
  * The step also keeps what health() says beside the checks: the overall
  * status of the newest event and when the run of events with that status
  * began ("since"), read back at start like the recorded statuses.
@@ -237,6 +242,20 @@ pgm_events_task(PgmServeFunc serve)
 }
 
 /*
+ * Worker task after the samples _request_samples() asked for: one evaluation
+ * published for the readers, and no more.  It fires no event and counts for
+ * no alert_hold, which is time (health intervals), not how many evaluations
+ * someone asked for.
+ */
+void
+pgm_health_refresh_task(PgmServeFunc serve)
+{
+	static bool refresh_only = true;
+
+	(void) pgm_run_read_step("events", pgm_events_step, &refresh_only);
+}
+
+/*
  * The graded checks of a database at 1.1: its own health_checks(), through
  * SPI (its SQL has no evaluation in C to read).
  */
@@ -317,6 +336,7 @@ pgm_events_inputs(PgmEventInput **inputs)
 static void
 pgm_events_step(void *arg)
 {
+	bool		refresh_only = arg != NULL && *(bool *) arg;
 	bool		in_recovery = RecoveryInProgress();
 	int			period = pgm_events_period();
 	int			hold;
@@ -331,7 +351,7 @@ pgm_events_step(void *arg)
 
 	/* a database whose pgmaint is still 1.0 has no events: nothing to do */
 	version = pgm_installed_version();
-	if (version < 101)
+	if (version < 101 || (refresh_only && version < 102))
 		return;
 
 	memcpy(&pgm_event_work, &pgm_event_state, sizeof(PgmEventState));
@@ -351,6 +371,9 @@ pgm_events_step(void *arg)
 		ninputs = pgm_events_inputs(&inputs);
 	else
 		ninputs = pgm_events_inputs_1_1(&inputs);
+	/* published: that was all a refresh asked for */
+	if (refresh_only)
+		return;
 
 	events = palloc0(sizeof(PgmEvent) * Max(ninputs, 1));
 	for (i = 0; i < ninputs; i++)

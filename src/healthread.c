@@ -189,7 +189,8 @@ pgm_jb_timestamptz(JsonbParseState **state, TimestampTz ts)
 		pgm_jb_text(state, NULL);
 		return;
 	}
-	pgm_jb_text(state, JsonEncodeDateTime(out, TimestampTzGetDatum(ts), TIMESTAMPTZOID, NULL));
+	/* a copy: the value points to its text until the object is complete */
+	pgm_jb_text(state, pstrdup(JsonEncodeDateTime(out, TimestampTzGetDatum(ts), TIMESTAMPTZOID, NULL)));
 }
 
 /*

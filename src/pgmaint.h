@@ -343,5 +343,6 @@ extern void pgm_events_request_shmem(void);
 extern void pgm_events_startup_shmem(void);
 extern int	pgm_events_period(void);
 extern void pgm_events_task(PgmServeFunc serve);
+extern void pgm_health_refresh_task(PgmServeFunc serve);
 
 #endif							/* PGMAINT_H */

@@ -109,13 +109,13 @@ static PgmTask pgm_tasks[] = {
 	{"policy", &pgm_policy_interval, pgm_policy_task},
 	{"space", &pgm_growth_interval, pgm_growth_task},
 	{"retention", &pgm_retention_period, pgm_retention_task},
-	{"events", &pgm_events_period_s, pgm_events_task},	/* last: PGMAINT_EVENTS_TASK */
+	{"events", &pgm_events_period_s, pgm_events_task},
 };
 
 #define PGMAINT_NTASKS	((int) lengthof(pgm_tasks))
 
-/* The index of the health evaluation ("events") in pgm_tasks */
-#define PGMAINT_EVENTS_TASK	(PGMAINT_NTASKS - 1)
+/* The evaluation after the samples _request_samples() asked for: no period, no events */
+static PgmTask pgm_refresh_task = {"events", &pgm_events_period_s, pgm_health_refresh_task};
 
 /* Memory of a task run, reset after it (pg_cron's CronLoopContext) */
 static MemoryContext pgm_loop_context = NULL;
@@ -276,7 +276,7 @@ pgmaint_worker_main(Datum main_arg)
 			}
 			pgm_in_burst = false;
 			pgm_measure_memory = true;
-			pgm_run_task(&pgm_tasks[PGMAINT_EVENTS_TASK]);
+			pgm_run_task(&pgm_refresh_task);
 		}
 
 		pgm_heartbeat(true);

@@ -60,8 +60,21 @@ health_refresh() {
 	q -c "SELECT pg_stat_force_next_flush()" >/dev/null
 	at=$(q -c "SELECT clock_timestamp()")
 	q -c "SELECT pgmaint._request_samples(1)" >/dev/null || return 1
-	wait_for "SELECT h->>'source' = 'worker' AND (h->>'measured_at')::timestamptz > '$at'
-	            FROM pgmaint.health() h" "${1:-30}"
+	# the sample asked for passes over the tables (periodic samples at short
+	# intervals do so only every 10 s): an evaluation after that pass
+	wait_for "SELECT h->>'source' = 'worker' AND t.sampled_at > '$at'
+	                 AND (h->>'measured_at')::timestamptz >= t.sampled_at
+	            FROM pgmaint.health() h, pgmaint._table_health_sampled() t" "${1:-30}"
+}
+
+# Makes what health() and health_checks() read reflect the state the test
+# planted: the worker's fresh evaluation (health_refresh) when the worker
+# samples this database, else nothing to do (they measure live).  Use it
+# before reading them after a plant; returns 0 once they reflect it.
+health_current() {
+	if [ "$(q -c "SELECT running AND database = current_database() FROM pgmaint.sampler_status()")" = t ]; then
+		health_refresh "$@"
+	fi
 }
 
 # Polls SQL like wait_for (until it returns "t" or SECONDS pass), with a
@@ -75,6 +88,15 @@ wait_for_health() {
 		sleep 0.2
 	done
 	return 1
+}
+
+# wait_for_health when the worker samples this database, else wait_for.
+wait_for_current() {
+	if [ "$(q -c "SELECT running AND database = current_database() FROM pgmaint.sampler_status()")" = t ]; then
+		wait_for_health "$@"
+	else
+		wait_for "$@"
+	fi
 }
 
 # Polls until the worker of this database has finished N runs of its step

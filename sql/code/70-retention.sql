@@ -2,19 +2,21 @@
 -- detach and drop old partitions, in small transactions.
 --
 -- The rules live here: which tables, the cutoff, the statements of each
--- step, the limits of a run.  CALL pgmaint.apply_retention() and the worker
--- (src/retention.c) both run the steps of _retention_steps(), each batch in
--- a transaction of its own, through _retention_exec() (C), which runs every
--- statement as the table's owner in a security-restricted context, under a
--- short lock_timeout and a pinned search_path.  So nobody deletes through
--- pgmaint from a table whose owner could not, and a table's own triggers
--- never run with more rights than its owner's.
+-- step, the limits of a run.  The run itself is one loop in C
+-- (src/retention.c) that CALL pgmaint.apply_retention() and the worker both
+-- drive: every statement on a user table, measurements included, runs as
+-- the table's owner in a security-restricted operation under the lock
+-- timeout (src/owner.c), after the rule is checked again under the table's
+-- lock.  So nobody deletes through pgmaint from a table whose owner could
+-- not, and nothing a table's owner planted (a trigger, a type, a cast, a
+-- rule that made the table a view) ever runs with more rights than the
+-- owner's.
 --
 -- Privileges.  set_retention(), drop_retention() and apply_retention() run
 -- as their caller, who must own the table; grant_tuning() hands a role what
 -- they need.  The configuration table is written only through the SECURITY
--- DEFINER helpers _retention_store() and _retention_done(), which act only
--- for a role that may call one of those and that owns the table.
+-- DEFINER helpers _retention_store() (which checks a rule as every run does)
+-- and _retention_done() (granted to nobody: only a run records a run).
 
 -- The limits of every run; apply_retention()'s arguments override the first two.
 CREATE OR REPLACE FUNCTION pgmaint._retention_limits(
@@ -24,11 +26,11 @@ RETURNS record
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT '200ms'::text, interval '5 min', 3, 0.2;
+    SELECT pgmaint._policy_lock_timeout(), interval '5 min', 3, 0.2;
 $$;
 
 COMMENT ON FUNCTION pgmaint._retention_limits() IS
-'Internal: lock_timeout of each batch (a locked table is skipped, not waited for), time budget of a run, locked batches in a row before a table is left for the next run, share of a table removed after which ANALYZE is advised.';
+'Internal: lock_timeout of every statement on a table (PGMAINT_LOCK_TIMEOUT: a locked table is skipped, not waited for), time budget of a run (shared fairly by its tables), locked batches in a row before a table is left for the next run, share of a table removed after which ANALYZE is advised.';
 
 REVOKE ALL ON FUNCTION pgmaint._retention_limits() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._retention_limits() TO pg_monitor;
@@ -72,10 +74,54 @@ COMMENT ON FUNCTION pgmaint._retention_authorized(name, regclass) IS
 
 REVOKE ALL ON FUNCTION pgmaint._retention_authorized(name, regclass) FROM PUBLIC;
 
--- Internal: stores (or, with a NULL column, removes) a retention rule for caller.
+-- Internal: raises the error a rule on rel would have (its kind, its
+-- column's type, the partition key, the archive), as each run checks it
+-- again under the table's lock (src/retention.c).
+CREATE OR REPLACE FUNCTION pgmaint._retention_validate(rel regclass, column_name name, archive regclass)
+RETURNS void
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_retention_validate';
+
+COMMENT ON FUNCTION pgmaint._retention_validate(regclass, name, regclass) IS
+'Internal: raises the error of a retention rule on rel with this column and archive (not an ordinary or partitioned table, not a time column, not the range key, an archive that is the table or its parent, whose columns differ or that the owner may not insert into); the check every run repeats under the table''s lock.';
+
+REVOKE ALL ON FUNCTION pgmaint._retention_validate(regclass, name, regclass) FROM PUBLIC;
+
+-- Internal: the oldest value of a rule's column and the rows older than the
+-- cutoff, read as the table's owner under the lock timeout (src/retention.c).
+CREATE OR REPLACE FUNCTION pgmaint._retention_measure(rel regclass, column_name name, cutoff timestamptz,
+                                           OUT rows_to_remove bigint, OUT oldest timestamptz,
+                                           OUT error text)
+RETURNS record
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_retention_measure';
+
+COMMENT ON FUNCTION pgmaint._retention_measure(regclass, name, timestamptz) IS
+'Internal: min() of a rule''s column as timestamptz and the rows older than cutoff (none counted for a NULL cutoff), read as the table''s owner in a security-restricted operation under the lock timeout, after the rule is checked under the table''s lock; all NULL for a caller who may not read every row; a problem of the table is returned as error, not raised.';
+
+REVOKE ALL ON FUNCTION pgmaint._retention_measure(regclass, name, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._retention_measure(regclass, name, timestamptz) TO pg_monitor;
+
+-- Internal: the table a retention run is recording now (see src/retention.c).
+CREATE OR REPLACE FUNCTION pgmaint._retention_recording()
+RETURNS regclass
+LANGUAGE c STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_retention_recording';
+
+COMMENT ON FUNCTION pgmaint._retention_recording() IS
+'Internal: the table whose run the running retention run (the worker''s or apply_retention()''s) is recording now, NULL otherwise; _retention_done() records nothing else.';
+
+REVOKE ALL ON FUNCTION pgmaint._retention_recording() FROM PUBLIC;
+
+-- Internal: stores (or, with a NULL column, removes) a retention rule for
+-- caller.  It checks the rule as set_retention() documents and as every run
+-- checks it again, and measures the oldest row itself (as the table's owner).
 CREATE OR REPLACE FUNCTION pgmaint._retention_store(caller name, rel regclass, column_name name,
                                          keep interval, archive regclass, batch integer,
-                                         partitions text, oldest timestamptz)
+                                         partitions text)
 RETURNS pgmaint.retention
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -83,6 +129,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r pgmaint.retention;
+    m record;
 BEGIN
     IF NOT pgmaint._retention_authorized(caller, rel) THEN
         RAISE EXCEPTION 'permission denied to set retention for table %', rel
@@ -93,15 +140,23 @@ BEGIN
         DELETE FROM pgmaint.retention t WHERE t.relid OPERATOR(pg_catalog.=) rel RETURNING * INTO r;
         RETURN r;
     END IF;
+    PERFORM pgmaint._retention_validate(rel, column_name, archive);
+    SELECT * INTO m FROM pgmaint._retention_measure(rel, column_name, NULL) x;
+    IF m.error IS NOT NULL THEN
+        RAISE EXCEPTION 'could not read the oldest row of %: %', rel, m.error
+              USING ERRCODE = '55000',
+                    HINT = 'Retention reads the table as its owner under a short lock timeout: try again when the table is not locked.';
+    END IF;
     INSERT INTO pgmaint.retention AS t (relid, column_name, keep, archive, batch, partitions,
                                         enabled, set_by, set_at, oldest_row_at, measured_at)
     VALUES (rel, column_name, keep, archive, batch, partitions, true, caller,
-            pg_catalog.now(), oldest, pg_catalog.now())
+            pg_catalog.now(), m.oldest, pg_catalog.now())
     ON CONFLICT (relid) DO UPDATE
        SET column_name = EXCLUDED.column_name, keep = EXCLUDED.keep, archive = EXCLUDED.archive,
            batch = EXCLUDED.batch, partitions = EXCLUDED.partitions, enabled = true,
            set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at,
-           oldest_row_at = EXCLUDED.oldest_row_at, measured_at = EXCLUDED.measured_at
+           oldest_row_at = EXCLUDED.oldest_row_at, measured_at = EXCLUDED.measured_at,
+           last_result = NULL
     RETURNING * INTO r;
     PERFORM pgmaint._audit('set_retention', rel::text,
         pg_catalog.jsonb_build_object('column', column_name, 'keep', keep::text,
@@ -111,37 +166,10 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION pgmaint._retention_store(name, regclass, name, interval, regclass, integer, text, timestamptz) IS
-'Internal: writes (or with a NULL column deletes) a pgmaint.retention row on behalf of caller, who must own the table and may run a retention action; audits a write.';
+COMMENT ON FUNCTION pgmaint._retention_store(name, regclass, name, interval, regclass, integer, text) IS
+'Internal: writes (or with a NULL column deletes) a pgmaint.retention row on behalf of caller, who must own the table and may run a retention action; checks the rule (_retention_validate()) and measures its oldest row as the table''s owner; audits a write.';
 
-REVOKE ALL ON FUNCTION pgmaint._retention_store(name, regclass, name, interval, regclass, integer, text, timestamptz) FROM PUBLIC;
-
--- Internal: the oldest value of the rule's column (as the caller), or NULL for an empty table.
-CREATE OR REPLACE FUNCTION pgmaint._retention_oldest(rel regclass)
-RETURNS timestamptz
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    col name;
-    oldest timestamptz;
-BEGIN
-    SELECT r.column_name INTO col FROM pgmaint.retention r WHERE r.relid OPERATOR(pg_catalog.=) rel;
-    IF col IS NULL THEN
-        RETURN NULL;
-    END IF;
-    EXECUTE format('SELECT pg_catalog.min(%I)::pg_catalog.timestamptz FROM %s',
-                   col, pgmaint._retention_name(rel))
-       INTO oldest;
-    RETURN oldest;
-END
-$$;
-
-COMMENT ON FUNCTION pgmaint._retention_oldest(regclass) IS
-'Internal: min() of a retention rule''s column as timestamptz, read as the caller.';
-
-REVOKE ALL ON FUNCTION pgmaint._retention_oldest(regclass) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint._retention_oldest(regclass) TO pg_monitor;
+REVOKE ALL ON FUNCTION pgmaint._retention_store(name, regclass, name, interval, regclass, integer, text) FROM PUBLIC;
 
 -- Internal: the bounds of a range partition: DEFAULT, or FROM .. TO (NULL for MINVALUE/MAXVALUE).
 CREATE OR REPLACE FUNCTION pgmaint._retention_bound(part oid, OUT is_default boolean,
@@ -288,34 +316,6 @@ COMMENT ON FUNCTION pgmaint._retention_steps(regclass, timestamptz) IS
 REVOKE ALL ON FUNCTION pgmaint._retention_steps(regclass, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._retention_steps(regclass, timestamptz) TO pg_monitor;
 
--- Runs a step's statements as the owner of rel (see src/retention.c).
-CREATE OR REPLACE FUNCTION pgmaint._retention_exec(rel regclass, statements text[], cutoff timestamptz,
-                                        batch integer, lock_timeout text)
-RETURNS bigint
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'pgmaint_retention_exec';
-
-COMMENT ON FUNCTION pgmaint._retention_exec(regclass, text[], timestamptz, integer, text) IS
-'Internal: runs the statements of one retention step ($1 cutoff, $2 batch size) as the owner of rel in a security-restricted context, with a pinned search_path and the given lock_timeout; the caller must own rel. Returns the rows the last statement processed.';
-
-REVOKE ALL ON FUNCTION pgmaint._retention_exec(regclass, text[], timestamptz, integer, text) FROM PUBLIC;
-
--- Internal: takes (acquire) or releases the session advisory lock that keeps
--- two runs off the same table; true when taken.
-CREATE OR REPLACE FUNCTION pgmaint._retention_lock(rel regclass, acquire boolean)
-RETURNS boolean
-LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE WHEN acquire THEN pg_catalog.pg_try_advisory_lock(1886809449, rel::oid::integer)
-                ELSE pg_catalog.pg_advisory_unlock(1886809449, rel::oid::integer) END;
-$$;
-
-COMMENT ON FUNCTION pgmaint._retention_lock(regclass, boolean) IS
-'Internal: pg_try_advisory_lock / pg_advisory_unlock of a table''s retention run (key 1886809449, the table''s OID).';
-
-REVOKE ALL ON FUNCTION pgmaint._retention_lock(regclass, boolean) FROM PUBLIC;
-
 -- Internal: the tables a run works on: enabled rules on existing tables the
 -- caller owns (all of them for a superuser, as the worker is), with their cutoff.
 CREATE OR REPLACE FUNCTION pgmaint._retention_work(only_table regclass,
@@ -353,10 +353,11 @@ DECLARE
     estimate float8;
     res jsonb := result;
 BEGIN
-    IF NOT pgmaint._retention_authorized(caller, rel) THEN
+    IF pgmaint._retention_recording() IS DISTINCT FROM rel
+       OR NOT pgmaint._retention_authorized(caller, rel) THEN
         RAISE EXCEPTION 'permission denied to record a retention run for table %', rel
               USING ERRCODE = '42501',
-                    HINT = 'Retention runs are recorded by pgmaint.apply_retention() and the worker.';
+                    HINT = 'Retention runs are recorded by pgmaint.apply_retention() and the worker, and by nothing else.';
     END IF;
     SELECT greatest(c.reltuples, 0) INTO estimate FROM pg_class c WHERE c.oid = rel;
     IF removed > 0 AND removed >= (SELECT l.analyze_share FROM pgmaint._retention_limits() l)
@@ -365,8 +366,11 @@ BEGIN
             'ANALYZE %s; (a large share of the table went). VACUUM makes the space reusable but does not return it to the operating system; VACUUM FULL or pg_repack in a maintenance window would, and pgmaint never runs them.',
             pgmaint._retention_name(rel)));
     END IF;
+    -- a run that could not read the oldest row keeps the one measured last
     UPDATE pgmaint.retention r
-       SET last_run_at = now(), last_result = res, oldest_row_at = oldest, measured_at = now()
+       SET last_run_at = now(), last_result = res,
+           oldest_row_at = CASE WHEN res ? 'oldest_measured' THEN r.oldest_row_at ELSE oldest END,
+           measured_at = CASE WHEN res ? 'oldest_measured' THEN r.measured_at ELSE now() END
      WHERE r.relid = rel;
     IF removed > 0 OR coalesce((res ->> 'partitions')::int, 0) > 0
        OR coalesce((res ->> 'skipped_batches')::int, 0) > 0 OR res ->> 'stopped' <> 'done' THEN
@@ -377,7 +381,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint._retention_done(name, regclass, jsonb, timestamptz) IS
-'Internal: records a table''s retention run (last_result, oldest_row_at) for caller, who must own it; adds ANALYZE advice after a large removal; audits what was removed or skipped (counts and cutoff, never rows).';
+'Internal: records a table''s retention run (last_result, oldest_row_at) for caller, who must own it, and only while a run records that table (_retention_recording(); granted to nobody, the run calls it through fmgr); adds ANALYZE advice after a large removal; audits what was removed or skipped (counts and cutoff, never rows).';
 
 REVOKE ALL ON FUNCTION pgmaint._retention_done(name, regclass, jsonb, timestamptz) FROM PUBLIC;
 
@@ -389,40 +393,12 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c record;
-    att record;
-    pk record;
-    missing text;
-    oldest timestamptz;
     r pgmaint.retention;
 BEGIN
     IF rel IS NULL OR "column" IS NULL OR keep IS NULL OR batch IS NULL OR partitions IS NULL THEN
         RAISE EXCEPTION 'table, column, keep, batch and partitions must not be null'
               USING ERRCODE = '22023',
                     HINT = 'Call pgmaint.set_retention(''schema.table'', ''created_at'', ''90 days'').';
-    END IF;
-    SELECT cl.relkind, cl.relowner INTO c FROM pg_class cl WHERE cl.oid = rel;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'relation with OID % does not exist', rel::oid USING ERRCODE = '42P01';
-    END IF;
-    IF c.relkind NOT IN ('r', 'p') THEN
-        RAISE EXCEPTION '"%" is not a table', rel USING ERRCODE = '42809',
-              HINT = 'Retention applies to ordinary and partitioned tables.';
-    END IF;
-    IF NOT pg_has_role(current_user, c.relowner, 'USAGE') THEN
-        RAISE EXCEPTION 'must be owner of table %', rel USING ERRCODE = '42501',
-              HINT = 'Only the table''s owner (or a member of the owning role) sets its retention.';
-    END IF;
-    SELECT a.attnum, a.atttypid INTO att FROM pg_attribute a
-     WHERE a.attrelid = rel AND a.attname = "column" AND a.attnum > 0 AND NOT a.attisdropped;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'column "%" of relation % does not exist', "column", rel
-              USING ERRCODE = '42703';
-    END IF;
-    IF att.atttypid NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN
-        RAISE EXCEPTION 'column "%" of relation % is of type %, not a time type', "column", rel, att.atttypid::regtype
-              USING ERRCODE = '42804',
-                    HINT = 'Give a column of type timestamp with time zone, timestamp or date.';
     END IF;
     IF keep < interval '0' THEN
         RAISE EXCEPTION 'keep must not be negative, not %', keep USING ERRCODE = '22023',
@@ -436,49 +412,8 @@ BEGIN
         RAISE EXCEPTION 'partitions must be drop or detach, not "%"', partitions USING ERRCODE = '22023',
               HINT = 'drop removes old partitions; detach keeps them as standalone tables.';
     END IF;
-    IF c.relkind = 'p' THEN
-        SELECT p.partstrat, p.partnatts, p.partattrs[0] AS key INTO pk
-          FROM pg_partitioned_table p WHERE p.partrelid = rel;
-        IF pk.partstrat <> 'r' OR pk.partnatts <> 1 OR pk.key <> att.attnum THEN
-            RAISE EXCEPTION 'column "%" is not the partition key of partitioned table %', "column", rel
-                  USING ERRCODE = '22023',
-                        HINT = 'Retention of a partitioned table drops whole partitions: give the column the table is range-partitioned by.';
-        END IF;
-        IF archive IS NOT NULL THEN
-            RAISE EXCEPTION 'an archive table is not supported for partitioned table %', rel
-                  USING ERRCODE = '0A000',
-                        HINT = 'Keep old partitions as standalone tables with partitions => ''detach'' instead: they are the archive.';
-        END IF;
-    END IF;
-    IF archive IS NOT NULL THEN
-        IF archive = rel THEN
-            RAISE EXCEPTION 'a table cannot be its own archive' USING ERRCODE = '22023';
-        END IF;
-        IF (SELECT cl.relkind FROM pg_class cl WHERE cl.oid = archive) NOT IN ('r', 'p') THEN
-            RAISE EXCEPTION '"%" is not a table', archive USING ERRCODE = '42809',
-                  HINT = 'The archive must be an ordinary or partitioned table.';
-        END IF;
-        SELECT string_agg(format('%I %s', s.attname, format_type(s.atttypid, s.atttypmod)), ', ' ORDER BY s.attnum)
-          INTO missing
-          FROM pg_attribute s
-         WHERE s.attrelid = rel AND s.attnum > 0 AND NOT s.attisdropped
-           AND NOT EXISTS (SELECT 1 FROM pg_attribute d
-                            WHERE d.attrelid = archive AND d.attname = s.attname AND d.attnum > 0
-                              AND NOT d.attisdropped AND d.atttypid = s.atttypid
-                              AND d.attgenerated = '');
-        IF missing IS NOT NULL THEN
-            RAISE EXCEPTION 'archive table % has no column matching %', archive, missing
-                  USING ERRCODE = '42804',
-                        HINT = format('Give the archive every column of %s, with the same type and not generated (CREATE TABLE archive (LIKE source) does).', rel);
-        END IF;
-        IF NOT has_table_privilege(c.relowner, archive, 'INSERT') THEN
-            RAISE EXCEPTION 'the owner of % may not insert into archive table %', rel, archive
-                  USING ERRCODE = '42501',
-                        HINT = 'Retention moves rows as the table''s owner: GRANT INSERT on the archive to it.';
-        END IF;
-    END IF;
-    oldest := pgmaint._retention_oldest_of(rel, "column");
-    r := pgmaint._retention_store(current_user, rel, "column", keep, archive, batch, partitions, oldest);
+    -- the rule itself (kind, column, archive) is checked where it is stored
+    r := pgmaint._retention_store(current_user, rel, "column", keep, archive, batch, partitions);
     RETURN r;
 END
 $$;
@@ -487,27 +422,6 @@ COMMENT ON FUNCTION pgmaint.set_retention(regclass, name, interval, regclass, in
 'Sets the retention of a table the caller owns: rows whose column is older than now() - keep go (to archive when given) in batches of batch rows; a partitioned table by its range key drops (or detaches) whole old partitions. Audited.';
 
 REVOKE ALL ON FUNCTION pgmaint.set_retention(regclass, name, interval, regclass, integer, text) FROM PUBLIC;
-
--- Internal: min() of a given column as timestamptz, as the caller (set_retention() measures before storing).
-CREATE OR REPLACE FUNCTION pgmaint._retention_oldest_of(rel regclass, column_name name)
-RETURNS timestamptz
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    oldest timestamptz;
-BEGIN
-    EXECUTE format('SELECT pg_catalog.min(%I)::pg_catalog.timestamptz FROM %s',
-                   column_name, pgmaint._retention_name(rel))
-       INTO oldest;
-    RETURN oldest;
-END
-$$;
-
-COMMENT ON FUNCTION pgmaint._retention_oldest_of(regclass, name) IS
-'Internal: min() of a table''s column as timestamptz, read as the caller.';
-
-REVOKE ALL ON FUNCTION pgmaint._retention_oldest_of(regclass, name) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION pgmaint.drop_retention(rel regclass)
 RETURNS boolean
@@ -525,7 +439,7 @@ BEGIN
         RAISE NOTICE 'table % has no retention rule', rel;
         RETURN false;
     END IF;
-    r := pgmaint._retention_store(current_user, rel, NULL, NULL, NULL, NULL, NULL, NULL);
+    r := pgmaint._retention_store(current_user, rel, NULL, NULL, NULL, NULL, NULL);
     PERFORM pgmaint._retention_audit_drop(current_user, rel);
     RETURN true;
 END
@@ -560,14 +474,14 @@ CREATE OR REPLACE FUNCTION pgmaint.retention_plan()
 RETURNS TABLE (table_name regclass, column_name name, keep interval, cutoff timestamptz,
                method text, rows_to_remove bigint, partitions_to_remove integer,
                oldest_age interval, archive regclass, enabled boolean,
-               last_run_at timestamptz, last_result jsonb)
-LANGUAGE plpgsql STABLE
+               last_run_at timestamptz, last_result jsonb, error text)
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
     r record;
-    readable boolean;
+    m record;
     oldest timestamptz;
 BEGIN
     FOR r IN
@@ -578,24 +492,26 @@ BEGIN
         table_name := r.relid; column_name := r.column_name; keep := r.keep;
         cutoff := r.cut; archive := r.archive; enabled := r.enabled;
         last_run_at := r.last_run_at; last_result := r.last_result;
-        partitions_to_remove := (SELECT count(*) FROM pgmaint._retention_steps(r.relid, r.cut) s
-                                  WHERE s.kind = 'partition');
+        error := NULL;
+        -- one broken rule is this row's error, never the whole plan's
+        BEGIN
+            partitions_to_remove := (SELECT count(*) FROM pgmaint._retention_steps(r.relid, r.cut) s
+                                      WHERE s.kind = 'partition');
+        EXCEPTION WHEN OTHERS THEN
+            partitions_to_remove := NULL;
+            error := SQLERRM;
+        END;
         method := concat_ws(', then ',
             CASE WHEN partitions_to_remove > 0
                  THEN CASE r.partitions WHEN 'drop' THEN 'detach and drop partitions'
                                         ELSE 'detach partitions' END END,
             CASE WHEN r.archive IS NOT NULL THEN format('move rows to %s', r.archive)
                  ELSE 'delete rows' END);
-        readable := has_table_privilege(r.relid, 'SELECT');
-        IF readable THEN
-            EXECUTE format('SELECT count(*) FROM %s WHERE %I OPERATOR(pg_catalog.<) $1',
-                           pgmaint._retention_name(r.relid), r.column_name)
-               INTO rows_to_remove USING r.cut;
-            oldest := pgmaint._retention_oldest(r.relid);
-        ELSE
-            rows_to_remove := NULL;
-            oldest := r.oldest_row_at;
-        END IF;
+        -- read as the table's owner, under the lock timeout (NULL: the caller may not read it all)
+        SELECT * INTO m FROM pgmaint._retention_measure(r.relid, r.column_name, r.cut) x;
+        rows_to_remove := m.rows_to_remove;
+        error := coalesce(m.error, error);
+        oldest := CASE WHEN m.rows_to_remove IS NULL THEN r.oldest_row_at ELSE m.oldest END;
         oldest_age := date_trunc('second', now() - oldest);
         RETURN NEXT;
     END LOOP;
@@ -603,123 +519,20 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmaint.retention_plan() IS
-'The dry run of apply_retention(): per configured table the cutoff, what it would do, the rows (and partitions) that would go, the oldest row''s age (NULL counts for tables the caller cannot read), the archive and the last run.';
+'The dry run of apply_retention(): per configured table the cutoff, what it would do, the rows (and partitions) that would go, the oldest row''s age (NULL counts for tables the caller cannot read; the tables are read as their owners, under the lock timeout), the archive, the last run, and the error that would stop a run of the table (a dropped or retyped column, a table that became a view, a lock).';
 
 REVOKE ALL ON FUNCTION pgmaint.retention_plan() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.retention_plan() TO pg_monitor;
 
+-- The run: one loop in C (src/retention.c), shared with the worker.
 CREATE OR REPLACE PROCEDURE pgmaint.apply_retention(only_table regclass DEFAULT NULL,
                                          time_budget interval DEFAULT NULL,
                                          lock_timeout interval DEFAULT NULL)
-LANGUAGE plpgsql
--- No SET clause: a procedure with one cannot COMMIT.  Every name and
--- operator below is qualified instead, and the statements that touch user
--- tables run through _retention_exec(), which pins its own search_path.
-AS $$
-DECLARE
-    lim record;
-    w record;
-    s record;
-    deadline timestamptz;
-    lt text;
-    n bigint;
-    skips integer;
-    locked boolean;
-    err text;
-    removed bigint;
-    batches integer;
-    skipped integer;
-    parts integer;
-    stopped text;
-    started timestamptz;
-    res jsonb;
-    has_archive boolean;
-BEGIN
-    IF only_table IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM pgmaint.retention r WHERE r.relid OPERATOR(pg_catalog.=) only_table) THEN
-        RAISE EXCEPTION 'table % has no retention rule', only_table USING ERRCODE = '22023',
-              HINT = 'Set one with pgmaint.set_retention().';
-    END IF;
-    SELECT * INTO lim FROM pgmaint._retention_limits();
-    lt := COALESCE(
-        (pg_catalog.date_part('epoch', lock_timeout) OPERATOR(pg_catalog.*) 1000)::bigint::text
-            OPERATOR(pg_catalog.||) 'ms',
-        lim.lock_timeout);
-    deadline := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+)
-                COALESCE(time_budget, lim.time_budget);
-    FOR w IN SELECT * FROM pgmaint._retention_work(only_table) LOOP
-        started := pg_catalog.clock_timestamp();
-        removed := 0; batches := 0; skipped := 0; parts := 0; stopped := 'done'; err := NULL;
-        has_archive := (SELECT r.archive IS NOT NULL FROM pgmaint.retention r
-                         WHERE r.relid OPERATOR(pg_catalog.=) w.relid);
-        IF NOT pgmaint._retention_lock(w.relid, true) THEN
-            stopped := 'another run holds this table';
-        ELSE
-            <<steps>>
-            FOR s IN SELECT * FROM pgmaint._retention_steps(w.relid, w.cutoff) LOOP
-                skips := 0;
-                LOOP
-                    IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.>=) deadline THEN
-                        stopped := 'time budget';
-                        EXIT steps;
-                    END IF;
-                    locked := false;
-                    BEGIN
-                        n := pgmaint._retention_exec(w.relid, s.statements, w.cutoff, w.batch, lt);
-                    EXCEPTION
-                        WHEN lock_not_available THEN
-                            locked := true;
-                        WHEN OTHERS THEN
-                            err := SQLERRM;
-                    END;
-                    COMMIT;
-                    IF err IS NOT NULL THEN
-                        stopped := 'error: ' OPERATOR(pg_catalog.||) err;
-                        EXIT steps;
-                    END IF;
-                    IF locked THEN
-                        skipped := skipped OPERATOR(pg_catalog.+) 1;
-                        skips := skips OPERATOR(pg_catalog.+) 1;
-                        IF skips OPERATOR(pg_catalog.>=) lim.max_skips THEN
-                            stopped := 'locked';
-                            EXIT steps;
-                        END IF;
-                        CONTINUE;
-                    END IF;
-                    skips := 0;
-                    IF s.kind OPERATOR(pg_catalog.=) 'partition' THEN
-                        parts := parts OPERATOR(pg_catalog.+) 1;
-                        EXIT;
-                    END IF;
-                    -- a short batch may have skipped rows others hold locked: go on until one finds none
-                    EXIT WHEN n OPERATOR(pg_catalog.=) 0;
-                    batches := batches OPERATOR(pg_catalog.+) 1;
-                    removed := removed OPERATOR(pg_catalog.+) n;
-                END LOOP;
-            END LOOP;
-        END IF;
-        res := pg_catalog.jsonb_build_object(
-            'cutoff', w.cutoff, 'removed', removed,
-            'archived', CASE WHEN has_archive THEN removed ELSE 0 END,
-            'partitions', parts, 'batches', batches, 'skipped_batches', skipped,
-            'seconds', pg_catalog.round(pg_catalog.date_part('epoch',
-                           pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started)::numeric, 3),
-            'stopped', stopped, 'by', 'apply_retention');
-        res := pgmaint._retention_done(current_user, w.relid, res, pgmaint._retention_oldest(w.relid));
-        IF stopped OPERATOR(pg_catalog.<>) 'another run holds this table' THEN
-            PERFORM pgmaint._retention_lock(w.relid, false);
-        END IF;
-        COMMIT;
-        RAISE NOTICE 'retention of %: % row(s) removed (% archived), % partition(s), % batch(es), % skipped, % s: %',
-            w.relid, removed, res OPERATOR(pg_catalog.->>) 'archived', parts, batches, skipped,
-            res OPERATOR(pg_catalog.->>) 'seconds', stopped
-            USING HINT = COALESCE(res OPERATOR(pg_catalog.->>) 'advice', 'nothing to follow up');
-    END LOOP;
-END
-$$;
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'pgmaint_apply_retention';
 
 COMMENT ON PROCEDURE pgmaint.apply_retention(regclass, interval, interval) IS
-'Applies the retention rules of the tables the caller owns (only_table: one of them): each batch and each partition detach in a transaction of its own, as the table''s owner, under lock_timeout (default 200 ms: a locked table is skipped, not waited for) within time_budget (default 5 min); audited; a NOTICE per table. Not inside a transaction block.';
+'Applies the retention rules of the tables the caller owns (only_table: one of them): each batch and each partition detach in a transaction of its own, as the table''s owner, under lock_timeout (default 200 ms: a locked table is skipped, not waited for) within time_budget (default 5 min, shared fairly by the tables); an error stops its table only and is recorded on its rule; audited; a NOTICE per table. Not inside a transaction block.';
 
 REVOKE ALL ON PROCEDURE pgmaint.apply_retention(regclass, interval, interval) FROM PUBLIC;
 
@@ -763,3 +576,30 @@ $$;
 
 CREATE EVENT TRIGGER pgmaint_retention_forget_dropped ON sql_drop
     EXECUTE FUNCTION pgmaint._retention_forget_dropped();
+
+-- Tuning roles keep exactly what grant_tuning() gives (_tuning_privileges()).
+-- Replayed by every upgrade, after every function it names exists: a role
+-- granted tuning by an earlier version gets what a signature change (DROP in
+-- the state delta) took away.  A fresh install has no such role.
+DO $$
+DECLARE
+    g record;
+    p record;
+BEGIN
+    FOR g IN
+        SELECT a.grantee::pg_catalog.regrole AS grantee,
+               pg_catalog.has_function_privilege(a.grantee, 'pgmaint.run_policy(text)', 'EXECUTE') AS with_policy
+          FROM pg_catalog.pg_proc f, pg_catalog.aclexplode(f.proacl) a
+         WHERE f.oid OPERATOR(pg_catalog.=) 'pgmaint.tune_table(regclass, text)'::pg_catalog.regprocedure
+           AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
+           AND a.grantee OPERATOR(pg_catalog.<>) 0
+           AND a.grantee OPERATOR(pg_catalog.<>) f.proowner
+    LOOP
+        FOR p IN SELECT * FROM pgmaint._tuning_privileges(g.with_policy) LOOP
+            EXECUTE pg_catalog.format('GRANT %s ON %s %s TO %s',
+                                      CASE p.kind WHEN 'TABLE' THEN 'SELECT' ELSE 'EXECUTE' END,
+                                      p.kind, p.object, g.grantee);
+        END LOOP;
+    END LOOP;
+END
+$$;

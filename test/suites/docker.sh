@@ -254,8 +254,9 @@ prove_major() {
 	file=$(sed -n 's/^backup ok: \([^ ]*\.dump\) .*/\1/p' <<<"$out")
 	out=$("${P[@]}" exec -u postgres "$ctr" pgmaint_backup -U alfred -d agent_core verify "$file" 2>&1)
 	ok "$m: pgmaint_backup verify succeeds inside the container ($file)" grep -q '^verify ok: ' <<<"$out"
-	is "$(tq -c "SELECT c->>'status' FROM jsonb_array_elements(pgmaint.health()->'checks') c WHERE c->>'check' = 'backup'")" \
-		ok "$m: health()'s backup check turns ok"
+	# health() reads the worker's evaluation (every second here): the next one
+	ok "$m: health()'s backup check turns ok" \
+		tq_wait "SELECT c->>'status' = 'ok' FROM jsonb_array_elements(pgmaint.health()->'checks') c WHERE c->>'check' = 'backup'" 30
 
 	# --- restart on the same volume: no init, data, configuration and worker kept ---
 	tq -c "ALTER SYSTEM SET pgmaint.policy = 'off'" -c "SELECT pg_reload_conf()" >/dev/null

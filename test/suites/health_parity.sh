@@ -108,13 +108,18 @@ sq() {
 	printf '%s' "${out%$'\n'}"
 }
 planted_at=$(sq "SELECT clock_timestamp();")
-# from here on, nothing but this session connects
+# from here on, nothing but this session connects.  A sample asked for passes
+# over the tables at once (the worker's own pass over them runs at most every
+# 10 s at short intervals), and the worker evaluates after it.
+sq "SELECT pgmaint._request_samples(1);" >/dev/null
 deadline=$(($(date +%s) + 60))
-until [ "$(sq "SELECT h->>'source' = 'worker' AND (h->>'measured_at')::timestamptz > '$planted_at' FROM pgmaint.health() h;")" = t ]; do
+until [ "$(sq "SELECT h->>'source' = 'worker' AND t.sampled_at > '$planted_at'
+                     AND (h->>'measured_at')::timestamptz >= t.sampled_at
+                FROM pgmaint.health() h, pgmaint._table_health_sampled() t;")" = t ]; do
 	[ "$(date +%s)" -lt "$deadline" ] || break
 	sleep 0.2
 done
-is "$(sq "SELECT pgmaint.health()->>'source';")" worker "health() reads an evaluation the worker made after the plants"
+is "$(sq "SELECT pgmaint.health()->>'source';")" worker "health() reads an evaluation the worker made after the plants, with a pass over the tables after them"
 
 result=$(sq "WITH w AS MATERIALIZED (SELECT pgmaint.health() AS h),
                   l AS MATERIALIZED (SELECT pgmaint.health(live => true) AS h)
