@@ -83,6 +83,8 @@ grp(n, title, pages, names) AS (VALUES
         '{settings_advice,config_audit,detected_resources,detected_container}'),
     (10, 'Backups', '[backups](backups.md)',
         '{backup_status}'),
+    (11, 'Point-in-time recovery', '[point-in-time recovery](pitr.md)',
+        '{pitr_status,recovery_point}'),
     -- a function no section names lands here: add it to a section above
     (99, 'Not yet in a section', '', '{}')
 ),

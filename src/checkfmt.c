@@ -127,6 +127,20 @@ static const char *const pgm_hints[PGMAINT_NHINTS] = {
 	"The archive_command fails: run it by hand as the server's user on the file named, and read the server log; WAL piles up in pg_wal until it succeeds (pgmaint.disk_space() shows the room left).",
 	[PGMAINT_HINT_RETENTION] =
 	"See SELECT * FROM pgmaint.retention_plan() (its error column names what stops a run); runs happen with pgmaint.policy = apply (every pgmaint.retention_interval) or the pgmaint-retention pg_cron job, and CALL pgmaint.apply_retention() runs one now; last_result says why a run stopped.",
+	[PGMAINT_HINT_PITR_FULL] =
+	"Run \"pgmaint_backup pitr backup --type full\"; \"pgmaint_backup pitr schedule\" keeps a weekly one (failed runs are in cron.job_run_details, their errors in pgmaint.backups).",
+	[PGMAINT_HINT_PITR_DIFF] =
+	"Run \"pgmaint_backup pitr backup --type diff\"; \"pgmaint_backup pitr schedule\" keeps a daily one. A restore replays the WAL archived since the newest backup: the older it is, the longer a restore takes.",
+	[PGMAINT_HINT_PITR_BACKUP_FAILED] =
+	"Read the error, fix its cause and run \"pgmaint_backup pitr backup\" again; \"pgmaint_backup pitr check\" tests the repository and the archiving.",
+	[PGMAINT_HINT_PITR_DRILL_FAILED] =
+	"The backups and the archive could not restore a recent point: read the error, fix its cause (often the archiving: see the recovery_point and archiver checks) and run \"pgmaint_backup pitr drill\" again.",
+	[PGMAINT_HINT_PITR_ARCHIVE_OFF] =
+	"Run \"pgmaint_backup pitr setup\" again and apply the settings it prints (archive_mode needs a restart).",
+	[PGMAINT_HINT_PITR_NO_DRILL] =
+	"Run \"pgmaint_backup pitr drill\"; \"pgmaint_backup pitr schedule\" runs one weekly.",
+	[PGMAINT_HINT_RECOVERY_POINT] =
+	"WAL not archived is lost with the disk. Files waiting: the archiver fails or falls behind (see the archiver check and pg_stat_archiver; \"pgmaint_backup pitr check\" tests the repository). Otherwise lower archive_timeout (\"pgmaint_backup pitr setup --rpo SECONDS\").",
 	[PGMAINT_HINT_NOT_GRADED] =
 	"Put the check's row back into pgmaint.thresholds (warning, critical); to turn a check off, set enabled = false instead of deleting its row.",
 };

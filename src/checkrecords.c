@@ -34,6 +34,7 @@
 /* Format of the times in the messages */
 #define PGMAINT_MINUTE_FORMAT		"YYYY-MM-DD HH24:MI"
 #define PGMAINT_UTC_MINUTE_FORMAT	"YYYY-MM-DD HH24:MI \"UTC\""
+#define PGMAINT_UTC_SECOND_FORMAT	"YYYY-MM-DD HH24:MI:SS \"UTC\""
 
 /* The last backup, verified backup and drill */
 static const char *const pgm_backup_sql =
@@ -81,6 +82,27 @@ static SPIPlanPtr pgm_backup_plan = NULL;
 static SPIPlanPtr pgm_space_plan = NULL;
 static SPIPlanPtr pgm_growth_plan = NULL;
 static SPIPlanPtr pgm_retention_plan = NULL;
+
+/* The recovery point of WAL archiving: the rule's one home is recovery_point() (sql/code/62-pitr.sql) */
+static const char *const pgm_recovery_point_sql =
+"SELECT r.archive_mode, pg_catalog.round(EXTRACT(epoch FROM r.lag)::pg_catalog.numeric, 1), r.message"
+" FROM pgmaint.recovery_point() r";
+
+/* Point-in-time recovery as pgmaint_backup pitr recorded it (pitr_status()) */
+static const char *const pgm_pitr_sql =
+"SELECT s.in_use, s.since,"
+" s.last_full_at, s.last_full_label, pg_catalog.round(EXTRACT(epoch FROM s.last_full_age)),"
+" EXTRACT(epoch FROM s.last_full_age)::pg_catalog.int8,"
+" s.last_backup_at, s.last_backup_label, s.last_backup_type,"
+" pg_catalog.round(EXTRACT(epoch FROM s.last_backup_age)),"
+" EXTRACT(epoch FROM s.last_backup_age)::pg_catalog.int8,"
+" s.last_attempt_at, s.last_attempt_status, s.last_attempt_error,"
+" s.last_drill_at, s.last_drill_status, s.last_drill_error,"
+" EXTRACT(epoch FROM s.last_drill_age)::pg_catalog.int8, s.last_drill_target, s.backups_kept"
+" FROM pgmaint.pitr_status() s";
+
+static SPIPlanPtr pgm_recovery_point_plan = NULL;
+static SPIPlanPtr pgm_pitr_plan = NULL;
 
 static void pgm_spi_run(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 						Datum *args);
@@ -527,5 +549,214 @@ pgm_family_retention(const PgmEvalInput *in, PgmEvaluation *eval)
 																 CStringGetTextDatum("second"),
 																 worst_age)));
 	pgm_result_hint(r, PGMAINT_HINT_RETENTION, NULL);
+	SPI_finish();
+}
+
+/*
+ * Family "pitr": pitr_full_backup_age, pitr_backup_age and pitr_backup from
+ * pitr_status(), and recovery_point from recovery_point() (both in
+ * sql/code/62-pitr.sql, where their rules live).
+ */
+void
+pgm_family_pitr(const PgmEvalInput *in, PgmEvaluation *eval)
+{
+	PgmCheckResult *full = &eval->checks[PGMAINT_CHECK_PITR_FULL_BACKUP_AGE];
+	PgmCheckResult *diff = &eval->checks[PGMAINT_CHECK_PITR_BACKUP_AGE];
+	PgmCheckResult *state = &eval->checks[PGMAINT_CHECK_PITR_BACKUP];
+	PgmCheckResult *rpo = &eval->checks[PGMAINT_CHECK_RECOVERY_POINT];
+	char	   *archive_mode;
+	char	   *lag;
+	char	   *rpo_message;
+	bool		archive_off;
+	bool		in_use_known = false;
+	bool		in_use = false;
+	Datum		d;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not connect to SPI")));
+	pgm_spi_run(&pgm_recovery_point_plan, pgm_recovery_point_sql, 0, NULL, NULL);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("pgmaint.recovery_point() returned " UINT64_FORMAT " rows", SPI_processed)));
+	archive_mode = pgm_col_text(0, 1);
+	lag = pgm_col_text(0, 2);
+	rpo_message = pgm_col_text(0, 3);
+	archive_off = archive_mode != NULL && strcmp(archive_mode, "off") == 0;
+
+	if (!in->privs.read_backups)
+	{
+		PgmCheckResult *each[3] = {full, diff, state};
+		int			i;
+
+		for (i = 0; i < 3; i++)
+		{
+			pgm_result_value(each[i], NULL);
+			pgm_result_message(each[i], "cannot read pgmaint.backups: the caller lacks pg_monitor");
+			pgm_result_hint(each[i], PGMAINT_HINT_GRANT_MONITOR, NULL);
+		}
+	}
+	else
+	{
+		TimestampTz base;
+		int64		since_base;
+		char	   *full_label;
+		char	   *full_value;
+		int64		full_age = 0;
+		bool		has_full;
+		bool		has_backup;
+		char	   *backup_label;
+		char	   *backup_type;
+		char	   *backup_value;
+		int64		backup_age = 0;
+		bool		has_attempt;
+		TimestampTz attempt_at = 0;
+		char	   *attempt_status;
+		char	   *attempt_error;
+		bool		has_drill;
+		TimestampTz drill_at = 0;
+		char	   *drill_status;
+		char	   *drill_error;
+		int64		drill_age = 0;
+		bool		has_target;
+		TimestampTz target = 0;
+		int64		kept = 0;
+
+		pgm_spi_run(&pgm_pitr_plan, pgm_pitr_sql, 0, NULL, NULL);
+		if (SPI_processed != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("pgmaint.pitr_status() returned " UINT64_FORMAT " rows", SPI_processed)));
+		in_use_known = pgm_col(0, 1, &d);
+		in_use = in_use_known && DatumGetBool(d);
+		/* coalesce(since, pg_postmaster_start_time()) */
+		base = pgm_col(0, 2, &d) ? DatumGetTimestampTz(d) : PgStartTime;
+		since_base = in->now - base;
+		has_full = pgm_col(0, 3, &d);
+		full_label = pgm_col_text(0, 4);
+		full_value = pgm_col_text(0, 5);
+		if (pgm_col(0, 6, &d))
+			full_age = DatumGetInt64(d);
+		has_backup = pgm_col(0, 7, &d);
+		backup_label = pgm_col_text(0, 8);
+		backup_type = pgm_col_text(0, 9);
+		backup_value = pgm_col_text(0, 10);
+		if (pgm_col(0, 11, &d))
+			backup_age = DatumGetInt64(d);
+		has_attempt = pgm_col(0, 12, &d);
+		if (has_attempt)
+			attempt_at = DatumGetTimestampTz(d);
+		attempt_status = pgm_col_text(0, 13);
+		attempt_error = pgm_col_text(0, 14);
+		has_drill = pgm_col(0, 15, &d);
+		if (has_drill)
+			drill_at = DatumGetTimestampTz(d);
+		drill_status = pgm_col_text(0, 16);
+		drill_error = pgm_col_text(0, 17);
+		if (pgm_col(0, 18, &d))
+			drill_age = DatumGetInt64(d);
+		has_target = pgm_col(0, 19, &d);
+		if (has_target)
+			target = DatumGetTimestampTz(d);
+		if (pgm_col(0, 20, &d))
+			kept = DatumGetInt64(d);
+
+		/* pitr_full_backup_age */
+		if (!in_use)
+		{
+			pgm_result_value(full, "0");
+			pgm_result_message(full, "point-in-time recovery is not set up (no pgBackRest backup recorded; archive_command does not run pgbackrest)");
+		}
+		else if (!has_full)
+		{
+			pgm_result_value(full, pgm_num_round_text(pgm_num_secs(since_base), 0));
+			pgm_result_message(full, "no full pgBackRest backup recorded since %s (%s ago)",
+							   pgm_to_char_utc(base, PGMAINT_UTC_MINUTE_FORMAT),
+							   pgm_age_text(since_base / USECS_PER_SEC));
+		}
+		else
+		{
+			pgm_result_value(full, full_value);
+			pgm_result_message(full, "the newest full backup, %s, is %s old",
+							   full_label ? full_label : "", pgm_age_text(full_age));
+		}
+		pgm_result_hint(full, PGMAINT_HINT_PITR_FULL, NULL);
+
+		/* pitr_backup_age */
+		if (!in_use)
+		{
+			pgm_result_value(diff, "0");
+			pgm_result_message(diff, "point-in-time recovery is not set up");
+		}
+		else if (!has_backup)
+		{
+			pgm_result_value(diff, pgm_num_round_text(pgm_num_secs(since_base), 0));
+			pgm_result_message(diff, "no full or differential pgBackRest backup recorded since %s",
+							   pgm_to_char_utc(base, PGMAINT_UTC_MINUTE_FORMAT));
+		}
+		else
+		{
+			pgm_result_value(diff, backup_value);
+			pgm_result_message(diff, "the newest %s backup, %s, is %s old (" INT64_FORMAT " backup(s) kept)",
+							   backup_type && strcmp(backup_type, "full") == 0 ? "full" : "differential",
+							   backup_label ? backup_label : "", pgm_age_text(backup_age), kept);
+		}
+		pgm_result_hint(diff, PGMAINT_HINT_PITR_DIFF, NULL);
+
+		/* pitr_backup: 0 ok, 1 no drill passed yet, 2 a failure or archiving off */
+		pgm_result_hint(state, PGMAINT_HINT_NONE, NULL);
+		if (!in_use)
+		{
+			pgm_result_value(state, "0");
+			pgm_result_message(state, "point-in-time recovery is not set up");
+		}
+		else if (attempt_status != NULL && strcmp(attempt_status, "failed") == 0)
+		{
+			pgm_result_value(state, "2");
+			pgm_result_message(state, "the last pgBackRest backup (%s) failed: %s",
+							   has_attempt ? pgm_to_char_utc(attempt_at, PGMAINT_UTC_MINUTE_FORMAT) : "",
+							   attempt_error ? attempt_error : "");
+			pgm_result_hint(state, PGMAINT_HINT_PITR_BACKUP_FAILED, NULL);
+		}
+		else if (drill_status != NULL && strcmp(drill_status, "failed") == 0)
+		{
+			pgm_result_value(state, "2");
+			pgm_result_message(state, "the last restore drill (%s) failed: %s",
+							   has_drill ? pgm_to_char_utc(drill_at, PGMAINT_UTC_MINUTE_FORMAT) : "",
+							   drill_error ? drill_error : "");
+			pgm_result_hint(state, PGMAINT_HINT_PITR_DRILL_FAILED, NULL);
+		}
+		else if (archive_off && !RecoveryInProgress())
+		{
+			pgm_result_value(state, "2");
+			pgm_result_message(state, "archive_mode is off although pgBackRest backups are recorded: no point after the newest backup can be restored");
+			pgm_result_hint(state, PGMAINT_HINT_PITR_ARCHIVE_OFF, NULL);
+		}
+		else if (!has_drill)
+		{
+			pgm_result_value(state, "1");
+			pgm_result_message(state, "no restore drill has been run: nothing has shown yet that the backups and the archive restore");
+			pgm_result_hint(state, PGMAINT_HINT_PITR_NO_DRILL, NULL);
+		}
+		else
+		{
+			pgm_result_value(state, "0");
+			pgm_result_message(state, "the last backup %s; the last restore drill passed %s ago (restored to %s)",
+							   !has_attempt ? "attempt is not recorded"
+							   : psprintf("(%s) succeeded", pgm_to_char_utc(attempt_at, PGMAINT_UTC_MINUTE_FORMAT)),
+							   pgm_age_text(drill_age),
+							   has_target ? pgm_to_char_utc(target, PGMAINT_UTC_SECOND_FORMAT) : "");
+		}
+	}
+
+	/* recovery_point: 0 while archiving is off and point-in-time recovery is not in use */
+	if (archive_off && in_use_known && !in_use)
+		pgm_result_value(rpo, "0");
+	else
+		pgm_result_value(rpo, lag);
+	pgm_result_message(rpo, "%s", rpo_message ? rpo_message : "");
+	pgm_result_hint(rpo, PGMAINT_HINT_RECOVERY_POINT, NULL);
 	SPI_finish();
 }

@@ -61,6 +61,7 @@ static const PgmFamilyDef pgm_families[PGMAINT_NFAMILIES] = {
 	[PGMAINT_FAMILY_BACKUP] = {"backup", pgm_family_backup},
 	[PGMAINT_FAMILY_ARCHIVER] = {"archiver", pgm_family_archiver},
 	[PGMAINT_FAMILY_RETENTION] = {"retention", pgm_family_retention},
+	[PGMAINT_FAMILY_PITR] = {"pitr", pgm_family_pitr},
 };
 
 static bool pgm_run_families(const PgmEvalInput *in, PgmEvaluation *eval, int only);

@@ -52,7 +52,11 @@ typedef enum PgmCheck
 	PGMAINT_CHECK_LONG_RUNNING_QUERIES,
 	PGMAINT_CHECK_MULTIXACT_WRAPAROUND,
 	PGMAINT_CHECK_NOT_VALID_CONSTRAINTS,
+	PGMAINT_CHECK_PITR_BACKUP,
+	PGMAINT_CHECK_PITR_BACKUP_AGE,
+	PGMAINT_CHECK_PITR_FULL_BACKUP_AGE,
 	PGMAINT_CHECK_PREPARED_TRANSACTIONS,
+	PGMAINT_CHECK_RECOVERY_POINT,
 	PGMAINT_CHECK_REPLAY_PAUSED,
 	PGMAINT_CHECK_REPLICATION_LAG,
 	PGMAINT_CHECK_REPLICATION_LAG_BYTES,
@@ -86,6 +90,7 @@ typedef enum PgmFamily
 	PGMAINT_FAMILY_BACKUP,
 	PGMAINT_FAMILY_ARCHIVER,
 	PGMAINT_FAMILY_RETENTION,
+	PGMAINT_FAMILY_PITR,
 	PGMAINT_NFAMILIES
 } PgmFamily;
 
@@ -140,6 +145,13 @@ typedef enum PgmHint
 	PGMAINT_HINT_BACKUP_STALE,
 	PGMAINT_HINT_ARCHIVER,
 	PGMAINT_HINT_RETENTION,
+	PGMAINT_HINT_PITR_FULL,
+	PGMAINT_HINT_PITR_DIFF,
+	PGMAINT_HINT_PITR_BACKUP_FAILED,
+	PGMAINT_HINT_PITR_DRILL_FAILED,
+	PGMAINT_HINT_PITR_ARCHIVE_OFF,
+	PGMAINT_HINT_PITR_NO_DRILL,
+	PGMAINT_HINT_RECOVERY_POINT,
 	PGMAINT_HINT_NOT_GRADED,
 	PGMAINT_NHINTS
 } PgmHint;
@@ -250,6 +262,7 @@ extern void pgm_family_sampler(const PgmEvalInput *in, PgmEvaluation *eval);
 extern void pgm_family_backup(const PgmEvalInput *in, PgmEvaluation *eval);
 extern void pgm_family_archiver(const PgmEvalInput *in, PgmEvaluation *eval);
 extern void pgm_family_retention(const PgmEvalInput *in, PgmEvaluation *eval);
+extern void pgm_family_pitr(const PgmEvalInput *in, PgmEvaluation *eval);
 
 /* checkcatalog.c: the catalog figures a session keeps until the catalog changes */
 extern void pgm_catalog_cache_init(void);

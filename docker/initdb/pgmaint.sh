@@ -14,7 +14,11 @@
 #   3. restarts the temporary server so that they are loaded, checks that
 #      the server accepted every value, creates the extensions in
 #      $POSTGRES_DB and, with PGMAINT_BACKUP_SCHEDULE, schedules
-#      "pgmaint_backup backup" + "verify" with pg_cron.
+#      "pgmaint_backup backup" + "verify" with pg_cron;
+#   4. with PGMAINT_PITR_REPO, sets up point-in-time recovery with
+#      pgBackRest: "pgmaint_backup pitr setup --apply", a restart for
+#      archive_mode, setup again (stanza-create and check), a first full
+#      backup, and "pgmaint_backup pitr schedule" (docs/pitr.md).
 #
 # Variables (all optional):
 #   PGMAINT_SAMPLE_INTERVAL   pgmaint.sample_interval (e.g. 60s, 5min)
@@ -26,6 +30,8 @@
 #   PGMAINT_BACKUP_DIR        where the job writes (default /backups, a volume; an absolute path)
 #   PGMAINT_BACKUP_KEEP_DAYS  with the job: also prune backups older than N days (0-99999,
 #                             what "pgmaint_backup prune --keep-days" accepts)
+#   PGMAINT_PITR_REPO         pgBackRest repository directory (a volume, e.g. /var/lib/pgbackrest); unset: no PITR
+#   PGMAINT_PITR_RPO          archive_timeout in seconds, the writes at risk (default 60)
 #
 # Everything written for a shell (the pg_cron job's COPY ... TO PROGRAM
 # command) is quoted with pgm_shell_quote(), whatever the values hold.
@@ -97,6 +103,18 @@ backup_dir=${PGMAINT_BACKUP_DIR:-/backups}
 # what pgmaint_backup prune --keep-days accepts (bin/pgmaint_backup)
 if [ -n "${PGMAINT_BACKUP_KEEP_DAYS:-}" ] && ! [[ $PGMAINT_BACKUP_KEEP_DAYS =~ ^[0-9]{1,5}$ ]]; then
 	pgm_invalid "PGMAINT_BACKUP_KEEP_DAYS='$PGMAINT_BACKUP_KEEP_DAYS' is not a whole number of days from 0 to 99999"
+fi
+pgm_check_text PGMAINT_PITR_REPO
+if [ -n "${PGMAINT_PITR_REPO:-}" ]; then
+	[[ $PGMAINT_PITR_REPO == /* ]] || pgm_invalid "PGMAINT_PITR_REPO='$PGMAINT_PITR_REPO' is not an absolute path"
+	command -v pgbackrest >/dev/null ||
+		pgm_invalid "PGMAINT_PITR_REPO is set but the image has no pgBackRest (build it with PGBACKREST=yes)"
+	mkdir -p "$PGMAINT_PITR_REPO" 2>/dev/null || true
+	[ -d "$PGMAINT_PITR_REPO" ] && [ -w "$PGMAINT_PITR_REPO" ] ||
+		pgm_invalid "PGMAINT_PITR_REPO='$PGMAINT_PITR_REPO' is not a directory the postgres user can write (mount a volume there)"
+fi
+if [ -n "${PGMAINT_PITR_RPO:-}" ] && ! [[ $PGMAINT_PITR_RPO =~ ^[0-9]{1,5}$ && $PGMAINT_PITR_RPO -ge 1 && $PGMAINT_PITR_RPO -le 86400 ]]; then
+	pgm_invalid "PGMAINT_PITR_RPO='$PGMAINT_PITR_RPO' is not a whole number of seconds from 1 to 86400"
 fi
 if [ -n "${PGMAINT_BACKUP_SCHEDULE:-}" ]; then
 	mkdir -p "$backup_dir" 2>/dev/null || true
@@ -188,4 +206,34 @@ if [ -n "${PGMAINT_BACKUP_SCHEDULE:-}" ]; then
 		                     pg_catalog.format('SET statement_timeout = 0; COPY (SELECT 1) TO PROGRAM %L', :'cmd'));
 	SQL
 	echo "$pgm_prog: scheduled pgmaint-backup ($PGMAINT_BACKUP_SCHEDULE) into $backup_dir"
+fi
+
+# --- 4. point-in-time recovery with pgBackRest ---------------------------------
+# Runs "pgmaint_backup pitr ARG..." on the temporary server; prints its summary, or its output and stops init.
+pgm_pitr() {
+	local out
+	if ! out=$(PGHOST='' PGHOSTADDR='' pgmaint_backup -U "$user" -d "$db" pitr "$@" 2>&1); then
+		printf '%s\n' "$out" >&2
+		echo "$pgm_prog: error: pgmaint_backup pitr $1 failed (PGMAINT_PITR_REPO='$PGMAINT_PITR_REPO')" >&2
+		exit 1
+	fi
+	echo "$pgm_prog: $(tail -n 1 <<<"$out")"
+}
+
+if [ -n "${PGMAINT_PITR_REPO:-}" ]; then
+	opts=(--repo "$PGMAINT_PITR_REPO" --rpo "${PGMAINT_PITR_RPO:-60}")
+	# the settings; archive_mode takes effect at the restart (setup says incomplete)
+	out=$(PGHOST='' PGHOSTADDR='' pgmaint_backup -U "$user" -d "$db" pitr setup "${opts[@]}" --apply 2>&1) ||
+		grep -q '^pitr setup incomplete: ' <<<"$out" || {
+		printf '%s\n' "$out" >&2
+		echo "$pgm_prog: error: pgmaint_backup pitr setup failed (PGMAINT_PITR_REPO='$PGMAINT_PITR_REPO')" >&2
+		exit 1
+	}
+	if ! pg_ctl -D "$PGDATA" -m fast -w restart; then
+		echo "$pgm_prog: error: the server did not start again with archive_mode = on (see its log above)" >&2
+		exit 1
+	fi
+	pgm_pitr setup "${opts[@]}"
+	pgm_pitr backup --type full
+	pgm_pitr schedule
 fi

@@ -99,6 +99,21 @@ COMMENT ON FUNCTION pgmaint._backup_record(text, text, timestamptz, text, text, 
 
 REVOKE ALL ON FUNCTION pgmaint._backup_record(text, text, timestamptz, text, text, bigint, text, boolean, jsonb, bigint, jsonb, text) FROM PUBLIC;
 
+-- A table's row count for the backup's record and the drill's comparison,
+-- counted as the table's owner (src/rowcount.c): pgmaint_backup runs as a
+-- superuser or a role that reads all data, and an owner's table turned into
+-- a view must not run its code with those rights.
+CREATE OR REPLACE FUNCTION pgmaint._row_count(rel regclass)
+RETURNS bigint
+LANGUAGE c VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_row_count';
+
+COMMENT ON FUNCTION pgmaint._row_count(regclass) IS
+'Internal: the rows of an ordinary table (not of its children), counted as its owner in a security-restricted operation after checking that it still is one; the caller needs SELECT on it and no row-level security applying to it. For pgmaint_backup: granted to nobody (GRANT it to a dedicated backup role).';
+
+REVOKE ALL ON FUNCTION pgmaint._row_count(regclass) FROM PUBLIC;
+
 -- The age after which the newest verified backup is stale.
 CREATE OR REPLACE FUNCTION pgmaint._backup_max_age()
 RETURNS interval

@@ -8,7 +8,8 @@
 CREATE TABLE pgmaint.backups (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     kind       text NOT NULL
-               CHECK (kind IN ('backup', 'verify', 'prune', 'restore', 'drill')),
+               CHECK (kind IN ('backup', 'verify', 'prune', 'restore', 'drill',
+                               'pitr_setup', 'pitr_backup', 'pitr_expire', 'pitr_restore', 'pitr_drill')),
     started    timestamptz NOT NULL,
     finished   timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     status     text NOT NULL CHECK (status IN ('ok', 'failed')),

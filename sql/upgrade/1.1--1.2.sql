@@ -88,3 +88,48 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- Point-in-time recovery with pgBackRest: the pitr_* kinds of backups, the
+-- drills' marker rows, and the rows of the four new checks.
+ALTER TABLE pgmaint.backups DROP CONSTRAINT backups_kind_check,
+    ADD CONSTRAINT backups_kind_check CHECK (kind IN ('backup', 'verify', 'prune', 'restore', 'drill',
+                                                   'pitr_setup', 'pitr_backup', 'pitr_expire', 'pitr_restore', 'pitr_drill'));
+
+-- The rows a restore drill looks for: written just before and just after the
+-- point it restores to.  An extension member without pg_extension_config_dump:
+-- pg_dump leaves the rows out; a pgBackRest restore has them, as of its target.
+CREATE TABLE pgmaint.pitr_markers (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    written_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    note       text NOT NULL
+);
+
+COMMENT ON TABLE pgmaint.pitr_markers IS
+'Marker rows of pgmaint_backup pitr (after each backup, around each drill''s target): a drill restores to a point between two of them and checks that the one before is there and the one after is not. Kept 35 days; not dumped by pg_dump.';
+
+GRANT SELECT ON pgmaint.pitr_markers TO pg_monitor;
+
+INSERT INTO pgmaint.thresholds (check_name, warning, critical, description)
+SELECT * FROM (VALUES
+    ('pitr_full_backup_age', 691200, 1296000,
+     'Age in seconds of the newest full pgBackRest backup recorded by pgmaint_backup pitr (8 and 15 days: a weekly full backup missed once, twice); 0 while point-in-time recovery is not set up.'),
+    ('pitr_backup_age', 129600, 259200,
+     'Age in seconds of the newest full or differential pgBackRest backup (36 and 72 hours: a daily differential backup missed); 0 while point-in-time recovery is not set up.'),
+    ('pitr_backup', 1, 2,
+     'pgBackRest backups and restore drills: 0 ok, 1 no restore drill has passed yet, 2 the last backup or the last drill failed, or archive_mode is off although backups are recorded.'),
+    ('recovery_point', 300, 1800,
+     'Seconds of writes at risk: how far the last archived WAL trails the current WAL position in time (0 when everything written, or with track_commit_timestamp every commit, is archived, so an idle server is not behind; at most archive_timeout while the archiver keeps up).')) AS v(check_name, warning, critical, description)
+ WHERE NOT EXISTS (SELECT 1 FROM pgmaint.thresholds t WHERE t.check_name = v.check_name);
+
+INSERT INTO pgmaint.check_metrics (check_name, family, unit, scale, help)
+SELECT * FROM (VALUES
+    ('pitr_full_backup_age', 'pgmaint_pitr_full_backup_age_seconds', 'seconds', 1,
+     'Age of the newest full pgBackRest backup (0 while point-in-time recovery is not set up).'),
+    ('pitr_backup_age', 'pgmaint_pitr_backup_age_seconds', 'seconds', 1,
+     'Age of the newest full or differential pgBackRest backup (0 while point-in-time recovery is not set up).'),
+    ('pitr_backup', 'pgmaint_pitr_backup_state', '', 1,
+     'pgBackRest backups and drills: 0 ok, 1 no restore drill passed yet, 2 the last backup or drill failed or archiving is off.'),
+    ('recovery_point', 'pgmaint_recovery_point_lag_seconds', 'seconds', 1,
+     'How far the last archived WAL trails the current WAL position, in time: the writes a lost disk would take with it.')) AS v(check_name, family, unit, scale, help)
+ WHERE NOT EXISTS (SELECT 1 FROM pgmaint.check_metrics t WHERE t.check_name = v.check_name);
+

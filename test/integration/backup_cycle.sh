@@ -138,7 +138,11 @@ is "$?" 1 "a role without EXECUTE on the recording function cannot back up"
 ok "and is told what to grant" grep -q 'GRANT EXECUTE ON FUNCTION pgmaint._backup_record' "$dir/stderr"
 q -c "GRANT EXECUTE ON FUNCTION pgmaint._backup_record TO pgm_bk_runner" >/dev/null
 out=$(PGUSER=pgm_bk_runner "$B" backup --dir "$dir/runner" 2>"$dir/stderr")
-is "$?" 0 "with the README's grants the role backs up"
+is "$?" 1 "nor without EXECUTE on the owner-context row count"
+ok "and is told to grant that too" grep -q 'pgmaint._row_count' "$dir/stderr"
+q -c "GRANT EXECUTE ON FUNCTION pgmaint._row_count TO pgm_bk_runner" >/dev/null
+out=$(PGUSER=pgm_bk_runner "$B" backup --dir "$dir/runner" 2>"$dir/stderr")
+is "$?" 0 "with the documented grants the role backs up"
 is "$(q -c "SELECT actor FROM pgmaint.backups WHERE kind = 'backup' ORDER BY id DESC LIMIT 1")" pgm_bk_runner \
 	"the backup is recorded with the role as actor"
 q -c "DROP OWNED BY pgm_bk_runner" -c "DROP ROLE pgm_bk_runner" >/dev/null
