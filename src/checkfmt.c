@@ -50,7 +50,7 @@ static const char *const pgm_hints[PGMAINT_NHINTS] = {
 	[PGMAINT_HINT_SAMPLER_STALLED] =
 	"The worker is alive but not sampling: look for lock waits in pg_stat_activity (backend_type 'pgmaint sampler') and for warnings in the server log; pgmaint.sampler_status() has its last error.",
 	[PGMAINT_HINT_SAMPLER_DOWN] =
-	"See pgmaint.sampler_status() and the server log: the postmaster restarts the worker within seconds unless it cannot connect to pgmaint.database or max_worker_processes is exhausted.",
+	"See pgmaint.sampler_status(), pgmaint.workers() and the server log: the launcher starts this database's worker again within seconds unless pgmaint.max_databases or max_worker_processes is exhausted.",
 	[PGMAINT_HINT_LONG_QUERIES] =
 	"See the statements in pgmaint.long_running_queries(); end one with pg_cancel_backend(pid).",
 	[PGMAINT_HINT_BLOCKED] =
@@ -143,6 +143,8 @@ static const char *const pgm_hints[PGMAINT_NHINTS] = {
 	"WAL not archived is lost with the disk. Files waiting: the archiver fails or falls behind (see the archiver check and pg_stat_archiver; \"pgmaint_backup pitr check\" tests the repository). Otherwise lower archive_timeout (\"pgmaint_backup pitr setup --rpo SECONDS\").",
 	[PGMAINT_HINT_NOT_GRADED] =
 	"Put the check's row back into pgmaint.thresholds (warning, critical); to turn a check off, set enabled = false instead of deleting its row.",
+	[PGMAINT_HINT_UNSAMPLED] =
+	"Raise pgmaint.max_databases (and max_worker_processes with it) and restart the server; pgmaint.workers() lists the databases and why each has no worker.",
 };
 
 static void pgm_copy_clipped(char *dst, const char *src, int size);

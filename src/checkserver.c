@@ -5,7 +5,7 @@
  *	  prepared_transactions, inactive_slots and slot_wal_retention (family
  *	  "holdback": what holds back vacuum and WAL removal), the replication
  *	  checks (family "replication"), checkpoints_requested and archive_ready
- *	  (family "wal"), archiver and sampler.
+ *	  (family "wal"), archiver, and sampler with databases_unsampled.
  *
  * What the views show a caller without pg_read_all_stats (the WAL senders'
  * and the WAL receiver's states) is hidden here too, so that such a caller
@@ -22,6 +22,7 @@
 #include "access/xlogrecovery.h"
 #include "executor/executor.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "replication/slot.h"
@@ -573,7 +574,49 @@ pgm_family_archiver(const PgmEvalInput *in, PgmEvaluation *eval)
 	pgm_result_hint(r, PGMAINT_HINT_ARCHIVER, NULL);
 }
 
-/* Family "sampler": sample intervals since the worker's last heartbeat. */
+/*
+ * The databases_unsampled check: databases that may have pgmaint but have
+ * no worker, because pgmaint.max_databases workers run already or no
+ * background worker slot was free (the launcher's list, in shared memory).
+ */
+static void
+pgm_check_unsampled(PgmCheckResult *r, bool preloaded)
+{
+	PgmUnsampledView left[8];
+	int			n;
+	int			i;
+	StringInfoData names;
+
+	if (!preloaded)
+	{
+		pgm_result_value(r, NULL);
+		pgm_result_message(r, "pgmaint is not loaded through shared_preload_libraries: no worker samples any database");
+		pgm_result_hint(r, PGMAINT_HINT_SAMPLER_NOT_PRELOADED, NULL);
+		return;
+	}
+	n = pgm_slots_unsampled(left, lengthof(left));
+	pgm_result_value(r, psprintf("%d", n));
+	if (n == 0)
+	{
+		pgm_result_message(r, "every connectable database has a worker or was found without pgmaint (at most %d workers)",
+						   pgm_slots_count());
+		pgm_result_hint(r, PGMAINT_HINT_UNSAMPLED, NULL);
+		return;
+	}
+	initStringInfo(&names);
+	for (i = 0; i < Min(n, (int) lengthof(left)); i++)
+		appendStringInfo(&names, "%s%s", i > 0 ? ", " : "", quote_identifier(left[i].datname));
+	if (n > (int) lengthof(left))
+		appendStringInfo(&names, " and %d more", n - (int) lengthof(left));
+	pgm_result_message(r, "%d database(s) without a worker: %s (%s)", n, names.data,
+					   pgm_unsampled_text(left[0].reason));
+	pgm_result_hint(r, PGMAINT_HINT_UNSAMPLED, NULL);
+}
+
+/*
+ * Family "sampler": sample intervals since this database's worker's last
+ * heartbeat, and the databases left without a worker.
+ */
 void
 pgm_family_sampler(const PgmEvalInput *in, PgmEvaluation *eval)
 {
@@ -581,6 +624,7 @@ pgm_family_sampler(const PgmEvalInput *in, PgmEvaluation *eval)
 	PgmSamplerView v;
 
 	pgm_sampler_view(&v);
+	pgm_check_unsampled(&eval->checks[PGMAINT_CHECK_DATABASES_UNSAMPLED], v.preloaded);
 	if (!v.preloaded)
 	{
 		pgm_result_value(r, NULL);

@@ -3,9 +3,10 @@
  * checksessions.c
  *	  The checks of the server's sessions, from the backend status array and
  *	  the PGPROC array (what pg_stat_activity and pg_locks show), without a
- *	  query: connections, idle_in_transaction, idle_in_transaction_aborted
- *	  and cache_hit (family "sessions"), long_running_queries and
- *	  blocked_sessions (family "activity").
+ *	  query: connections, idle_in_transaction and idle_in_transaction_aborted
+ *	  (family "sessions"), long_running_queries and blocked_sessions (family
+ *	  "activity"), both server-wide; and this database's cache_hit (family
+ *	  "cache").
  *
  * Visibility follows pg_stat_activity's: a caller without pg_read_all_stats
  * cannot see other roles' states, so the checks that need them are unknown
@@ -60,9 +61,9 @@ pgm_backend(int i)
 }
 
 /*
- * Family "sessions": connection slots in use, sessions idle in a transaction
- * (the lock-holding kind, and apart from it the aborted kind, which holds
- * only a slot) and the database's cache hit ratio.
+ * Family "sessions": connection slots in use and sessions idle in a
+ * transaction (the lock-holding kind, and apart from it the aborted kind,
+ * which holds only a slot), server-wide.
  */
 void
 pgm_family_sessions(const PgmEvalInput *in, PgmEvaluation *eval)
@@ -109,6 +110,12 @@ pgm_family_sessions(const PgmEvalInput *in, PgmEvaluation *eval)
 
 	pgm_check_idle(&eval->checks[PGMAINT_CHECK_IDLE_IN_TRANSACTION], &idle[0], false, in);
 	pgm_check_idle(&eval->checks[PGMAINT_CHECK_IDLE_IN_TRANSACTION_ABORTED], &idle[1], true, in);
+}
+
+/* Family "cache": this database's cache hit ratio (the sessions' families are the server's). */
+void
+pgm_family_cache(const PgmEvalInput *in, PgmEvaluation *eval)
+{
 	pgm_check_cache_hit(&eval->checks[PGMAINT_CHECK_CACHE_HIT], in);
 }
 

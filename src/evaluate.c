@@ -6,7 +6,9 @@
  *	  see, and the run of every family with its errors contained.
  *
  * The worker evaluates its database once per health interval and keeps the
- * result in shared memory (events.c, healthshm.c); a session evaluates with
+ * result in shared memory (events.c, healthshm.c); a worker without the
+ * server-wide role copies the server-wide families from the server-wide
+ * worker's evaluation; a session evaluates with
  * the same code when it cannot read the worker's evaluation (healthread.c).
  * The figures of the worker's last pass over pg_class come in as "tables";
  * without them the evaluation makes that pass itself.
@@ -37,34 +39,42 @@
 
 #include "health.h"
 
-/* A family of checks: the function that measures them */
+/*
+ * A family of checks: the function that measures them, and whether what it
+ * measures is the server's (the same in every database: the backends, the
+ * replication slots and prepared transactions, replication, WAL and
+ * checkpoints, the archiver) rather than the database's.
+ */
 typedef struct PgmFamilyDef
 {
 	const char *name;
 	PgmFamilyFunc measure;
+	bool		server_wide;
 } PgmFamilyDef;
 
 /* The families, by PgmFamily (health.h) */
 static const PgmFamilyDef pgm_families[PGMAINT_NFAMILIES] = {
-	[PGMAINT_FAMILY_SESSIONS] = {"sessions", pgm_family_sessions},
-	[PGMAINT_FAMILY_ACTIVITY] = {"activity", pgm_family_activity},
-	[PGMAINT_FAMILY_WRAPAROUND] = {"wraparound", pgm_family_wraparound},
-	[PGMAINT_FAMILY_CATALOG] = {"catalog", pgm_family_catalog},
-	[PGMAINT_FAMILY_SCHEMA] = {"schema", pgm_family_schema},
-	[PGMAINT_FAMILY_HOLDBACK] = {"holdback", pgm_family_holdback},
-	[PGMAINT_FAMILY_TABLES] = {"tables", pgm_family_tables},
-	[PGMAINT_FAMILY_MAINTENANCE_AGE] = {"maintenance age", pgm_family_maintenance_age},
-	[PGMAINT_FAMILY_SPACE] = {"space", pgm_family_space},
-	[PGMAINT_FAMILY_REPLICATION] = {"replication", pgm_family_replication},
-	[PGMAINT_FAMILY_WAL] = {"wal", pgm_family_wal},
-	[PGMAINT_FAMILY_SAMPLER] = {"sampler", pgm_family_sampler},
-	[PGMAINT_FAMILY_BACKUP] = {"backup", pgm_family_backup},
-	[PGMAINT_FAMILY_ARCHIVER] = {"archiver", pgm_family_archiver},
-	[PGMAINT_FAMILY_RETENTION] = {"retention", pgm_family_retention},
-	[PGMAINT_FAMILY_PITR] = {"pitr", pgm_family_pitr},
+	[PGMAINT_FAMILY_SESSIONS] = {"sessions", pgm_family_sessions, true},
+	[PGMAINT_FAMILY_CACHE] = {"cache", pgm_family_cache, false},
+	[PGMAINT_FAMILY_ACTIVITY] = {"activity", pgm_family_activity, true},
+	[PGMAINT_FAMILY_WRAPAROUND] = {"wraparound", pgm_family_wraparound, false},
+	[PGMAINT_FAMILY_CATALOG] = {"catalog", pgm_family_catalog, false},
+	[PGMAINT_FAMILY_SCHEMA] = {"schema", pgm_family_schema, false},
+	[PGMAINT_FAMILY_HOLDBACK] = {"holdback", pgm_family_holdback, true},
+	[PGMAINT_FAMILY_TABLES] = {"tables", pgm_family_tables, false},
+	[PGMAINT_FAMILY_MAINTENANCE_AGE] = {"maintenance age", pgm_family_maintenance_age, false},
+	[PGMAINT_FAMILY_SPACE] = {"space", pgm_family_space, false},
+	[PGMAINT_FAMILY_REPLICATION] = {"replication", pgm_family_replication, true},
+	[PGMAINT_FAMILY_WAL] = {"wal", pgm_family_wal, true},
+	[PGMAINT_FAMILY_SAMPLER] = {"sampler", pgm_family_sampler, false},
+	[PGMAINT_FAMILY_BACKUP] = {"backup", pgm_family_backup, false},
+	[PGMAINT_FAMILY_ARCHIVER] = {"archiver", pgm_family_archiver, true},
+	[PGMAINT_FAMILY_RETENTION] = {"retention", pgm_family_retention, false},
+	[PGMAINT_FAMILY_PITR] = {"pitr", pgm_family_pitr, false},
 };
 
-static bool pgm_run_families(const PgmEvalInput *in, PgmEvaluation *eval, int only);
+static bool pgm_run_families(const PgmEvalInput *in, PgmEvaluation *eval, int only,
+							 bool skip_server_wide);
 static bool pgm_may_select(const char *relname);
 
 /* True when the current user may SELECT from pgmaint.relname (false when it is gone). */
@@ -109,15 +119,25 @@ pgm_caller_sees_all(const PgmCallerPrivs *privs)
 		privs->read_backups && privs->read_retention && privs->read_space;
 }
 
+/* True when a check measures the server rather than the database. */
+bool
+pgm_check_server_wide(PgmCheck check)
+{
+	return pgm_families[pgm_check_family(check)].server_wide;
+}
+
 /*
  * Evaluates every check now, as a caller with privs sees them, with the
- * table-level figures of tables (NULL: one pass over pg_class now).  Call
- * inside a transaction; errors of a family are contained (see the file
+ * table-level figures of tables (NULL: one pass over pg_class now).  With
+ * server (the server-wide worker's fresh evaluation), the checks of the
+ * server-wide families are copied from it instead of measured, so that a
+ * worker's evaluation costs its database, not the server's sessions again.
+ * Call inside a transaction; errors of a family are contained (see the file
  * header), others (out of memory, a cancel) propagate.
  */
 void
 pgm_evaluate(PgmEvaluation *eval, const PgmCallerPrivs *privs,
-			 const PgmTableHealth *tables)
+			 const PgmTableHealth *tables, const PgmEvaluation *server)
 {
 	PgmEvalInput in;
 	PgmTablePass pass;
@@ -139,11 +159,22 @@ pgm_evaluate(PgmEvaluation *eval, const PgmCallerPrivs *privs,
 	eval->measured_at = in.now;
 	eval->datid = MyDatabaseId;
 
-	if (!pgm_run_families(&in, eval, -1))
+	if (!pgm_run_families(&in, eval, -1, server != NULL))
 	{
 		/* one family failed: each in a subtransaction of its own */
 		for (f = 0; f < PGMAINT_NFAMILIES; f++)
-			(void) pgm_run_families(&in, eval, f);
+		{
+			if (server == NULL || !pgm_families[f].server_wide)
+				(void) pgm_run_families(&in, eval, f, false);
+		}
+	}
+	if (server != NULL)
+	{
+		for (c = 0; c < PGMAINT_NCHECKS; c++)
+		{
+			if (pgm_check_server_wide((PgmCheck) c))
+				eval->checks[c] = server->checks[c];
+		}
 	}
 
 	/* a check its family did not answer (a family's bug): unknown, failed */
@@ -160,12 +191,14 @@ pgm_evaluate(PgmEvaluation *eval, const PgmCallerPrivs *privs,
 }
 
 /*
- * Runs the family only (every family when -1) in a subtransaction.  On an
- * error the subtransaction is rolled back and, for a single family, its
- * checks are marked failed with the error; returns false on an error.
+ * Runs the family only (every family when -1, but the server-wide ones with
+ * skip_server_wide) in a subtransaction.  On an error the subtransaction is
+ * rolled back and, for a single family, its checks are marked failed with
+ * the error; returns false on an error.
  */
 static bool
-pgm_run_families(const PgmEvalInput *in, PgmEvaluation *eval, int only)
+pgm_run_families(const PgmEvalInput *in, PgmEvaluation *eval, int only,
+				 bool skip_server_wide)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -178,7 +211,7 @@ pgm_run_families(const PgmEvalInput *in, PgmEvaluation *eval, int only)
 	{
 		for (f = 0; f < PGMAINT_NFAMILIES; f++)
 		{
-			if (only < 0 || only == f)
+			if ((only < 0 && !(skip_server_wide && pgm_families[f].server_wide)) || only == f)
 				pgm_families[f].measure(in, eval);
 		}
 		ReleaseCurrentSubTransaction();

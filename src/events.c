@@ -33,7 +33,10 @@
  * first status unless that status is warning or critical.
  *
  * The step is per-database: it evaluates the database the worker is
- * connected to, and assumes no other worker.  The SQL of the database
+ * connected to (the server-wide checks copied from the server-wide worker's
+ * evaluation while it is fresh, see pgm_evaluate()), and records its events
+ * in that database; a standby's shared memory keeps the events of every
+ * database, each read in its own.  The SQL of the database
  * decides what runs (pgm_installed_version()): 1.2 and later as above; 1.1,
  * which has no evaluation in C to read, runs its own health_checks()
  * through SPI for its events, as 1.1 did; 1.0 has no events and is skipped.
@@ -84,12 +87,16 @@
 #define PGMAINT_VALUE_LEN			32
 #define PGMAINT_EVENT_TEXT_LEN		512
 
+/* Periods the server-wide worker's evaluation serves the other workers */
+#define PGMAINT_SERVER_EVAL_PERIODS	2
+
 /* Columns of pgmaint._memory_events() */
 #define PGMAINT_MEMORY_EVENTS_COLS	8
 
 /* One event, as kept in shared memory */
 typedef struct PgmEvent
 {
+	Oid			datid;			/* the database whose worker recorded it */
 	TimestampTz at;
 	char		check_name[NAMEDATALEN];
 	char		old_status[PGMAINT_STATUS_LEN];	/* "" when none */
@@ -303,12 +310,31 @@ pgm_events_inputs(PgmEventInput **inputs)
 	PgmCallerPrivs privs;
 	PgmTableSample tables;
 	PgmEventInput *in;
+	PgmEvaluation *server = NULL;
+	PgmOverallSince server_since;
+	Oid			server_datid = pgm_server_datid();
 	int			n;
 	int			i;
 
+	/*
+	 * the server-wide checks: the server-wide worker's evaluation while it
+	 * is fresh, unless this worker is that one
+	 */
+	if (OidIsValid(server_datid) && server_datid != MyDatabaseId)
+	{
+		server = palloc(sizeof(PgmEvaluation));
+		if (!pgm_healthshm_read(server_datid, server, &server_since) ||
+			GetCurrentTimestamp() - server->measured_at >
+			((int64) PGMAINT_SERVER_EVAL_PERIODS * Max(server->period_s, 1) + 1) * USECS_PER_SEC)
+		{
+			pfree(server);
+			server = NULL;
+		}
+	}
+
 	/* the worker, a superuser, sees everything */
 	memset(&privs, true, sizeof(privs));
-	pgm_evaluate(eval, &privs, pgm_ring_last_tables(&tables) ? &tables.health : NULL);
+	pgm_evaluate(eval, &privs, pgm_ring_last_tables(&tables) ? &tables.health : NULL, server);
 	eval->period_s = pgm_events_period();
 	pgm_healthshm_publish(eval, &pgm_event_state.since);
 
@@ -610,10 +636,15 @@ pgm_events_overall(const PgmEventState *state)
 	return pgm_status_name(worst);
 }
 
-/* Logs each event and, on a standby, keeps it in shared memory. */
+/*
+ * Logs each event (a server-wide check's in the server-wide worker only:
+ * every worker records it, one logs it) and, on a standby, keeps it in
+ * shared memory.
+ */
 static void
 pgm_events_emit(PgmEvent *events, int n, bool in_recovery)
 {
+	bool		server_wide = pgm_server_datid() == MyDatabaseId;
 	int			e;
 
 	for (e = 0; e < n; e++)
@@ -621,7 +652,15 @@ pgm_events_emit(PgmEvent *events, int n, bool in_recovery)
 		PgmEvent   *ev = &events[e];
 		const char *old = ev->old_status[0] ? ev->old_status : "none";
 		bool		worse = pgm_status_rank(ev->new_status) > pgm_status_rank(old);
+		PgmCheck	check;
 
+		ev->datid = MyDatabaseId;
+		if (in_recovery)
+			pgm_events_keep(ev);
+		/* a server-wide check's change is logged once, by the server-wide worker */
+		if (!server_wide && pgm_check_lookup(ev->check_name, &check) &&
+			pgm_check_server_wide(check))
+			continue;
 		if (worse)
 			ereport(WARNING,
 					(errcode(ERRCODE_WARNING),
@@ -635,8 +674,6 @@ pgm_events_emit(PgmEvent *events, int n, bool in_recovery)
 					 errmsg("pgmaint: health check \"%s\" changed from %s to %s (value %s): %s",
 							ev->check_name, old, ev->new_status,
 							ev->value[0] ? ev->value : "none", ev->message)));
-		if (in_recovery)
-			pgm_events_keep(ev);
 	}
 }
 
@@ -681,6 +718,10 @@ pgmaint_memory_events(PG_FUNCTION_ARGS)
 		Datum		values[PGMAINT_MEMORY_EVENTS_COLS];
 		bool		nulls[PGMAINT_MEMORY_EVENTS_COLS];
 		PgmEvent   *ev = &copy[i];
+
+		/* this database's events only */
+		if (ev->datid != MyDatabaseId)
+			continue;
 
 		memset(nulls, 0, sizeof(nulls));
 		values[0] = TimestampTzGetDatum(ev->at);

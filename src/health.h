@@ -41,6 +41,7 @@ typedef enum PgmCheck
 	PGMAINT_CHECK_CACHE_HIT,
 	PGMAINT_CHECK_CHECKPOINTS_REQUESTED,
 	PGMAINT_CHECK_CONNECTIONS,
+	PGMAINT_CHECK_DATABASES_UNSAMPLED,
 	PGMAINT_CHECK_DEAD_TUPLES,
 	PGMAINT_CHECK_DISABLED_TRIGGERS,
 	PGMAINT_CHECK_DISK_FREE,
@@ -72,10 +73,15 @@ typedef enum PgmCheck
 	PGMAINT_NCHECKS
 } PgmCheck;
 
-/* The families of checks, each measured by one function, in the order they run */
+/*
+ * The families of checks, each measured by one function, in the order they
+ * run.  A server-wide family (see evaluate.c) measures the server, not the
+ * database: the server-wide worker's evaluation of it serves every worker.
+ */
 typedef enum PgmFamily
 {
 	PGMAINT_FAMILY_SESSIONS,
+	PGMAINT_FAMILY_CACHE,
 	PGMAINT_FAMILY_ACTIVITY,
 	PGMAINT_FAMILY_WRAPAROUND,
 	PGMAINT_FAMILY_CATALOG,
@@ -153,6 +159,7 @@ typedef enum PgmHint
 	PGMAINT_HINT_PITR_NO_DRILL,
 	PGMAINT_HINT_RECOVERY_POINT,
 	PGMAINT_HINT_NOT_GRADED,
+	PGMAINT_HINT_UNSAMPLED,
 	PGMAINT_NHINTS
 } PgmHint;
 
@@ -248,6 +255,7 @@ typedef void (*PgmFamilyFunc) (const PgmEvalInput *in, PgmEvaluation *eval);
 
 extern const PgmTableHealth *pgm_eval_tables(const PgmEvalInput *in);
 extern void pgm_family_sessions(const PgmEvalInput *in, PgmEvaluation *eval);
+extern void pgm_family_cache(const PgmEvalInput *in, PgmEvaluation *eval);
 extern void pgm_family_activity(const PgmEvalInput *in, PgmEvaluation *eval);
 extern void pgm_family_wraparound(const PgmEvalInput *in, PgmEvaluation *eval);
 extern void pgm_family_catalog(const PgmEvalInput *in, PgmEvaluation *eval);
@@ -293,13 +301,11 @@ extern void pgm_read_thresholds(PgmThreshold *out);
 
 extern void pgm_caller_privs(PgmCallerPrivs *privs);
 extern bool pgm_caller_sees_all(const PgmCallerPrivs *privs);
+extern bool pgm_check_server_wide(PgmCheck check);
 extern void pgm_evaluate(PgmEvaluation *eval, const PgmCallerPrivs *privs,
-						 const PgmTableHealth *tables);
+						 const PgmTableHealth *tables, const PgmEvaluation *server);
 
 /* --- healthshm.c: the worker's evaluation of each database, in shared memory --- */
-
-/* Databases whose evaluation shared memory holds (PGMAINT_MAX_DATABASES_DEFAULT) */
-extern int	pgm_max_databases;
 
 /*
  * What health() reports about the overall status beside the checks: the

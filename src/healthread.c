@@ -103,9 +103,9 @@ pgm_current_evaluation(bool live, PgmEvaluation *eval, PgmOverallSince *since,
 
 	/* live: the worker's last pass over pg_class when it is fresh, unless asked not to */
 	if (!live && pgm_ring_last_tables(&tables))
-		pgm_evaluate(eval, &privs, &tables.health);
+		pgm_evaluate(eval, &privs, &tables.health, NULL);
 	else
-		pgm_evaluate(eval, &privs, NULL);
+		pgm_evaluate(eval, &privs, NULL, NULL);
 	return false;
 }
 

@@ -19,6 +19,7 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -43,7 +44,8 @@ int			pgm_retention_interval = 3600;
 int			pgm_retention_period = 3600;
 int			pgm_health_interval = -1;
 int			pgm_alert_hold = -1;
-/* not a setting yet: issue 30 (a worker per database) makes it pgmaint.max_databases */
+/* pgmaint.max_databases as set, and the bound in force (see pgm_bound_max_databases()) */
+static int	pgm_max_databases_setting = PGMAINT_MAX_DATABASES_DEFAULT;
 int			pgm_max_databases = PGMAINT_MAX_DATABASES_DEFAULT;
 
 bool		pgm_preloaded = false;
@@ -73,6 +75,7 @@ static void pgm_define_restart_settings(void);
 static void pgm_shmem_request(void);
 static void pgm_shmem_startup(void);
 static void pgm_assign_retention_interval(int newval, void *extra);
+static void pgm_bound_max_databases(void);
 
 PG_FUNCTION_INFO_V1(pgmaint_preloaded);
 PG_FUNCTION_INFO_V1(pgmaint_setting);
@@ -94,7 +97,8 @@ _PG_init(void)
 
 	if (pgm_preloaded)
 	{
-		/* the ring and the worker's status (ring.c), and the worker */
+		pgm_bound_max_databases();
+		/* the workers' slots and rings (slots.c), the launcher, the hooks */
 #if PG_VERSION_NUM >= 150000
 		pgm_prev_shmem_request_hook = shmem_request_hook;
 		shmem_request_hook = pgm_shmem_request;
@@ -103,11 +107,33 @@ _PG_init(void)
 #endif
 		pgm_prev_shmem_startup_hook = shmem_startup_hook;
 		shmem_startup_hook = pgm_shmem_startup;
-		pgm_register_worker();
+		pgm_register_launcher();
+		pgm_install_ddl_hooks();
 	}
 }
 
-/* shmem_request_hook: reserves the ring's shared memory and lock. */
+/*
+ * Bounds pgmaint.max_databases by max_worker_processes, which the launcher
+ * shares with the database workers (and with pg_cron, parallel queries and
+ * logical replication: a worker that finds no slot free is reported, not
+ * skipped silently).  A setting above the bound is said once, at start.
+ */
+static void
+pgm_bound_max_databases(void)
+{
+	int			bound = Max(max_worker_processes - 1, 1);
+
+	pgm_max_databases = Min(pgm_max_databases_setting, bound);
+	if (pgm_max_databases_setting > bound &&
+		pgm_max_databases_setting != PGMAINT_MAX_DATABASES_DEFAULT)
+		ereport(WARNING,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgmaint.max_databases (%d) is more than max_worker_processes (%d) leaves for database workers; using %d",
+						pgm_max_databases_setting, max_worker_processes, pgm_max_databases),
+				 errhint("Raise max_worker_processes to at least pgmaint.max_databases + 1 and restart the server.")));
+}
+
+/* shmem_request_hook: reserves the shared memory of the workers, events and evaluations. */
 static void
 pgm_shmem_request(void)
 {
@@ -115,18 +141,18 @@ pgm_shmem_request(void)
 	if (pgm_prev_shmem_request_hook)
 		pgm_prev_shmem_request_hook();
 #endif
-	pgm_ring_request_shmem();
+	pgm_slots_request_shmem();
 	pgm_events_request_shmem();
 	pgm_healthshm_request();
 }
 
-/* shmem_startup_hook: creates or attaches to the ring. */
+/* shmem_startup_hook: creates or attaches to that shared memory. */
 static void
 pgm_shmem_startup(void)
 {
 	if (pgm_prev_shmem_startup_hook)
 		pgm_prev_shmem_startup_hook();
-	pgm_ring_startup_shmem();
+	pgm_slots_startup_shmem();
 	pgm_events_startup_shmem();
 	pgm_healthshm_startup();
 }
@@ -267,13 +293,22 @@ static void
 pgm_define_restart_settings(void)
 {
 	DefineCustomStringVariable("pgmaint.database",
-							   "Database the background worker connects to.",
-							   NULL,
+							   "Database whose worker runs the server-wide steps (every database with pgmaint has a worker).",
+							   "When it has no worker, the worker of the database with pgmaint of the lowest OID runs them.",
 							   &pgm_database,
 							   "postgres",
 							   PGC_POSTMASTER,
 							   0,
 							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pgmaint.max_databases",
+							"Database workers the launcher runs at most (one per database with pgmaint).",
+							"Bounded by max_worker_processes minus one, the launcher's; databases left out are named in a warning and in the databases_unsampled check.",
+							&pgm_max_databases_setting,
+							PGMAINT_MAX_DATABASES_DEFAULT, 1, 512,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("pgmaint.history_size",
 							"Number of samples kept in the shared-memory ring.",

@@ -1,16 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * ring.c
- *	  The shared-memory ring of health samples and the worker's status, and
- *	  the SQL functions that read them: samples(), sampler_status(),
+ *	  Each database worker's ring of health samples and status, kept in its
+ *	  slot of shared memory (slots.h), and the SQL functions that read the
+ *	  ring of their own database: samples(), sampler_status(),
  *	  _table_health_sampled() and _request_samples().
  *
- * One struct in the main shared memory segment holds the worker's status
- * (its heartbeat) followed by pgmaint.history_size samples.  A single
- * LWLock guards both.  The worker takes it exclusively for a memcpy;
- * readers take it shared, copy into memory they allocated beforehand and
- * build tuples only after releasing it, so nothing that can ERROR ever
- * runs while the lock is held.
+ * A worker writes only its own slot (pgm_my_slot); a session reads the slot
+ * of its database (MyDatabaseId), and sees nothing when no worker samples
+ * it.  The one LWLock of the slots guards every slot: the worker takes it
+ * exclusively for a memcpy; readers take it shared, copy into memory they
+ * allocated beforehand and build tuples only after releasing it, so nothing
+ * that can ERROR ever runs while the lock is held.
  *
  * SQL served: samples(), sampler_status(), _request_samples() and
  * _ring_block_deltas() (sql/code/10-sampler.sql), _table_health_sampled()
@@ -26,6 +27,7 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -40,11 +42,7 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
-#include "pgmaint.h"
-
-/* Name of the shared memory struct and of the LWLock tranche */
-#define PGMAINT_SHMEM_NAME		"pgmaint ring"
-#define PGMAINT_TRANCHE_NAME	"pgmaint"
+#include "slots.h"
 
 /*
  * Columns of pgmaint.samples() and pgmaint.sampler_status().  samples() of
@@ -63,19 +61,8 @@
 /* Most samples one _request_samples() call may ask for */
 #define PGMAINT_MAX_BURST		100000
 
-/* The shared state: status, then the ring */
-typedef struct PgmShared
-{
-	LWLock	   *lock;
-	int			capacity;		/* slots in samples[] */
-	int			count;			/* slots filled, up to capacity */
-	int			next;			/* slot the next sample goes to */
-	PgmStatus	status;
-	PgmTableSample tables;		/* table-level figures of the last sample */
-	PgmSample	samples[FLEXIBLE_ARRAY_MEMBER];
-} PgmShared;
-
-static PgmShared *pgm_shared = NULL;
+/* This worker's slot (call in a database worker only) */
+#define PGM_MY_SLOT()	(&pgm_shared->slots[pgm_my_slot])
 
 PG_FUNCTION_INFO_V1(pgmaint_samples);
 PG_FUNCTION_INFO_V1(pgmaint_sampler_status);
@@ -89,49 +76,14 @@ static Datum pgm_interval_datum(int64 usecs);
 static Datum pgm_rate_datum(int64 delta, double seconds);
 static bool pgm_samples_comparable(const PgmSample *p, const PgmSample *s);
 
-/* Bytes of shared memory the ring needs for capacity samples. */
-Size
-pgm_ring_shmem_size(int capacity)
-{
-	return add_size(offsetof(PgmShared, samples),
-					mul_size(sizeof(PgmSample), capacity));
-}
-
-/* Asks the postmaster for the ring's memory and lock (shmem_request_hook). */
-void
-pgm_ring_request_shmem(void)
-{
-	RequestAddinShmemSpace(pgm_ring_shmem_size(pgm_history_size));
-	RequestNamedLWLockTranche(PGMAINT_TRANCHE_NAME, 1);
-}
-
-/* Creates or attaches to the ring (shmem_startup_hook). */
-void
-pgm_ring_startup_shmem(void)
-{
-	bool		found;
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	pgm_shared = ShmemInitStruct(PGMAINT_SHMEM_NAME,
-								 pgm_ring_shmem_size(pgm_history_size),
-								 &found);
-	if (!found)
-	{
-		memset(pgm_shared, 0, offsetof(PgmShared, samples));
-		pgm_shared->lock = &(GetNamedLWLockTranche(PGMAINT_TRANCHE_NAME))->lock;
-		pgm_shared->capacity = pgm_history_size;
-	}
-	LWLockRelease(AddinShmemInitLock);
-}
-
-/* True when this process can use the ring (pgmaint was preloaded). */
+/* True when this process can use the rings (pgmaint was preloaded). */
 bool
 pgm_ring_attached(void)
 {
 	return pgm_shared != NULL;
 }
 
-/* Number of samples the ring holds when full. */
+/* Number of samples a ring holds when full. */
 int
 pgm_ring_capacity(void)
 {
@@ -139,190 +91,191 @@ pgm_ring_capacity(void)
 }
 
 /*
- * Appends a sample, overwriting the oldest when the ring is full, and keeps
- * its table-level figures as the last ones.
+ * Appends a sample to this worker's ring, overwriting the oldest when the
+ * ring is full, and keeps its table-level figures as the last ones.
  */
 void
 pgm_ring_push(const PgmSample *sample, const PgmTableSample *tables)
 {
+	PgmSlot    *slot = PGM_MY_SLOT();
+	PgmSample  *ring = PGM_RING(pgm_my_slot);
+
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	pgm_shared->samples[pgm_shared->next] = *sample;
-	pgm_shared->tables = *tables;
-	pgm_shared->next = (pgm_shared->next + 1) % pgm_shared->capacity;
-	if (pgm_shared->count < pgm_shared->capacity)
-		pgm_shared->count++;
-	pgm_shared->status.last_sample_at = sample->sampled_at;
-	pgm_shared->status.samples_taken++;
+	ring[slot->next] = *sample;
+	slot->tables = *tables;
+	slot->next = (slot->next + 1) % pgm_shared->capacity;
+	if (slot->count < pgm_shared->capacity)
+		slot->count++;
+	slot->status.last_sample_at = sample->sampled_at;
+	slot->status.samples_taken++;
 	LWLockRelease(pgm_shared->lock);
 }
 
 /*
- * How many of the ring's samples were taken at or after since (the newest
- * ones); the ring is in time order.
+ * How many of this database's samples were taken at or after since (the
+ * newest ones); the ring is in time order.
  */
 static int
 pgm_ring_count_since(TimestampTz since)
 {
 	int			n = 0;
+	int			i;
 
 	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	while (n < pgm_shared->count &&
-		   pgm_shared->samples[(pgm_shared->next - 1 - n + 2 * pgm_shared->capacity) %
-							   pgm_shared->capacity].sampled_at >= since)
-		n++;
+	i = pgm_slot_of_locked(MyDatabaseId);
+	if (i >= 0)
+	{
+		PgmSlot    *slot = &pgm_shared->slots[i];
+		PgmSample  *ring = PGM_RING(i);
+		int			cap = pgm_shared->capacity;
+
+		while (n < slot->count &&
+			   ring[(slot->next - 1 - n + 2 * cap) % cap].sampled_at >= since)
+			n++;
+	}
 	LWLockRelease(pgm_shared->lock);
 	return n;
 }
 
 /*
- * Copies up to max samples, oldest first, into out (allocated by the caller
- * before, since nothing may allocate under the lock); returns how many.
+ * Copies up to max of this database's samples, oldest first, into out
+ * (allocated by the caller before, since nothing may allocate under the
+ * lock); returns how many.
  */
 int
 pgm_ring_copy(PgmSample *out, int max)
 {
-	int			n;
-	int			first;
+	int			n = 0;
 	int			i;
 
 	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	n = Min(pgm_shared->count, max);
-	first = (pgm_shared->next - n + pgm_shared->capacity) % pgm_shared->capacity;
-	for (i = 0; i < n; i++)
-		out[i] = pgm_shared->samples[(first + i) % pgm_shared->capacity];
+	i = pgm_slot_of_locked(MyDatabaseId);
+	if (i >= 0)
+	{
+		PgmSlot    *slot = &pgm_shared->slots[i];
+		PgmSample  *ring = PGM_RING(i);
+		int			cap = pgm_shared->capacity;
+		int			first;
+		int			k;
+
+		n = Min(slot->count, max);
+		first = (slot->next - n + cap) % cap;
+		for (k = 0; k < n; k++)
+			out[k] = ring[(first + k) % cap];
+	}
 	LWLockRelease(pgm_shared->lock);
 	return n;
 }
 
-/* Copies the worker's status. */
+/* Copies the status of this database's worker (zeros when it has none). */
 void
 pgm_status_copy(PgmStatus *out)
 {
+	int			i;
+
+	memset(out, 0, sizeof(PgmStatus));
+	if (pgm_shared == NULL)
+		return;
 	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	*out = pgm_shared->status;
+	i = pgm_slot_of_locked(MyDatabaseId);
+	if (i >= 0)
+		*out = pgm_shared->slots[i].status;
 	LWLockRelease(pgm_shared->lock);
 }
 
-/* Records the worker's last error (truncated to PGMAINT_ERROR_LEN). */
+/* Records this worker's last error (truncated to PGMAINT_ERROR_LEN). */
 void
 pgm_status_set_error(const char *message)
 {
 	TimestampTz now = GetCurrentTimestamp();
 
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	strlcpy(pgm_shared->status.last_error, message, PGMAINT_ERROR_LEN);
-	pgm_shared->status.last_error_at = now;
+	strlcpy(PGM_MY_SLOT()->status.last_error, message, PGMAINT_ERROR_LEN);
+	PGM_MY_SLOT()->status.last_error_at = now;
 	LWLockRelease(pgm_shared->lock);
 }
 
-/* Clears the worker's last error. */
+/* Clears this worker's last error. */
 void
 pgm_status_clear_error(void)
 {
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	pgm_shared->status.last_error[0] = '\0';
-	pgm_shared->status.last_error_at = 0;
-	LWLockRelease(pgm_shared->lock);
-}
-
-/* Marks the worker started (not yet connected) in this process. */
-void
-pgm_status_worker_starting(void)
-{
-	TimestampTz now = GetCurrentTimestamp();
-
-	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	pgm_shared->status.pid = MyProcPid;
-	pgm_shared->status.started_at = now;
-	pgm_shared->status.connected_at = 0;
-	LWLockRelease(pgm_shared->lock);
-}
-
-/* Marks the worker connected to its database and sampling. */
-void
-pgm_status_worker_connected(int interval_s)
-{
-	TimestampTz now = GetCurrentTimestamp();
-
-	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	pgm_shared->status.connected_at = now;
-	pgm_shared->status.datid = MyDatabaseId;
-	pgm_shared->status.heartbeat_at = now;
-	pgm_shared->status.interval_s = interval_s;
-	pgm_shared->status.connect_failures = 0;
-	pgm_shared->status.last_error[0] = '\0';
-	pgm_shared->status.last_error_at = 0;
+	PGM_MY_SLOT()->status.last_error[0] = '\0';
+	PGM_MY_SLOT()->status.last_error_at = 0;
 	LWLockRelease(pgm_shared->lock);
 }
 
 /*
- * Marks the worker gone.  When it exits before it connected, counts a
- * failed connection attempt and keeps the reason (used for the backoff).
+ * Marks this worker connected to its database, and with sampling about to
+ * sample it (pgmaint is installed there); else it only looked, or found the
+ * database held.
  */
 void
-pgm_status_worker_exiting(bool connect_failed, const char *reason)
+pgm_status_worker_connected(bool sampling, int interval_s)
 {
+	PgmSlot    *slot = PGM_MY_SLOT();
 	TimestampTz now = GetCurrentTimestamp();
 
+	pid_t		launcher;
+
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	if (pgm_shared->status.pid == MyProcPid)
+	slot->connected = true;
+	launcher = pgm_shared->launcher_pid;
+	if (sampling)
 	{
-		pgm_shared->status.pid = 0;
-		pgm_shared->status.connected_at = 0;
-	}
-	if (connect_failed)
-	{
-		pgm_shared->status.connect_failures++;
-		strlcpy(pgm_shared->status.last_error, reason, PGMAINT_ERROR_LEN);
-		pgm_shared->status.last_error_at = now;
+		slot->has_pgmaint = true;
+		slot->status.connected_at = now;
+		slot->status.datid = MyDatabaseId;
+		slot->status.heartbeat_at = now;
+		slot->status.interval_s = interval_s;
+		slot->status.last_error[0] = '\0';
+		slot->status.last_error_at = 0;
 	}
 	LWLockRelease(pgm_shared->lock);
+
+	/* the launcher decides the server-wide role and the budget on what workers found */
+	if (sampling && launcher != 0)
+	{
+		PGPROC	   *proc = BackendPidGetProc(launcher);
+
+		if (proc != NULL)
+			SetLatch(&proc->procLatch);
+	}
 }
 
-/* Records that the worker is alive, with its interval and (unless -1) memory use. */
+/* Records that this worker is alive, with its interval and (unless -1) memory use. */
 void
 pgm_status_heartbeat(int interval_s, int64 memory_bytes)
 {
+	PgmSlot    *slot = PGM_MY_SLOT();
 	TimestampTz now = GetCurrentTimestamp();
 
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	pgm_shared->status.heartbeat_at = now;
-	pgm_shared->status.interval_s = interval_s;
+	slot->status.heartbeat_at = now;
+	slot->status.interval_s = interval_s;
 	if (memory_bytes >= 0)
-		pgm_shared->status.memory_bytes = memory_bytes;
+		slot->status.memory_bytes = memory_bytes;
 	LWLockRelease(pgm_shared->lock);
 }
 
-/* Adds rows written to pgmaint.sample_history. */
+/* Adds rows this worker wrote to pgmaint.sample_history. */
 void
 pgm_status_count_persisted(int64 rows)
 {
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	pgm_shared->status.samples_persisted += rows;
+	PGM_MY_SLOT()->status.samples_persisted += rows;
 	LWLockRelease(pgm_shared->lock);
 }
 
-/* Returns and clears the number of extra samples requested. */
+/* Returns and clears the number of extra samples requested of this worker. */
 int
 pgm_status_take_burst(void)
 {
 	int			n;
 
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	n = pgm_shared->status.burst_requested;
-	pgm_shared->status.burst_requested = 0;
-	LWLockRelease(pgm_shared->lock);
-	return n;
-}
-
-/* Failed connection attempts in a row (zero once the worker connected). */
-int
-pgm_status_connect_failures(void)
-{
-	int			n;
-
-	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	n = pgm_shared->status.connect_failures;
+	n = PGM_MY_SLOT()->status.burst_requested;
+	PGM_MY_SLOT()->status.burst_requested = 0;
 	LWLockRelease(pgm_shared->lock);
 	return n;
 }
@@ -515,6 +468,10 @@ pgmaint_samples(PG_FUNCTION_ARGS)
 void
 pgm_sampler_view(PgmSamplerView *view)
 {
+	PgmUnsampledView left[PGMAINT_MAX_UNSAMPLED];
+	int			nleft;
+	int			i;
+
 	memset(view, 0, sizeof(PgmSamplerView));
 	view->preloaded = pgm_preloaded;
 	if (pgm_shared != NULL)
@@ -523,17 +480,41 @@ pgm_sampler_view(PgmSamplerView *view)
 	view->interval_s = pgm_sample_interval;
 	if (view->running && view->st.interval_s > 0)
 		view->interval_s = view->st.interval_s;
-	if (pgm_shared != NULL && pgm_database != NULL)
-		view->database = pgm_database;
+	if (pgm_shared != NULL)
+		view->database = get_database_name(MyDatabaseId);
 
 	if (pgm_shared == NULL)
+	{
 		view->last_error = "pgmaint is not loaded through shared_preload_libraries, so the sampler worker does not run";
-	else if (view->st.last_error[0] != '\0')
+		return;
+	}
+	if (view->st.last_error[0] != '\0')
+	{
 		view->last_error = view->st.last_error;
-	else if (view->st.started_at == 0)
-		view->last_error = "the sampler worker has not started: check max_worker_processes and the server log";
-	else if (!view->running)
+		return;
+	}
+	if (view->running)
+		return;
+	if (view->st.started_at != 0)
+	{
 		view->last_error = "the sampler worker is not running";
+		return;
+	}
+	/* no worker has sampled this database: say why when the launcher knows */
+	nleft = pgm_slots_unsampled(left, PGMAINT_MAX_UNSAMPLED);
+	for (i = 0; i < Min(nleft, PGMAINT_MAX_UNSAMPLED); i++)
+	{
+		if (left[i].datid == MyDatabaseId)
+		{
+			view->last_error = psprintf("no worker samples this database: %s",
+										pgm_unsampled_text(left[i].reason));
+			return;
+		}
+	}
+	if (!pgm_launcher_running())
+		view->last_error = "the pgmaint launcher is not running: check max_worker_processes and the server log";
+	else
+		view->last_error = "the sampler worker of this database has not started yet";
 }
 
 /*
@@ -621,7 +602,7 @@ pgm_sampler_status_values(Datum *values, bool *nulls)
 	}
 	if (pgm_shared != NULL)
 	{
-		values[13] = Int64GetDatum((int64) pgm_ring_shmem_size(pgm_shared->capacity));
+		values[13] = Int64GetDatum((int64) pgm_slot_ring_bytes());
 		nulls[13] = false;
 	}
 }
@@ -656,6 +637,7 @@ pgmaint_request_samples(PG_FUNCTION_ARGS)
 	int32		count = PG_GETARG_INT32(0);
 	int64		taken;
 	pid_t		pid;
+	int			slot;
 	PGPROC	   *proc;
 
 	pgm_require_ring();
@@ -666,17 +648,24 @@ pgmaint_request_samples(PG_FUNCTION_ARGS)
 				 errhint("Ask for fewer samples at a time.")));
 
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	pid = pgm_shared->status.connected_at != 0 ? pgm_shared->status.pid : 0;
-	if (pid != 0)
-		pgm_shared->status.burst_requested =
-			Min(pgm_shared->status.burst_requested + count, PGMAINT_MAX_BURST);
-	taken = pgm_shared->status.samples_taken;
+	pid = 0;
+	taken = 0;
+	slot = pgm_slot_of_locked(MyDatabaseId);
+	if (slot >= 0)
+	{
+		PgmStatus  *st = &pgm_shared->slots[slot].status;
+
+		pid = st->connected_at != 0 ? st->pid : 0;
+		if (pid != 0)
+			st->burst_requested = Min(st->burst_requested + count, PGMAINT_MAX_BURST);
+		taken = st->samples_taken;
+	}
 	LWLockRelease(pgm_shared->lock);
 
 	if (pid == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the pgmaint sampler worker is not running"),
+				 errmsg("the pgmaint sampler worker of this database is not running"),
 				 errhint("See pgmaint.sampler_status() for the reason.")));
 
 	proc = BackendPidGetProc(pid);
@@ -722,6 +711,10 @@ static bool
 pgm_ring_block_sums(TimestampTz since, int64 *hits, int64 *reads)
 {
 	bool		any = false;
+	int			slotno;
+	PgmSlot    *slot;
+	PgmSample  *ring;
+	int			cap;
 	int			first;
 	int			i;
 
@@ -730,11 +723,15 @@ pgm_ring_block_sums(TimestampTz since, int64 *hits, int64 *reads)
 		return false;
 	/* arithmetic only: it runs under the lock, without a copy of the ring */
 	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	first = (pgm_shared->next - pgm_shared->count + pgm_shared->capacity) % pgm_shared->capacity;
-	for (i = 1; i < pgm_shared->count; i++)
+	slotno = pgm_slot_of_locked(MyDatabaseId);
+	slot = slotno >= 0 ? &pgm_shared->slots[slotno] : NULL;
+	ring = slotno >= 0 ? PGM_RING(slotno) : NULL;
+	cap = pgm_shared->capacity;
+	first = slot ? (slot->next - slot->count + cap) % cap : 0;
+	for (i = 1; slot != NULL && i < slot->count; i++)
 	{
-		const PgmSample *p = &pgm_shared->samples[(first + i - 1) % pgm_shared->capacity];
-		const PgmSample *s = &pgm_shared->samples[(first + i) % pgm_shared->capacity];
+		const PgmSample *p = &ring[(first + i - 1) % cap];
+		const PgmSample *s = &ring[(first + i) % cap];
 
 		if (p->sampled_at < since || !pgm_samples_comparable(p, s) ||
 			s->blks_hit < p->blks_hit || s->blks_read < p->blks_read)
@@ -832,13 +829,19 @@ pgmaint_cache_hit_last_hour(PG_FUNCTION_ARGS)
 bool
 pgm_ring_last_tables(PgmTableSample *out)
 {
-	int			interval_s;
+	int			interval_s = 0;
+	int			slot;
 
+	memset(out, 0, sizeof(PgmTableSample));
 	if (pgm_shared == NULL)
 		return false;
 	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	*out = pgm_shared->tables;
-	interval_s = pgm_shared->status.interval_s;
+	slot = pgm_slot_of_locked(MyDatabaseId);
+	if (slot >= 0)
+	{
+		*out = pgm_shared->slots[slot].tables;
+		interval_s = pgm_shared->slots[slot].status.interval_s;
+	}
 	LWLockRelease(pgm_shared->lock);
 
 	if (interval_s <= 0)

@@ -10,6 +10,11 @@
  *	  behind) with tablehealth.c's code, so that health() reads them in
  *	  O(1) from the ring.
  *
+ * The server-wide part (backends, role, replication) is measured by the
+ * worker with the server-wide role; the others copy its last one, so that a
+ * sample costs each of them its own database's tables, not the server's
+ * sessions (see pgm_take_sample()).
+ *
  * Nothing here goes through SPI or the executor.  The caller runs it inside
  * a transaction (the catalog scan of pg_class needs one; it works read-only
  * on a hot standby) and the transaction's end drops the statistics and
@@ -27,6 +32,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/transam.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
@@ -59,6 +65,7 @@ static void pgm_sample_database(PgmSample *sample);
 static void pgm_sample_tables(PgmSample *sample, PgmTableSample *tables, bool pass);
 static void pgm_sample_frozenxid(PgmSample *sample);
 static void pgm_sample_replication(PgmSample *sample);
+static void pgm_copy_server_part(PgmSample *sample, const PgmSample *server);
 
 /*
  * Fills sample and tables with the server's state now.  The pass over the
@@ -72,14 +79,21 @@ static void pgm_sample_replication(PgmSample *sample);
  * more, every sample makes its pass.
  */
 void
-pgm_take_sample(PgmSample *sample, PgmTableSample *tables, bool pass_now)
+pgm_take_sample(PgmSample *sample, PgmTableSample *tables, bool pass_now,
+				const PgmSample *server)
 {
 	memset(sample, 0, sizeof(PgmSample));
 	sample->sampled_at = GetCurrentTimestamp();
 	sample->longest_xact_age = -1;
 	sample->longest_idle_in_transaction_age = -1;
 
-	pgm_sample_backends(sample);
+	if (server != NULL)
+		pgm_copy_server_part(sample, server);
+	else
+	{
+		pgm_sample_backends(sample);
+		pgm_sample_replication(sample);
+	}
 	pgm_sample_database(sample);
 	pgm_sample_tables(sample, tables,
 					  pass_now || pgm_last_pass.sampled_at == 0 ||
@@ -87,7 +101,29 @@ pgm_take_sample(PgmSample *sample, PgmTableSample *tables, bool pass_now)
 					  sample->sampled_at - pgm_last_pass.sampled_at >=
 					  (int64) PGMAINT_TABLE_PASS_PERIOD * USECS_PER_SEC - USECS_PER_SEC / 10);
 	pgm_sample_frozenxid(sample);
-	pgm_sample_replication(sample);
+}
+
+/*
+ * Copies the server-wide part of a sample (backends by state, their ages,
+ * the server's role and replication) from the server-wide worker's last
+ * sample: the one list of those fields.
+ */
+static void
+pgm_copy_server_part(PgmSample *sample, const PgmSample *server)
+{
+	sample->client_backends = server->client_backends;
+	sample->active = server->active;
+	sample->idle = server->idle;
+	sample->idle_in_transaction = server->idle_in_transaction;
+	sample->idle_in_transaction_aborted = server->idle_in_transaction_aborted;
+	sample->waiting_on_lock = server->waiting_on_lock;
+	sample->longest_xact_age = server->longest_xact_age;
+	sample->longest_idle_in_transaction_age = server->longest_idle_in_transaction_age;
+	/* the role is this moment's, not the other worker's (a promotion in between) */
+	sample->in_recovery = RecoveryInProgress();
+	sample->standbys = server->standbys;
+	sample->replication_lag = server->replication_lag;
+	sample->replication_lag_bytes = server->replication_lag_bytes;
 }
 
 /*

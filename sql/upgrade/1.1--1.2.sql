@@ -133,3 +133,16 @@ SELECT * FROM (VALUES
      'How far the last archived WAL trails the current WAL position, in time: the writes a lost disk would take with it.')) AS v(check_name, family, unit, scale, help)
  WHERE NOT EXISTS (SELECT 1 FROM pgmaint.check_metrics t WHERE t.check_name = v.check_name);
 
+
+-- Issue 30: a worker per database; the databases left without one are a check.
+INSERT INTO pgmaint.thresholds (check_name, warning, critical, description)
+SELECT * FROM (VALUES
+    ('databases_unsampled', 1, NULL,
+     'Connectable databases that may have pgmaint but have no worker: pgmaint.max_databases workers run already, or max_worker_processes had no slot free (pgmaint.workers() names them).')) AS v(check_name, warning, critical, description)
+ WHERE NOT EXISTS (SELECT 1 FROM pgmaint.thresholds t WHERE t.check_name = v.check_name);
+
+INSERT INTO pgmaint.check_metrics (check_name, family, unit, scale, help)
+SELECT * FROM (VALUES
+    ('databases_unsampled', 'pgmaint_databases_unsampled', '', 1,
+     'Connectable databases that may have pgmaint but have no worker (pgmaint.max_databases or max_worker_processes reached).')) AS v(check_name, family, unit, scale, help)
+ WHERE NOT EXISTS (SELECT 1 FROM pgmaint.check_metrics t WHERE t.check_name = v.check_name);
