@@ -411,8 +411,7 @@ BEGIN
                       dead_tuples AS dead, round(100 * dead_ratio::numeric, 1) AS "dead %",
                       autovacuum_due AS due,
                       falling_behind AS behind, to_char(last_autovacuum, 'MM-DD HH24:MI') AS last_autovacuum
-                 FROM pgmaint.vacuum_stats()
-                WHERE dead_tuples > 0
+                 FROM pgmaint._vacuum_stats_dead()
                 ORDER BY dead_tuples DESC, 1 LIMIT 10$q$)
         || pgmaint._report_section('Sizes (10 largest tables)',
             $q$SELECT format('%I.%I', schema_name, table_name) AS "table",

@@ -15,7 +15,11 @@
 # what a user of docs/docker.md gets: readiness, the sampler in POSTGRES_DB,
 # health() for a pg_monitor role over TCP, the container's memory limit and
 # the guide's 1 GB settings, a pg_cron job, backups inside the container, a
-# restart on the same volume, a bad PGMAINT_* value; then that the 17 image
+# restart on the same volume, point-in-time recovery that init sets up with
+# pgBackRest (PGMAINT_PITR_REPO: archiving, the stanza, a full backup, the
+# pg_cron jobs, a drill inside the container, the four checks; its container
+# starts before the wait for pg_cron's next minute, so that its init costs
+# no time of its own), bad PGMAINT_* values; then that the 17 image
 # refuses the 15 volume and a 17 container restores the 15 backup (the way
 # from 15 to 17 docs/docker.md gives), and docker/compose.yaml with either
 # major.  Every check's name starts with the major it ran on ("pg17: ...").
@@ -127,10 +131,11 @@ run_db() {
 # Sets the globals the helpers above use (port, tag, bvol); once every check
 # ran, records the major in proved, images, data_vols, backup_vols, backups.
 prove_major() {
-	local suite base n=$2 t0 t_base t_build rc out file before differs img_check added build_args=()
+	local suite base n=$2 t0 t_base t_build t_pitr t_pitr0 rc out file before differs img_check added pgbr_version v build_args=()
 	major=$1
 	m="pg$major"
 	port=$((PGM_PORT_BASE + n))
+	pitr_port=$((PGM_PORT_BASE + 10 + n))
 	tag=localhost/pgmaint-test:$major-$$
 	ctr=pgmaint-docker-$major-$$
 	vol=pgmaint-data-$major-$$
@@ -181,12 +186,16 @@ prove_major() {
 		test -f "/usr/lib/postgresql/$PG_MAJOR/lib/pg_cron.so" || echo no-pg_cron
 		command -v pgmaint_backup >/dev/null || echo no-pgmaint_backup
 		test -x /docker-entrypoint-initdb.d/pgmaint.sh || echo no-init-script
-		echo "$PG_MAJOR $(postgres --version | sed -n "s/^postgres (PostgreSQL) \([0-9]*\)\..*/\1/p") $(stat -c %U /backups)"')
-	is "$img_check" "$major $major postgres" \
-		"$m: the image has PostgreSQL $major, pgmaint, pg_cron, pgmaint_backup and the init script, and no build tools"
-	# what the Dockerfile adds to its base: pg_cron and pgmaint, no downloaded packages
+		command -v pgbackrest >/dev/null || echo no-pgbackrest
+		echo "$PG_MAJOR $(postgres --version | sed -n "s/^postgres (PostgreSQL) \([0-9]*\)\..*/\1/p")" \
+			$(stat -c %U:%G /backups /etc/pgbackrest /var/lib/pgbackrest /var/log/pgbackrest | sort -u)')
+	is "$img_check" "$major $major postgres:postgres" \
+		"$m: the image has PostgreSQL $major, pgmaint, pg_cron, pgmaint_backup, pgBackRest and the init script, no build tools, and /backups and pgBackRest's directories belong to postgres"
+	pgbr_version=$(pq run --rm --network=none "${limits[@]}" --entrypoint pgbackrest "$tag" version 2>&1)
+	echo "# $m: $pgbr_version"
+	# what the Dockerfile adds to its base: pg_cron, pgBackRest and pgmaint, no build tools and no package files left in apt's cache
 	added=$(( ($(pq image inspect --format '{{.Size}}' "$tag") - $(pq image inspect --format '{{.Size}}' "localhost/$base")) / 1000000 ))
-	ok "$m: the Dockerfile adds $added MB to its base (under 40 MB: no build tools, no downloaded packages)" test "$added" -lt 40
+	ok "$m: the Dockerfile adds $added MB to its base (under 40 MB: no build tools, no package files left in apt's cache)" test "$added" -lt 40
 	is "$(pq image inspect --format '{{join .Config.Healthcheck.Test " "}}' "$tag")" \
 		'CMD-SHELL pg_isready -q -h 127.0.0.1 -U "${POSTGRES_USER:-postgres}" -d "${POSTGRES_DB:-${POSTGRES_USER:-postgres}}" || exit 1' \
 		"$m: the image's healthcheck is pg_isready over TCP"
@@ -240,6 +249,14 @@ prove_major() {
 		grep -q 'LOG:  pgmaint sampler started in database "agent_core", sampling every 1 s' \
 		<("${P[@]}" logs "$ctr" 2>&1 | sed -n '/init process complete; ready for start up/,$p')
 
+	# point-in-time recovery's container (checked below) starts now, on a port
+	# of its own, so that its init overlaps the wait for pg_cron's next minute;
+	# the repository and the configuration on volumes of their own, as in compose.yaml
+	t_pitr0=$(date +%s)
+	for v in "$vol-pitr" "$vol-pgbr" "$vol-pgbr-conf"; do "${P[@]}" volume create "$v" >/dev/null; done
+	port=$pitr_port run_db "$vol-pitr" "$ctr-pitr" -e PGMAINT_PITR_REPO=/var/lib/pgbackrest -e PGMAINT_PITR_RPO=60 \
+		-v "$vol-pgbr":/var/lib/pgbackrest -v "$vol-pgbr-conf":/etc/pgbackrest
+
 	# pg_cron: the scheduled backup job (every minute here) runs and succeeds
 	ok "$m: a pg_cron job runs: the scheduled pgmaint_backup backup + verify succeeds" \
 		tq_wait "SELECT EXISTS (SELECT FROM cron.job_run_details d JOIN cron.job j USING (jobid)
@@ -274,6 +291,45 @@ prove_major() {
 		tq_wait "SELECT running AND database = 'agent_core' FROM pgmaint.sampler_status()" 60
 	pq stop -t 30 "$ctr-2" >/dev/null
 
+	# --- point-in-time recovery that init set up (PGMAINT_PITR_REPO, docs/pitr.md) ---
+	# (the container started before the pg_cron wait above)
+	port=$pitr_port
+	t0=$(date +%s)
+	ok "$m: with PGMAINT_PITR_REPO the server becomes ready" wait_ready "$ctr-pitr" 240
+	"${P[@]}" logs "$ctr-pitr" >"$work/pitr-$major.log" 2>&1
+	grep 'pgmaint.sh: pitr ' "$work/pitr-$major.log" | sed "s/^/# $m: /"
+	ok "$m: init set up pgBackRest: setup checked, a full backup, the schedule" \
+		bash -c "grep -q 'pgmaint.sh: pitr setup ok: stanza agent_core in posix:/var/lib/pgbackrest, archive_command checked' \"\$0\" &&
+			grep -q 'pgmaint.sh: pitr backup ok: full backup' \"\$0\" && grep -q 'pgmaint.sh: pitr schedule ok' \"\$0\"" "$work/pitr-$major.log"
+	grep -q 'pgmaint.sh: pitr schedule ok' "$work/pitr-$major.log" ||
+		grep 'pgmaint.sh\|ERROR\|FATAL' "$work/pitr-$major.log" | tail -n 15 | sed 's/^/# /'
+	is "$(tq -c "SELECT current_setting('archive_mode') || ' ' || current_setting('archive_timeout')
+	                   || ' ' || (current_setting('archive_command') LIKE '%pgbackrest %--stanza=agent_core archive-push %p')
+	                   || ' ' || s.stanza || ' ' || s.repo || ' ' || (s.last_full_label IS NOT NULL)
+	                   || ' ' || (SELECT string_agg(jobname, ',' ORDER BY jobname) FROM cron.job WHERE jobname LIKE 'pgmaint-pitr-%')
+	              FROM pgmaint.pitr_status() s" 2>&1)" \
+		"on 1min true agent_core posix:/var/lib/pgbackrest true pgmaint-pitr-diff,pgmaint-pitr-drill,pgmaint-pitr-expire,pgmaint-pitr-full" \
+		"$m: archiving through pgBackRest with a 60 s RPO, stanza agent_core, the full backup recorded, the four pg_cron jobs"
+	is "$("${P[@]}" exec "$ctr-pitr" stat -c %U /etc/pgbackrest/pgbackrest.conf /var/lib/pgbackrest/backup/agent_core 2>&1 | sort -u)" \
+		postgres "$m: the configuration and the repository, on their volumes, belong to postgres"
+	out=$("${P[@]}" exec -u postgres "$ctr-pitr" pgmaint_backup -U alfred -d agent_core pitr drill --target-age 0 2>&1)
+	ok "$m: a restore drill passes inside the container" grep -q '^pitr drill ok: ' <<<"$out"
+	grep -q '^pitr drill ok: ' <<<"$out" && echo "# $m: $(grep '^pitr drill ok: ' <<<"$out")" ||
+		sed 's/^/# /' <<<"$out" | tail -n 5
+	is "$(tq -c "SELECT s.last_drill_status || ' ' || (SELECT count(*) FROM pgmaint.backups WHERE kind = 'pitr_drill' AND status = 'ok')
+	              FROM pgmaint.pitr_status() s" 2>&1)" \
+		"ok 1" "$m: the drill is recorded in pgmaint.backups and pitr_status()"
+	# health() reads the worker's evaluation (every second here): one after the drill
+	ok "$m: health()'s four point-in-time recovery checks answer ok" \
+		tq_wait "SELECT string_agg(c->>'check' || '=' || (c->>'status'), ' ' ORDER BY c->>'check')
+		                = 'pitr_backup=ok pitr_backup_age=ok pitr_full_backup_age=ok recovery_point=ok'
+		           FROM jsonb_array_elements(pgmaint.health()->'checks') c
+		          WHERE c->>'check' IN ('pitr_full_backup_age', 'pitr_backup_age', 'pitr_backup', 'recovery_point')" 30
+	pq stop -t 30 "$ctr-pitr" >/dev/null
+	port=$((PGM_PORT_BASE + n))
+	t_pitr=$(($(date +%s) - t0))
+	echo "# $m: point-in-time recovery: $(($(date +%s) - t_pitr0)) s from its start, ${t_pitr} s of it after the restart checks"
+
 	# --- a bad PGMAINT_* value on a new volume stops init, naming the variable -------
 	"${P[@]}" volume create "$vol-bad" >/dev/null
 	out=$(timeout 180 "${P[@]}" run --rm --name "$ctr-bad" --network=none "${limits[@]}" \
@@ -293,10 +349,20 @@ prove_major() {
 	ok "$m: PGMAINT_BACKUP_KEEP_DAYS=999999 (refused by pgmaint_backup prune) fails init, naming it" \
 		grep -q "pgmaint.sh: error: PGMAINT_BACKUP_KEEP_DAYS='999999' is not a whole number of days from 0 to 99999" <<<"$out"
 	"${P[@]}" volume rm -f "$vol-keep" >/dev/null 2>&1
+	# a bad PGMAINT_PITR_* value stops init before anything is configured, naming it
+	"${P[@]}" volume create "$vol-rpo" >/dev/null
+	out=$(timeout 180 "${P[@]}" run --rm --name "$ctr-rpo" --network=none "${limits[@]}" \
+		-e POSTGRES_PASSWORD="$password" -e POSTGRES_DB=agent_core -e PGMAINT_PITR_REPO=/var/lib/pgbackrest \
+		-e PGMAINT_PITR_RPO=0 -v "$vol-rpo":/var/lib/postgresql/data "$tag" 2>&1)
+	rc=$?
+	ok "$m: PGMAINT_PITR_RPO=0 fails init (exit status $rc), naming the variable, before anything was configured" \
+		bash -c "[ '$rc' != 0 ] && grep -q \"pgmaint.sh: error: PGMAINT_PITR_RPO='0' is not a whole number of seconds from 1 to 86400\" <<<\"\$0\" &&
+			! grep -q 'pgmaint.sh: preloading' <<<\"\$0\"" "$out"
+	"${P[@]}" volume rm -f "$vol-rpo" >/dev/null 2>&1
 
 	images[$major]=$tag data_vols[$major]=$vol backup_vols[$major]=$bvol backups[$major]=$file
 	proved="$proved $major"
-	figures="$figures, pg$major: base stand-in ${t_base} s, image build ${t_build} s"
+	figures="$figures, pg$major: base stand-in ${t_base} s, image build ${t_build} s, point-in-time recovery checks ${t_pitr} s"
 }
 
 n=0
@@ -352,6 +418,16 @@ if command -v docker-compose >/dev/null; then
 		bash -c "grep -q 'POSTGRES_PASSWORD: change-me' <<<\"\$0\" && grep -q 'auth-host=scram-sha-256' <<<\"\$0\" &&
 			grep -q '127.0.0.1:5432:5432' <<<\"\$0\" && grep -q 'mem_limit: 1g' <<<\"\$0\" &&
 			grep -q 'config_file=/etc/postgresql/postgresql.conf' <<<\"\$0\" && grep -q ':/backups' <<<\"\$0\"" "$cfg"
+	# point-in-time recovery (docs/pitr.md): the repository and the configuration on volumes of their own
+	is "$(python3 -c 'import sys, yaml
+c = yaml.safe_load(sys.argv[1]); db = c["services"]["db"]
+# short syntax (docker-compose 1.x: "name:/target:rw") or long (type, source, target)
+vols = [v.split(":")[:2] if isinstance(v, str) else [v["source"], v["target"]] for v in db["volumes"]]
+vols = sorted(s + ":" + t for s, t in vols if s in c["volumes"] and "pgbackrest" in t)
+print(" ".join(vols), db["environment"]["PGMAINT_PITR_REPO"], db["environment"]["PGMAINT_PITR_RPO"],
+      " ".join(sorted(k for k in c["volumes"] if "pgbackrest" in k)))' "$cfg" 2>&1)" \
+		"pgbackrest:/var/lib/pgbackrest pgbackrest_config:/etc/pgbackrest /var/lib/pgbackrest 60 pgbackrest pgbackrest_config" \
+		"compose: the pgBackRest configuration and repository volumes, PGMAINT_PITR_REPO and PGMAINT_PITR_RPO"
 	# the major: the Dockerfile's default unless .env sets PG_MAJOR
 	majors_seen=""
 	for want in "$default_major" 17; do
