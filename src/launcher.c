@@ -19,8 +19,8 @@
  * The loop wakes every PGMAINT_LAUNCHER_PERIOD seconds, on a request, and
  * when a worker it started starts or stops (bgw_notify_pid); each wake
  * reads pg_database and reconciles the slots (slots.c) with it:
- *  - a database that is gone or no longer accepts connections loses its
- *    worker and its slot;
+ *  - a database that is gone, no longer accepts connections or is named
+ *    in pgmaint.exclude_databases loses its worker and its slot;
  *  - a worker that failed (an error, pg_terminate_backend()) is started
  *    again after PGMAINT_RESTART_SECONDS, doubling up to
  *    PGMAINT_MAX_BACKOFF while it keeps failing at once;
@@ -65,6 +65,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/varlena.h"
 #include "utils/wait_event.h"
 
 #include "pgmaint.h"
@@ -120,6 +121,7 @@ static void pgm_launcher_exit(int code, Datum arg);
 static void pgm_adopt_slots(void);
 static void pgm_take_requests(void);
 static int	pgm_read_databases(PgmDatabase **out);
+static bool pgm_name_in_list(const char *name, List *list);
 static const PgmDatabase *pgm_find_database(const PgmDatabase *dbs, int n, Oid datid);
 static TimestampTz pgm_reconcile(const PgmDatabase *dbs, int n, TimestampTz now);
 static bool pgm_start_worker(int slot, const PgmDatabase *db, TimestampTz now);
@@ -277,8 +279,9 @@ pgm_take_requests(void)
 
 /*
  * Reads the connectable databases from pg_database (in the loop's memory);
- * template0, template1, databases that do not accept connections and
- * invalid ones (an interrupted DROP DATABASE) are left out.
+ * template0, template1, databases that do not accept connections, invalid
+ * ones (an interrupted DROP DATABASE) and those pgmaint.exclude_databases
+ * names are left out.
  */
 static int
 pgm_read_databases(PgmDatabase **out)
@@ -290,6 +293,11 @@ pgm_read_databases(PgmDatabase **out)
 	int			size = 16;
 	PgmDatabase *dbs = palloc(sizeof(PgmDatabase) * size);
 	MemoryContext loop = CurrentMemoryContext;
+	List	   *excluded = NIL;
+
+	/* the check hook accepted it: a list of names */
+	(void) SplitIdentifierString(pstrdup(pgm_exclude_databases ? pgm_exclude_databases : ""),
+								 ',', &excluded);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -302,7 +310,8 @@ pgm_read_databases(PgmDatabase **out)
 
 		if (!db->datallowconn ||
 			strcmp(NameStr(db->datname), "template0") == 0 ||
-			strcmp(NameStr(db->datname), "template1") == 0)
+			strcmp(NameStr(db->datname), "template1") == 0 ||
+			pgm_name_in_list(NameStr(db->datname), excluded))
 			continue;
 #ifdef DATCONNLIMIT_INVALID_DB
 		if (db->datconnlimit == DATCONNLIMIT_INVALID_DB)
@@ -326,6 +335,20 @@ pgm_read_databases(PgmDatabase **out)
 	MemoryContextSwitchTo(loop);
 	*out = dbs;
 	return n;
+}
+
+/* True when name is one of the names in list. */
+static bool
+pgm_name_in_list(const char *name, List *list)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+	{
+		if (strcmp(name, (const char *) lfirst(lc)) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* The database datid of the last read, or NULL. */

@@ -23,6 +23,7 @@
 #include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/varlena.h"
 
 #include "health.h"
 
@@ -37,6 +38,7 @@ int			pgm_policy_interval = 600;
 int			pgm_leak_timeout = 300;
 int			pgm_leak_action = PGMAINT_LEAK_REPORT;
 char	   *pgm_leak_exclude = NULL;
+char	   *pgm_exclude_databases = NULL;
 int			pgm_backup_max_age = 26 * 3600;
 int			pgm_growth_interval = 3600;
 int			pgm_expected_standbys = 0;
@@ -76,6 +78,7 @@ static void pgm_shmem_request(void);
 static void pgm_shmem_startup(void);
 static void pgm_assign_retention_interval(int newval, void *extra);
 static void pgm_bound_max_databases(void);
+static bool pgm_check_database_list(char **newval, void **extra, GucSource source);
 
 PG_FUNCTION_INFO_V1(pgmaint_preloaded);
 PG_FUNCTION_INFO_V1(pgmaint_setting);
@@ -226,6 +229,15 @@ pgm_define_reload_settings(void)
 							   0,
 							   NULL, NULL, NULL);
 
+	DefineCustomStringVariable("pgmaint.exclude_databases",
+							   "Comma-separated names of databases the launcher starts no worker in.",
+							   "Their health is measured by each call; a worker running in one stops at the next reload.",
+							   &pgm_exclude_databases,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_LIST_INPUT,
+							   pgm_check_database_list, NULL, NULL);
+
 	DefineCustomIntVariable("pgmaint.growth_interval",
 							"Time between two measurements of the database's sizes and bloat by the background worker.",
 							NULL,
@@ -286,6 +298,21 @@ static void
 pgm_assign_retention_interval(int newval, void *extra)
 {
 	pgm_retention_period = newval > 0 ? newval : PGMAINT_RETENTION_OFF_PERIOD;
+}
+
+/* GUC check hook: a comma-separated list of names, as SplitIdentifierString() reads it. */
+static bool
+pgm_check_database_list(char **newval, void **extra, GucSource source)
+{
+	char	   *copy = pstrdup(*newval);
+	List	   *names;
+	bool		valid = SplitIdentifierString(copy, ',', &names);
+
+	list_free(names);
+	pfree(copy);
+	if (!valid)
+		GUC_check_errdetail("The list of database names is not valid.");
+	return valid;
 }
 
 /* Defines the settings that need a server restart. */

@@ -35,6 +35,7 @@ extern int	pgm_policy_interval;
 extern int	pgm_leak_timeout;
 extern int	pgm_leak_action;
 extern char *pgm_leak_exclude;
+extern char *pgm_exclude_databases;
 extern int	pgm_backup_max_age;
 extern int	pgm_growth_interval;
 extern int	pgm_expected_standbys;

@@ -10,7 +10,8 @@
 # ... TEMPLATE of sampled databases succeed at once and the workers follow;
 # DROP EXTENSION stops a worker; pg_terminate_backend() of one worker and
 # kill -9 of another; a standby samples every database and writes after its
-# promotion; pgmaint.max_databases exceeded is reported.
+# promotion; pgmaint.exclude_databases leaves a database out, on a reload;
+# pgmaint.max_databases exceeded is reported.
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -256,6 +257,22 @@ for db in db_a db_b2 db_c db_f; do
 		onstandby in_db "$db" wait_for "SELECT NOT pg_is_in_recovery() AND samples_persisted > 0 FROM pgmaint.sampler_status()" 60
 done
 pgm_cluster_stop "$standby"
+
+# --- pgmaint.exclude_databases ------------------------------------------------------------
+refused=$(q -c "ALTER SYSTEM SET pgmaint.exclude_databases = 'db_a,\"db_c'" 2>&1)
+is "$(grep -c 'invalid value for parameter "pgmaint.exclude_databases"' <<<"$refused")" "1" \
+	"a list that is not a list of names is refused"
+q -c "ALTER SYSTEM SET pgmaint.exclude_databases = 'db_x', 'db_c'" -c "SELECT pg_reload_conf()" >/dev/null
+ok "at the reload the worker of a database named in pgmaint.exclude_databases stops" \
+	wait_for "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'pgmaint sampler' AND datname = 'db_c')" 30
+ok "workers() no longer lists it" wait_workers "db_a:sampling db_b2:sampling db_f:sampling" 30
+ok "health() there is measured in the session" \
+	in_db db_c wait_for "SELECT pgmaint.health() ->> 'source' = 'live' AND NOT (pgmaint.health() -> 'sampler' ->> 'running')::boolean" 30
+is "$(q -d db_a -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'databases_unsampled'")" "ok" \
+	"an excluded database is not one left out"
+q -c "ALTER SYSTEM RESET pgmaint.exclude_databases" -c "SELECT pg_reload_conf()" >/dev/null
+ok "once it is no longer excluded it is sampled again" \
+	in_db db_c wait_for "SELECT running AND database = 'db_c' FROM pgmaint.sampler_status()" 30
 
 # --- pgmaint.max_databases exceeded ------------------------------------------------------
 q -c "ALTER SYSTEM SET pgmaint.max_databases = 2"
