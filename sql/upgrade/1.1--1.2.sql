@@ -137,7 +137,7 @@ SELECT * FROM (VALUES
 -- Issue 30: a worker per database; the databases left without one are a check.
 INSERT INTO pgmaint.thresholds (check_name, warning, critical, description)
 SELECT * FROM (VALUES
-    ('databases_unsampled', 1, NULL,
+    ('databases_unsampled', 1, NULL::numeric,
      'Connectable databases that may have pgmaint but have no worker: pgmaint.max_databases workers run already, or max_worker_processes had no slot free (pgmaint.workers() names them).')) AS v(check_name, warning, critical, description)
  WHERE NOT EXISTS (SELECT 1 FROM pgmaint.thresholds t WHERE t.check_name = v.check_name);
 
