@@ -34,6 +34,7 @@
 
 #include "access/xact.h"
 #include "catalog/objectaccess.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_extension.h"
 #include "commands/dbcommands.h"
@@ -81,6 +82,7 @@ static void pgm_object_access(ObjectAccessType access, Oid classId, Oid objectId
 static void pgm_xact_callback(XactEvent event, void *arg);
 static Oid	pgm_database_to_hold(Node *parsetree);
 static bool pgm_is_owner(Oid datid);
+static bool pgm_may_create_database(void);
 static void pgm_hold(Oid datid);
 
 /* Installs the hooks (from _PG_init, when preloaded). */
@@ -169,7 +171,7 @@ pgm_database_to_hold(Node *parsetree)
 			if (name == NULL)
 				return InvalidOid;
 			datid = get_database_oid(name, true);
-			if (!OidIsValid(datid) || !have_createdb_privilege())
+			if (!OidIsValid(datid) || !pgm_may_create_database())
 				return InvalidOid;
 			/* the checks of createdb(): a template, or a database of one's own */
 			{
@@ -190,6 +192,27 @@ pgm_database_to_hold(Node *parsetree)
 		return InvalidOid;
 	datid = get_database_oid(name, true);
 	return OidIsValid(datid) && pgm_is_owner(datid) ? datid : InvalidOid;
+}
+
+/*
+ * True when the current role may create databases, as createdb() checks it
+ * (have_createdb_privilege() is not exported by every minor release of 15).
+ */
+static bool
+pgm_may_create_database(void)
+{
+	HeapTuple	tuple;
+	bool		result = false;
+
+	if (superuser())
+		return true;
+	tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(GetUserId()));
+	if (HeapTupleIsValid(tuple))
+	{
+		result = ((Form_pg_authid) GETSTRUCT(tuple))->rolcreatedb;
+		ReleaseSysCache(tuple);
+	}
+	return result;
 }
 
 /* True when the current role owns database datid (as the commands check it). */
