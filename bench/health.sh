@@ -20,7 +20,8 @@
 # actions that have a health() check (backends, txn_idle, query_time, locks,
 # txn_wraparound, sequence, last_vacuum, last_analyze, disabled_triggers,
 # replication_slots, prepared_txns, archive_ready), run one after the other
-# as a Nagios host would, wall-clock time, alternately PGM_BENCH_PROCS times.
+# as a Nagios host would, wall-clock time, alternately PGM_BENCH_PROCS times;
+# "psql -c 'SELECT 1'" is timed beside them: the floor of any psql process.
 # The worker samples every second during the runs; its CPU per sample is
 # bench/sampler.sh's business.  The per-table reports are timed up to
 # PGM_BENCH_REPORTS tables (their views' equivalents take seconds beyond).
@@ -244,10 +245,12 @@ for n in $sizes; do
 	psql -XqAt -c "CALL bench.measure($n, $runs, '$pattern')" >/dev/null
 	# as processes: a psql that calls health() once, against check_postgres' 12 actions
 	for r in $(seq 0 "$procs"); do
+		one=$(wall_us psql -XqAt -c 'SELECT 1')
 		h=$(wall_us psql -XqAt -c 'SELECT pgmaint.health()')
 		[ "$live" = t ] && hl=$(wall_us psql -XqAt -c 'SELECT pgmaint.health(live => true)')
 		c=$(wall_us check_postgres_12)
 		[ "$r" = 0 ] && continue
+		record_us "$n" 'process: psql SELECT 1 (the floor)' "$r" "$one"
 		record_us "$n" 'process: psql health()' "$r" "$h"
 		[ "$live" = t ] && record_us "$n" 'process: psql health(live => true)' "$r" "$hl"
 		record_us "$n" 'process: check_postgres 12 actions' "$r" "$c"
