@@ -5,11 +5,14 @@
 # Builds pgmaint, installs it into a private copy of the server under a temp
 # dir, starts a throwaway cluster (worker sampling every second, so the
 # table-level checks read the ring's figures as they do in the worker),
-# creates the tables (a primary key and a few rows each), then runs the step's
-# SQL (pgmaint.health_checks() and the prune of pgmaint.health_events) RUNS
-# times in one session and reads that backend's CPU time (utime + stime from
-# /proc/PID/stat) before and after: CPU per evaluation = delta / RUNS.  The
-# comparison of statuses in C costs nothing beside it.  Removes everything.
+# creates the tables (a primary key and a few rows each), then runs what the
+# step runs RUNS times in one session and reads that backend's CPU time
+# (utime + stime from /proc/PID/stat) before and after: CPU per evaluation =
+# delta / RUNS.  1.1's step ran SQL: pgmaint.health_checks() and the prune of
+# pgmaint.health_events.  From 1.2 on it evaluates the checks in C
+# (src/evaluate.c) and prunes: in a session the same evaluation is
+# pgmaint.health(live => true), which also grades it and builds the JSON.
+# The comparison of statuses in C costs nothing beside it.  Removes everything.
 #
 #   bash bench/events.sh                     # 1,000 and 10,000 tables, 50 runs
 #   PGM_BENCH_SIZES="1000" PGM_BENCH_RUNS=20 bash bench/events.sh
@@ -63,13 +66,19 @@ for n in $sizes; do
 	done
 	# let the worker take a sample that sees every table
 	psql -XqAt -c "SELECT pg_stat_force_next_flush()" -c "SELECT pg_sleep(3)" >/dev/null
+	# 1.2: the evaluation in C, as the worker's step runs it
+	if [ "$(psql -XqAt -c "SELECT to_regprocedure('pgmaint.health(boolean)') IS NOT NULL")" = t ]; then
+		evaluation="SELECT pgmaint.health(live => true);"
+	else
+		evaluation="SELECT c.check_name, c.status, c.value::text, c.message, c.hint FROM pgmaint.health_checks() c;"
+	fi
 	cpu=$(
 		{
 			echo "SELECT pg_backend_pid();"
 			echo "SELECT count(*) FROM pgmaint.health_checks();"
 			echo "\\o /dev/null"
 			for i in $(seq 1 "$runs"); do
-				echo "SELECT c.check_name, c.status, c.value::text, c.message, c.hint FROM pgmaint.health_checks() c;"
+				echo "$evaluation"
 				echo "DELETE FROM pgmaint.health_events WHERE at < now() - make_interval(secs => 604800);"
 			done
 			echo "\\o"

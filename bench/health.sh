@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# bench/health.sh: times pgmaint's per-table reports against the guide's own
-# queries (corrected for PostgreSQL 15) at 1,000 and 10,000 tables.
+# bench/health.sh: times health() and pgmaint's per-table reports against the
+# guide's own queries (corrected for PostgreSQL 15), and health() run as a psql
+# process against check_postgres' 12 actions that share its checks, at 1,000,
+# 10,000 and 100,000 tables.
 #
 # Builds pgmaint, installs it into a private copy of the server under a temp
 # dir, starts a throwaway cluster there, creates the tables (a few rows, a
@@ -12,10 +14,20 @@
 # (smaller) query corrected for PostgreSQL 15.  health() runs twice: with the
 # worker sampling the database (its table-level figures come from the ring)
 # and, after a restart without preloading, computing them itself ("health()
-# direct").  The worker samples every second during the runs; its CPU per
-# sample is bench/sampler.sh's business.  Removes everything when done.
+# direct"); where health() takes "live" (1.2), health(live => true) runs in
+# the first phase too.  As processes: "psql -c 'SELECT pgmaint.health()'"
+# (connection, a cold session, the call, exit) against check_postgres' 12
+# actions that have a health() check (backends, txn_idle, query_time, locks,
+# txn_wraparound, sequence, last_vacuum, last_analyze, disabled_triggers,
+# replication_slots, prepared_txns, archive_ready), run one after the other
+# as a Nagios host would, wall-clock time, alternately PGM_BENCH_PROCS times;
+# "psql -c 'SELECT 1'" is timed beside them: the floor of any psql process.
+# The worker samples every second during the runs; its CPU per sample is
+# bench/sampler.sh's business.  The per-table reports are timed up to
+# PGM_BENCH_REPORTS tables (their views' equivalents take seconds beyond).
+# Removes everything when done.
 #
-#   bash bench/health.sh            # 1,000 and 10,000 tables, 15 runs each
+#   bash bench/health.sh            # 1,000, 10,000 and 100,000 tables, 15 runs each
 #   PGM_BENCH_SIZES="1000 5000" PGM_BENCH_RUNS=9 bash bench/health.sh
 set -euo pipefail
 
@@ -23,10 +35,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 . test/cluster.sh
 
-sizes=${PGM_BENCH_SIZES:-1000 10000}
+sizes=${PGM_BENCH_SIZES:-1000 10000 100000}
 runs=${PGM_BENCH_RUNS:-15}
+procs=${PGM_BENCH_PROCS:-9}
+reports=${PGM_BENCH_REPORTS:-10000}
+cp_actions="backends txn_idle query_time locks txn_wraparound sequence last_vacuum last_analyze disabled_triggers replication_slots prepared_txns archive_ready"
 
-pgm_ensure_packages
+pgm_ensure_packages check-postgres
 make -s PG_CONFIG="$PGM_SYSBIN/pg_config" >/dev/null
 
 tmp=$(mktemp -d /tmp/pgmaint-bench.XXXXXX)
@@ -45,6 +60,7 @@ pgm_cluster_init "$tmp/cluster" "$port" bench pgmaint >/dev/null
 cat >>"$tmp/cluster/data/postgresql.conf" <<CONF
 shared_buffers = 256MB
 autovacuum = off
+max_locks_per_transaction = 256
 pgmaint.sample_interval = 1
 CONF
 pgm_cluster_start "$tmp/cluster"
@@ -148,9 +164,10 @@ BEGIN
 END
 $$;
 
--- Runs every query of bench.queries whose name matches pattern runs times,
--- alternately, one transaction each, recording it under name || suffix.
-CREATE PROCEDURE bench.measure(size int, runs int, pattern text DEFAULT '%', suffix text DEFAULT '')
+-- Runs every query of bench.queries whose name matches the regular expression
+-- pattern runs times, alternately, one transaction each, recording it under
+-- name || suffix.
+CREATE PROCEDURE bench.measure(size int, runs int, pattern text DEFAULT '.', suffix text DEFAULT '')
 LANGUAGE plpgsql AS $$
 DECLARE
     r int;
@@ -158,7 +175,7 @@ DECLARE
     plan json;
 BEGIN
     FOR r IN 0 .. runs LOOP
-        FOR q IN SELECT * FROM bench.queries WHERE name LIKE pattern ORDER BY name LOOP
+        FOR q IN SELECT * FROM bench.queries WHERE name ~ pattern ORDER BY name LOOP
             -- the executor computes every column of every row, nothing is sent
             EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ' || q.sql INTO plan;
             -- run 0 warms the caches and is not kept
@@ -173,28 +190,79 @@ END
 $$;
 SQL
 
+# health(live => true) where health() takes "live" (1.2 on)
+live=$(psql -XqAt -c "SELECT to_regprocedure('pgmaint.health(boolean)') IS NOT NULL")
+[ "$live" = t ] &&
+	psql -XqAt -c "INSERT INTO bench.queries VALUES ('health(live => true)', 'SELECT pgmaint.health(live => true)')" >/dev/null
+
+# True when health() reads the worker's figures of this database.
+worker_fresh() {
+	if [ "$live" = t ]; then
+		psql -XqAt -c "SELECT pgmaint.health()->>'source' = 'worker'"
+	else
+		psql -XqAt -c "SELECT count(*) = 1 FROM pgmaint._table_health_sampled()"
+	fi
+}
+
+# Wall-clock microseconds of a command, its output discarded.
+wall_us() {
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >/dev/null 2>&1 || true
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000))
+}
+
+# check_postgres' 12 actions, one after the other, as a Nagios host runs them.
+check_postgres_12() {
+	local a
+	for a in $cp_actions; do
+		check_postgres --action="$a" --host="$PGHOST" --port="$PGPORT" --dbuser=postgres \
+			--dbname=bench >/dev/null 2>&1 || true
+	done
+}
+
+# Records a wall-clock time in bench.timings.
+record_us() {
+	psql -XqAt -c "INSERT INTO bench.timings VALUES ($1, '$2', $3, $4 / 1000.0)" >/dev/null
+}
+
 for n in $sizes; do
 	start=$(date +%s)
 	psql -XqAt -c "CALL bench.grow($n)" >/dev/null
 	psql -XqAt -c "VACUUM ANALYZE" -c "SELECT pg_stat_force_next_flush()" >/dev/null
-	echo "== $n tables (created in $(($(date +%s) - start)) s), median of $runs runs"
+	echo "== $n tables (created in $(($(date +%s) - start)) s), median of $runs runs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	# the worker's figures must be of these tables: wait for two fresh samples
 	taken=$(psql -XqAt -c "SELECT samples_taken FROM pgmaint.sampler_status()")
-	for _ in $(seq 1 120); do
-		[ "$(psql -XqAt -c "SELECT samples_taken >= $taken + 2 FROM pgmaint.sampler_status()")" = t ] && break
+	for _ in $(seq 1 600); do
+		[ "$(psql -XqAt -c "SELECT samples_taken >= $taken + 2 FROM pgmaint.sampler_status()")" = t ] &&
+			[ "$(worker_fresh)" = t ] && break
 		sleep 0.5
 	done
-	[ "$(psql -XqAt -c "SELECT count(*) FROM pgmaint._table_health_sampled()")" = 1 ] ||
-		{ echo "the worker's figures are not fresh"; exit 1; }
-	psql -XqAt -c "CALL bench.measure($n, $runs)" >/dev/null
+	[ "$(worker_fresh)" = t ] || { echo "the worker's figures are not fresh"; exit 1; }
+	pattern='^(health\(|guide:)'
+	[ "$n" -le "$reports" ] && pattern='.'
+	psql -XqAt -c "CALL bench.measure($n, $runs, '$pattern')" >/dev/null
+	# as processes: a psql that calls health() once, against check_postgres' 12 actions
+	for r in $(seq 0 "$procs"); do
+		one=$(wall_us psql -XqAt -c 'SELECT 1')
+		h=$(wall_us psql -XqAt -c 'SELECT pgmaint.health()')
+		[ "$live" = t ] && hl=$(wall_us psql -XqAt -c 'SELECT pgmaint.health(live => true)')
+		c=$(wall_us check_postgres_12)
+		[ "$r" = 0 ] && continue
+		record_us "$n" 'process: psql SELECT 1 (the floor)' "$r" "$one"
+		record_us "$n" 'process: psql health()' "$r" "$h"
+		[ "$live" = t ] && record_us "$n" 'process: psql health(live => true)' "$r" "$hl"
+		record_us "$n" 'process: check_postgres 12 actions' "$r" "$c"
+	done
+	echo "   timed in $(($(date +%s) - start)) s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	# without preloading, health() computes the table-level figures itself
 	sed -i "s/^shared_preload_libraries = .*/shared_preload_libraries = ''/" "$tmp/cluster/data/postgresql.conf"
 	pgm_cluster_stop "$tmp/cluster"
 	pgm_cluster_start "$tmp/cluster"
-	[ "$(psql -XqAt -c "SELECT count(*) FROM pgmaint._table_health_sampled()")" = 0 ] ||
-		{ echo "the worker's figures are still used"; exit 1; }
-	psql -XqAt -c "CALL bench.measure($n, $runs, 'health()', ' direct')" >/dev/null
-	psql -XqAt -c "CALL bench.measure($n, $runs, 'guide:%', ' (direct run)')" >/dev/null
+	[ "$(worker_fresh)" = f ] || { echo "the worker's figures are still used"; exit 1; }
+	psql -XqAt -c "CALL bench.measure($n, $runs, '^health\(\)$', ' direct')" >/dev/null
+	psql -XqAt -c "CALL bench.measure($n, $runs, '^guide:', ' (direct run)')" >/dev/null
 	sed -i "s/^shared_preload_libraries = .*/shared_preload_libraries = 'pgmaint'/" "$tmp/cluster/data/postgresql.conf"
 	pgm_cluster_stop "$tmp/cluster"
 	pgm_cluster_start "$tmp/cluster"
@@ -223,12 +291,18 @@ UNION ALL
 -- health() against the three guide queries above, run one after the other in
 -- the same phase (with the worker's figures, then computing them directly)
 SELECT a.size, a.name, round(a.ms::numeric, 2), 'guide: the three queries together',
-       round(sum(b.ms)::numeric, 2), round((a.ms / sum(b.ms))::numeric, 2)
+       round(sum(b.ms)::numeric, 2), round((a.ms / sum(b.ms))::numeric, 3)
   FROM m a JOIN m b ON b.size = a.size
-       AND (a.name = 'health()' AND b.name LIKE 'guide:%' AND b.name NOT LIKE '%(direct run)'
+       AND (a.name IN ('health()', 'health(live => true)') AND b.name LIKE 'guide:%' AND b.name NOT LIKE '%(direct run)'
             OR a.name = 'health() direct' AND b.name LIKE 'guide:%(direct run)')
- WHERE a.name IN ('health()', 'health() direct')
+ WHERE a.name IN ('health()', 'health(live => true)', 'health() direct')
  GROUP BY a.size, a.name, a.ms
+UNION ALL
+-- as processes, wall-clock time
+SELECT a.size, a.name, round(a.ms::numeric, 2), b.name, round(b.ms::numeric, 2),
+       round((a.ms / b.ms)::numeric, 3)
+  FROM m a JOIN m b ON b.size = a.size AND b.name = 'process: check_postgres 12 actions'
+ WHERE a.name LIKE 'process: psql%'
  ORDER BY 2, 4 DESC, 1;
 
 -- cost per table from the smallest to the largest size: equal per-table costs mean linear

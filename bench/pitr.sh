@@ -164,16 +164,16 @@ pgm_cluster_start "$c" 2>/dev/null
 read -r t_n t_at <<<"$(psql -XAt -F ' ' -c "SELECT count(*), extract(epoch FROM max(at)) FROM load")"
 echo "kill -9 of the primary under load, restore to the end of the archive: ${t}s + ${t2}s; lost $((t_n - r_n)) of $t_n rows, the last $(echo "$t_at - $r_at" | bc -l | xargs printf '%.1f')s of writes (archive_timeout ${rpo}s)"
 
-# --- the cost of the four checks in health() ---------------------------------------------
+# --- the cost of the checks in health(), the four pitr checks among them -----------------
 psql -XAtq <<'SQL'
 DO $$
 DECLARE
     t0 timestamptz := clock_timestamp();
 BEGIN
     FOR i IN 1..200 LOOP
-        PERFORM * FROM pgmaint._check_pitr();
+        PERFORM pgmaint.health(live => true);
     END LOOP;
-    RAISE NOTICE 'the pitr_full_backup_age, pitr_backup_age, pitr_backup and recovery_point checks of health(): % ms per call (200 calls)',
+    RAISE NOTICE 'health(live => true), every check measured now, pitr_full_backup_age, pitr_backup_age, pitr_backup and recovery_point among them: % ms per call (200 calls)',
         round((extract(epoch FROM clock_timestamp() - t0) * 1000 / 200)::numeric, 2);
 END
 $$;

@@ -1,19 +1,36 @@
 #!/usr/bin/env bash
-# bench/sampler.sh: CPU time of the sampler worker per sample at 1,000 and
-# 10,000 tables, and the ring's shared-memory size.  Builds pgmaint into a
-# private installation and starts a throwaway cluster (unix socket only);
-# everything is removed at the end.  Not part of `make test`.
+# bench/sampler.sh: CPU time of the pgmaint worker per sample at 1,000,
+# 10,000 and 100,000 tables, and the shared memory pgmaint takes.  Builds
+# pgmaint into a private installation and starts a throwaway cluster (unix
+# socket only); everything is removed at the end.  Not part of `make test`.
 #
-# CPU time comes from utime + stime of the worker in /proc/<pid>/stat, over a
-# burst of samples (pgmaint._request_samples), so the sleep between samples
-# does not count.  "sample only": the worker's database has no pgmaint
-# extension, so each cycle is the C sample alone; "with history": the
-# extension exists, so each cycle also appends to pgmaint.sample_history.
+# CPU time is the worker's on-CPU time from /proc/<pid>/schedstat
+# (nanoseconds).  Three measurements per size:
+#  - "sample only": the worker's database has no pgmaint extension, so each
+#    cycle is the C sample alone, over a burst of samples
+#    (pgmaint._request_samples), so the sleep between samples does not count;
+#  - "with history": the extension exists, so each burst cycle also appends
+#    to pgmaint.sample_history and sweeps for leaks;
+#  - "every step, 1 s": what the default configuration runs, on its own
+#    schedule at pgmaint.sample_interval = 1s: the sample, history, leak sweep
+#    and the health evaluation and its events every second (health_interval
+#    follows the sample interval), over a window of PGM_BENCH_WINDOW seconds;
+#    plus the steps with longer periods, timed one run each in a session (the
+#    SQL the worker runs: pgmaint.run_policy('advise') every
+#    pgmaint.policy_interval, pgmaint._record_space() every
+#    pgmaint.growth_interval) and counted per sample by their period
+#    (retention runs only with pgmaint.policy = apply: off by default).
+#
+#   bash bench/sampler.sh
+#   PGM_BENCH_SIZES="1000 10000" PGM_BENCH_WINDOW=30 bash bench/sampler.sh
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 . test/cluster.sh
+
+sizes=${PGM_BENCH_SIZES:-1000 10000 100000}
+window=${PGM_BENCH_WINDOW:-60}
 
 make -s PG_CONFIG="$PGM_SYSBIN/pg_config" >/dev/null
 PGM_TMP=$(mktemp -d /tmp/pgmaint-bench.XXXXXX)
@@ -23,7 +40,11 @@ trap 'pgm_cluster_stop "$cluster"; rm -rf "$PGM_TMP"' EXIT
 pgm_stage_install "$PGM_TMP/root"
 port=$((20000 + $$ % 20000))
 pgm_cluster_init "$cluster" "$port" bench pgmaint
-echo "max_locks_per_transaction = 256" >>"$cluster/data/postgresql.conf"
+cat >>"$cluster/data/postgresql.conf" <<CONF
+max_locks_per_transaction = 256
+autovacuum = off
+pgmaint.sample_interval = 1
+CONF
 pgm_cluster_start "$cluster"
 export PGHOST=$cluster PGPORT=$port PGUSER=postgres PGDATABASE=postgres
 
@@ -35,7 +56,8 @@ wait_sql() {
 		sleep 0.2
 	done
 }
-hz=$(getconf CLK_TCK)
+# on-CPU nanoseconds of a process
+cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
 
 q -c "CREATE DATABASE bench"
 q -c "CREATE EXTENSION pgmaint"
@@ -56,33 +78,85 @@ make_tables() {
 	done
 }
 
-# Prints the worker's CPU time per sample over a burst of COUNT samples.
-measure() {
-	local label=$1 count=$2 tables=$3 taken t0 t1 w0 w1
-	taken=$(q -c "SELECT pgmaint._request_samples(1)")
-	wait_sql "SELECT samples_taken > $taken FROM pgmaint.sampler_status()"
-	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-	w0=$(date +%s.%N)
-	taken=$(q -c "SELECT pgmaint._request_samples($count)")
-	wait_sql "SELECT samples_taken >= $taken + $count FROM pgmaint.sampler_status()"
-	w1=$(date +%s.%N)
-	t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-	awk -v l="$label" -v n="$count" -v tb="$tables" -v dt=$((t1 - t0)) -v hz="$hz" -v w0="$w0" -v w1="$w1" \
-		'BEGIN { ms = dt * 1000 / hz / n;
-		         printf "%-14s %6d tables  %5d samples  %7.3f ms CPU/sample  %6.3f ms CPU per 1,000 tables  %7.3f ms wall/sample\n",
-		                l, tb, n, ms, ms * 1000 / tb, (w1 - w0) * 1000 / n }'
+# Prints one figure: label, tables, samples, CPU ms per sample.
+report() {
+	awk -v l="$1" -v tb="$2" -v n="$3" -v ms="$4" -v extra="${5:-}" \
+		'BEGIN { printf "%-18s %7d tables  %5d samples  %8.3f ms CPU/sample  %6.3f ms CPU per 1,000 tables%s\n",
+		                l, tb, n, ms, ms * 1000 / tb, extra }'
 }
 
-echo "pgmaint sampler benchmark (PostgreSQL $("$PGM_BIN/postgres" --version | awk '{print $3}'), $(nproc) CPUs, CLK_TCK $hz)"
-for n in 1000 10000; do
+# The worker's CPU time per sample over a burst of COUNT samples.
+measure_burst() {
+	local label=$1 count=$2 tables=$3 taken c0 c1
+	taken=$(q -c "SELECT pgmaint._request_samples(1)")
+	wait_sql "SELECT samples_taken > $taken FROM pgmaint.sampler_status()"
+	c0=$(cpu_ns "$pid")
+	taken=$(q -c "SELECT pgmaint._request_samples($count)")
+	wait_sql "SELECT samples_taken >= $taken + $count FROM pgmaint.sampler_status()"
+	c1=$(cpu_ns "$pid")
+	report "$label" "$tables" "$count" "$(awk -v d=$((c1 - c0)) -v n="$count" 'BEGIN { print d / 1e6 / n }')"
+}
+
+# CPU milliseconds one statement takes in a session of its own (database bench).
+session_cpu_ms() {
+	local sql=$1
+	{
+		echo "SELECT pg_backend_pid();"
+		echo "\\o /dev/null"
+		echo "SELECT 1;"
+		echo "\\o"
+		echo "SELECT 'go';"
+		echo "\\o /dev/null"
+		echo "SELECT pg_sleep(0.3);"
+		echo "$sql;"
+		echo "\\o"
+		echo "SELECT 'done';"
+		echo "SELECT pg_sleep(1);"
+	} | q -d bench | {
+		read -r bpid
+		read -r _go
+		c0=$(cpu_ns "$bpid")
+		read -r _done
+		c1=$(cpu_ns "$bpid")
+		awk -v d=$((c1 - c0)) 'BEGIN { printf "%.1f", d / 1e6 }'
+		# the rest (the sleep that kept the backend for the read above)
+		cat >/dev/null
+	}
+}
+
+echo "pgmaint worker benchmark (PostgreSQL $("$PGM_BIN/postgres" --version | awk '{print $3}'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+for n in $sizes; do
 	make_tables "$n"
 	tables=$(q -d bench -c "SELECT count(*) FROM pg_stat_user_tables")
-	wait_sql "SELECT user_tables >= $n FROM pgmaint.samples(NULL) ORDER BY sampled_at DESC LIMIT 1" 60 2>/dev/null ||
-		q -c "SELECT pgmaint._request_samples(1)" >/dev/null
-	samples=$((n >= 10000 ? 300 : 2000))
-	measure "sample only" "$samples" "$tables"
+	samples=$((n >= 100000 ? 50 : n >= 10000 ? 300 : 2000))
+	measure_burst "sample only" "$samples" "$tables"
 	q -d bench -c "CREATE EXTENSION IF NOT EXISTS pgmaint"
-	measure "with history" "$samples" "$tables"
+	measure_burst "with history" "$samples" "$tables"
+
+	# every step on its own schedule: restart the worker so that its first
+	# runs of the long-period steps (at start) are done before the window
+	q -c "SELECT pg_terminate_backend($pid)" >/dev/null
+	wait_sql "SELECT running AND pid <> $pid FROM pgmaint.sampler_status()" 120
+	pid=$(q -c "SELECT pid FROM pgmaint.sampler_status()")
+	taken=$(q -c "SELECT samples_taken FROM pgmaint.sampler_status()")
+	wait_sql "SELECT samples_taken >= $taken + 3 FROM pgmaint.sampler_status()" 600
+	taken=$(q -c "SELECT samples_taken FROM pgmaint.sampler_status()")
+	c0=$(cpu_ns "$pid")
+	sleep "$window"
+	c1=$(cpu_ns "$pid")
+	done_=$(q -c "SELECT samples_taken FROM pgmaint.sampler_status()")
+	steady=$(awk -v d=$((c1 - c0)) -v n=$((done_ - taken)) 'BEGIN { print d / 1e6 / n }')
+	report "every 1 s: steady" "$tables" $((done_ - taken)) "$steady" " (sample, history, leak sweep, health evaluation and events)"
+	policy_ms=$(session_cpu_ms "SELECT count(*) FROM pgmaint.run_policy('advise')")
+	space_ms=$(session_cpu_ms "SELECT pgmaint._record_space()")
+	policy_s=$(q -c "SELECT setting FROM pg_settings WHERE name = 'pgmaint.policy_interval'")
+	growth_s=$(q -c "SELECT setting FROM pg_settings WHERE name = 'pgmaint.growth_interval'")
+	total=$(awk -v s="$steady" -v p="$policy_ms" -v ps="$policy_s" -v g="$space_ms" -v gs="$growth_s" \
+		'BEGIN { print s + p / ps + g / gs }')
+	report "every 1 s: all" "$tables" $((done_ - taken)) "$total" \
+		" (+ policy $policy_ms ms every $policy_s s, space $space_ms ms every $growth_s s)"
 	q -d bench -c "DROP EXTENSION pgmaint"
 done
-q -c "SELECT 'ring: ' || ring_bytes || ' bytes of shared memory for pgmaint.history_size = ' || current_setting('pgmaint.history_size') || ' samples (' || round(ring_bytes / 1024.0, 1) || ' kB); worker memory contexts: ' || worker_memory_bytes || ' bytes' FROM pgmaint.sampler_status()"
+q -c "SELECT 'shared memory: ring ' || ring_bytes || ' bytes for pgmaint.history_size = ' || current_setting('pgmaint.history_size') || ' samples (' || round(ring_bytes / 1024.0, 1) || ' kB); worker memory contexts: ' || worker_memory_bytes || ' bytes' FROM pgmaint.sampler_status()"
+q -c "SELECT 'shared memory of pgmaint in all: ' || sum(allocated_size) || ' bytes (' || round(sum(allocated_size) / 1024.0, 1) || ' kB): ' || string_agg(name || ' ' || allocated_size, ', ' ORDER BY name) FROM pg_shmem_allocations WHERE name LIKE 'pgmaint%'"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

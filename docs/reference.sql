@@ -68,7 +68,7 @@ grp(n, title, pages, names) AS (VALUES
     (2, 'Prometheus', '[Prometheus](prometheus.md)',
         '{metrics,metric_samples,metric_families,metrics_tables}'),
     (3, 'Background worker', '[background worker](worker.md)',
-        '{samples,sampler_status,prune_history}'),
+        '{samples,sampler_status,workers,prune_history}'),
     (4, 'Connections and locks', '[connections](connections.md)',
         '{connections,connection_sources,connection_leaks,terminate_leaks,long_running_queries,blocking_locks,connection_budget}'),
     (5, 'Replication and standbys', '[replicas](replicas.md)',

@@ -10,8 +10,10 @@
  *	1. list the candidates through pg_stat_activity, with the caller's own
  *	   visibility (a caller without pg_read_all_stats sees only its roles);
  *	2. skip the sessions the rules protect: the caller's own backend,
- *	   non-client backends (replication and the like), other databases,
- *	   application names matching pgmaint.leak_exclude, superusers' sessions
+ *	   non-client backends (replication and the like), other databases
+ *	   (terminate_leaks() acts on its own database; the worker's sweep,
+ *	   server-wide, on all), application names matching
+ *	   pgmaint.leak_exclude, superusers' sessions
  *	   unless the caller is a superuser, and sessions the caller may not
  *	   signal;
  *	3. right before signalling, re-read the live backend status of the pid
@@ -44,6 +46,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
+#include "postmaster/postmaster.h"
 #include "utils/acl.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
@@ -117,19 +120,35 @@ static HTAB *pgm_reported_leaks = NULL;
 
 PG_FUNCTION_INFO_V1(pgmaint_terminate_leaks);
 PG_FUNCTION_INFO_V1(pgmaint_leaked);
+PG_FUNCTION_INFO_V1(pgmaint_usable_connections);
 PG_FUNCTION_INFO_V1(pgmaint_require_interval);
 
 static bool pgm_is_leak(const char *state, TimestampTz state_change,
 						Interval *idle_for, TimestampTz now);
 static List *pgm_leak_candidates(Interval *idle_for);
-static const char *pgm_leak_skip_reason(const PgmLeak *leak);
+static const char *pgm_leak_skip_reason(const PgmLeak *leak, bool any_database);
 static bool pgm_leak_unchanged(const PgmLeak *leak);
 static void pgm_leak_audit(const PgmLeak *leak, Interval *idle_for,
 						   bool dry_run, const char *by);
-static List *pgm_leak_run(Interval *idle_for, PgmLeakMode mode, const char *by);
+static List *pgm_leak_run(Interval *idle_for, PgmLeakMode mode, const char *by,
+						  bool any_database);
 static void pgm_json_field(StringInfo buf, const char *key, const char *value);
 static Interval *pgm_positive_interval(FunctionCallInfo fcinfo, int arg,
 									   const char *name);
+
+/*
+ * The leak rule on a backend's state: it is idle in a transaction (or in an
+ * aborted one) and has not changed state since before SINCE.  The one copy
+ * of the rule: pgm_is_leak() applies it to pg_stat_activity's rows, the
+ * health checks (checksessions.c) to the backend status array.
+ */
+bool
+pgm_leak_state_since(BackendState state, TimestampTz state_change, TimestampTz since)
+{
+	return (state == STATE_IDLEINTRANSACTION ||
+			state == STATE_IDLEINTRANSACTION_ABORTED) &&
+		state_change != 0 && state_change < since;
+}
 
 /*
  * The leak rule: a session is leaked when it is idle in a transaction (or in
@@ -142,15 +161,49 @@ pgm_is_leak(const char *state, TimestampTz state_change, Interval *idle_for,
 			TimestampTz now)
 {
 	TimestampTz since;
+	BackendState st;
 
-	if (state == NULL ||
-		(strcmp(state, "idle in transaction") != 0 &&
-		 strcmp(state, "idle in transaction (aborted)") != 0))
+	if (state == NULL)
+		return false;
+	if (strcmp(state, "idle in transaction") == 0)
+		st = STATE_IDLEINTRANSACTION;
+	else if (strcmp(state, "idle in transaction (aborted)") == 0)
+		st = STATE_IDLEINTRANSACTION_ABORTED;
+	else
 		return false;
 	since = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
 													TimestampTzGetDatum(now),
 													IntervalPGetDatum(idle_for)));
-	return state_change < since;
+	return pgm_leak_state_since(st, state_change, since);
+}
+
+/*
+ * The worker's sweep when its sample saw no session idle in a transaction
+ * for pgmaint.leak_timeout: none is leaked, so none stays reported.
+ */
+void
+pgm_leak_sweep_none(void)
+{
+	if (pgm_reported_leaks != NULL)
+	{
+		hash_destroy(pgm_reported_leaks);
+		pgm_reported_leaks = NULL;
+	}
+}
+
+/*
+ * Connection slots a client without special roles can use: max_connections
+ * less superuser_reserved_connections and, from PostgreSQL 16 on,
+ * reserved_connections (SQL: pgmaint._usable_connections()).
+ */
+int
+pgm_usable_connections(void)
+{
+#if PG_VERSION_NUM >= 160000
+	return MaxConnections - SuperuserReservedConnections - ReservedConnections;
+#else
+	return MaxConnections - ReservedBackends;
+#endif
 }
 
 /* Lists the sessions idle in a transaction for longer than IDLE_FOR. */
@@ -221,9 +274,13 @@ pgm_leak_candidates(Interval *idle_for)
 	return leaks;
 }
 
-/* Returns why the rules protect LEAK from the caller, or NULL if they do not. */
+/*
+ * Returns why the rules protect LEAK from the caller, or NULL if they do
+ * not.  A session of another database is the caller's only with
+ * any_database (the worker's sweep, which is server-wide).
+ */
 static const char *
-pgm_leak_skip_reason(const PgmLeak *leak)
+pgm_leak_skip_reason(const PgmLeak *leak, bool any_database)
 {
 	Oid			caller = GetUserId();
 
@@ -231,7 +288,7 @@ pgm_leak_skip_reason(const PgmLeak *leak)
 		return "skipped: own session";
 	if (leak->backend_type == NULL || strcmp(leak->backend_type, "client backend") != 0)
 		return "skipped: not a client backend";
-	if (leak->datid != MyDatabaseId)
+	if (leak->datid != MyDatabaseId && !any_database)
 		return "skipped: other database";
 	if (leak->excluded)
 		return "skipped: excluded application_name";
@@ -347,10 +404,11 @@ pgm_leak_audit(const PgmLeak *leak, Interval *idle_for, bool dry_run,
 /*
  * Lists the leaks older than IDLE_FOR, decides on each, and in DRY_RUN or
  * KILL mode audits (and in KILL mode terminates) the eligible ones.  BY names
- * the caller in the audit detail.  Returns the candidates, action filled in.
+ * the caller in the audit detail; any_database lets it act on sessions of
+ * every database.  Returns the candidates, action filled in.
  */
 static List *
-pgm_leak_run(Interval *idle_for, PgmLeakMode mode, const char *by)
+pgm_leak_run(Interval *idle_for, PgmLeakMode mode, const char *by, bool any_database)
 {
 	List	   *leaks;
 	ListCell   *lc;
@@ -366,7 +424,7 @@ pgm_leak_run(Interval *idle_for, PgmLeakMode mode, const char *by)
 	foreach(lc, leaks)
 	{
 		PgmLeak    *leak = (PgmLeak *) lfirst(lc);
-		const char *reason = pgm_leak_skip_reason(leak);
+		const char *reason = pgm_leak_skip_reason(leak, any_database);
 
 		CHECK_FOR_INTERRUPTS();
 		if (reason != NULL)
@@ -390,9 +448,10 @@ pgm_leak_run(Interval *idle_for, PgmLeakMode mode, const char *by)
 		{
 			leak->action = "terminated";
 			ereport(LOG,
-					(errmsg("pgmaint terminated session %d of user \"%s\" (application \"%s\"), idle in transaction for %s",
+					(errmsg("pgmaint terminated session %d of user \"%s\" (application \"%s\", database \"%s\"), idle in transaction for %s",
 							leak->pid, leak->usename ? leak->usename : "",
 							leak->appname ? leak->appname : "",
+							leak->datname ? leak->datname : "",
 							DatumGetCString(DirectFunctionCall1(interval_out,
 																IntervalPGetDatum(&leak->idle_for))))));
 			pgm_leak_audit(leak, idle_for, false, by);
@@ -445,6 +504,13 @@ pgmaint_require_interval(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* SQL pgmaint._usable_connections(): pgm_usable_connections(). */
+Datum
+pgmaint_usable_connections(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(pgm_usable_connections());
+}
+
 /*
  * SQL pgmaint._leaked(state, state_change, idle_for): pgm_is_leak() for one
  * row of pg_stat_activity, now.  NULL arguments give false.
@@ -485,7 +551,7 @@ pgmaint_terminate_leaks(PG_FUNCTION_ARGS)
 
 	leaks = pgm_leak_run(idle_for,
 						 dry_run ? PGMAINT_LEAK_DRY_RUN : PGMAINT_LEAK_KILL,
-						 "terminate_leaks");
+						 "terminate_leaks", false);
 
 	foreach(lc, leaks)
 	{
@@ -512,10 +578,12 @@ pgmaint_terminate_leaks(PG_FUNCTION_ARGS)
 }
 
 /*
- * The worker's leak sweep, a pgm_run_step() step run after every sample:
- * with pgmaint.leak_action = terminate it terminates (and audits) the leaks
- * older than pgmaint.leak_timeout by the rules of terminate_leaks(); with
- * report it logs one WARNING per leaked session, when it is first seen.
+ * The worker's leak sweep, a pgm_run_step() step the server-wide worker runs
+ * after every sample, over the sessions of every database: with
+ * pgmaint.leak_action = terminate it terminates (and audits, in its own
+ * database's pgmaint.actions, the session's database in the detail) the
+ * leaks older than pgmaint.leak_timeout by the rules of terminate_leaks();
+ * with report it logs one WARNING per leaked session, when it is first seen.
  */
 void
 pgm_leak_sweep(void *arg)
@@ -530,7 +598,7 @@ pgm_leak_sweep(void *arg)
 
 	if (pgm_leak_action == PGMAINT_LEAK_TERMINATE)
 	{
-		(void) pgm_leak_run(&timeout, PGMAINT_LEAK_KILL, "worker");
+		(void) pgm_leak_run(&timeout, PGMAINT_LEAK_KILL, "worker", true);
 		return;
 	}
 
@@ -548,7 +616,7 @@ pgm_leak_sweep(void *arg)
 	while ((entry = (PgmReportedLeak *) hash_seq_search(&seq)) != NULL)
 		entry->seen = false;
 
-	leaks = pgm_leak_run(&timeout, PGMAINT_LEAK_LIST, "worker");
+	leaks = pgm_leak_run(&timeout, PGMAINT_LEAK_LIST, "worker", true);
 	foreach(lc, leaks)
 	{
 		PgmLeak    *leak = (PgmLeak *) lfirst(lc);
@@ -560,9 +628,10 @@ pgm_leak_sweep(void *arg)
 												HASH_ENTER, &found);
 		if (!found || entry->backend_start != leak->backend_start)
 			ereport(WARNING,
-					(errmsg("session %d of user \"%s\" (application \"%s\") has been idle in transaction for %s",
+					(errmsg("session %d of user \"%s\" (application \"%s\", database \"%s\") has been idle in transaction for %s",
 							leak->pid, leak->usename ? leak->usename : "",
 							leak->appname ? leak->appname : "",
+							leak->datname ? leak->datname : "",
 							DatumGetCString(DirectFunctionCall1(interval_out,
 																IntervalPGetDatum(&leak->idle_for)))),
 					 errhint("End it with pgmaint.terminate_leaks(), or set \"pgmaint.leak_action\" to \"terminate\".")));

@@ -12,8 +12,8 @@
  * the one place that knows: on 17 a restartpoint is added to its kind, so
  * that the figures mean what they mean on 15 on a primary and on a standby.
  *
- * SQL served: _checkpoints() (sql/code/81-checks-peers.sql), read by the
- * checkpoints_requested check.
+ * SQL served: _checkpoints() (sql/code/81-checks-peers.sql); the
+ * checkpoints_requested check (checkserver.c) reads pgm_checkpoint_counts().
  *
  *-------------------------------------------------------------------------
  */
@@ -33,18 +33,36 @@
 PG_FUNCTION_INFO_V1(pgmaint_checkpoints);
 
 /*
- * SQL pgmaint._checkpoints(): checkpoints (and restartpoints) started
- * because checkpoint_timeout passed (timed) and because they were asked for
- * (requested: max_wal_size reached, CHECKPOINT, a base backup), and when
- * these counters were last reset (NULL if never).
+ * Checkpoints (and restartpoints) started because checkpoint_timeout passed
+ * (timed) and because they were asked for (requested: max_wal_size reached,
+ * CHECKPOINT, a base backup), and when these counters were last reset (0 if
+ * never).  _checkpoints() and the checkpoints_requested check (checkserver.c)
+ * both read them here.
  */
+void
+pgm_checkpoint_counts(int64 *timed, int64 *requested, TimestampTz *reset)
+{
+	PgStat_CheckpointerStats *cp = pgstat_fetch_stat_checkpointer();
+
+#if PG_VERSION_NUM >= 170000
+	*timed = cp->num_timed + cp->restartpoints_timed;
+	*requested = cp->num_requested + cp->restartpoints_requested;
+	*reset = cp->stat_reset_timestamp;
+#else
+	*timed = cp->timed_checkpoints;
+	*requested = cp->requested_checkpoints;
+	/* pg_stat_bgwriter's stats_reset: one reset covers both processes */
+	*reset = pgstat_fetch_stat_bgwriter()->stat_reset_timestamp;
+#endif
+}
+
+/* SQL pgmaint._checkpoints(): pgm_checkpoint_counts() as a row. */
 Datum
 pgmaint_checkpoints(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
 	Datum		values[PGMAINT_CHECKPOINTS_COLS];
 	bool		nulls[PGMAINT_CHECKPOINTS_COLS] = {false, false, false};
-	PgStat_CheckpointerStats *cp;
 	int64		timed;
 	int64		requested;
 	TimestampTz reset;
@@ -54,18 +72,7 @@ pgmaint_checkpoints(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("function returning record called in context that cannot accept type record")));
 
-	cp = pgstat_fetch_stat_checkpointer();
-#if PG_VERSION_NUM >= 170000
-	timed = cp->num_timed + cp->restartpoints_timed;
-	requested = cp->num_requested + cp->restartpoints_requested;
-	reset = cp->stat_reset_timestamp;
-#else
-	timed = cp->timed_checkpoints;
-	requested = cp->requested_checkpoints;
-	/* pg_stat_bgwriter's stats_reset: one reset covers both processes */
-	reset = pgstat_fetch_stat_bgwriter()->stat_reset_timestamp;
-#endif
-
+	pgm_checkpoint_counts(&timed, &requested, &reset);
 	values[0] = Int64GetDatum(timed);
 	values[1] = Int64GetDatum(requested);
 	if (reset == 0)

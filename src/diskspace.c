@@ -31,6 +31,23 @@
 PG_FUNCTION_INFO_V1(pgmaint_disk_space);
 
 /*
+ * Total, free and available bytes of the file system that holds the data
+ * directory; false (with errno set) when statvfs fails.
+ */
+bool
+pgm_disk_space(int64 *total, int64 *free, int64 *available)
+{
+	struct statvfs fs;
+
+	if (statvfs(DataDir, &fs) != 0)
+		return false;
+	*total = (int64) fs.f_blocks * (int64) fs.f_frsize;
+	*free = (int64) fs.f_bfree * (int64) fs.f_frsize;
+	*available = (int64) fs.f_bavail * (int64) fs.f_frsize;
+	return true;
+}
+
+/*
  * disk_space(): total, free and available bytes of the file system that
  * holds the data directory (statvfs), and the available share in percent.
  * "Available" excludes the blocks the file system reserves for root, which
@@ -39,11 +56,11 @@ PG_FUNCTION_INFO_V1(pgmaint_disk_space);
 Datum
 pgmaint_disk_space(PG_FUNCTION_ARGS)
 {
-	struct statvfs fs;
 	TupleDesc	tupdesc;
 	Datum		values[PGMAINT_DISK_SPACE_COLS];
 	bool		nulls[PGMAINT_DISK_SPACE_COLS];
 	int64		total;
+	int64		free;
 	int64		available;
 
 	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_SETTINGS))
@@ -58,17 +75,14 @@ pgmaint_disk_space(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("function returning record called in context that cannot accept type record")));
 
-	if (statvfs(DataDir, &fs) != 0)
+	if (!pgm_disk_space(&total, &free, &available))
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not read file system statistics of the data directory: %m")));
 
-	total = (int64) fs.f_blocks * (int64) fs.f_frsize;
-	available = (int64) fs.f_bavail * (int64) fs.f_frsize;
-
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = Int64GetDatum(total);
-	values[1] = Int64GetDatum((int64) fs.f_bfree * (int64) fs.f_frsize);
+	values[1] = Int64GetDatum(free);
 	values[2] = Int64GetDatum(available);
 	if (total > 0)
 		values[3] = Float8GetDatum(100.0 * (double) available / (double) total);

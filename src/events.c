@@ -1,12 +1,20 @@
 /*-------------------------------------------------------------------------
  *
  * events.c
- *	  Health events: the worker's step that evaluates the health checks of
- *	  its database and turns each change of a check's status into an event,
- *	  and the shared memory that keeps a hot standby's recent events.
+ *	  The worker's health step: it evaluates the health checks of its
+ *	  database in C (evaluate.c), publishes the evaluation in shared memory
+ *	  for health() and the other readers (healthshm.c), grades it and turns
+ *	  each change of a check's status into a health event; and the shared
+ *	  memory that keeps a hot standby's recent events.
  *
- * Every pgmaint.health_interval the step reads pgmaint._graded_checks() and
- * compares each check's status with the one it recorded last.  A new status
+ * Every pgmaint.health_interval the step evaluates every check once, with
+ * the table-level figures of the sample just taken (no query: the catalog,
+ * the statistics and shared memory are read in C; a few rows of pgmaint's
+ * own tables through kept plans), grades the evaluation against
+ * pgmaint.thresholds (grading.c and status.c, as every reader does), and
+ * compares each check's status with the one it recorded last.  SQL writes
+ * only when an event fires (its row, its NOTIFY); the prune of old events is
+ * one kept plan that deletes nothing most of the time.  A new status
  * becomes an event once it has been seen for pgmaint.alert_hold (rounded up
  * to whole health intervals; by default one interval, so a status seen in
  * one evaluation only never fires).  An event is
@@ -25,8 +33,22 @@
  * first status unless that status is warning or critical.
  *
  * The step is per-database: it evaluates the database the worker is
- * connected to, and assumes no other worker.  A database whose pgmaint is
- * still 1.0 (ALTER EXTENSION pgmaint UPDATE not run yet) is skipped.
+ * connected to (the server-wide checks copied from the server-wide worker's
+ * evaluation while it is fresh, see pgm_evaluate()), and records its events
+ * in that database; a standby's shared memory keeps the events of every
+ * database, each read in its own.  The SQL of the database
+ * decides what runs (pgm_installed_version()): 1.2 and later as above; 1.1,
+ * which has no evaluation in C to read, runs its own health_checks()
+ * through SPI for its events, as 1.1 did; 1.0 has no events and is skipped.
+ *
+ * After the samples _request_samples() asks for, the worker evaluates once
+ * more for the readers (pgm_health_refresh_task()): published, not graded
+ * for events, so that a burst neither fires an event nor shortens an
+ * alert_hold.
+ *
+ * The step also keeps what health() says beside the checks: the overall
+ * status of the newest event and when the run of events with that status
+ * began ("since"), read back at start like the recorded statuses.
  *
  *-------------------------------------------------------------------------
  */
@@ -48,7 +70,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "pgmaint.h"
+#include "health.h"
 
 /* Name of the shared memory struct and of its LWLock tranche */
 #define PGMAINT_EVENTS_SHMEM_NAME	"pgmaint events"
@@ -65,12 +87,16 @@
 #define PGMAINT_VALUE_LEN			32
 #define PGMAINT_EVENT_TEXT_LEN		512
 
+/* Periods the server-wide worker's evaluation serves the other workers */
+#define PGMAINT_SERVER_EVAL_PERIODS	2
+
 /* Columns of pgmaint._memory_events() */
 #define PGMAINT_MEMORY_EVENTS_COLS	8
 
 /* One event, as kept in shared memory */
 typedef struct PgmEvent
 {
+	Oid			datid;			/* the database whose worker recorded it */
 	TimestampTz at;
 	char		check_name[NAMEDATALEN];
 	char		old_status[PGMAINT_STATUS_LEN];	/* "" when none */
@@ -100,17 +126,30 @@ typedef struct PgmCheckState
 	bool		failed;			/* its measurement failed in the last evaluation */
 } PgmCheckState;
 
-/* The step's state: the checks it follows */
+/* The step's state: the checks it follows, and the overall status's since */
 typedef struct PgmEventState
 {
 	bool		loaded;			/* recorded statuses read back */
 	int			nchecks;
 	PgmCheckState checks[PGMAINT_MAX_CHECKS];
+	PgmOverallSince since;
 } PgmEventState;
+
+/* One graded check, as the step compares it */
+typedef struct PgmEventInput
+{
+	const char *name;
+	const char *status;
+	const char *value;			/* NULL: none */
+	const char *message;
+	const char *hint;			/* NULL: none */
+	bool		failed;
+} PgmEventInput;
 
 static PgmEventsShared *pgm_events_shared = NULL;
 static PgmEventState pgm_event_state;
 static PgmEventState pgm_event_work;
+static SPIPlanPtr pgm_prune_plan = NULL;
 
 /* The newest event of each check, for the recorded statuses */
 static const char *const pgm_events_last_sql =
@@ -120,10 +159,15 @@ static const char *const pgm_events_last_sql =
 " THEN 'memory' ELSE 'table' END"
 " ORDER BY e.check_name, e.at DESC";
 
-/* The graded checks (1.1 has no _graded_checks(): none of its checks failed, then) */
-static const char *const pgm_events_checks_sql =
-"SELECT c.check_name, c.status, c.value::pg_catalog.text, c.message, c.hint, c.failed"
-" FROM pgmaint._graded_checks() c";
+/* When the newest event's overall status began (1.2 on) */
+static const char *const pgm_events_since_sql =
+"SELECT e.overall, pgmaint._status_since(e.overall)"
+" FROM pgmaint.events(NULL) e"
+" WHERE e.source OPERATOR(pg_catalog.=) CASE WHEN pg_catalog.pg_is_in_recovery()"
+" THEN 'memory' ELSE 'table' END"
+" ORDER BY e.at DESC LIMIT 1";
+
+/* The graded checks of a database still at 1.1, from its own SQL (none failed, then) */
 static const char *const pgm_events_checks_sql_1_1 =
 "SELECT c.check_name, c.status, c.value::pg_catalog.text, c.message, c.hint, false"
 " FROM pgmaint.health_checks() c";
@@ -144,7 +188,9 @@ static const char *const pgm_events_prune_sql =
 PG_FUNCTION_INFO_V1(pgmaint_memory_events);
 
 static void pgm_events_step(void *arg);
-static void pgm_events_load(PgmEventState *state);
+static int	pgm_events_inputs_1_1(PgmEventInput **inputs);
+static int	pgm_events_inputs(PgmEventInput **inputs);
+static void pgm_events_load(PgmEventState *state, int version);
 static PgmCheckState *pgm_events_find(PgmEventState *state, const char *name);
 static int	pgm_status_rank(const char *status);
 static const char *pgm_events_overall(const PgmEventState *state);
@@ -203,17 +249,127 @@ pgm_events_task(PgmServeFunc serve)
 }
 
 /*
+ * Worker task after the samples _request_samples() asked for: one evaluation
+ * published for the readers, and no more.  It fires no event and counts for
+ * no alert_hold, which is time (health intervals), not how many evaluations
+ * someone asked for.
+ */
+void
+pgm_health_refresh_task(PgmServeFunc serve)
+{
+	static bool refresh_only = true;
+
+	(void) pgm_run_read_step("events", pgm_events_step, &refresh_only);
+}
+
+/*
+ * The graded checks of a database at 1.1: its own health_checks(), through
+ * SPI (its SQL has no evaluation in C to read).
+ */
+static int
+pgm_events_inputs_1_1(PgmEventInput **inputs)
+{
+	int			ret;
+	uint64		i;
+	PgmEventInput *in;
+
+	ret = SPI_execute(pgm_events_checks_sql_1_1, true, 0);
+	if (ret != SPI_OK_SELECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not evaluate the health checks: %s",
+						SPI_result_code_string(ret))));
+	in = palloc0(sizeof(PgmEventInput) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *failed = SPI_getvalue(tup, desc, 6);
+
+		in[i].name = SPI_getvalue(tup, desc, 1);
+		in[i].status = SPI_getvalue(tup, desc, 2);
+		in[i].value = SPI_getvalue(tup, desc, 3);
+		in[i].message = SPI_getvalue(tup, desc, 4);
+		in[i].hint = SPI_getvalue(tup, desc, 5);
+		in[i].failed = failed != NULL && strcmp(failed, "t") == 0;
+	}
+	*inputs = in;
+	return (int) SPI_processed;
+}
+
+/*
+ * The graded checks of a database at 1.2 or later: one evaluation in C with
+ * the figures of the sample just taken, published for the readers, then
+ * graded as they grade it.
+ */
+static int
+pgm_events_inputs(PgmEventInput **inputs)
+{
+	PgmEvaluation *eval = palloc(sizeof(PgmEvaluation));
+	PgmGraded  *graded = palloc(sizeof(PgmGraded) * PGMAINT_NCHECKS);
+	PgmCallerPrivs privs;
+	PgmTableSample tables;
+	PgmEventInput *in;
+	PgmEvaluation *server = NULL;
+	PgmOverallSince server_since;
+	Oid			server_datid = pgm_server_datid();
+	int			n;
+	int			i;
+
+	/*
+	 * the server-wide checks: the server-wide worker's evaluation while it
+	 * is fresh, unless this worker is that one
+	 */
+	if (OidIsValid(server_datid) && server_datid != MyDatabaseId)
+	{
+		server = palloc(sizeof(PgmEvaluation));
+		if (!pgm_healthshm_read(server_datid, server, &server_since) ||
+			GetCurrentTimestamp() - server->measured_at >
+			((int64) PGMAINT_SERVER_EVAL_PERIODS * Max(server->period_s, 1) + 1) * USECS_PER_SEC)
+		{
+			pfree(server);
+			server = NULL;
+		}
+	}
+
+	/* the worker, a superuser, sees everything */
+	memset(&privs, true, sizeof(privs));
+	pgm_evaluate(eval, &privs, pgm_ring_last_tables(&tables) ? &tables.health : NULL, server);
+	eval->period_s = pgm_events_period();
+	pgm_healthshm_publish(eval, &pgm_event_state.since);
+
+	n = pgm_grade_evaluation(eval, graded);
+	in = palloc0(sizeof(PgmEventInput) * PGMAINT_NCHECKS);
+	for (i = 0; i < n; i++)
+	{
+		PgmGraded  *g = &graded[i];
+
+		in[i].name = pgm_check_name(g->check);
+		in[i].status = pgm_status_name(g->status);
+		in[i].value = g->result->has_value ? g->result->value : NULL;
+		in[i].message = g->message;
+		in[i].hint = g->hint;
+		in[i].failed = g->failed;
+	}
+	*inputs = in;
+	return n;
+}
+
+/*
  * Step: one evaluation.  Works on pgm_event_work, a copy of the state, and
  * keeps it only at the end, once the events are written.
  */
 static void
 pgm_events_step(void *arg)
 {
+	bool		refresh_only = arg != NULL && *(bool *) arg;
 	bool		in_recovery = RecoveryInProgress();
 	int			period = pgm_events_period();
 	int			hold;
 	int			ret;
-	uint64		i;
+	int			i;
+	PgmEventInput *inputs;
+	int			ninputs;
 	PgmEvent   *events;
 	int			nevents = 0;
 	int			version;
@@ -221,12 +377,15 @@ pgm_events_step(void *arg)
 
 	/* a database whose pgmaint is still 1.0 has no events: nothing to do */
 	version = pgm_installed_version();
-	if (version < 101)
+	if (version < 101 || (refresh_only && version < 102))
 		return;
 
 	memcpy(&pgm_event_work, &pgm_event_state, sizeof(PgmEventState));
 	if (!pgm_event_work.loaded)
-		pgm_events_load(&pgm_event_work);
+	{
+		pgm_events_load(&pgm_event_work, version);
+		pgm_event_state.since = pgm_event_work.since;
+	}
 
 	/* evaluations a new status must be seen in after the first one */
 	if (pgm_alert_hold < 0)
@@ -234,55 +393,48 @@ pgm_events_step(void *arg)
 	else
 		hold = (pgm_alert_hold + period - 1) / Max(period, 1);
 
-	ret = SPI_execute(version >= 102 ? pgm_events_checks_sql : pgm_events_checks_sql_1_1,
-					  true, 0);
-	if (ret != SPI_OK_SELECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not evaluate the health checks: %s",
-						SPI_result_code_string(ret))));
+	if (version >= 102)
+		ninputs = pgm_events_inputs(&inputs);
+	else
+		ninputs = pgm_events_inputs_1_1(&inputs);
+	/* published: that was all a refresh asked for */
+	if (refresh_only)
+		return;
 
-	events = palloc0(sizeof(PgmEvent) * Max(SPI_processed, 1));
-	for (i = 0; i < SPI_processed; i++)
+	events = palloc0(sizeof(PgmEvent) * Max(ninputs, 1));
+	for (i = 0; i < ninputs; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *name = SPI_getvalue(tup, desc, 1);
-		char	   *status = SPI_getvalue(tup, desc, 2);
-		char	   *value = SPI_getvalue(tup, desc, 3);
-		char	   *message = SPI_getvalue(tup, desc, 4);
-		char	   *hint = SPI_getvalue(tup, desc, 5);
-		char	   *failed = SPI_getvalue(tup, desc, 6);
+		const PgmEventInput *c = &inputs[i];
 		PgmCheckState *cs;
 		PgmEvent   *ev;
 
-		if (name == NULL || status == NULL)
+		if (c->name == NULL || c->status == NULL)
 			continue;
-		cs = pgm_events_find(&pgm_event_work, name);
+		cs = pgm_events_find(&pgm_event_work, c->name);
 		if (cs == NULL)
 			continue;
-		cs->failed = failed != NULL && strcmp(failed, "t") == 0;
+		cs->failed = c->failed;
 
 		if (cs->recorded[0] == '\0' &&
-			strcmp(status, "warning") != 0 && strcmp(status, "critical") != 0)
+			strcmp(c->status, "warning") != 0 && strcmp(c->status, "critical") != 0)
 		{
 			/* a check seen for the first time starts silently when fine */
-			strlcpy(cs->recorded, status, sizeof(cs->recorded));
+			strlcpy(cs->recorded, c->status, sizeof(cs->recorded));
 			cs->pending[0] = '\0';
 			cs->pending_seen = 0;
 			continue;
 		}
-		if (strcmp(status, cs->recorded) == 0)
+		if (strcmp(c->status, cs->recorded) == 0)
 		{
 			cs->pending[0] = '\0';
 			cs->pending_seen = 0;
 			continue;
 		}
-		if (strcmp(status, cs->pending) == 0)
+		if (strcmp(c->status, cs->pending) == 0)
 			cs->pending_seen++;
 		else
 		{
-			strlcpy(cs->pending, status, sizeof(cs->pending));
+			strlcpy(cs->pending, c->status, sizeof(cs->pending));
 			cs->pending_seen = 1;
 		}
 		if (cs->pending_seen <= hold)
@@ -290,14 +442,14 @@ pgm_events_step(void *arg)
 
 		ev = &events[nevents++];
 		ev->at = now;
-		strlcpy(ev->check_name, name, sizeof(ev->check_name));
+		strlcpy(ev->check_name, c->name, sizeof(ev->check_name));
 		strlcpy(ev->old_status, cs->recorded, sizeof(ev->old_status));
-		strlcpy(ev->new_status, status, sizeof(ev->new_status));
-		strlcpy(ev->value, value ? value : "", sizeof(ev->value));
-		strlcpy(ev->message, message ? message : "", sizeof(ev->message));
-		strlcpy(ev->hint, hint ? hint : "", sizeof(ev->hint));
+		strlcpy(ev->new_status, c->status, sizeof(ev->new_status));
+		strlcpy(ev->value, c->value ? c->value : "", sizeof(ev->value));
+		strlcpy(ev->message, c->message ? c->message : "", sizeof(ev->message));
+		strlcpy(ev->hint, c->hint ? c->hint : "", sizeof(ev->hint));
 
-		strlcpy(cs->recorded, status, sizeof(cs->recorded));
+		strlcpy(cs->recorded, c->status, sizeof(cs->recorded));
 		cs->pending[0] = '\0';
 		cs->pending_seen = 0;
 	}
@@ -309,7 +461,17 @@ pgm_events_step(void *arg)
 		Datum		args[8];
 		char		nulls[8];
 		const char *overall = pgm_events_overall(&pgm_event_work);
+		PgmHealthStatus overall_status;
 		int			e;
+
+		/* the run of events with this overall status: a new one, or the same */
+		if (pgm_status_parse(overall, &overall_status) &&
+			(!pgm_event_work.since.known || pgm_event_work.since.status != overall_status))
+		{
+			pgm_event_work.since.known = true;
+			pgm_event_work.since.status = overall_status;
+			pgm_event_work.since.since = now;
+		}
 
 		for (e = 0; e < nevents; e++)
 		{
@@ -346,9 +508,19 @@ pgm_events_step(void *arg)
 		Oid			argtypes[1] = {FLOAT8OID};
 		Datum		args[1];
 
+		if (pgm_prune_plan == NULL)
+		{
+			SPIPlanPtr	p = SPI_prepare_cursor(pgm_events_prune_sql, 1, argtypes, CURSOR_OPT_GENERIC_PLAN);
+
+			if (p == NULL || SPI_keepplan(p) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INTERNAL_ERROR),
+						 errmsg("could not prepare the prune of pgmaint.health_events: %s",
+								SPI_result_code_string(SPI_result))));
+			pgm_prune_plan = p;
+		}
 		args[0] = Float8GetDatum((double) pgm_history_retention);
-		ret = SPI_execute_with_args(pgm_events_prune_sql, 1, argtypes, args,
-									NULL, false, 0);
+		ret = SPI_execute_plan(pgm_prune_plan, args, NULL, false, 0);
 		if (ret != SPI_OK_DELETE)
 			ereport(ERROR,
 					(errcode(ERRCODE_INTERNAL_ERROR),
@@ -358,15 +530,44 @@ pgm_events_step(void *arg)
 
 	/* everything is written: keep the new state, then say so */
 	memcpy(&pgm_event_state, &pgm_event_work, sizeof(PgmEventState));
+	if (nevents > 0 && version >= 102)
+		pgm_healthshm_set_since(MyDatabaseId, &pgm_event_state.since);
 	pgm_events_emit(events, nevents, in_recovery);
 }
 
-/* Reads back the status of each check's newest event. */
+/*
+ * Reads back the status of each check's newest event, and (1.2 on) the
+ * overall status of the newest event with when its run began.
+ */
 static void
-pgm_events_load(PgmEventState *state)
+pgm_events_load(PgmEventState *state, int version)
 {
 	int			ret;
 	uint64		i;
+
+	if (version >= 102)
+	{
+		ret = SPI_execute(pgm_events_since_sql, true, 0);
+		if (ret != SPI_OK_SELECT)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not read the last health event: %s",
+							SPI_result_code_string(ret))));
+		if (SPI_processed == 1)
+		{
+			char	   *overall = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+			bool		isnull;
+			Datum		since = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
+											  &isnull);
+
+			if (overall != NULL && !isnull &&
+				pgm_status_parse(overall, &state->since.status))
+			{
+				state->since.known = true;
+				state->since.since = DatumGetTimestampTz(since);
+			}
+		}
+	}
 
 	ret = SPI_execute(pgm_events_last_sql, true, 0);
 	if (ret != SPI_OK_SELECT)
@@ -435,10 +636,15 @@ pgm_events_overall(const PgmEventState *state)
 	return pgm_status_name(worst);
 }
 
-/* Logs each event and, on a standby, keeps it in shared memory. */
+/*
+ * Logs each event (a server-wide check's in the server-wide worker only:
+ * every worker records it, one logs it) and, on a standby, keeps it in
+ * shared memory.
+ */
 static void
 pgm_events_emit(PgmEvent *events, int n, bool in_recovery)
 {
+	bool		server_wide = pgm_server_datid() == MyDatabaseId;
 	int			e;
 
 	for (e = 0; e < n; e++)
@@ -446,7 +652,15 @@ pgm_events_emit(PgmEvent *events, int n, bool in_recovery)
 		PgmEvent   *ev = &events[e];
 		const char *old = ev->old_status[0] ? ev->old_status : "none";
 		bool		worse = pgm_status_rank(ev->new_status) > pgm_status_rank(old);
+		PgmCheck	check;
 
+		ev->datid = MyDatabaseId;
+		if (in_recovery)
+			pgm_events_keep(ev);
+		/* a server-wide check's change is logged once, by the server-wide worker */
+		if (!server_wide && pgm_check_lookup(ev->check_name, &check) &&
+			pgm_check_server_wide(check))
+			continue;
 		if (worse)
 			ereport(WARNING,
 					(errcode(ERRCODE_WARNING),
@@ -460,8 +674,6 @@ pgm_events_emit(PgmEvent *events, int n, bool in_recovery)
 					 errmsg("pgmaint: health check \"%s\" changed from %s to %s (value %s): %s",
 							ev->check_name, old, ev->new_status,
 							ev->value[0] ? ev->value : "none", ev->message)));
-		if (in_recovery)
-			pgm_events_keep(ev);
 	}
 }
 
@@ -506,6 +718,10 @@ pgmaint_memory_events(PG_FUNCTION_ARGS)
 		Datum		values[PGMAINT_MEMORY_EVENTS_COLS];
 		bool		nulls[PGMAINT_MEMORY_EVENTS_COLS];
 		PgmEvent   *ev = &copy[i];
+
+		/* this database's events only */
+		if (ev->datid != MyDatabaseId)
+			continue;
 
 		memset(nulls, 0, sizeof(nulls));
 		values[0] = TimestampTzGetDatum(ev->at);

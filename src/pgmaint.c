@@ -19,11 +19,13 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/varlena.h"
 
-#include "pgmaint.h"
+#include "health.h"
 
 PG_MODULE_MAGIC;
 
@@ -36,6 +38,7 @@ int			pgm_policy_interval = 600;
 int			pgm_leak_timeout = 300;
 int			pgm_leak_action = PGMAINT_LEAK_REPORT;
 char	   *pgm_leak_exclude = NULL;
+char	   *pgm_exclude_databases = NULL;
 int			pgm_backup_max_age = 26 * 3600;
 int			pgm_growth_interval = 3600;
 int			pgm_expected_standbys = 0;
@@ -43,6 +46,9 @@ int			pgm_retention_interval = 3600;
 int			pgm_retention_period = 3600;
 int			pgm_health_interval = -1;
 int			pgm_alert_hold = -1;
+/* pgmaint.max_databases as set, and the bound in force (see pgm_bound_max_databases()) */
+static int	pgm_max_databases_setting = PGMAINT_MAX_DATABASES_DEFAULT;
+int			pgm_max_databases = PGMAINT_MAX_DATABASES_DEFAULT;
 
 bool		pgm_preloaded = false;
 
@@ -71,6 +77,8 @@ static void pgm_define_restart_settings(void);
 static void pgm_shmem_request(void);
 static void pgm_shmem_startup(void);
 static void pgm_assign_retention_interval(int newval, void *extra);
+static void pgm_bound_max_databases(void);
+static bool pgm_check_database_list(char **newval, void **extra, GucSource source);
 
 PG_FUNCTION_INFO_V1(pgmaint_preloaded);
 PG_FUNCTION_INFO_V1(pgmaint_setting);
@@ -92,7 +100,8 @@ _PG_init(void)
 
 	if (pgm_preloaded)
 	{
-		/* the ring and the worker's status (ring.c), and the worker */
+		pgm_bound_max_databases();
+		/* the workers' slots and rings (slots.c), the launcher, the hooks */
 #if PG_VERSION_NUM >= 150000
 		pgm_prev_shmem_request_hook = shmem_request_hook;
 		shmem_request_hook = pgm_shmem_request;
@@ -101,11 +110,33 @@ _PG_init(void)
 #endif
 		pgm_prev_shmem_startup_hook = shmem_startup_hook;
 		shmem_startup_hook = pgm_shmem_startup;
-		pgm_register_worker();
+		pgm_register_launcher();
+		pgm_install_ddl_hooks();
 	}
 }
 
-/* shmem_request_hook: reserves the ring's shared memory and lock. */
+/*
+ * Bounds pgmaint.max_databases by max_worker_processes, which the launcher
+ * shares with the database workers (and with pg_cron, parallel queries and
+ * logical replication: a worker that finds no slot free is reported, not
+ * skipped silently).  A setting above the bound is said once, at start.
+ */
+static void
+pgm_bound_max_databases(void)
+{
+	int			bound = Max(max_worker_processes - 1, 1);
+
+	pgm_max_databases = Min(pgm_max_databases_setting, bound);
+	if (pgm_max_databases_setting > bound &&
+		pgm_max_databases_setting != PGMAINT_MAX_DATABASES_DEFAULT)
+		ereport(WARNING,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pgmaint.max_databases (%d) is more than max_worker_processes (%d) leaves for database workers; using %d",
+						pgm_max_databases_setting, max_worker_processes, pgm_max_databases),
+				 errhint("Raise max_worker_processes to at least pgmaint.max_databases + 1 and restart the server.")));
+}
+
+/* shmem_request_hook: reserves the shared memory of the workers, events and evaluations. */
 static void
 pgm_shmem_request(void)
 {
@@ -113,18 +144,20 @@ pgm_shmem_request(void)
 	if (pgm_prev_shmem_request_hook)
 		pgm_prev_shmem_request_hook();
 #endif
-	pgm_ring_request_shmem();
+	pgm_slots_request_shmem();
 	pgm_events_request_shmem();
+	pgm_healthshm_request();
 }
 
-/* shmem_startup_hook: creates or attaches to the ring. */
+/* shmem_startup_hook: creates or attaches to that shared memory. */
 static void
 pgm_shmem_startup(void)
 {
 	if (pgm_prev_shmem_startup_hook)
 		pgm_prev_shmem_startup_hook();
-	pgm_ring_startup_shmem();
+	pgm_slots_startup_shmem();
 	pgm_events_startup_shmem();
+	pgm_healthshm_startup();
 }
 
 /* Defines the settings that a reload (SIGHUP) can change. */
@@ -196,6 +229,15 @@ pgm_define_reload_settings(void)
 							   0,
 							   NULL, NULL, NULL);
 
+	DefineCustomStringVariable("pgmaint.exclude_databases",
+							   "Comma-separated names of databases the launcher starts no worker in.",
+							   "Their health is measured by each call; a worker running in one stops at the next reload.",
+							   &pgm_exclude_databases,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_LIST_INPUT,
+							   pgm_check_database_list, NULL, NULL);
+
 	DefineCustomIntVariable("pgmaint.growth_interval",
 							"Time between two measurements of the database's sizes and bloat by the background worker.",
 							NULL,
@@ -258,18 +300,42 @@ pgm_assign_retention_interval(int newval, void *extra)
 	pgm_retention_period = newval > 0 ? newval : PGMAINT_RETENTION_OFF_PERIOD;
 }
 
+/* GUC check hook: a comma-separated list of names, as SplitIdentifierString() reads it. */
+static bool
+pgm_check_database_list(char **newval, void **extra, GucSource source)
+{
+	char	   *copy = pstrdup(*newval);
+	List	   *names;
+	bool		valid = SplitIdentifierString(copy, ',', &names);
+
+	list_free(names);
+	pfree(copy);
+	if (!valid)
+		GUC_check_errdetail("The list of database names is not valid.");
+	return valid;
+}
+
 /* Defines the settings that need a server restart. */
 static void
 pgm_define_restart_settings(void)
 {
 	DefineCustomStringVariable("pgmaint.database",
-							   "Database the background worker connects to.",
-							   NULL,
+							   "Database whose worker runs the server-wide steps (every database with pgmaint has a worker).",
+							   "When it has no worker, the worker of the database with pgmaint of the lowest OID runs them.",
 							   &pgm_database,
 							   "postgres",
 							   PGC_POSTMASTER,
 							   0,
 							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pgmaint.max_databases",
+							"Database workers the launcher runs at most (one per database with pgmaint).",
+							"Bounded by max_worker_processes minus one, the launcher's; databases left out are named in a warning and in the databases_unsampled check.",
+							&pgm_max_databases_setting,
+							PGMAINT_MAX_DATABASES_DEFAULT, 1, 512,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("pgmaint.history_size",
 							"Number of samples kept in the shared-memory ring.",

@@ -35,6 +35,7 @@ extern int	pgm_policy_interval;
 extern int	pgm_leak_timeout;
 extern int	pgm_leak_action;
 extern char *pgm_leak_exclude;
+extern char *pgm_exclude_databases;
 extern int	pgm_backup_max_age;
 extern int	pgm_growth_interval;
 extern int	pgm_expected_standbys;
@@ -42,7 +43,16 @@ extern int	pgm_health_interval;
 extern int	pgm_alert_hold;
 
 extern int	pgm_retention_interval;
+
 extern int	pgm_retention_period;
+
+/*
+ * pgmaint.max_databases: the database workers the launcher may run at once,
+ * bounded at start by max_worker_processes (pgm_max_databases is the bound
+ * in force); shared memory holds as many slots.
+ */
+#define PGMAINT_MAX_DATABASES_DEFAULT	8
+extern int	pgm_max_databases;
 
 /* True when the library was loaded through shared_preload_libraries */
 extern bool pgm_preloaded;
@@ -86,13 +96,13 @@ extern PgmSizeStatus pgm_table_parts_nowait(Oid relid, int64 *heap,
 											int64 *index, int64 *toast);
 
 /*
- * The table-level figures of the worker's last sample.  Only the last one
- * is kept (beside the ring, not in each of its samples): health() needs no
- * history of them.
+ * The table-level figures of the worker's last pass over the user tables.
+ * Only the last one is kept (beside the ring, not in each of its samples):
+ * health() needs no history of them.
  */
 typedef struct PgmTableSample
 {
-	TimestampTz sampled_at;		/* 0 before the first sample */
+	TimestampTz sampled_at;		/* of the pass; 0 before the first */
 	Oid			datid;			/* the database sampled */
 	PgmTableHealth health;
 } PgmTableSample;
@@ -101,8 +111,11 @@ typedef struct PgmTableSample
 
 #include "datatype/timestamp.h"
 
-/* Name and type of the background worker, as pg_stat_activity shows them */
+/* Name and type of a database worker, as pg_stat_activity shows them */
 #define PGMAINT_WORKER_NAME		"pgmaint sampler"
+
+/* Name and type of the launcher */
+#define PGMAINT_LAUNCHER_NAME	"pgmaint launcher"
 
 /* The search_path of the worker's transactions (and of every pgmaint function) */
 #define PGMAINT_SAFE_SEARCH_PATH	"pg_catalog, pg_temp"
@@ -118,10 +131,16 @@ typedef struct PgmTableSample
 /* Size of the last_error text kept in shared memory */
 #define PGMAINT_ERROR_LEN		256
 
+/* Seconds before the launcher starts a failed worker again (doubling up to 300) */
+#define PGMAINT_RESTART_SECONDS		5
+
 /*
  * One health sample.  Ages are in microseconds, -1 when no session had an
- * open transaction (or was idle in one).  Counters are the target database's
- * cumulative statistics; live and dead tuples sum pg_stat_user_tables.
+ * open transaction (or was idle in one).  Counters are the sampled
+ * database's cumulative statistics; live and dead tuples sum
+ * pg_stat_user_tables.  The server-wide part (backends by state, the ages,
+ * the server's role and its replication) is measured once per sample by the
+ * worker with the server-wide role and copied by the others.
  */
 typedef struct PgmSample
 {
@@ -154,7 +173,7 @@ typedef struct PgmSample
 	int64		replication_lag_bytes;	/* -1 unknown */
 } PgmSample;
 
-/* The worker's status, kept beside the ring (see ring.c) */
+/* A database worker's status, kept in its slot beside its ring (see ring.c) */
 typedef struct PgmStatus
 {
 	pid_t		pid;			/* 0 when the worker is not running */
@@ -165,17 +184,152 @@ typedef struct PgmStatus
 	int64		samples_taken;
 	int64		samples_persisted;
 	int			interval_s;		/* interval the worker uses now */
-	int			connect_failures;	/* failed connection attempts in a row */
 	int			burst_requested;	/* extra back-to-back samples asked for */
 	int64		memory_bytes;	/* memory the worker's contexts hold */
+	Oid			datid;			/* the database it is connected to */
 	TimestampTz last_error_at;
 	char		last_error[PGMAINT_ERROR_LEN];
 } PgmStatus;
 
-/* ring.c: shared memory */
-extern void pgm_ring_request_shmem(void);
-extern void pgm_ring_startup_shmem(void);
-extern Size pgm_ring_shmem_size(int capacity);
+/* --- The launcher and its slots (launcher.c, slots.c) --- */
+
+/* The periodic tasks of a database worker, in the order it runs them */
+typedef enum PgmTaskId
+{
+	PGMAINT_TASK_SAMPLE,
+	PGMAINT_TASK_POLICY,
+	PGMAINT_TASK_SPACE,
+	PGMAINT_TASK_RETENTION,
+	PGMAINT_TASK_EVENTS,
+	PGMAINT_NTASKS
+} PgmTaskId;
+
+/* Where a slot's worker is, as the launcher sees it */
+typedef enum PgmSlotState
+{
+	PGMAINT_SLOT_FREE,			/* no database */
+	PGMAINT_SLOT_STARTING,		/* a worker was registered, it has not attached */
+	PGMAINT_SLOT_RUNNING,		/* its worker runs (connecting, looking or sampling) */
+	PGMAINT_SLOT_EXITED			/* its worker exited: see the outcome */
+} PgmSlotState;
+
+/* Why a worker exited */
+typedef enum PgmWorkerOutcome
+{
+	PGMAINT_OUTCOME_FAILED,		/* an error, a crash or a termination: start it again */
+	PGMAINT_OUTCOME_NO_EXTENSION,	/* pgmaint is not installed in its database */
+	PGMAINT_OUTCOME_STOPPED		/* asked to stop (a hold, DROP EXTENSION, the launcher) */
+} PgmWorkerOutcome;
+
+/* Why a database that may have pgmaint has no worker */
+typedef enum PgmUnsampledReason
+{
+	PGMAINT_UNSAMPLED_BUDGET,	/* pgmaint.max_databases workers run already */
+	PGMAINT_UNSAMPLED_NO_BGWORKER	/* no background worker slot was free */
+} PgmUnsampledReason;
+
+/* What the launcher reads of a slot */
+typedef struct PgmSlotControl
+{
+	Oid			datid;
+	NameData	datname;
+	uint32		generation;
+	PgmSlotState state;
+	PgmWorkerOutcome outcome;
+	bool		has_pgmaint;
+	bool		held;			/* a session holds the database now */
+	pid_t		pid;
+} PgmSlotControl;
+
+/* A database without a worker, for the databases_unsampled check and workers() */
+typedef struct PgmUnsampledView
+{
+	Oid			datid;
+	char		datname[NAMEDATALEN];
+	PgmUnsampledReason reason;
+} PgmUnsampledView;
+
+/* slots.c: shared memory */
+extern void pgm_slots_request_shmem(void);
+extern void pgm_slots_startup_shmem(void);
+extern Size pgm_slot_ring_bytes(void);
+extern int	pgm_slots_count(void);
+extern const char *pgm_task_name(PgmTaskId task);
+extern const char *pgm_unsampled_text(PgmUnsampledReason reason);
+
+/* slots.c: for the launcher */
+extern bool pgm_launcher_attach(void);
+extern void pgm_launcher_detach(void);
+extern int	pgm_launcher_take_requests(Oid *out, int max, bool *all);
+extern int	pgm_slot_assign(Oid datid, const char *datname);
+extern void pgm_slot_release(int slot);
+extern uint32 pgm_slot_prepare_start(int slot, const char *datname);
+extern void pgm_slot_start_failed(int slot, uint32 generation);
+extern void pgm_slot_control(int slot, PgmSlotControl *out);
+extern void pgm_slot_request_stop(int slot);
+extern void pgm_slot_request_recheck(int slot);
+extern void pgm_slots_publish(Oid server_datid, const PgmUnsampledView *unsampled, int n);
+
+/* slots.c: for a database worker */
+extern bool pgm_slot_attach(int slot, Oid datid, uint32 generation);
+extern void pgm_slot_worker_exit(void);
+extern void pgm_slot_set_outcome(PgmWorkerOutcome outcome);
+extern bool pgm_slot_must_stop(void);
+extern bool pgm_slot_take_recheck(void);
+extern void pgm_slot_task_ran(PgmTaskId task);
+extern const char *pgm_slot_datname(void);
+extern Oid	pgm_server_datid(void);
+extern void pgm_server_part_publish(const PgmSample *sample);
+extern bool pgm_server_part_read(PgmSample *out, int64 max_age_us);
+
+/* slots.c: for sessions (ddlhooks.c) */
+extern void pgm_launcher_request(Oid datid);
+extern bool pgm_slots_hold(Oid datid, int seconds);
+extern pid_t pgm_slots_connected_pid(Oid datid);
+extern void pgm_slots_unhold(Oid datid);
+
+/* slots.c: for readers */
+extern bool pgm_launcher_running(void);
+extern int	pgm_slots_unsampled(PgmUnsampledView *out, int max);
+
+/* launcher.c: registration and entry point of the launcher */
+extern void pgm_register_launcher(void);
+extern PGDLLEXPORT void pgmaint_launcher_main(Datum main_arg);
+
+/* ddlhooks.c: the hooks that keep the workers out of the way of database commands */
+extern void pgm_install_ddl_hooks(void);
+
+/*
+ * What sampler_status() shows about this database's worker (ring.c), for
+ * the sampler check and health()'s sampler section too.
+ */
+typedef struct PgmSamplerView
+{
+	bool		preloaded;
+	bool		running;
+	PgmStatus	st;				/* zero without preloading or a worker */
+	int			interval_s;		/* the worker's, or pgmaint.sample_interval */
+	const char *last_error;		/* why it is not running, or NULL */
+	const char *database;		/* this database, NULL without preloading */
+} PgmSamplerView;
+
+extern void pgm_sampler_view(PgmSamplerView *view);
+
+/* The columns of sampler_status(), with their types (ring.c) */
+#define PGMAINT_STATUS_COLS		14
+typedef struct PgmSamplerColumn
+{
+	const char *name;
+	Oid			type;
+} PgmSamplerColumn;
+
+extern const PgmSamplerColumn pgm_sampler_columns[PGMAINT_STATUS_COLS];
+extern void pgm_sampler_status_values(Datum *values, bool *nulls);
+
+/*
+ * ring.c: the ring and status of a database worker.  The worker writes its
+ * own slot; sessions read the slot of their database.
+ */
 extern bool pgm_ring_attached(void);
 extern int	pgm_ring_capacity(void);
 extern void pgm_ring_push(const PgmSample *sample, const PgmTableSample *tables);
@@ -183,13 +337,12 @@ extern int	pgm_ring_copy(PgmSample *out, int max);
 extern void pgm_status_copy(PgmStatus *out);
 extern void pgm_status_set_error(const char *message);
 extern void pgm_status_clear_error(void);
-extern void pgm_status_worker_starting(void);
-extern void pgm_status_worker_connected(int interval_s);
-extern void pgm_status_worker_exiting(bool connect_failed, const char *reason);
+extern void pgm_status_worker_connected(bool sampling, int interval_s);
 extern void pgm_status_heartbeat(int interval_s, int64 memory_bytes);
 extern void pgm_status_count_persisted(int64 rows);
 extern int	pgm_status_take_burst(void);
-extern int	pgm_status_connect_failures(void);
+extern bool pgm_ring_last_tables(PgmTableSample *out);
+extern bool pgm_cache_hit_last_hour(TimestampTz now, int64 *hits, int64 *reads);
 
 /* The server's role and its worst replication lag (replication.c) */
 typedef struct PgmReplicationLag
@@ -202,8 +355,19 @@ typedef struct PgmReplicationLag
 
 extern void pgm_replication_lag(PgmReplicationLag *lag, TimestampTz now);
 
-/* sampler.c: one sample and its table-level figures, in C (call inside a transaction) */
-extern void pgm_take_sample(PgmSample *sample, PgmTableSample *tables);
+/* Checkpoints and restartpoints, timed and requested, and their reset (checkpoints.c) */
+extern void pgm_checkpoint_counts(int64 *timed, int64 *requested, TimestampTz *reset);
+
+/*
+ * sampler.c: one sample and its table-level figures, in C (call inside a
+ * transaction).  The pass over the user tables runs at most every
+ * PGMAINT_TABLE_PASS_PERIOD seconds unless pass_now (samples asked for).
+ * With server, the server-wide part of the sample is copied from it (the
+ * server-wide worker's last sample) instead of measured.
+ */
+#define PGMAINT_TABLE_PASS_PERIOD	10
+extern void pgm_take_sample(PgmSample *sample, PgmTableSample *tables, bool pass_now,
+							const PgmSample *server);
 
 /*
  * pinning.c: pins, at a priority no database or role setting reaches, every
@@ -212,9 +376,15 @@ extern void pgm_take_sample(PgmSample *sample, PgmTableSample *tables);
  */
 extern void pgm_pin_worker_settings(void);
 
-/* worker.c: registration and entry point of the worker (the scheduler) */
-extern void pgm_register_worker(void);
+/* worker.c: entry point of a database worker (the scheduler), started by the launcher */
 extern PGDLLEXPORT void pgmaint_worker_main(Datum main_arg);
+
+/* What the launcher passes a database worker in bgw_extra */
+typedef struct PgmWorkerArg
+{
+	Oid			datid;
+	uint32		generation;
+} PgmWorkerArg;
 
 /*
  * A worker task, run by the scheduler when its period is due.  It runs in the
@@ -265,8 +435,17 @@ extern bool pgm_run_read_step(const char *step, PgmStepFunc fn, void *arg);
  */
 extern bool pgm_run_xact_step(const char *step, PgmStepFunc fn, void *arg);
 
-/* Connections (backends.c): the worker's leak sweep, a PgmStepFunc */
+/* diskspace.c: the data directory's file system (false when statvfs fails) */
+extern bool pgm_disk_space(int64 *total, int64 *free, int64 *available);
+
+/* Connections (backends.c): the worker's leak sweep of every database, a PgmStepFunc */
 extern void pgm_leak_sweep(void *arg);
+extern void pgm_leak_sweep_none(void);
+extern int	pgm_usable_connections(void);
+
+#include "utils/backend_status.h"
+extern bool pgm_leak_state_since(BackendState state, TimestampTz state_change,
+								 TimestampTz since);
 
 /* --- Autovacuum policy --- */
 
@@ -289,5 +468,6 @@ extern void pgm_events_request_shmem(void);
 extern void pgm_events_startup_shmem(void);
 extern int	pgm_events_period(void);
 extern void pgm_events_task(PgmServeFunc serve);
+extern void pgm_health_refresh_task(PgmServeFunc serve);
 
 #endif							/* PGMAINT_H */

@@ -1,16 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * ring.c
- *	  The shared-memory ring of health samples and the worker's status, and
- *	  the SQL functions that read them: samples(), sampler_status(),
+ *	  Each database worker's ring of health samples and status, kept in its
+ *	  slot of shared memory (slots.h), and the SQL functions that read the
+ *	  ring of their own database: samples(), sampler_status(),
  *	  _table_health_sampled() and _request_samples().
  *
- * One struct in the main shared memory segment holds the worker's status
- * (its heartbeat) followed by pgmaint.history_size samples.  A single
- * LWLock guards both.  The worker takes it exclusively for a memcpy;
- * readers take it shared, copy into memory they allocated beforehand and
- * build tuples only after releasing it, so nothing that can ERROR ever
- * runs while the lock is held.
+ * A worker writes only its own slot (pgm_my_slot); a session reads the slot
+ * of its database (MyDatabaseId), and sees nothing when no worker samples
+ * it.  The one LWLock of the slots guards every slot: the worker takes it
+ * exclusively for a memcpy; readers take it shared, copy into memory they
+ * allocated beforehand and build tuples only after releasing it, so nothing
+ * that can ERROR ever runs while the lock is held.
  *
  * SQL served: samples(), sampler_status(), _request_samples() and
  * _ring_block_deltas() (sql/code/10-sampler.sql), _table_health_sampled()
@@ -23,7 +24,10 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -38,11 +42,7 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
-#include "pgmaint.h"
-
-/* Name of the shared memory struct and of the LWLock tranche */
-#define PGMAINT_SHMEM_NAME		"pgmaint ring"
-#define PGMAINT_TRANCHE_NAME	"pgmaint"
+#include "slots.h"
 
 /*
  * Columns of pgmaint.samples() and pgmaint.sampler_status().  samples() of
@@ -51,82 +51,39 @@
  */
 #define PGMAINT_SAMPLES_COLS_1_0	28
 #define PGMAINT_SAMPLES_COLS	32
-#define PGMAINT_STATUS_COLS		14
 
 /* A sample older than this many intervals is not fresh enough for health() */
 #define PGMAINT_FRESH_INTERVALS	2
 
+/* Samples samples() copies beyond those it counted, for those taken meanwhile */
+#define PGMAINT_COPY_MARGIN		8
+
 /* Most samples one _request_samples() call may ask for */
 #define PGMAINT_MAX_BURST		100000
 
-/* The shared state: status, then the ring */
-typedef struct PgmShared
-{
-	LWLock	   *lock;
-	int			capacity;		/* slots in samples[] */
-	int			count;			/* slots filled, up to capacity */
-	int			next;			/* slot the next sample goes to */
-	PgmStatus	status;
-	PgmTableSample tables;		/* table-level figures of the last sample */
-	PgmSample	samples[FLEXIBLE_ARRAY_MEMBER];
-} PgmShared;
-
-static PgmShared *pgm_shared = NULL;
+/* This worker's slot (call in a database worker only) */
+#define PGM_MY_SLOT()	(&pgm_shared->slots[pgm_my_slot])
 
 PG_FUNCTION_INFO_V1(pgmaint_samples);
 PG_FUNCTION_INFO_V1(pgmaint_sampler_status);
 PG_FUNCTION_INFO_V1(pgmaint_request_samples);
 PG_FUNCTION_INFO_V1(pgmaint_table_health_sampled);
 PG_FUNCTION_INFO_V1(pgmaint_ring_block_deltas);
+PG_FUNCTION_INFO_V1(pgmaint_cache_hit_last_hour);
 
 static void pgm_require_ring(void);
 static Datum pgm_interval_datum(int64 usecs);
 static Datum pgm_rate_datum(int64 delta, double seconds);
 static bool pgm_samples_comparable(const PgmSample *p, const PgmSample *s);
 
-/* Bytes of shared memory the ring needs for capacity samples. */
-Size
-pgm_ring_shmem_size(int capacity)
-{
-	return add_size(offsetof(PgmShared, samples),
-					mul_size(sizeof(PgmSample), capacity));
-}
-
-/* Asks the postmaster for the ring's memory and lock (shmem_request_hook). */
-void
-pgm_ring_request_shmem(void)
-{
-	RequestAddinShmemSpace(pgm_ring_shmem_size(pgm_history_size));
-	RequestNamedLWLockTranche(PGMAINT_TRANCHE_NAME, 1);
-}
-
-/* Creates or attaches to the ring (shmem_startup_hook). */
-void
-pgm_ring_startup_shmem(void)
-{
-	bool		found;
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	pgm_shared = ShmemInitStruct(PGMAINT_SHMEM_NAME,
-								 pgm_ring_shmem_size(pgm_history_size),
-								 &found);
-	if (!found)
-	{
-		memset(pgm_shared, 0, offsetof(PgmShared, samples));
-		pgm_shared->lock = &(GetNamedLWLockTranche(PGMAINT_TRANCHE_NAME))->lock;
-		pgm_shared->capacity = pgm_history_size;
-	}
-	LWLockRelease(AddinShmemInitLock);
-}
-
-/* True when this process can use the ring (pgmaint was preloaded). */
+/* True when this process can use the rings (pgmaint was preloaded). */
 bool
 pgm_ring_attached(void)
 {
 	return pgm_shared != NULL;
 }
 
-/* Number of samples the ring holds when full. */
+/* Number of samples a ring holds when full. */
 int
 pgm_ring_capacity(void)
 {
@@ -134,170 +91,191 @@ pgm_ring_capacity(void)
 }
 
 /*
- * Appends a sample, overwriting the oldest when the ring is full, and keeps
- * its table-level figures as the last ones.
+ * Appends a sample to this worker's ring, overwriting the oldest when the
+ * ring is full, and keeps its table-level figures as the last ones.
  */
 void
 pgm_ring_push(const PgmSample *sample, const PgmTableSample *tables)
 {
+	PgmSlot    *slot = PGM_MY_SLOT();
+	PgmSample  *ring = PGM_RING(pgm_my_slot);
+
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	pgm_shared->samples[pgm_shared->next] = *sample;
-	pgm_shared->tables = *tables;
-	pgm_shared->next = (pgm_shared->next + 1) % pgm_shared->capacity;
-	if (pgm_shared->count < pgm_shared->capacity)
-		pgm_shared->count++;
-	pgm_shared->status.last_sample_at = sample->sampled_at;
-	pgm_shared->status.samples_taken++;
+	ring[slot->next] = *sample;
+	slot->tables = *tables;
+	slot->next = (slot->next + 1) % pgm_shared->capacity;
+	if (slot->count < pgm_shared->capacity)
+		slot->count++;
+	slot->status.last_sample_at = sample->sampled_at;
+	slot->status.samples_taken++;
 	LWLockRelease(pgm_shared->lock);
 }
 
 /*
- * Copies up to max samples, oldest first, into out (allocated by the caller
- * before, since nothing may allocate under the lock); returns how many.
+ * How many of this database's samples were taken at or after since (the
+ * newest ones); the ring is in time order.
  */
-int
-pgm_ring_copy(PgmSample *out, int max)
+static int
+pgm_ring_count_since(TimestampTz since)
 {
-	int			n;
-	int			first;
+	int			n = 0;
 	int			i;
 
 	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	n = Min(pgm_shared->count, max);
-	first = (pgm_shared->next - n + pgm_shared->capacity) % pgm_shared->capacity;
-	for (i = 0; i < n; i++)
-		out[i] = pgm_shared->samples[(first + i) % pgm_shared->capacity];
+	i = pgm_slot_of_locked(MyDatabaseId);
+	if (i >= 0)
+	{
+		PgmSlot    *slot = &pgm_shared->slots[i];
+		PgmSample  *ring = PGM_RING(i);
+		int			cap = pgm_shared->capacity;
+
+		while (n < slot->count &&
+			   ring[(slot->next - 1 - n + 2 * cap) % cap].sampled_at >= since)
+			n++;
+	}
 	LWLockRelease(pgm_shared->lock);
 	return n;
 }
 
-/* Copies the worker's status. */
+/*
+ * Copies up to max of this database's samples, oldest first, into out
+ * (allocated by the caller before, since nothing may allocate under the
+ * lock); returns how many.
+ */
+int
+pgm_ring_copy(PgmSample *out, int max)
+{
+	int			n = 0;
+	int			i;
+
+	LWLockAcquire(pgm_shared->lock, LW_SHARED);
+	i = pgm_slot_of_locked(MyDatabaseId);
+	if (i >= 0)
+	{
+		PgmSlot    *slot = &pgm_shared->slots[i];
+		PgmSample  *ring = PGM_RING(i);
+		int			cap = pgm_shared->capacity;
+		int			first;
+		int			k;
+
+		n = Min(slot->count, max);
+		first = (slot->next - n + cap) % cap;
+		for (k = 0; k < n; k++)
+			out[k] = ring[(first + k) % cap];
+	}
+	LWLockRelease(pgm_shared->lock);
+	return n;
+}
+
+/* Copies the status of this database's worker (zeros when it has none). */
 void
 pgm_status_copy(PgmStatus *out)
 {
+	int			i;
+
+	memset(out, 0, sizeof(PgmStatus));
+	if (pgm_shared == NULL)
+		return;
 	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	*out = pgm_shared->status;
+	i = pgm_slot_of_locked(MyDatabaseId);
+	if (i >= 0)
+		*out = pgm_shared->slots[i].status;
 	LWLockRelease(pgm_shared->lock);
 }
 
-/* Records the worker's last error (truncated to PGMAINT_ERROR_LEN). */
+/* Records this worker's last error (truncated to PGMAINT_ERROR_LEN). */
 void
 pgm_status_set_error(const char *message)
 {
 	TimestampTz now = GetCurrentTimestamp();
 
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	strlcpy(pgm_shared->status.last_error, message, PGMAINT_ERROR_LEN);
-	pgm_shared->status.last_error_at = now;
+	strlcpy(PGM_MY_SLOT()->status.last_error, message, PGMAINT_ERROR_LEN);
+	PGM_MY_SLOT()->status.last_error_at = now;
 	LWLockRelease(pgm_shared->lock);
 }
 
-/* Clears the worker's last error. */
+/* Clears this worker's last error. */
 void
 pgm_status_clear_error(void)
 {
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	pgm_shared->status.last_error[0] = '\0';
-	pgm_shared->status.last_error_at = 0;
-	LWLockRelease(pgm_shared->lock);
-}
-
-/* Marks the worker started (not yet connected) in this process. */
-void
-pgm_status_worker_starting(void)
-{
-	TimestampTz now = GetCurrentTimestamp();
-
-	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	pgm_shared->status.pid = MyProcPid;
-	pgm_shared->status.started_at = now;
-	pgm_shared->status.connected_at = 0;
-	LWLockRelease(pgm_shared->lock);
-}
-
-/* Marks the worker connected to its database and sampling. */
-void
-pgm_status_worker_connected(int interval_s)
-{
-	TimestampTz now = GetCurrentTimestamp();
-
-	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	pgm_shared->status.connected_at = now;
-	pgm_shared->status.heartbeat_at = now;
-	pgm_shared->status.interval_s = interval_s;
-	pgm_shared->status.connect_failures = 0;
-	pgm_shared->status.last_error[0] = '\0';
-	pgm_shared->status.last_error_at = 0;
+	PGM_MY_SLOT()->status.last_error[0] = '\0';
+	PGM_MY_SLOT()->status.last_error_at = 0;
 	LWLockRelease(pgm_shared->lock);
 }
 
 /*
- * Marks the worker gone.  When it exits before it connected, counts a
- * failed connection attempt and keeps the reason (used for the backoff).
+ * Marks this worker connected to its database, and with sampling about to
+ * sample it (pgmaint is installed there); else it only looked, or found the
+ * database held.
  */
 void
-pgm_status_worker_exiting(bool connect_failed, const char *reason)
+pgm_status_worker_connected(bool sampling, int interval_s)
 {
+	PgmSlot    *slot = PGM_MY_SLOT();
 	TimestampTz now = GetCurrentTimestamp();
 
+	pid_t		launcher;
+
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	if (pgm_shared->status.pid == MyProcPid)
+	slot->connected = true;
+	launcher = pgm_shared->launcher_pid;
+	if (sampling)
 	{
-		pgm_shared->status.pid = 0;
-		pgm_shared->status.connected_at = 0;
-	}
-	if (connect_failed)
-	{
-		pgm_shared->status.connect_failures++;
-		strlcpy(pgm_shared->status.last_error, reason, PGMAINT_ERROR_LEN);
-		pgm_shared->status.last_error_at = now;
+		slot->has_pgmaint = true;
+		slot->status.connected_at = now;
+		slot->status.datid = MyDatabaseId;
+		slot->status.heartbeat_at = now;
+		slot->status.interval_s = interval_s;
+		slot->status.last_error[0] = '\0';
+		slot->status.last_error_at = 0;
 	}
 	LWLockRelease(pgm_shared->lock);
+
+	/* the launcher decides the server-wide role and the budget on what workers found */
+	if (sampling && launcher != 0)
+	{
+		PGPROC	   *proc = BackendPidGetProc(launcher);
+
+		if (proc != NULL)
+			SetLatch(&proc->procLatch);
+	}
 }
 
-/* Records that the worker is alive, with its interval and memory use. */
+/* Records that this worker is alive, with its interval and (unless -1) memory use. */
 void
 pgm_status_heartbeat(int interval_s, int64 memory_bytes)
 {
+	PgmSlot    *slot = PGM_MY_SLOT();
 	TimestampTz now = GetCurrentTimestamp();
 
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	pgm_shared->status.heartbeat_at = now;
-	pgm_shared->status.interval_s = interval_s;
-	pgm_shared->status.memory_bytes = memory_bytes;
+	slot->status.heartbeat_at = now;
+	slot->status.interval_s = interval_s;
+	if (memory_bytes >= 0)
+		slot->status.memory_bytes = memory_bytes;
 	LWLockRelease(pgm_shared->lock);
 }
 
-/* Adds rows written to pgmaint.sample_history. */
+/* Adds rows this worker wrote to pgmaint.sample_history. */
 void
 pgm_status_count_persisted(int64 rows)
 {
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	pgm_shared->status.samples_persisted += rows;
+	PGM_MY_SLOT()->status.samples_persisted += rows;
 	LWLockRelease(pgm_shared->lock);
 }
 
-/* Returns and clears the number of extra samples requested. */
+/* Returns and clears the number of extra samples requested of this worker. */
 int
 pgm_status_take_burst(void)
 {
 	int			n;
 
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	n = pgm_shared->status.burst_requested;
-	pgm_shared->status.burst_requested = 0;
-	LWLockRelease(pgm_shared->lock);
-	return n;
-}
-
-/* Failed connection attempts in a row (zero once the worker connected). */
-int
-pgm_status_connect_failures(void)
-{
-	int			n;
-
-	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	n = pgm_shared->status.connect_failures;
+	n = PGM_MY_SLOT()->status.burst_requested;
+	PGM_MY_SLOT()->status.burst_requested = 0;
 	LWLockRelease(pgm_shared->lock);
 	return n;
 }
@@ -359,6 +337,7 @@ pgmaint_samples(PG_FUNCTION_ARGS)
 	PgmSample  *ring;
 	int			n;
 	int			i;
+	int			want;
 
 	pgm_require_ring();
 	InitMaterializedSRF(fcinfo, 0);
@@ -370,8 +349,13 @@ pgmaint_samples(PG_FUNCTION_ARGS)
 						rsinfo->setDesc->natts, PGMAINT_SAMPLES_COLS_1_0, PGMAINT_SAMPLES_COLS),
 				 errhint("Run ALTER EXTENSION pgmaint UPDATE.")));
 
-	ring = palloc(sizeof(PgmSample) * pgm_shared->capacity);
-	n = pgm_ring_copy(ring, pgm_shared->capacity);
+	/*
+	 * only the samples from since on and the one before them (for the
+	 * deltas), with a margin for samples taken between the count and the copy
+	 */
+	want = Min(pgm_ring_count_since(since) + 1 + PGMAINT_COPY_MARGIN, pgm_shared->capacity);
+	ring = palloc(sizeof(PgmSample) * want);
+	n = pgm_ring_copy(ring, want);
 
 	for (i = 0; i < n; i++)
 	{
@@ -480,6 +464,149 @@ pgmaint_samples(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* Fills view with what sampler_status() shows about the worker. */
+void
+pgm_sampler_view(PgmSamplerView *view)
+{
+	PgmUnsampledView left[PGMAINT_MAX_UNSAMPLED];
+	int			nleft;
+	int			i;
+
+	memset(view, 0, sizeof(PgmSamplerView));
+	view->preloaded = pgm_preloaded;
+	if (pgm_shared != NULL)
+		pgm_status_copy(&view->st);
+	view->running = (view->st.pid != 0 && view->st.connected_at != 0);
+	view->interval_s = pgm_sample_interval;
+	if (view->running && view->st.interval_s > 0)
+		view->interval_s = view->st.interval_s;
+	if (pgm_shared != NULL)
+		view->database = get_database_name(MyDatabaseId);
+
+	if (pgm_shared == NULL)
+	{
+		view->last_error = "pgmaint is not loaded through shared_preload_libraries, so the sampler worker does not run";
+		return;
+	}
+	if (view->st.last_error[0] != '\0')
+	{
+		view->last_error = view->st.last_error;
+		return;
+	}
+	if (view->running)
+		return;
+	if (view->st.started_at != 0)
+	{
+		view->last_error = "the sampler worker is not running";
+		return;
+	}
+	/* no worker has sampled this database: say why when the launcher knows */
+	nleft = pgm_slots_unsampled(left, PGMAINT_MAX_UNSAMPLED);
+	for (i = 0; i < Min(nleft, PGMAINT_MAX_UNSAMPLED); i++)
+	{
+		if (left[i].datid == MyDatabaseId)
+		{
+			view->last_error = psprintf("no worker samples this database: %s",
+										pgm_unsampled_text(left[i].reason));
+			return;
+		}
+	}
+	if (!pgm_launcher_running())
+		view->last_error = "the pgmaint launcher is not running: check max_worker_processes and the server log";
+	else
+		view->last_error = "the sampler worker of this database has not started yet";
+}
+
+/*
+ * The columns of pgmaint.sampler_status(), in its order: health()'s sampler
+ * section writes them under these names (the SQL declares the same).
+ */
+const PgmSamplerColumn pgm_sampler_columns[PGMAINT_STATUS_COLS] = {
+	{"running", BOOLOID},
+	{"pid", INT4OID},
+	{"database", TEXTOID},
+	{"started_at", TIMESTAMPTZOID},
+	{"last_sample_at", TIMESTAMPTZOID},
+	{"samples_taken", INT8OID},
+	{"last_error", TEXTOID},
+	{"sample_interval", INTERVALOID},
+	{"policy", TEXTOID},
+	{"in_recovery", BOOLOID},
+	{"heartbeat_at", TIMESTAMPTZOID},
+	{"samples_persisted", INT8OID},
+	{"worker_memory_bytes", INT8OID},
+	{"ring_bytes", INT8OID},
+};
+
+/* Fills values and nulls (PGMAINT_STATUS_COLS each) with sampler_status()'s row. */
+void
+pgm_sampler_status_values(Datum *values, bool *nulls)
+{
+	PgmSamplerView view;
+	const char *policy;
+
+	memset(values, 0, sizeof(Datum) * PGMAINT_STATUS_COLS);
+	memset(nulls, true, sizeof(bool) * PGMAINT_STATUS_COLS);
+	pgm_sampler_view(&view);
+	policy = GetConfigOption("pgmaint.policy", true, false);
+
+	values[0] = BoolGetDatum(view.running);
+	nulls[0] = false;
+	if (view.st.pid != 0)
+	{
+		values[1] = Int32GetDatum(view.st.pid);
+		nulls[1] = false;
+	}
+	if (view.database != NULL)
+	{
+		values[2] = CStringGetTextDatum(view.database);
+		nulls[2] = false;
+	}
+	if (view.st.started_at != 0)
+	{
+		values[3] = TimestampTzGetDatum(view.st.started_at);
+		nulls[3] = false;
+	}
+	if (view.st.last_sample_at != 0)
+	{
+		values[4] = TimestampTzGetDatum(view.st.last_sample_at);
+		nulls[4] = false;
+	}
+	values[5] = Int64GetDatum(view.st.samples_taken);
+	nulls[5] = false;
+	if (view.last_error != NULL)
+	{
+		values[6] = CStringGetTextDatum(view.last_error);
+		nulls[6] = false;
+	}
+	values[7] = pgm_interval_datum((int64) view.interval_s * USECS_PER_SEC);
+	nulls[7] = false;
+	if (policy != NULL)
+	{
+		values[8] = CStringGetTextDatum(policy);
+		nulls[8] = false;
+	}
+	values[9] = BoolGetDatum(RecoveryInProgress());
+	nulls[9] = false;
+	if (view.st.heartbeat_at != 0)
+	{
+		values[10] = TimestampTzGetDatum(view.st.heartbeat_at);
+		nulls[10] = false;
+	}
+	values[11] = Int64GetDatum(view.st.samples_persisted);
+	nulls[11] = false;
+	if (view.st.memory_bytes != 0)
+	{
+		values[12] = Int64GetDatum(view.st.memory_bytes);
+		nulls[12] = false;
+	}
+	if (pgm_shared != NULL)
+	{
+		values[13] = Int64GetDatum((int64) pgm_slot_ring_bytes());
+		nulls[13] = false;
+	}
+}
+
 /*
  * SQL pgmaint.sampler_status(): one row about the worker.  Without
  * preloading it still answers, with running = false and the reason.
@@ -490,100 +617,12 @@ pgmaint_sampler_status(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[PGMAINT_STATUS_COLS];
 	bool		nulls[PGMAINT_STATUS_COLS];
-	PgmStatus	st;
-	bool		running;
-	int			interval_s = pgm_sample_interval;
-	const char *policy;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("function returning record called in context that cannot accept type record")));
-
-	memset(values, 0, sizeof(values));
-	memset(nulls, true, sizeof(nulls));
-	memset(&st, 0, sizeof(st));
-
-	if (pgm_shared != NULL)
-		pgm_status_copy(&st);
-	running = (st.pid != 0 && st.connected_at != 0);
-	if (running && st.interval_s > 0)
-		interval_s = st.interval_s;
-	policy = GetConfigOption("pgmaint.policy", true, false);
-
-	values[0] = BoolGetDatum(running);
-	nulls[0] = false;
-	if (st.pid != 0)
-	{
-		values[1] = Int32GetDatum(st.pid);
-		nulls[1] = false;
-	}
-	if (pgm_shared != NULL && pgm_database != NULL)
-	{
-		values[2] = CStringGetTextDatum(pgm_database);
-		nulls[2] = false;
-	}
-	if (st.started_at != 0)
-	{
-		values[3] = TimestampTzGetDatum(st.started_at);
-		nulls[3] = false;
-	}
-	if (st.last_sample_at != 0)
-	{
-		values[4] = TimestampTzGetDatum(st.last_sample_at);
-		nulls[4] = false;
-	}
-	values[5] = Int64GetDatum(st.samples_taken);
-	nulls[5] = false;
-
-	if (pgm_shared == NULL)
-	{
-		values[6] = CStringGetTextDatum("pgmaint is not loaded through shared_preload_libraries, so the sampler worker does not run");
-		nulls[6] = false;
-	}
-	else if (st.last_error[0] != '\0')
-	{
-		values[6] = CStringGetTextDatum(st.last_error);
-		nulls[6] = false;
-	}
-	else if (st.started_at == 0)
-	{
-		values[6] = CStringGetTextDatum("the sampler worker has not started: check max_worker_processes and the server log");
-		nulls[6] = false;
-	}
-	else if (!running)
-	{
-		values[6] = CStringGetTextDatum("the sampler worker is not running");
-		nulls[6] = false;
-	}
-
-	values[7] = pgm_interval_datum((int64) interval_s * USECS_PER_SEC);
-	nulls[7] = false;
-	if (policy != NULL)
-	{
-		values[8] = CStringGetTextDatum(policy);
-		nulls[8] = false;
-	}
-	values[9] = BoolGetDatum(RecoveryInProgress());
-	nulls[9] = false;
-	if (st.heartbeat_at != 0)
-	{
-		values[10] = TimestampTzGetDatum(st.heartbeat_at);
-		nulls[10] = false;
-	}
-	values[11] = Int64GetDatum(st.samples_persisted);
-	nulls[11] = false;
-	if (st.memory_bytes != 0)
-	{
-		values[12] = Int64GetDatum(st.memory_bytes);
-		nulls[12] = false;
-	}
-	if (pgm_shared != NULL)
-	{
-		values[13] = Int64GetDatum((int64) pgm_ring_shmem_size(pgm_shared->capacity));
-		nulls[13] = false;
-	}
-
+	pgm_sampler_status_values(values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
@@ -598,6 +637,7 @@ pgmaint_request_samples(PG_FUNCTION_ARGS)
 	int32		count = PG_GETARG_INT32(0);
 	int64		taken;
 	pid_t		pid;
+	int			slot;
 	PGPROC	   *proc;
 
 	pgm_require_ring();
@@ -608,17 +648,24 @@ pgmaint_request_samples(PG_FUNCTION_ARGS)
 				 errhint("Ask for fewer samples at a time.")));
 
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	pid = pgm_shared->status.connected_at != 0 ? pgm_shared->status.pid : 0;
-	if (pid != 0)
-		pgm_shared->status.burst_requested =
-			Min(pgm_shared->status.burst_requested + count, PGMAINT_MAX_BURST);
-	taken = pgm_shared->status.samples_taken;
+	pid = 0;
+	taken = 0;
+	slot = pgm_slot_of_locked(MyDatabaseId);
+	if (slot >= 0)
+	{
+		PgmStatus  *st = &pgm_shared->slots[slot].status;
+
+		pid = st->connected_at != 0 ? st->pid : 0;
+		if (pid != 0)
+			st->burst_requested = Min(st->burst_requested + count, PGMAINT_MAX_BURST);
+		taken = st->samples_taken;
+	}
 	LWLockRelease(pgm_shared->lock);
 
 	if (pid == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the pgmaint sampler worker is not running"),
+				 errmsg("the pgmaint sampler worker of this database is not running"),
 				 errhint("See pgmaint.sampler_status() for the reason.")));
 
 	proc = BackendPidGetProc(pid);
@@ -639,24 +686,11 @@ pgmaint_table_health_sampled(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	PgmTableSample last;
-	int			interval_s;
 	Datum		values[PGMAINT_TABLE_HEALTH_COLS + 1];
 	bool		nulls[PGMAINT_TABLE_HEALTH_COLS + 1];
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (pgm_shared == NULL)
-		return (Datum) 0;
-
-	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	last = pgm_shared->tables;
-	interval_s = pgm_shared->status.interval_s;
-	LWLockRelease(pgm_shared->lock);
-
-	if (interval_s <= 0)
-		interval_s = pgm_sample_interval;
-	if (last.sampled_at == 0 || last.datid != MyDatabaseId ||
-		GetCurrentTimestamp() - last.sampled_at >
-		(int64) PGMAINT_FRESH_INTERVALS * interval_s * USECS_PER_SEC)
+	if (!pgm_ring_last_tables(&last))
 		return (Datum) 0;
 
 	pgm_table_health_values(&last.health, values, nulls);
@@ -667,11 +701,71 @@ pgmaint_table_health_sampled(PG_FUNCTION_ARGS)
 }
 
 /*
- * SQL pgmaint._ring_block_deltas(since): this database's block hits and
- * reads summed over the ring's intervals that start at or after since, by
- * samples()' rule (pgm_samples_comparable; a counter that went backwards
- * counts as a reset too).  NULL hits and reads when no interval qualifies
- * or without preloading; the caller checks that the ring is of its database.
+ * This database's block hits and reads summed over the ring's intervals that
+ * start at or after since, by samples()' rule (pgm_samples_comparable; a
+ * counter that went backwards counts as a reset too).  False when no
+ * interval qualifies or without preloading; the caller checks that the ring
+ * is of its database.
+ */
+static bool
+pgm_ring_block_sums(TimestampTz since, int64 *hits, int64 *reads)
+{
+	bool		any = false;
+	int			slotno;
+	PgmSlot    *slot;
+	PgmSample  *ring;
+	int			cap;
+	int			first;
+	int			i;
+
+	*hits = *reads = 0;
+	if (pgm_shared == NULL)
+		return false;
+	/* arithmetic only: it runs under the lock, without a copy of the ring */
+	LWLockAcquire(pgm_shared->lock, LW_SHARED);
+	slotno = pgm_slot_of_locked(MyDatabaseId);
+	slot = slotno >= 0 ? &pgm_shared->slots[slotno] : NULL;
+	ring = slotno >= 0 ? PGM_RING(slotno) : NULL;
+	cap = pgm_shared->capacity;
+	first = slot ? (slot->next - slot->count + cap) % cap : 0;
+	for (i = 1; slot != NULL && i < slot->count; i++)
+	{
+		const PgmSample *p = &ring[(first + i - 1) % cap];
+		const PgmSample *s = &ring[(first + i) % cap];
+
+		if (p->sampled_at < since || !pgm_samples_comparable(p, s) ||
+			s->blks_hit < p->blks_hit || s->blks_read < p->blks_read)
+			continue;
+		*hits += s->blks_hit - p->blks_hit;
+		*reads += s->blks_read - p->blks_read;
+		any = true;
+	}
+	LWLockRelease(pgm_shared->lock);
+	return any;
+}
+
+/*
+ * This database's block hits and reads over the hour before now, from the
+ * worker's ring, when the worker runs and samples this database (the
+ * cache_hit check and pgmaint._cache_hit_last_hour()); false otherwise.
+ */
+bool
+pgm_cache_hit_last_hour(TimestampTz now, int64 *hits, int64 *reads)
+{
+	PgmStatus	st;
+
+	*hits = *reads = 0;
+	if (pgm_shared == NULL)
+		return false;
+	pgm_status_copy(&st);
+	if (st.pid == 0 || st.connected_at == 0 || st.datid != MyDatabaseId)
+		return false;
+	return pgm_ring_block_sums(now - USECS_PER_HOUR, hits, reads);
+}
+
+/*
+ * SQL pgmaint._ring_block_deltas(since): pgm_ring_block_sums() as numerics
+ * (NULL hits and reads when no interval qualifies or without preloading).
  */
 Datum
 pgmaint_ring_block_deltas(PG_FUNCTION_ARGS)
@@ -680,36 +774,15 @@ pgmaint_ring_block_deltas(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[2];
 	bool		nulls[2] = {true, true};
-	PgmSample  *ring;
-	int			n;
-	int64		hits = 0;
-	int64		reads = 0;
-	bool		any = false;
+	int64		hits;
+	int64		reads;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("function returning record called in context that cannot accept type record")));
 
-	if (pgm_shared != NULL)
-	{
-		ring = palloc(sizeof(PgmSample) * pgm_shared->capacity);
-		n = pgm_ring_copy(ring, pgm_shared->capacity);
-		for (int i = 1; i < n; i++)
-		{
-			const PgmSample *p = &ring[i - 1];
-			const PgmSample *s = &ring[i];
-
-			if (p->sampled_at < since || !pgm_samples_comparable(p, s) ||
-				s->blks_hit < p->blks_hit || s->blks_read < p->blks_read)
-				continue;
-			hits += s->blks_hit - p->blks_hit;
-			reads += s->blks_read - p->blks_read;
-			any = true;
-		}
-		pfree(ring);
-	}
-	if (any)
+	if (pgm_ring_block_sums(since, &hits, &reads))
 	{
 		values[0] = DirectFunctionCall1(int8_numeric, Int64GetDatum(hits));
 		values[1] = DirectFunctionCall1(int8_numeric, Int64GetDatum(reads));
@@ -717,4 +790,64 @@ pgmaint_ring_block_deltas(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
+}
+
+/*
+ * SQL pgmaint._cache_hit_last_hour(): pgm_cache_hit_last_hour() before now()
+ * as numerics, NULL when the worker does not sample this database.
+ */
+Datum
+pgmaint_cache_hit_last_hour(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+	int64		hits;
+	int64		reads;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context that cannot accept type record")));
+
+	if (pgm_cache_hit_last_hour(GetCurrentTransactionStartTimestamp(), &hits, &reads))
+	{
+		values[0] = DirectFunctionCall1(int8_numeric, Int64GetDatum(hits));
+		values[1] = DirectFunctionCall1(int8_numeric, Int64GetDatum(reads));
+		nulls[0] = nulls[1] = false;
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}
+
+/*
+ * The table-level figures of the worker's last pass into out, when that pass
+ * is of this database and fresh (made within PGMAINT_FRESH_INTERVALS sample
+ * intervals, plus PGMAINT_TABLE_PASS_PERIOD at short intervals, where the
+ * passes are that far apart); false otherwise, and without preloading.
+ */
+bool
+pgm_ring_last_tables(PgmTableSample *out)
+{
+	int			interval_s = 0;
+	int			slot;
+
+	memset(out, 0, sizeof(PgmTableSample));
+	if (pgm_shared == NULL)
+		return false;
+	LWLockAcquire(pgm_shared->lock, LW_SHARED);
+	slot = pgm_slot_of_locked(MyDatabaseId);
+	if (slot >= 0)
+	{
+		*out = pgm_shared->slots[slot].tables;
+		interval_s = pgm_shared->slots[slot].status.interval_s;
+	}
+	LWLockRelease(pgm_shared->lock);
+
+	if (interval_s <= 0)
+		interval_s = pgm_sample_interval;
+	return out->sampled_at != 0 && out->datid == MyDatabaseId &&
+		GetCurrentTimestamp() - out->sampled_at <=
+		((int64) PGMAINT_FRESH_INTERVALS * interval_s +
+		 (interval_s < PGMAINT_TABLE_PASS_PERIOD ? PGMAINT_TABLE_PASS_PERIOD : 0)) * USECS_PER_SEC;
 }

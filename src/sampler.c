@@ -10,6 +10,11 @@
  *	  behind) with tablehealth.c's code, so that health() reads them in
  *	  O(1) from the ring.
  *
+ * The server-wide part (backends, role, replication) is measured by the
+ * worker with the server-wide role; the others copy its last one, so that a
+ * sample costs each of them its own database's tables, not the server's
+ * sessions (see pgm_take_sample()).
+ *
  * Nothing here goes through SPI or the executor.  The caller runs it inside
  * a transaction (the catalog scan of pg_class needs one; it works read-only
  * on a hot standby) and the transaction's end drops the statistics and
@@ -27,6 +32,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/transam.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
@@ -46,28 +52,78 @@
 /* Mask of the class part of a wait_event_info value */
 #define PGMAINT_WAIT_CLASS_MASK	0xFF000000U
 
+/*
+ * The last pass over the user tables, kept in the worker between samples: at
+ * sample intervals shorter than PGMAINT_TABLE_PASS_PERIOD the pass runs at
+ * most that often (see pgm_take_sample()).
+ */
+static PgmTableSample pgm_last_pass;
+static PgmTableSums pgm_last_sums;
+
 static void pgm_sample_backends(PgmSample *sample);
 static void pgm_sample_database(PgmSample *sample);
-static void pgm_sample_tables(PgmSample *sample, PgmTableSample *tables);
+static void pgm_sample_tables(PgmSample *sample, PgmTableSample *tables, bool pass);
 static void pgm_sample_frozenxid(PgmSample *sample);
 static void pgm_sample_replication(PgmSample *sample);
+static void pgm_copy_server_part(PgmSample *sample, const PgmSample *server);
 
-/* Fills sample and tables with the server's state now. */
+/*
+ * Fills sample and tables with the server's state now.  The pass over the
+ * user tables (the sample's live and dead tuples and the table-level
+ * figures) runs when pass_now is true (a sample asked for), when the last
+ * one is PGMAINT_TABLE_PASS_PERIOD old or of another database, and else the
+ * last pass's figures are the sample's: reading every table's statistics
+ * costs about a microsecond a table once the caches have gone cold between
+ * two samples, which at a 1 s interval and 10,000 tables was ten times all
+ * the worker's other work.  At intervals of PGMAINT_TABLE_PASS_PERIOD and
+ * more, every sample makes its pass.
+ */
 void
-pgm_take_sample(PgmSample *sample, PgmTableSample *tables)
+pgm_take_sample(PgmSample *sample, PgmTableSample *tables, bool pass_now,
+				const PgmSample *server)
 {
 	memset(sample, 0, sizeof(PgmSample));
 	sample->sampled_at = GetCurrentTimestamp();
-	tables->sampled_at = sample->sampled_at;
-	tables->datid = MyDatabaseId;
 	sample->longest_xact_age = -1;
 	sample->longest_idle_in_transaction_age = -1;
 
-	pgm_sample_backends(sample);
+	if (server != NULL)
+		pgm_copy_server_part(sample, server);
+	else
+	{
+		pgm_sample_backends(sample);
+		pgm_sample_replication(sample);
+	}
 	pgm_sample_database(sample);
-	pgm_sample_tables(sample, tables);
+	pgm_sample_tables(sample, tables,
+					  pass_now || pgm_last_pass.sampled_at == 0 ||
+					  pgm_last_pass.datid != MyDatabaseId ||
+					  sample->sampled_at - pgm_last_pass.sampled_at >=
+					  (int64) PGMAINT_TABLE_PASS_PERIOD * USECS_PER_SEC - USECS_PER_SEC / 10);
 	pgm_sample_frozenxid(sample);
-	pgm_sample_replication(sample);
+}
+
+/*
+ * Copies the server-wide part of a sample (backends by state, their ages,
+ * the server's role and replication) from the server-wide worker's last
+ * sample: the one list of those fields.
+ */
+static void
+pgm_copy_server_part(PgmSample *sample, const PgmSample *server)
+{
+	sample->client_backends = server->client_backends;
+	sample->active = server->active;
+	sample->idle = server->idle;
+	sample->idle_in_transaction = server->idle_in_transaction;
+	sample->idle_in_transaction_aborted = server->idle_in_transaction_aborted;
+	sample->waiting_on_lock = server->waiting_on_lock;
+	sample->longest_xact_age = server->longest_xact_age;
+	sample->longest_idle_in_transaction_age = server->longest_idle_in_transaction_age;
+	/* the role is this moment's, not the other worker's (a promotion in between) */
+	sample->in_recovery = RecoveryInProgress();
+	sample->standbys = server->standbys;
+	sample->replication_lag = server->replication_lag;
+	sample->replication_lag_bytes = server->replication_lag_bytes;
 }
 
 /*
@@ -175,57 +231,24 @@ pgm_sample_database(PgmSample *sample)
 
 /*
  * Sums live and dead tuples over the tables pg_stat_user_tables shows, and
- * gathers the table-level health figures of the same tables:
- * ordinary and partitioned tables and materialized views outside
- * pg_catalog, information_schema and the toast schemas.
+ * gathers the table-level health figures of the same tables, in one pass
+ * (tablehealth.c's, which a session's live evaluation runs too), or takes
+ * them from the last pass when pass is false.  tables->sampled_at is when
+ * its figures were measured.
  */
 static void
-pgm_sample_tables(PgmSample *sample, PgmTableSample *tables)
+pgm_sample_tables(PgmSample *sample, PgmTableSample *tables, bool pass)
 {
-	Oid			information_schema = get_namespace_oid("information_schema", true);
-	Relation	rel;
-	TableScanDesc scan;
-	HeapTuple	tuple;
-	PgmVacuumContext ctx;
-
-	pgm_vacuum_context_init(&ctx, sample->sampled_at);
-	pgm_table_health_init(&tables->health,
-						  PGMAINT_HEALTH_MIN_READS, PGMAINT_HEALTH_MIN_TUPLES);
-	rel = table_open(RelationRelationId, AccessShareLock);
-	scan = table_beginscan_catalog(rel, 0, NULL);
-	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	if (pass)
 	{
-		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
-		PgStat_StatTabEntry *tab;
-
-		CHECK_FOR_INTERRUPTS();
-		if (form->relkind != RELKIND_RELATION &&
-			form->relkind != RELKIND_MATVIEW &&
-			form->relkind != RELKIND_PARTITIONED_TABLE)
-			continue;
-		if (form->relnamespace == PG_CATALOG_NAMESPACE ||
-			form->relnamespace == information_schema)
-			continue;
-
-		sample->tables++;
-		tab = pgstat_fetch_stat_tabentry(form->oid);
-		pgm_table_health_add(&tables->health, tuple, RelationGetDescr(rel),
-							 tab, &ctx);
-		if (tab == NULL)
-			continue;
-#if PG_VERSION_NUM >= 160000
-		sample->live_tuples += tab->live_tuples;
-		sample->dead_tuples += tab->dead_tuples;
-#else
-		sample->live_tuples += tab->n_live_tuples;
-		sample->dead_tuples += tab->n_dead_tuples;
-#endif
-		/* with stats_fetch_consistency = none each entry is a fresh copy */
-		if (pgstat_fetch_consistency == PGSTAT_FETCH_CONSISTENCY_NONE)
-			pfree(tab);
+		pgm_table_pass(&pgm_last_pass.health, &pgm_last_sums, sample->sampled_at);
+		pgm_last_pass.sampled_at = sample->sampled_at;
+		pgm_last_pass.datid = MyDatabaseId;
 	}
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
+	*tables = pgm_last_pass;
+	sample->tables = pgm_last_sums.tables;
+	sample->live_tuples = pgm_last_sums.live_tuples;
+	sample->dead_tuples = pgm_last_sums.dead_tuples;
 }
 
 /* Computes age(datfrozenxid) of the target database. */

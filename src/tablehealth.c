@@ -18,15 +18,23 @@
 
 #include <limits.h>
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/multixact.h"
 #include "access/reloptions.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/transam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "postmaster/autovacuum.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "pgmaint.h"
 
@@ -217,8 +225,8 @@ pgm_mxid_age(MultiXactId mxid, MultiXactId now)
  * its TOAST table's relfrozenxid (and relminmxid) ages, because autovacuum
  * must freeze both before datfrozenxid can advance (VACUUM (PROCESS_TOAST
  * false) freezes the heap alone).  An invalid TOAST id means no TOAST table.
- * The one copy of that rule: vacuum_stats() and the wraparound checks'
- * _oldest_tables() use it.
+ * The one copy of that rule: vacuum_stats() and the wraparound checks (the
+ * oldest tables of pgm_table_pass()) use it.
  */
 void
 pgm_table_age(TransactionId heap_xid, MultiXactId heap_mxid,
@@ -255,6 +263,32 @@ pgm_table_health_init(PgmTableHealth *h, int64 min_reads, int64 min_tuples)
 	h->hit_relid = InvalidOid;
 	h->falling_relid = InvalidOid;
 	h->dead_relid = InvalidOid;
+	h->vacuum.relid = InvalidOid;
+	h->analyze.relid = InvalidOid;
+}
+
+/*
+ * Counts one table's last maintenance at "at" with "changes" since: a table
+ * without changes does not count; one never maintained is counted apart;
+ * ties go to the lower relid.
+ */
+void
+pgm_age_worst_add(PgmAgeWorst *w, Oid relid, TimestampTz at, int64 changes)
+{
+	if (changes <= 0)
+		return;
+	if (at == 0)
+	{
+		w->never++;
+		return;
+	}
+	w->changed++;
+	if (!OidIsValid(w->relid) || at < w->at || (at == w->at && relid < w->relid))
+	{
+		w->relid = relid;
+		w->at = at;
+		w->changes = changes;
+	}
 }
 
 /*
@@ -299,6 +333,14 @@ pgm_table_health_add(PgmTableHealth *h, HeapTuple classtup,
 		}
 	}
 
+	/* vacuum_age and analyze_age: the later of manual and auto */
+	pgm_age_worst_add(&h->vacuum, form->oid,
+					  Max(PGM_TAB_VAC_TIME(stats), PGM_TAB_AUTOVAC_TIME(stats)),
+					  PGM_TAB_DEAD(stats) + PGM_TAB_INSERTS(stats));
+	pgm_age_worst_add(&h->analyze, form->oid,
+					  Max(PGM_TAB_ANL_TIME(stats), PGM_TAB_AUTOANL_TIME(stats)),
+					  PGM_TAB_MODS(stats));
+
 	live = PGM_TAB_LIVE(stats);
 	dead = PGM_TAB_DEAD(stats);
 	if (live + dead >= h->min_tuples && live + dead > 0)
@@ -333,8 +375,247 @@ pgm_table_health_add(PgmTableHealth *h, HeapTuple classtup,
 			h->falling_relid = form->oid;
 			h->falling_dead = dead;
 			h->falling_inserts = inserts;
+			h->falling_disabled = !v.av_enabled;
 		}
 	}
+}
+
+/* A table of the pass, as the wraparound ages need it */
+typedef struct PgmPassTable
+{
+	Oid			relid;
+	Oid			toastrelid;
+	TransactionId relfrozenxid;
+	MultiXactId relminmxid;
+} PgmPassTable;
+
+/*
+ * The oldest table by one kind of age (xid or mxid) in a pass: the heap side
+ * (the oldest heap age, the lowest relid among those) and the TOAST side
+ * (the oldest TOAST age and every TOAST table of that age), put together at
+ * the end by pgm_oldest_finish().
+ */
+typedef struct PgmOldest
+{
+	bool		any_heap;
+	int32		heap_age;
+	Oid			heap_relid;
+	int32		toast_age;
+	Oid		   *toasts;			/* TOAST tables of age toast_age */
+	int			ntoasts;
+	int			maxtoasts;
+} PgmOldest;
+
+static void pgm_oldest_toast(PgmOldest *o, Oid toastrelid, int32 age);
+static void pgm_oldest_finish(PgmOldest *o, const PgmPassTable *tables, int ntables,
+							  TransactionId now_xid, MultiXactId now_mxid,
+							  Oid *relid, PgmTableAge *age);
+static int	pgm_oid_cmp(const void *a, const void *b);
+
+/* Counts a TOAST table of the given age on the TOAST side of o. */
+static void
+pgm_oldest_toast(PgmOldest *o, Oid toastrelid, int32 age)
+{
+	if (o->ntoasts > 0 && age < o->toast_age)
+		return;
+	if (o->ntoasts > 0 && age > o->toast_age)
+		o->ntoasts = 0;
+	o->toast_age = age;
+	if (o->ntoasts == o->maxtoasts)
+	{
+		o->maxtoasts = Max(16, o->maxtoasts * 2);
+		o->toasts = o->toasts ? repalloc(o->toasts, sizeof(Oid) * o->maxtoasts)
+			: palloc(sizeof(Oid) * o->maxtoasts);
+	}
+	o->toasts[o->ntoasts++] = toastrelid;
+}
+
+/* Orders oids. */
+static int
+pgm_oid_cmp(const void *a, const void *b)
+{
+	Oid			x = *(const Oid *) a;
+	Oid			y = *(const Oid *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * The table with the oldest age of one kind, by pgm_table_age() (the greater
+ * of heap and TOAST), ties to the lower relid (any scan order, one answer):
+ * among the tables whose heap has the oldest heap age and those whose TOAST
+ * table has the oldest TOAST age, whichever side is older (both on a tie).
+ */
+static void
+pgm_oldest_finish(PgmOldest *o, const PgmPassTable *tables, int ntables,
+				  TransactionId now_xid, MultiXactId now_mxid,
+				  Oid *relid, PgmTableAge *age)
+{
+	Oid			best = InvalidOid;
+	int32		oldest;
+	int			i;
+
+	*relid = InvalidOid;
+	memset(age, 0, sizeof(PgmTableAge));
+	if (!o->any_heap)
+		return;
+	oldest = (o->ntoasts > 0 && o->toast_age > o->heap_age) ? o->toast_age : o->heap_age;
+	if (o->heap_age == oldest)
+		best = o->heap_relid;
+	if (o->ntoasts > 0 && o->toast_age == oldest)
+	{
+		qsort(o->toasts, o->ntoasts, sizeof(Oid), pgm_oid_cmp);
+		for (i = 0; i < ntables; i++)
+		{
+			const PgmPassTable *t = &tables[i];
+
+			if (OidIsValid(t->toastrelid) && (!OidIsValid(best) || t->relid < best) &&
+				bsearch(&t->toastrelid, o->toasts, o->ntoasts, sizeof(Oid), pgm_oid_cmp) != NULL)
+				best = t->relid;
+		}
+	}
+	for (i = 0; i < ntables; i++)
+	{
+		const PgmPassTable *t = &tables[i];
+		TransactionId toast_xid = InvalidTransactionId;
+		MultiXactId toast_mxid = InvalidMultiXactId;
+
+		if (t->relid != best)
+			continue;
+		/* its TOAST table's ids: the side that made it the oldest, or none older */
+		if (OidIsValid(t->toastrelid))
+		{
+			HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(t->toastrelid));
+
+			if (HeapTupleIsValid(tup))
+			{
+				toast_xid = ((Form_pg_class) GETSTRUCT(tup))->relfrozenxid;
+				toast_mxid = ((Form_pg_class) GETSTRUCT(tup))->relminmxid;
+				ReleaseSysCache(tup);
+			}
+		}
+		pgm_table_age(t->relfrozenxid, t->relminmxid, toast_xid, toast_mxid,
+					  now_xid, now_mxid, age);
+		*relid = t->relid;
+		break;
+	}
+}
+
+/*
+ * One pass over pg_class: the table-level health figures (with the floors
+ * of tablehealth.h) of the tables pg_stat_user_tables shows, ordinary and
+ * partitioned tables and materialized views outside pg_catalog,
+ * information_schema and the toast schemas, and their count and summed live
+ * and dead tuples.  The worker's sample and a session's live evaluation both
+ * take their figures here.  Reads each statistics entry as
+ * stats_fetch_consistency says (the worker's is none: a fresh copy each).
+ * The wraparound ages of the tables (ordinary and materialized views, aged
+ * with their TOAST tables) come from the same rows: the TOAST tables' rows
+ * are in pg_class too.
+ */
+void
+pgm_table_pass(PgmTableHealth *h, PgmTableSums *sums, TimestampTz now)
+{
+	Oid			information_schema = get_namespace_oid("information_schema", true);
+	TransactionId now_xid = GetStableLatestTransactionId();
+	MultiXactId now_mxid = ReadNextMultiXactId();
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	PgmVacuumContext ctx;
+	PgmOldest	oldest_xid;
+	PgmOldest	oldest_mxid;
+	PgmPassTable *tables = NULL;
+	int			ntables = 0;
+	int			maxtables = 0;
+
+	memset(sums, 0, sizeof(PgmTableSums));
+	memset(&oldest_xid, 0, sizeof(oldest_xid));
+	memset(&oldest_mxid, 0, sizeof(oldest_mxid));
+	pgm_vacuum_context_init(&ctx, now);
+	pgm_table_health_init(h, PGMAINT_HEALTH_MIN_READS, PGMAINT_HEALTH_MIN_TUPLES);
+	rel = table_open(RelationRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+		PgStat_StatTabEntry *tab;
+
+		CHECK_FOR_INTERRUPTS();
+		if (form->relkind == RELKIND_TOASTVALUE)
+		{
+			/* only user tables' TOAST tables: the catalogs' were made by initdb */
+			if (form->oid < FirstNormalObjectId)
+				continue;
+			if (TransactionIdIsValid(form->relfrozenxid))
+				pgm_oldest_toast(&oldest_xid, form->oid, pgm_xid_age(form->relfrozenxid, now_xid));
+			if (MultiXactIdIsValid(form->relminmxid))
+				pgm_oldest_toast(&oldest_mxid, form->oid, pgm_mxid_age(form->relminmxid, now_mxid));
+			continue;
+		}
+		if (form->relkind != RELKIND_RELATION &&
+			form->relkind != RELKIND_MATVIEW &&
+			form->relkind != RELKIND_PARTITIONED_TABLE)
+			continue;
+		if (form->relnamespace == PG_CATALOG_NAMESPACE ||
+			form->relnamespace == information_schema)
+			continue;
+
+		sums->tables++;
+		if (form->relkind != RELKIND_PARTITIONED_TABLE)
+		{
+			int32		xid_age = pgm_xid_age(form->relfrozenxid, now_xid);
+			int32		mxid_age = pgm_mxid_age(form->relminmxid, now_mxid);
+
+			if (ntables == maxtables)
+			{
+				maxtables = Max(256, maxtables * 2);
+				tables = tables ? repalloc(tables, sizeof(PgmPassTable) * maxtables)
+					: palloc(sizeof(PgmPassTable) * maxtables);
+			}
+			tables[ntables].relid = form->oid;
+			tables[ntables].toastrelid = form->reltoastrelid;
+			tables[ntables].relfrozenxid = form->relfrozenxid;
+			tables[ntables].relminmxid = form->relminmxid;
+			ntables++;
+			if (!oldest_xid.any_heap || xid_age > oldest_xid.heap_age ||
+				(xid_age == oldest_xid.heap_age && form->oid < oldest_xid.heap_relid))
+			{
+				oldest_xid.heap_age = xid_age;
+				oldest_xid.heap_relid = form->oid;
+			}
+			if (!oldest_mxid.any_heap || mxid_age > oldest_mxid.heap_age ||
+				(mxid_age == oldest_mxid.heap_age && form->oid < oldest_mxid.heap_relid))
+			{
+				oldest_mxid.heap_age = mxid_age;
+				oldest_mxid.heap_relid = form->oid;
+			}
+			oldest_xid.any_heap = oldest_mxid.any_heap = true;
+		}
+
+		tab = pgstat_fetch_stat_tabentry(form->oid);
+		pgm_table_health_add(h, tuple, RelationGetDescr(rel), tab, &ctx);
+		if (tab == NULL)
+			continue;
+		sums->live_tuples += PGM_TAB_LIVE(tab);
+		sums->dead_tuples += PGM_TAB_DEAD(tab);
+		/* with stats_fetch_consistency = none each entry is a fresh copy */
+		if (pgstat_fetch_consistency == PGSTAT_FETCH_CONSISTENCY_NONE)
+			pfree(tab);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	pgm_oldest_finish(&oldest_xid, tables, ntables, now_xid, now_mxid,
+					  &h->xid_relid, &h->xid_age);
+	pgm_oldest_finish(&oldest_mxid, tables, ntables, now_xid, now_mxid,
+					  &h->mxid_relid, &h->mxid_age);
+	if (tables)
+		pfree(tables);
+	if (oldest_xid.toasts)
+		pfree(oldest_xid.toasts);
+	if (oldest_mxid.toasts)
+		pfree(oldest_mxid.toasts);
 }
 
 /*

@@ -79,13 +79,35 @@ typedef struct PgmVacuumVerdict
 								 * vacuum for 10 naptimes */
 } PgmVacuumVerdict;
 
+/* A table's wraparound age: the greater of its heap's and its TOAST table's */
+typedef struct PgmTableAge
+{
+	int32		xid_age;
+	int32		mxid_age;
+	bool		xid_from_toast; /* the TOAST table is the older */
+	bool		mxid_from_toast;
+} PgmTableAge;
+
+/* The oldest maintenance (vacuum or analyze) among tables changed since */
+typedef struct PgmAgeWorst
+{
+	int64		changed;		/* maintained before, changed since */
+	int64		never;			/* changed, never maintained */
+	Oid			relid;			/* the one maintained longest ago */
+	TimestampTz at;
+	int64		changes;
+} PgmAgeWorst;
+
 /*
  * The table-level health figures of one database: worst heap hit ratio among
  * tables with at least min_reads heap block reads, tables where autovacuum
  * falls behind and the one with the most dead tuples (then inserts since its
- * last vacuum) among them, worst
- * dead-tuple share among tables with at least min_tuples live + dead tuples.
- * A relid is InvalidOid when no table qualified.
+ * last vacuum) among them (and whether its autovacuum_enabled is off), worst
+ * dead-tuple share among tables with at least min_tuples live + dead tuples,
+ * the tables changed since their last vacuum and analyze with the one
+ * maintained longest ago, and the tables with the oldest transaction-id and
+ * multixact ages (the greater of heap and TOAST).  A relid is InvalidOid when
+ * no table qualified.
  */
 typedef struct PgmTableHealth
 {
@@ -102,16 +124,22 @@ typedef struct PgmTableHealth
 	Oid			dead_relid;
 	double		dead_share;
 	int64		dead_tuples;
+	bool		falling_disabled;	/* autovacuum_enabled = off on falling_relid */
+	PgmAgeWorst vacuum;			/* changes: dead + inserted tuples since */
+	PgmAgeWorst analyze;		/* changes: modified tuples since */
+	Oid			xid_relid;		/* the oldest by transaction-id age */
+	PgmTableAge xid_age;
+	Oid			mxid_relid;		/* the oldest by multixact age */
+	PgmTableAge mxid_age;
 } PgmTableHealth;
 
-/* A table's wraparound age: the greater of its heap's and its TOAST table's */
-typedef struct PgmTableAge
+/* What a pass over the user tables sums beside the figures (the sample's) */
+typedef struct PgmTableSums
 {
-	int32		xid_age;
-	int32		mxid_age;
-	bool		xid_from_toast; /* the TOAST table is the older */
-	bool		mxid_from_toast;
-} PgmTableAge;
+	int64		tables;			/* ordinary and partitioned tables, matviews */
+	int64		live_tuples;
+	int64		dead_tuples;
+} PgmTableSums;
 
 /* The one copy of the threshold formula, of a table's age and of the aggregates */
 extern void pgm_table_age(TransactionId heap_xid, MultiXactId heap_mxid,
@@ -126,6 +154,8 @@ extern void pgm_table_health_init(PgmTableHealth *h, int64 min_reads, int64 min_
 extern void pgm_table_health_add(PgmTableHealth *h, HeapTuple classtup,
 								 TupleDesc classdesc, PgStat_StatTabEntry *stats,
 								 const PgmVacuumContext *ctx);
+extern void pgm_age_worst_add(PgmAgeWorst *w, Oid relid, TimestampTz at, int64 changes);
+extern void pgm_table_pass(PgmTableHealth *h, PgmTableSums *sums, TimestampTz now);
 
 /* Columns of _table_health() and _table_health_sampled() before sampled_at */
 #define PGMAINT_TABLE_HEALTH_COLS	11

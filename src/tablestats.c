@@ -27,11 +27,13 @@
  * including other sessions' temporary tables; cache_hit_tables() leaves out
  * partitioned tables, which have no storage, as pg_statio_user_tables does.
  *
- * SQL served: cache_hit_tables(), _cache_hit_totals(), vacuum_stats() and
- * table_sizes() (sql/code/30-tablestats.sql), and _table_health() and
- * _oldest_tables() (80-checks.sql), whose one pass over pg_class is this
- * file's; the threshold formula, the aggregates and the rule for a table's
- * age are tablehealth.c's, the locks that do not wait nowait.c's.
+ * SQL served: cache_hit_tables(), _cache_hit_totals(), vacuum_stats() (and
+ * its rows with dead tuples, _vacuum_stats_dead(), for the reports),
+ * table_sizes() and _page_leaders() (the candidates of _largest_tables())
+ * (sql/code/30-tablestats.sql), and _table_health()
+ * (80-checks.sql), whose one pass over pg_class is this file's; the
+ * threshold formula, the aggregates and the rule for a table's age are
+ * tablehealth.c's, the locks that do not wait nowait.c's.
  *
  *-------------------------------------------------------------------------
  */
@@ -68,6 +70,7 @@
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -76,8 +79,10 @@
 /* Version-dependent names the reports need beside tablehealth.h's */
 #if PG_VERSION_NUM >= 160000
 #define pgm_init_srf(fcinfo)	InitMaterializedSRF((fcinfo), 0)
+#define pgm_init_scalar_srf(fcinfo)	InitMaterializedSRF((fcinfo), MAT_SRF_USE_EXPECTED_DESC)
 #else
 #define pgm_init_srf(fcinfo)	SetSingleFuncCall((fcinfo), 0)
+#define pgm_init_scalar_srf(fcinfo)	SetSingleFuncCall((fcinfo), SRF_SINGLE_USE_EXPECTED)
 #endif
 
 
@@ -86,7 +91,6 @@
 #define PGMAINT_CACHE_TOTALS_COLS	6
 #define PGMAINT_VACUUM_STATS_COLS	32
 #define PGMAINT_TABLE_SIZES_COLS	13
-#define PGMAINT_OLDEST_TABLES_COLS	6
 
 /* table_sizes()' note on a table it did not measure */
 #define PGMAINT_SIZES_BUSY_NOTE \
@@ -154,22 +158,13 @@ typedef struct PgmSizeRow
 	int64		toast_bytes;
 } PgmSizeRow;
 
-/* The oldest maintenance (vacuum or analyze) among tables changed since */
-typedef struct PgmAgeWorst
-{
-	int64		changed;		/* maintained before, changed since */
-	int64		never;			/* changed, never maintained */
-	Oid			relid;			/* the one maintained longest ago */
-	TimestampTz at;
-	int64		changes;
-} PgmAgeWorst;
-
 static int	pgm_stats_snapshot_begin(void);
 static void pgm_class_scan_begin(PgmClassScan *cs);
 static HeapTuple pgm_class_scan_next(PgmClassScan *cs);
 static void pgm_class_scan_end(PgmClassScan *cs);
 static HTAB *pgm_collect_toast_xids(void);
 static HTAB *pgm_collect_profiles(void);
+static Datum pgm_vacuum_stats_rows(FunctionCallInfo fcinfo, bool only_dead);
 static HTAB *pgm_collect_index_blocks(void);
 static void pgm_cache_row_fill(Form_pg_class form, HTAB *index_blocks, PgmCacheRow *row);
 static Datum pgm_ratio(int64 hits, int64 reads, bool *isnull);
@@ -178,15 +173,15 @@ static int	pgm_size_row_cmp(const void *a, const void *b);
 static void pgm_table_age_of(Form_pg_class form, HTAB *toast_xids,
 							 TransactionId now_xid, MultiXactId now_mxid,
 							 PgmTableAge *age);
-static void pgm_age_worst_add(PgmAgeWorst *w, Oid relid, TimestampTz at, int64 changes);
 
 PG_FUNCTION_INFO_V1(pgmaint_cache_hit_tables);
 PG_FUNCTION_INFO_V1(pgmaint_cache_hit_totals);
 PG_FUNCTION_INFO_V1(pgmaint_vacuum_stats);
+PG_FUNCTION_INFO_V1(pgmaint_vacuum_stats_dead);
+PG_FUNCTION_INFO_V1(pgmaint_page_leaders);
 PG_FUNCTION_INFO_V1(pgmaint_table_sizes);
 PG_FUNCTION_INFO_V1(pgmaint_table_health);
 PG_FUNCTION_INFO_V1(pgmaint_maintenance_age_worst);
-PG_FUNCTION_INFO_V1(pgmaint_oldest_tables);
 
 /*
  * Reads statistics as one snapshot until AtEOXact_GUC(true, level) with the
@@ -647,9 +642,25 @@ pgm_table_age_of(Form_pg_class form, HTAB *toast_xids,
 				 TransactionId now_xid, MultiXactId now_mxid, PgmTableAge *age)
 {
 	PgmToastXid *toast = NULL;
+	PgmToastXid looked_up;
 
-	if (OidIsValid(form->reltoastrelid))
+	if (OidIsValid(form->reltoastrelid) && toast_xids != NULL)
 		toast = hash_search(toast_xids, &form->reltoastrelid, HASH_FIND, NULL);
+	else if (OidIsValid(form->reltoastrelid))
+	{
+		/* a few rows: their TOAST tables one by one */
+		HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(form->reltoastrelid));
+
+		if (HeapTupleIsValid(tuple))
+		{
+			Form_pg_class t = (Form_pg_class) GETSTRUCT(tuple);
+
+			looked_up.relfrozenxid = t->relfrozenxid;
+			looked_up.relminmxid = t->relminmxid;
+			toast = &looked_up;
+			ReleaseSysCache(tuple);
+		}
+	}
 	pgm_table_age(form->relfrozenxid, form->relminmxid,
 				  toast ? toast->relfrozenxid : InvalidTransactionId,
 				  toast ? toast->relminmxid : InvalidMultiXactId,
@@ -666,6 +677,24 @@ pgm_table_age_of(Form_pg_class form, HTAB *toast_xids,
 Datum
 pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 {
+	return pgm_vacuum_stats_rows(fcinfo, false);
+}
+
+/*
+ * _vacuum_stats_dead(): the rows of vacuum_stats() with dead tuples, for the
+ * reports' ten tables with the most: the tables without any are skipped
+ * before anything else is computed for them.
+ */
+Datum
+pgmaint_vacuum_stats_dead(PG_FUNCTION_ARGS)
+{
+	return pgm_vacuum_stats_rows(fcinfo, true);
+}
+
+/* The rows of vacuum_stats(), or only those with dead tuples. */
+static Datum
+pgm_vacuum_stats_rows(FunctionCallInfo fcinfo, bool only_dead)
+{
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	PgmClassScan cs;
 	HeapTuple	tuple;
@@ -679,8 +708,13 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 	pgm_init_srf(fcinfo);
 	pgm_vacuum_context_init(&ctx, GetCurrentTransactionStartTimestamp());
 	profiles = pgm_collect_profiles();
-	toast_xids = pgm_collect_toast_xids();
-	guc_level = pgm_stats_snapshot_begin();
+	toast_xids = only_dead ? NULL : pgm_collect_toast_xids();
+	/*
+	 * one snapshot for every table; the few rows with dead tuples need none
+	 * (each lookup is then a probe of the shared hash, which beats copying
+	 * every entry of the database when most tables are skipped)
+	 */
+	guc_level = only_dead ? NewGUCNestLevel() : pgm_stats_snapshot_begin();
 
 	pgm_class_scan_begin(&cs);
 	while ((tuple = pgm_class_scan_next(&cs)) != NULL)
@@ -710,6 +744,8 @@ pgmaint_vacuum_stats(PG_FUNCTION_ARGS)
 			times[2] = PGM_TAB_ANL_TIME(stats);
 			times[3] = PGM_TAB_AUTOANL_TIME(stats);
 		}
+		if (only_dead && dead <= 0)
+			continue;
 
 		values[0] = ObjectIdGetDatum(form->oid);
 		values[1] = PointerGetDatum(cs.nspname);
@@ -968,26 +1004,6 @@ pgmaint_table_health(PG_FUNCTION_ARGS)
 													  values, nulls)));
 }
 
-/* Counts one table's last maintenance at "at" with "changes" since. */
-static void
-pgm_age_worst_add(PgmAgeWorst *w, Oid relid, TimestampTz at, int64 changes)
-{
-	if (changes <= 0)
-		return;
-	if (at == 0)
-	{
-		w->never++;
-		return;
-	}
-	w->changed++;
-	if (!OidIsValid(w->relid) || at < w->at || (at == w->at && relid < w->relid))
-	{
-		w->relid = relid;
-		w->at = at;
-		w->changes = changes;
-	}
-}
-
 /*
  * _maintenance_age_worst(): for the vacuum_age and analyze_age checks, in one
  * pass over pg_class like _table_health(): the tables changed since their
@@ -1053,69 +1069,218 @@ pgmaint_maintenance_age_worst(PG_FUNCTION_ARGS)
 													  values, nulls)));
 }
 
+
+/* A table and its pages in the catalog, for _page_leaders() */
+typedef struct PgmPages
+{
+	Oid			relid;			/* hash key */
+	int64		pages;
+} PgmPages;
+
+/* A link from a table (or an index) to the relation whose pages it adds */
+typedef struct PgmPageLink
+{
+	Oid			from;			/* the TOAST table, or the index */
+	Oid			owner;			/* the table, when known */
+	int64		pages;			/* the index's pages */
+} PgmPageLink;
+
+/* Orders tables by pages, most first, then by relid. */
+static int
+pgm_pages_cmp(const void *a, const void *b)
+{
+	const PgmPages *pa = *(const PgmPages *const *) a;
+	const PgmPages *pb = *(const PgmPages *const *) b;
+
+	if (pa->pages != pb->pages)
+		return pa->pages > pb->pages ? -1 : 1;
+	if (pa->relid != pb->relid)
+		return pa->relid < pb->relid ? -1 : 1;
+	return 0;
+}
+
+/* A schema and whether it is a user schema, for _page_leaders() */
+typedef struct PgmSchemaKind
+{
+	Oid			nsp;			/* hash key */
+	bool		user;
+} PgmSchemaKind;
+
+/* Whether a schema's name is a user schema's (not the catalogs', TOAST or temporary). */
+static bool
+pgm_page_schema_is_user(Oid nsp, HTAB *known)
+{
+	bool		found;
+	PgmSchemaKind *kind = hash_search(known, &nsp, HASH_ENTER, &found);
+	char	   *name;
+	bool		user;
+
+	if (found)
+		return kind->user;
+	name = get_namespace_name(nsp);
+	user = name != NULL &&
+		strcmp(name, "pg_catalog") != 0 &&
+		strcmp(name, "information_schema") != 0 &&
+		strncmp(name, "pg_toast", 8) != 0 &&
+		strncmp(name, "pg_temp_", 8) != 0;
+
+	if (name != NULL)
+		pfree(name);
+	kind->user = user;
+	return user;
+}
+
 /*
- * _oldest_tables(): for the wraparound checks, the user table (or
- * materialized view) of this database with the oldest relfrozenxid and the
- * one with the oldest relminmxid, each counted as the greater of the table's
- * and its TOAST table's age (autovacuum must freeze both), and whether the
- * TOAST table is the older.  One pass over pg_class, like vacuum_stats(),
- * whose xid_age and mxid_age columns are the same figures.
+ * _page_leaders(n): the n user tables and materialized views (and the owners
+ * of indexes, whatever their kind) with the most pages in the catalog: their
+ * own relpages, their TOAST table's and their indexes', most first, then by
+ * relid -- the candidates _largest_tables() measures.  One pass over pg_class
+ * and one over pg_index, instead of joining them.
  */
 Datum
-pgmaint_oldest_tables(PG_FUNCTION_ARGS)
+pgmaint_page_leaders(PG_FUNCTION_ARGS)
 {
-	TupleDesc	tupdesc;
-	PgmClassScan cs;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int32		n = PG_GETARG_INT32(0);
+	HASHCTL		ctl;
+	HTAB	   *owners;
+	HTAB	   *toast_pages;
+	HTAB	   *indexes;
+	HTAB	   *schemas;
+	List	   *toast_links = NIL;
+	Relation	rel;
+	SysScanDesc scan;
 	HeapTuple	tuple;
-	HTAB	   *toast_xids;
-	TransactionId age_xid = GetStableLatestTransactionId();
-	MultiXactId age_mxid = ReadNextMultiXactId();
-	Oid			xid_relid = InvalidOid;
-	Oid			mxid_relid = InvalidOid;
-	PgmTableAge xid_worst = {0};
-	PgmTableAge mxid_worst = {0};
-	Datum		values[PGMAINT_OLDEST_TABLES_COLS];
-	bool		nulls[PGMAINT_OLDEST_TABLES_COLS] = {0};
+	Oid			last_nsp = InvalidOid;
+	bool		last_user = false;
+	HASH_SEQ_STATUS seq;
+	PgmPages   *entry;
+	PgmPages  **sorted;
+	long		count;
+	long		i;
+	ListCell   *lc;
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("function returning record called in context that cannot accept type record")));
+	pgm_init_scalar_srf(fcinfo);
 
-	toast_xids = pgm_collect_toast_xids();
-	pgm_class_scan_begin(&cs);
-	while ((tuple = pgm_class_scan_next(&cs)) != NULL)
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(PgmPages);
+	ctl.hcxt = CurrentMemoryContext;
+	owners = hash_create("pgmaint page owners", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	toast_pages = hash_create("pgmaint toast pages", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.entrysize = sizeof(PgmPageLink);
+	indexes = hash_create("pgmaint index pages", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.entrysize = sizeof(PgmSchemaKind);
+	schemas = hash_create("pgmaint schemas", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	/* pg_class: tables' and TOAST tables' pages, indexes to attribute */
+	rel = table_open(RelationRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
 		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
-		PgmTableAge age;
+		int64		pages = Max(form->relpages, 0);
 
-		if (form->relkind != RELKIND_RELATION && form->relkind != RELKIND_MATVIEW)
+		if (form->relkind == RELKIND_TOASTVALUE)
+		{
+			entry = hash_search(toast_pages, &form->oid, HASH_ENTER, NULL);
+			entry->pages = pages;
 			continue;
-		pgm_table_age_of(form, toast_xids, age_xid, age_mxid, &age);
-		/* ties go to the lower relid, so that any scan order gives one answer */
-		if (!OidIsValid(xid_relid) || age.xid_age > xid_worst.xid_age ||
-			(age.xid_age == xid_worst.xid_age && form->oid < xid_relid))
-		{
-			xid_relid = form->oid;
-			xid_worst = age;
 		}
-		if (!OidIsValid(mxid_relid) || age.mxid_age > mxid_worst.mxid_age ||
-			(age.mxid_age == mxid_worst.mxid_age && form->oid < mxid_relid))
+		if (form->relkind != RELKIND_RELATION && form->relkind != RELKIND_MATVIEW &&
+			form->relkind != RELKIND_INDEX)
+			continue;
+		if (form->relnamespace != last_nsp)
 		{
-			mxid_relid = form->oid;
-			mxid_worst = age;
+			last_nsp = form->relnamespace;
+			last_user = pgm_page_schema_is_user(last_nsp, schemas);
+		}
+		if (!last_user)
+			continue;
+		if (form->relkind == RELKIND_INDEX)
+		{
+			PgmPageLink *link = hash_search(indexes, &form->oid, HASH_ENTER, NULL);
+
+			link->owner = InvalidOid;
+			link->pages = pages;
+			continue;
+		}
+		entry = hash_search(owners, &form->oid, HASH_ENTER, NULL);
+		entry->pages = pages;
+		if (OidIsValid(form->reltoastrelid))
+		{
+			PgmPageLink *link = palloc(sizeof(PgmPageLink));
+
+			link->from = form->reltoastrelid;
+			link->owner = form->oid;
+			toast_links = lappend(toast_links, link);
 		}
 	}
-	pgm_class_scan_end(&cs);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
 
-	values[0] = ObjectIdGetDatum(xid_relid);
-	values[1] = Int32GetDatum(xid_worst.xid_age);
-	values[2] = BoolGetDatum(xid_worst.xid_from_toast);
-	nulls[0] = nulls[1] = nulls[2] = !OidIsValid(xid_relid);
-	values[3] = ObjectIdGetDatum(mxid_relid);
-	values[4] = Int32GetDatum(mxid_worst.mxid_age);
-	values[5] = BoolGetDatum(mxid_worst.mxid_from_toast);
-	nulls[3] = nulls[4] = nulls[5] = !OidIsValid(mxid_relid);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
-													  values, nulls)));
+	/* each TOAST table's pages to its table */
+	foreach(lc, toast_links)
+	{
+		PgmPageLink *link = (PgmPageLink *) lfirst(lc);
+		PgmPages   *toast = hash_search(toast_pages, &link->from, HASH_FIND, NULL);
+
+		if (toast == NULL)
+			continue;
+		entry = hash_search(owners, &link->owner, HASH_FIND, NULL);
+		entry->pages += toast->pages;
+	}
+
+	/* pg_index: each index's pages to its table */
+	rel = table_open(IndexRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_index form = (Form_pg_index) GETSTRUCT(tuple);
+		PgmPageLink *link = hash_search(indexes, &form->indexrelid, HASH_FIND, NULL);
+		bool		found;
+
+		if (link == NULL)
+			continue;
+		entry = hash_search(owners, &form->indrelid, HASH_ENTER, &found);
+		if (!found)
+			entry->pages = 0;
+		entry->pages += link->pages;
+		link->owner = form->indrelid;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	/* an index without its pg_index row counts as its own (as a LEFT JOIN would) */
+	hash_seq_init(&seq, indexes);
+	{
+		PgmPageLink *link;
+
+		while ((link = hash_seq_search(&seq)) != NULL)
+		{
+			bool		found;
+
+			if (OidIsValid(link->owner))
+				continue;
+			entry = hash_search(owners, &link->from, HASH_ENTER, &found);
+			if (!found)
+				entry->pages = 0;
+			entry->pages += link->pages;
+		}
+	}
+
+	count = hash_get_num_entries(owners);
+	sorted = palloc(sizeof(PgmPages *) * Max(count, 1));
+	i = 0;
+	hash_seq_init(&seq, owners);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+		sorted[i++] = entry;
+	qsort(sorted, count, sizeof(PgmPages *), pgm_pages_cmp);
+	for (i = 0; i < count && i < n; i++)
+	{
+		Datum		value = ObjectIdGetDatum(sorted[i]->relid);
+		bool		isnull = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+	}
+	return (Datum) 0;
 }

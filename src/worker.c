@@ -1,39 +1,51 @@
 /*-------------------------------------------------------------------------
  *
  * worker.c
- *	  The pgmaint background worker: registration, connection with backoff,
- *	  signals, and the deadline scheduler of its periodic tasks.
+ *	  A pgmaint database worker: one per database that has pgmaint, started
+ *	  by the launcher (launcher.c); its connection, signals, and the
+ *	  deadline scheduler of its periodic tasks.
  *
- * Lifecycle.  The worker starts at consistent state, so it also runs on a
- * hot standby (read-only: it samples into the ring and writes nothing).  It
- * exits with code 1 on every failure, so that the postmaster starts it
- * again after PGMAINT_RESTART_SECONDS; only a shutdown stops it for good.
- * When pgmaint.database cannot be connected to (a missing database), the
- * next start waits with an exponential backoff and logs why.
+ * Lifecycle.  The launcher registers the worker as a dynamic background
+ * worker with the slot (slots.c) and the database it is for.  The worker
+ * attaches to its slot, connects to its database, and looks whether pgmaint
+ * is installed there: when it is not, it exits quietly and the launcher
+ * does not start another one there until something changes (CREATE
+ * EXTENSION, ddlhooks.c).  Otherwise it samples until it is told to stop:
+ * DROP EXTENSION pgmaint (it finds the extension gone), a session that
+ * needs the database alone (a hold: DROP DATABASE and the like), or the
+ * launcher; it then exits quietly too.  Any failure exits with code 1, and
+ * the launcher starts a new worker after PGMAINT_RESTART_SECONDS.  The
+ * worker starts at consistent state, so it also runs on a hot standby
+ * (read-only: it samples into its ring and writes nothing).
  *
- * DROP DATABASE.  PostgreSQL 15 cannot let a background worker stay
- * connected to a database without holding it, so:
- *  - DROP DATABASE of another database emits a ProcSignalBarrier that every
- *    process must absorb; the worker's latch is set by the signal and its
- *    loop calls CHECK_FOR_INTERRUPTS() at once, so it never delays the drop,
- *    however long its interval;
- *  - DROP DATABASE of pgmaint.database fails after about five seconds with
- *    "database is being accessed by other users" (it is never hung), and
- *    DROP DATABASE ... WITH (FORCE) terminates the worker and succeeds; the
- *    worker then retries with backoff until the database exists again.
+ * Roles.  One worker, the one the launcher names, runs the server-wide
+ * steps: it measures the backends and the server's replication once per
+ * sample (published in shared memory, copied by the others into their
+ * samples), sweeps leaked sessions of every database, and evaluates the
+ * server-wide checks that the others copy (events.c).  Every worker runs
+ * the steps of its own database: table statistics, history, events,
+ * policy, retention, space.
+ *
+ * DROP DATABASE of another database emits a ProcSignalBarrier that every
+ * process must absorb; the worker's latch is set by the signal and its loop
+ * calls CHECK_FOR_INTERRUPTS() at once, so it never delays the drop,
+ * however long its interval.  A command on its own database holds its slot
+ * first, which sets its latch too: it exits before the command looks for
+ * other sessions.
  *
  * Scheduling.  Each task keeps its next deadline; after it runs the
  * deadline advances by whole periods, so samples do not drift, and the
  * loop sleeps until the nearest deadline.  A reload that changes a period
- * moves the deadline to the last run plus the new period.
+ * moves the deadline to the last run plus the new period.  Every run of a
+ * task is counted in the slot (pgmaint.workers().task_runs).
  *
  * Layers.  This file is the top: it calls the tasks (its own sample task,
  * policy.c, growth.c, retention.c, events.c), and they call the step runner
- * (step.c) and lower files; nothing calls back into this file but
- * pgmaint.c, which registers the worker.  A long task serves the sampler
- * through the serve function it is handed (pgm_worker_service()), and the
- * runner reports errors to the worker's status through the reporter
- * registered here (test/integration/c_layers.sh checks the graph).
+ * (step.c) and lower files; nothing calls back into this file (the launcher
+ * starts it by name).  A long task serves the sampler through the serve
+ * function it is handed (pgm_worker_service()), and the runner reports
+ * errors to the worker's status through the reporter registered here
+ * (test/integration/c_layers.sh checks the graph).
  *
  * Memory.  Every task run, scheduled or a burst sample, goes through
  * pgm_run_task(), which runs it in the loop memory context and resets that
@@ -49,6 +61,8 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -66,16 +80,16 @@
 
 #include "pgmaint.h"
 
-/* Seconds the postmaster waits before it restarts a failed worker */
-#define PGMAINT_RESTART_SECONDS		5
+/* Seconds between two measurements of the worker's memory */
+#define PGMAINT_MEMORY_PERIOD		60
 
-/* Longest wait between two connection attempts, in seconds */
-#define PGMAINT_MAX_BACKOFF			300
+/* Sample intervals the server-wide worker's last sample stays usable for the others */
+#define PGMAINT_SERVER_PART_INTERVALS	2
 
 /* A periodic task of the worker */
 typedef struct PgmTask
 {
-	const char *name;
+	PgmTaskId	id;
 	int		   *period_s;		/* the setting that holds its period */
 	PgmTaskFunc run;
 	int			current_period_s;	/* period the deadline was computed with */
@@ -86,6 +100,9 @@ typedef struct PgmTask
 /* What the sample step produces: the ring's sample and its table-level figures */
 typedef struct PgmSampleResult
 {
+	bool		pass_now;		/* a sample asked for: pass over the tables now */
+	const PgmSample *server;	/* the server-wide part to copy, or NULL: measure it */
+	bool		has_extension;	/* pgmaint is still installed in the database */
 	PgmSample	sample;
 	PgmTableSample tables;
 } PgmSampleResult;
@@ -96,30 +113,32 @@ static void pgm_sample_task(PgmServeFunc serve);
 static int	pgm_events_period_s = 60;
 
 /*
- * The worker's periodic tasks.  A new periodic task is one more line here
- * (its period is a setting in seconds); work to do after every sample goes
- * into pgm_sample_task().
+ * The worker's periodic tasks, by PgmTaskId.  A new periodic task is one
+ * more line here and in PgmTaskId (its period is a setting in seconds);
+ * work to do after every sample goes into pgm_sample_task().
  */
-static PgmTask pgm_tasks[] = {
-	{"sample", &pgm_sample_interval, pgm_sample_task},
-	{"policy", &pgm_policy_interval, pgm_policy_task},
-	{"space", &pgm_growth_interval, pgm_growth_task},
-	{"retention", &pgm_retention_period, pgm_retention_task},
-	{"events", &pgm_events_period_s, pgm_events_task},
+static PgmTask pgm_tasks[PGMAINT_NTASKS] = {
+	{PGMAINT_TASK_SAMPLE, &pgm_sample_interval, pgm_sample_task},
+	{PGMAINT_TASK_POLICY, &pgm_policy_interval, pgm_policy_task},
+	{PGMAINT_TASK_SPACE, &pgm_growth_interval, pgm_growth_task},
+	{PGMAINT_TASK_RETENTION, &pgm_retention_period, pgm_retention_task},
+	{PGMAINT_TASK_EVENTS, &pgm_events_period_s, pgm_events_task},
 };
 
-#define PGMAINT_NTASKS	((int) lengthof(pgm_tasks))
+/* The evaluation after the samples _request_samples() asked for: no period, no events */
+static PgmTask pgm_refresh_task = {PGMAINT_TASK_EVENTS, &pgm_events_period_s, pgm_health_refresh_task};
 
 /* Memory of a task run, reset after it (pg_cron's CronLoopContext) */
 static MemoryContext pgm_loop_context = NULL;
 
+/* True while the samples asked for by _request_samples() run (each passes over the tables) */
+static bool pgm_in_burst = false;
+
 /* The task running now, NULL between two */
 static PgmTask *pgm_running_task = NULL;
 
-/* Connection state, read by the exit callback and the log hook */
-static volatile bool pgm_connecting = false;
-static char pgm_connect_error[PGMAINT_ERROR_LEN];
-static emit_log_hook_type pgm_prev_emit_log_hook = NULL;
+/* The database's name, for the log */
+static const char *pgm_datname = "";
 
 /*
  * The worker's SPI runs as the bootstrap superuser, so every SQL string below
@@ -151,58 +170,67 @@ static emit_log_hook_type pgm_prev_emit_log_hook = NULL;
 static const char *const pgm_persist_sql = PGMAINT_PERSIST_SQL(PGMAINT_HISTORY_COLS);
 static const char *const pgm_persist_sql_1_0 = PGMAINT_PERSIST_SQL(PGMAINT_HISTORY_COLS_1_0);
 
+/* Their plans, prepared once and kept (the plan cache replans after DDL) */
+static SPIPlanPtr pgm_persist_plan = NULL;
+static SPIPlanPtr pgm_persist_plan_1_0 = NULL;
+static SPIPlanPtr pgm_prune_plan = NULL;
+
 static const char *const pgm_prune_sql =
 "DELETE FROM pgmaint.sample_history"
 " WHERE sampled_at OPERATOR(pg_catalog.<)"
 " (pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $1))";
 
 static void pgm_worker_exit(int code, Datum arg);
-static void pgm_capture_connect_error(ErrorData *edata);
-static void pgm_connect(void);
+static bool pgm_extension_installed(void);
+static void pgm_quit(PgmWorkerOutcome outcome);
+static void pgm_check_orders(void);
 static void pgm_sleep_until(TimestampTz deadline);
 static void pgm_process_reload(void);
 static void pgm_run_due_task(PgmTask *task);
 static void pgm_run_task(PgmTask *task);
 static void pgm_worker_service(void);
-static void pgm_heartbeat(void);
+static void pgm_heartbeat(bool memory);
+
+/* The worker's memory is measured at the next heartbeat whatever its period (after a burst) */
+static bool pgm_measure_memory = true;
 static void pgm_sample_step(void *arg);
 static void pgm_persist_step(void *arg);
+static SPIPlanPtr pgm_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes);
 
-/* Registers the static worker (from _PG_init, when preloaded). */
-void
-pgm_register_worker(void)
-{
-	BackgroundWorker worker;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_ConsistentState;
-	worker.bgw_restart_time = PGMAINT_RESTART_SECONDS;
-	strlcpy(worker.bgw_library_name, "pgmaint", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "pgmaint_worker_main", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, PGMAINT_WORKER_NAME, BGW_MAXLEN);
-	strlcpy(worker.bgw_type, PGMAINT_WORKER_NAME, BGW_MAXLEN);
-	worker.bgw_main_arg = (Datum) 0;
-	worker.bgw_notify_pid = 0;
-	RegisterBackgroundWorker(&worker);
-}
-
-/* Entry point of the worker. */
+/* Entry point of a database worker; main_arg is its slot, bgw_extra a PgmWorkerArg. */
 void
 pgmaint_worker_main(Datum main_arg)
 {
+	PgmWorkerArg arg;
 	TimestampTz now;
 	int			i;
 
+	memcpy(&arg, MyBgworkerEntry->bgw_extra, sizeof(arg));
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
+	/* a worker of an earlier launcher, or for a slot given away since: nothing to do */
+	if (!pgm_slot_attach(DatumGetInt32(main_arg), arg.datid, arg.generation))
+		proc_exit(0);
 	before_shmem_exit(pgm_worker_exit, (Datum) 0);
-	pgm_status_worker_starting();
 	pgm_step_set_reporter(pgm_status_set_error, pgm_status_clear_error);
+	pgm_datname = pgm_slot_datname();
 
-	pgm_connect();
+	BackgroundWorkerInitializeConnectionByOid(arg.datid, InvalidOid, 0);
+
+	/* a session may hold the database already; look whether pgmaint is there */
+	if (pgm_slot_must_stop())
+	{
+		pgm_status_worker_connected(false, pgm_sample_interval);
+		pgm_quit(PGMAINT_OUTCOME_STOPPED);
+	}
+	if (!pgm_extension_installed())
+	{
+		pgm_status_worker_connected(false, pgm_sample_interval);
+		pgm_quit(PGMAINT_OUTCOME_NO_EXTENSION);
+	}
+
 	/* search_path, read-only defaults, timeouts...: see pinning.c */
 	pgm_pin_worker_settings();
 
@@ -218,10 +246,10 @@ pgmaint_worker_main(Datum main_arg)
 		pgm_tasks[i].last_run = 0;
 		pgm_tasks[i].next_run = now;
 	}
-	pgm_status_worker_connected(pgm_sample_interval);
+	pgm_status_worker_connected(true, pgm_sample_interval);
 	ereport(LOG,
 			(errmsg("pgmaint sampler started in database \"%s\", sampling every %d s",
-					pgm_database, pgm_sample_interval)));
+					pgm_datname, pgm_sample_interval)));
 
 	for (;;)
 	{
@@ -231,6 +259,7 @@ pgmaint_worker_main(Datum main_arg)
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 			pgm_process_reload();
+		pgm_check_orders();
 
 		now = GetCurrentTimestamp();
 		for (i = 0; i < PGMAINT_NTASKS; i++)
@@ -242,15 +271,25 @@ pgmaint_worker_main(Datum main_arg)
 			}
 		}
 
-		/* extra samples asked for by _request_samples(), back to back */
+		/*
+		 * extra samples asked for by _request_samples(), back to back, and
+		 * one health evaluation after them, so that health() reads them
+		 */
 		burst = pgm_status_take_burst();
-		while (burst-- > 0)
+		if (burst > 0)
 		{
-			CHECK_FOR_INTERRUPTS();
-			pgm_run_task(&pgm_tasks[0]);
+			pgm_in_burst = true;
+			while (burst-- > 0)
+			{
+				CHECK_FOR_INTERRUPTS();
+				pgm_run_task(&pgm_tasks[PGMAINT_TASK_SAMPLE]);
+			}
+			pgm_in_burst = false;
+			pgm_measure_memory = true;
+			pgm_run_task(&pgm_refresh_task);
 		}
 
-		pgm_heartbeat();
+		pgm_heartbeat(true);
 
 		next_wake = pgm_tasks[0].next_run;
 		for (i = 1; i < PGMAINT_NTASKS; i++)
@@ -259,76 +298,63 @@ pgmaint_worker_main(Datum main_arg)
 	}
 }
 
-/* Exit callback: clears the status and counts a failed connection. */
+/* Exit callback: marks the slot exited, which wakes the launcher. */
 static void
 pgm_worker_exit(int code, Datum arg)
 {
-	char		reason[PGMAINT_ERROR_LEN];
-
-	if (pgm_connecting)
-	{
-		if (pgm_connect_error[0] != '\0')
-			snprintf(reason, sizeof(reason), "could not connect to database \"%s\": %s",
-					 pgm_database, pgm_connect_error);
-		else
-			snprintf(reason, sizeof(reason), "could not connect to database \"%s\"",
-					 pgm_database);
-	}
-	else
-		reason[0] = '\0';
-	pgm_status_worker_exiting(pgm_connecting, reason);
+	pgm_slot_worker_exit();
 }
 
-/* emit_log_hook while connecting: keeps the message of a failed connection. */
-static void
-pgm_capture_connect_error(ErrorData *edata)
+/* True when extension pgmaint is installed in this database (its own transaction). */
+static bool
+pgm_extension_installed(void)
 {
-	if (pgm_connecting && edata->elevel >= ERROR && edata->message != NULL)
-		strlcpy(pgm_connect_error, edata->message, sizeof(pgm_connect_error));
-	if (pgm_prev_emit_log_hook)
-		pgm_prev_emit_log_hook(edata);
+	bool		installed;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	installed = OidIsValid(get_extension_oid("pgmaint", true));
+	CommitTransactionCommand();
+	return installed;
 }
 
 /*
- * Connects to pgmaint.database.  After failed attempts the time between two
- * attempts doubles, from 2 x PGMAINT_RESTART_SECONDS (the postmaster's
- * restart delay, already waited, plus as much again) up to
- * PGMAINT_MAX_BACKOFF seconds; each attempt says once how long it waits.
+ * Exits quietly with an outcome the launcher acts on: a database without
+ * pgmaint is not looked at again until something changes there; a stopped
+ * worker is started again once nothing holds its database.
  */
 static void
-pgm_connect(void)
+pgm_quit(PgmWorkerOutcome outcome)
 {
-	int			failures = pgm_status_connect_failures();
-
-	if (failures > 0)
-	{
-		int			shift = Min(failures, 10);
-		int			delay = Min(PGMAINT_RESTART_SECONDS << shift, PGMAINT_MAX_BACKOFF)
-			- PGMAINT_RESTART_SECONDS;
-		TimestampTz deadline;
-		PgmStatus	st;
-
-		pgm_status_copy(&st);
+	pgm_slot_set_outcome(outcome);
+	if (pgm_loop_context != NULL)
 		ereport(LOG,
-				(errmsg("pgmaint sampler will try to connect to database \"%s\" again in %d s",
-						pgm_database, delay),
-				 errdetail("%d attempt(s) failed so far; the last one: %s.",
-						   failures, st.last_error),
-				 errhint("Create the database, or set pgmaint.database to an existing one and restart the server.")));
-		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay * 1000);
-		while (GetCurrentTimestamp() < deadline)
-			pgm_sleep_until(deadline);
-	}
+				(errmsg("pgmaint sampler of database \"%s\" stops: %s", pgm_datname,
+						outcome == PGMAINT_OUTCOME_NO_EXTENSION
+						? "extension \"pgmaint\" is no longer installed there"
+						: "the database is needed without other sessions, or the launcher asked")));
+	else
+		ereport(DEBUG1,
+				(errmsg("pgmaint sampler of database \"%s\" exits: %s", pgm_datname,
+						outcome == PGMAINT_OUTCOME_NO_EXTENSION
+						? "extension \"pgmaint\" is not installed there"
+						: "the database is held")));
+	proc_exit(0);
+}
 
-	pgm_connect_error[0] = '\0';
-	pgm_prev_emit_log_hook = emit_log_hook;
-	emit_log_hook = pgm_capture_connect_error;
-	pgm_connecting = true;
-
-	BackgroundWorkerInitializeConnection(pgm_database, NULL, 0);
-
-	pgm_connecting = false;
-	emit_log_hook = pgm_prev_emit_log_hook;
+/*
+ * Acts on what the launcher and sessions asked of this worker: to stop
+ * (a hold of its database), or to look again whether pgmaint is installed
+ * (CREATE or DROP EXTENSION was committed there).  Call outside a
+ * transaction.
+ */
+static void
+pgm_check_orders(void)
+{
+	if (pgm_slot_must_stop())
+		pgm_quit(PGMAINT_OUTCOME_STOPPED);
+	if (pgm_slot_take_recheck() && !pgm_extension_installed())
+		pgm_quit(PGMAINT_OUTCOME_NO_EXTENSION);
 }
 
 /* Sleeps until deadline, or until a signal needs attention. */
@@ -419,7 +445,13 @@ pgm_run_task(PgmTask *task)
 		MemoryContextDelete(context);
 	else
 		MemoryContextReset(context);
-	pgm_heartbeat();
+	/* a run, for workers().task_runs (the refresh after a burst is not one) */
+	if (task != &pgm_refresh_task)
+		pgm_slot_task_ran(task->id);
+	/* samples asked for measure the memory after each of them, as tests compare it */
+	if (pgm_in_burst)
+		pgm_measure_memory = true;
+	pgm_heartbeat(pgm_in_burst);
 }
 
 /*
@@ -433,44 +465,116 @@ pgm_worker_service(void)
 	CHECK_FOR_INTERRUPTS();
 	if (ConfigReloadPending)
 		pgm_process_reload();
-	if (pgm_tasks[0].next_run <= GetCurrentTimestamp())
-		pgm_run_due_task(&pgm_tasks[0]);
+	pgm_check_orders();
+	if (pgm_tasks[PGMAINT_TASK_SAMPLE].next_run <= GetCurrentTimestamp())
+		pgm_run_due_task(&pgm_tasks[PGMAINT_TASK_SAMPLE]);
 }
 
 /*
  * The sample task: one sample into the ring, then the steps that follow
- * every sample.  Each step is one call of the step runner.
+ * every sample.  Each step is one call of the step runner.  The worker with
+ * the server-wide role measures the server-wide part of the sample,
+ * publishes it, and sweeps leaked sessions; the others copy that part while
+ * it is fresh (and measure it themselves while no server-wide worker
+ * samples, which changes nothing on the server).
  */
 static void
 pgm_sample_task(PgmServeFunc serve)
 {
 	PgmSampleResult result;
+	PgmSample	server;
+	bool		server_wide = pgm_server_datid() == MyDatabaseId;
+	bool		sampled;
 
-	if (pgm_run_xact_step("sample", pgm_sample_step, &result))
+	result.pass_now = pgm_in_burst;
+	result.server = NULL;
+	result.has_extension = true;
+	if (!server_wide &&
+		pgm_server_part_read(&server, ((int64) PGMAINT_SERVER_PART_INTERVALS * pgm_sample_interval + 1) *
+							 USECS_PER_SEC))
+		result.server = &server;
+	sampled = pgm_run_xact_step("sample", pgm_sample_step, &result);
+	if (sampled)
+	{
 		pgm_ring_push(&result.sample, &result.tables);
+		if (server_wide)
+			pgm_server_part_publish(&result.sample);
+	}
+	/* DROP EXTENSION pgmaint: nothing more to do here */
+	if (sampled && !result.has_extension)
+		pgm_quit(PGMAINT_OUTCOME_NO_EXTENSION);
 
 	(void) pgm_run_step("history", pgm_persist_step, NULL);
-	(void) pgm_run_step("leak sweep", pgm_leak_sweep, NULL);
+
+	/*
+	 * The sweep looks for sessions idle in a transaction for longer than
+	 * pgmaint.leak_timeout, in every database: when the sample saw none,
+	 * there is nothing to find (and nothing reported earlier is leaked any
+	 * more).  Only the server-wide worker sweeps, so a leak is found and
+	 * ended once.
+	 */
+	if (!server_wide)
+		pgm_leak_sweep_none();
+	else if (!sampled ||
+			 result.sample.longest_idle_in_transaction_age >= (int64) pgm_leak_timeout * USECS_PER_SEC)
+		(void) pgm_run_step("leak sweep", pgm_leak_sweep, NULL);
+	else
+		pgm_leak_sweep_none();
 
 	/* flush the worker's own statistics */
 	pgstat_report_stat(false);
 }
 
-/* Publishes the heartbeat, the interval in use and the worker's memory. */
+/*
+ * Publishes the heartbeat and the interval in use, and with memory the
+ * worker's memory too, at most every PGMAINT_MEMORY_PERIOD seconds: it walks
+ * every memory context of the process (its caches' included), which at a 1 s
+ * interval cost more than a sample's other steps; and after samples asked
+ * for (tests and benchmarks compare it across a burst).
+ */
 static void
-pgm_heartbeat(void)
+pgm_heartbeat(bool memory)
 {
-	pgm_status_heartbeat(pgm_sample_interval,
-						 (int64) MemoryContextMemAllocated(TopMemoryContext, true));
+	static TimestampTz measured_at = 0;
+	TimestampTz now = GetCurrentTimestamp();
+	int64		bytes = -1;
+
+	if (memory && (pgm_measure_memory ||
+				   now - measured_at >= (int64) PGMAINT_MEMORY_PERIOD * USECS_PER_SEC))
+	{
+		bytes = (int64) MemoryContextMemAllocated(TopMemoryContext, true);
+		measured_at = now;
+		pgm_measure_memory = false;
+	}
+	pgm_status_heartbeat(pgm_sample_interval, bytes);
 }
 
-/* Step: takes one sample (in a transaction, without SPI). */
+/* Step: takes one sample (in a transaction, without SPI), and looks whether pgmaint is still there. */
 static void
 pgm_sample_step(void *arg)
 {
 	PgmSampleResult *result = (PgmSampleResult *) arg;
 
-	pgm_take_sample(&result->sample, &result->tables);
+	pgm_take_sample(&result->sample, &result->tables, result->pass_now, result->server);
+	result->has_extension = OidIsValid(get_extension_oid("pgmaint", true));
+}
+
+/* The plan of sql, prepared on first use and kept in *plan. */
+static SPIPlanPtr
+pgm_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not prepare a statement of the history step: %s",
+							SPI_result_code_string(SPI_result))));
+		*plan = p;
+	}
+	return *plan;
 }
 
 /* Step: appends the ring's new samples to pgmaint.sample_history and prunes it. */
@@ -481,11 +585,14 @@ pgm_persist_step(void *arg)
 	Datum		args[1];
 	int			ret;
 	uint64		inserted;
+	SPIPlanPtr	plan;
 
 	args[0] = Float8GetDatum((double) pgm_history_retention);
 
-	ret = SPI_execute_with_args(pgm_installed_version() < 101 ? pgm_persist_sql_1_0 : pgm_persist_sql,
-								1, argtypes, args, NULL, false, 0);
+	plan = pgm_installed_version() < 101
+		? pgm_kept_plan(&pgm_persist_plan_1_0, pgm_persist_sql_1_0, 1, argtypes)
+		: pgm_kept_plan(&pgm_persist_plan, pgm_persist_sql, 1, argtypes);
+	ret = SPI_execute_plan(plan, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -493,7 +600,8 @@ pgm_persist_step(void *arg)
 						SPI_result_code_string(ret))));
 	inserted = SPI_processed;
 
-	ret = SPI_execute_with_args(pgm_prune_sql, 1, argtypes, args, NULL, false, 0);
+	ret = SPI_execute_plan(pgm_kept_plan(&pgm_prune_plan, pgm_prune_sql, 1, argtypes),
+						   args, NULL, false, 0);
 	if (ret != SPI_OK_DELETE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),

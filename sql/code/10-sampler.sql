@@ -67,10 +67,33 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'pgmaint_sampler_status';
 
 COMMENT ON FUNCTION pgmaint.sampler_status() IS
-'One row about the background worker, read from its heartbeat in shared memory: running, pid, database, last sample, errors, interval, policy.';
+'One row about this database''s background worker, read from its heartbeat in shared memory: running, pid, database, last sample, errors, interval, policy (pgmaint.workers() lists every database''s).';
 
 REVOKE ALL ON FUNCTION pgmaint.sampler_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.sampler_status() TO pg_monitor;
+
+CREATE OR REPLACE FUNCTION pgmaint.workers(
+    OUT database text,
+    OUT datid oid,
+    OUT state text,
+    OUT server_wide boolean,
+    OUT pid integer,
+    OUT started_at timestamptz,
+    OUT last_sample_at timestamptz,
+    OUT samples_taken bigint,
+    OUT last_error text,
+    OUT task_runs jsonb,
+    OUT task_last_run jsonb)
+RETURNS SETOF record
+LANGUAGE c VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_workers';
+
+COMMENT ON FUNCTION pgmaint.workers() IS
+'One row per database worker of the server (state starting, looking, sampling, held, stopped, restarting) and per database left without one (unsampled, with the reason in last_error): the server-wide role, the status, and each task''s runs and last run; no row without preloading.';
+
+REVOKE ALL ON FUNCTION pgmaint.workers() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint.workers() TO pg_monitor;
 
 -- Block hits and reads summed over the ring's intervals since a time, by the
 -- rule samples() applies to its deltas (an interval across a statistics
@@ -94,7 +117,7 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'pgmaint_request_samples';
 
 COMMENT ON FUNCTION pgmaint._request_samples(integer) IS
-'Internal (tests, benchmarks): asks the worker for count extra samples taken back to back; returns samples_taken at the time of the request.';
+'Internal (tests, benchmarks): asks the worker for count extra samples taken back to back, and one evaluation of the health checks after them; returns samples_taken at the time of the request.';
 
 REVOKE ALL ON FUNCTION pgmaint._request_samples(integer) FROM PUBLIC;
 

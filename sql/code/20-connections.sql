@@ -63,16 +63,13 @@ GRANT EXECUTE ON FUNCTION pgmaint._leaked(text, timestamptz, interval) TO pg_mon
 
 -- Connection slots a client without special roles can use: max_connections
 -- less superuser_reserved_connections and, from PostgreSQL 16 on,
--- reserved_connections.  health(), checklist() and connection_budget() use it.
+-- reserved_connections (src/backends.c: the connections check reads it
+-- there).  checklist() and connection_budget() use it.
 CREATE OR REPLACE FUNCTION pgmaint._usable_connections()
 RETURNS integer
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE c STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT pg_catalog.current_setting('max_connections')::integer
-           - pg_catalog.current_setting('superuser_reserved_connections')::integer
-           - coalesce(nullif(pg_catalog.current_setting('reserved_connections', true), '')::integer, 0);
-$$;
+AS 'MODULE_PATHNAME', 'pgmaint_usable_connections';
 
 COMMENT ON FUNCTION pgmaint._usable_connections() IS
 'Internal: max_connections - superuser_reserved_connections (- reserved_connections on PostgreSQL 16 and later): the slots an application role can use.';

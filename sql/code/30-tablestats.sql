@@ -103,6 +103,34 @@ COMMENT ON FUNCTION pgmaint.vacuum_stats() IS
 REVOKE ALL ON FUNCTION pgmaint.vacuum_stats() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.vacuum_stats() TO pg_monitor;
 
+-- The rows of vacuum_stats() with dead tuples (the reports' ten with the
+-- most): the same C code, which skips the other tables before computing
+-- anything else for them.
+CREATE OR REPLACE FUNCTION pgmaint._vacuum_stats_dead(
+    OUT relid oid, OUT schema_name text, OUT table_name text,
+    OUT live_tuples bigint, OUT dead_tuples bigint, OUT dead_ratio double precision,
+    OUT last_vacuum timestamptz, OUT last_autovacuum timestamptz,
+    OUT last_analyze timestamptz, OUT last_autoanalyze timestamptz,
+    OUT vacuum_count bigint, OUT autovacuum_count bigint,
+    OUT analyze_count bigint, OUT autoanalyze_count bigint,
+    OUT inserts_since_vacuum bigint, OUT mods_since_analyze bigint, OUT reltuples real,
+    OUT vacuum_threshold double precision, OUT insert_threshold double precision,
+    OUT analyze_threshold double precision, OUT dead_until_vacuum bigint,
+    OUT autovacuum_enabled boolean, OUT autovacuum_due boolean, OUT analyze_due boolean,
+    OUT falling_behind boolean, OUT xid_age integer, OUT freeze_max_age integer,
+    OUT freeze_age_pct double precision, OUT profile text,
+    OUT mxid_age integer, OUT mxid_freeze_max_age integer, OUT mxid_age_pct double precision)
+RETURNS SETOF record
+LANGUAGE c STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_vacuum_stats_dead';
+
+COMMENT ON FUNCTION pgmaint._vacuum_stats_dead() IS
+'Internal: the rows of vacuum_stats() whose dead_tuples is above 0.';
+
+REVOKE ALL ON FUNCTION pgmaint._vacuum_stats_dead() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._vacuum_stats_dead() TO pg_monitor;
+
 -- Sizes and locks for monitoring reads that never queue behind DDL
 -- (src/nowait.c): NULL, or false, instead of a wait.
 CREATE OR REPLACE FUNCTION pgmaint._relation_size_nowait(rel oid, fork text DEFAULT 'main')
@@ -158,6 +186,21 @@ COMMENT ON FUNCTION pgmaint.table_sizes() IS
 REVOKE ALL ON FUNCTION pgmaint.table_sizes() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.table_sizes() TO pg_monitor;
 
+-- The n user tables with the most pages in the catalog: their own, their
+-- TOAST table's and their indexes' relpages (one pass over pg_class and one
+-- over pg_index in C), the candidates of _largest_tables().
+CREATE OR REPLACE FUNCTION pgmaint._page_leaders(n integer)
+RETURNS SETOF oid
+LANGUAGE c STABLE STRICT PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'pgmaint_page_leaders';
+
+COMMENT ON FUNCTION pgmaint._page_leaders(integer) IS
+'Internal: the n user tables and materialized views (outside pg_catalog, information_schema, pg_toast* and pg_temp_*) with the most heap, TOAST and index pages in the catalog (relpages), most first, then by relid.';
+
+REVOKE ALL ON FUNCTION pgmaint._page_leaders(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmaint._page_leaders(integer) TO pg_monitor;
+
 -- The n largest user tables by pg_total_relation_size, with the parts of
 -- their size as table_sizes() gives them.  Only the 2n with the most pages in
 -- the catalog (heap, TOAST and indexes; relpages is as fresh as the last
@@ -172,29 +215,8 @@ RETURNS SETOF record
 LANGUAGE sql VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH user_schemas AS (
-        SELECT ns.oid FROM pg_namespace ns
-         WHERE ns.nspname NOT IN ('pg_catalog', 'information_schema')
-           AND ns.nspname !~ '^pg_(toast|temp_)'
-    ),
-    pages AS (
-        -- tables and their indexes (an index is in its table's schema) ...
-        SELECT coalesce(i.indrelid, c.oid) AS owner, greatest(c.relpages, 0)::bigint AS pages
-          FROM pg_class c
-          LEFT JOIN pg_index i ON i.indexrelid = c.oid
-         WHERE c.relkind IN ('r', 'm', 'i') AND c.relnamespace IN (SELECT oid FROM user_schemas)
-        UNION ALL
-        -- ... and their TOAST tables
-        SELECT c.oid, greatest(t.relpages, 0)::bigint
-          FROM pg_class c
-          JOIN pg_class t ON t.oid = c.reltoastrelid
-         WHERE c.relkind IN ('r', 'm') AND c.relnamespace IN (SELECT oid FROM user_schemas)
-    ),
-    candidates AS (
-        SELECT p.owner FROM pages p
-         GROUP BY p.owner
-         ORDER BY sum(p.pages) DESC, p.owner
-         LIMIT 2 * n
+    WITH candidates AS (
+        SELECT l.owner FROM pgmaint._page_leaders(2 * n) l(owner)
     ),
     sized AS (
         -- never behind a lock DDL holds or waits for: such a table is left out

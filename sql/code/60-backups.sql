@@ -1,5 +1,6 @@
--- Backups: the history that the pgmaint_backup command records, its summary
--- backup_status(), and the inputs of the "backup" check of health().
+-- Backups: the history that the pgmaint_backup command records and its
+-- summary backup_status(), which the "backup" check of health() reads
+-- (src/checkrecords.c).
 
 -- Records one event of the pgmaint_backup command and applies its effect on
 -- the backup it concerns (a failed verify marks the backup failed, a prune
@@ -160,9 +161,11 @@ CREATE OR REPLACE FUNCTION pgmaint.backup_status(
     OUT last_drill_error text, OUT last_drill_age interval,
     OUT max_age interval, OUT backups_kept bigint)
 RETURNS record
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    -- PL/pgSQL, so that a session (and the worker's backup check) plans this once
     WITH lb AS (
         -- the newest run; when one of its files (custom, plain) failed, that one
         SELECT b.started, b.status, b.file, b.error
@@ -194,10 +197,15 @@ AS $$
            pgmaint._backup_max_age(),
            (SELECT count(*) FROM pgmaint.backups b
              WHERE b.kind = 'backup' AND b.status = 'ok' AND b.removed_at IS NULL)
+      INTO last_backup_at, last_backup_status, last_backup_file, last_backup_error,
+           last_backup_age, last_verified_at, last_verified_file, last_verified_age,
+           last_drill_at, last_drill_status, last_drill_error, last_drill_age,
+           max_age, backups_kept
       FROM (SELECT 1) one
       LEFT JOIN lb ON true
       LEFT JOIN lv ON true
       LEFT JOIN ld ON true;
+END
 $$;
 
 COMMENT ON FUNCTION pgmaint.backup_status() IS
@@ -206,121 +214,3 @@ COMMENT ON FUNCTION pgmaint.backup_status() IS
 REVOKE ALL ON FUNCTION pgmaint.backup_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.backup_status() TO pg_monitor;
 
--- A word of a command line a user pastes into a shell: left as it is when
--- it holds only characters no shell treats specially, else single-quoted
--- (each ' as '\''), so that a database named x$(touch /tmp/p) stays a name.
-CREATE OR REPLACE FUNCTION pgmaint._shell_quote(word text)
-RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE WHEN word OPERATOR(pg_catalog.~) '^[A-Za-z0-9_./:@%+=,-]+$' THEN word
-                ELSE '''' OPERATOR(pg_catalog.||) pg_catalog.replace(word, '''', '''\''''')
-                     OPERATOR(pg_catalog.||) '''' END;
-$$;
-
-COMMENT ON FUNCTION pgmaint._shell_quote(text) IS
-'Internal: a word for a command line a user pastes into a POSIX shell: as it is when it holds only letters, digits and _./:@%+=,-, else in single quotes with each quote written ''\''''.';
-
-REVOKE ALL ON FUNCTION pgmaint._shell_quote(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint._shell_quote(text) TO pg_monitor;
-
--- The "backup" check of health(): 0 ok, 1 stale or missing, 2 failed.
-CREATE OR REPLACE FUNCTION pgmaint._backup_check(OUT value numeric, OUT message text, OUT hint text)
-RETURNS record
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    -- like the other checks: unknown, never an error or ok, for a caller that cannot see
-    IF NOT has_table_privilege('pgmaint.backups', 'SELECT') THEN
-        value := NULL;
-        message := 'cannot read pgmaint.backups: the caller lacks pg_monitor';
-        hint := 'Grant pg_monitor to the role that calls health().';
-        RETURN;
-    END IF;
-    SELECT CASE
-               WHEN s.last_backup_at IS NULL THEN 1
-               WHEN s.last_backup_status = 'failed' OR s.last_drill_status = 'failed' THEN 2
-               WHEN s.last_verified_at IS NULL OR s.last_verified_age > s.max_age THEN 1
-               ELSE 0
-           END,
-           CASE
-               WHEN s.last_backup_at IS NULL THEN 'no backup has been recorded'
-               WHEN s.last_backup_status = 'failed' THEN
-                   format('the last backup (%s, %s) failed: %s',
-                          to_char(s.last_backup_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'),
-                          coalesce(s.last_backup_file, 'no file'), s.last_backup_error)
-               WHEN s.last_drill_status = 'failed' THEN
-                   format('the last restore drill (%s) failed: %s',
-                          to_char(s.last_drill_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'),
-                          s.last_drill_error)
-               WHEN s.last_verified_at IS NULL THEN
-                   'no backup has been verified'
-               ELSE format('the newest verified backup is %s old (limit %s): %s; %s',
-                           pgmaint._backup_age_text(s.last_verified_age),
-                           pgmaint._backup_age_text(s.max_age), s.last_verified_file,
-                           CASE WHEN s.last_drill_at IS NULL THEN 'no restore drill yet'
-                                ELSE format('last restore drill passed %s ago',
-                                            pgmaint._backup_age_text(s.last_drill_age)) END)
-           END,
-           CASE
-               WHEN s.last_backup_at IS NULL OR s.last_verified_at IS NULL THEN
-                   format('Run "pgmaint_backup backup --dir /var/backups/pgmaint -d %s" and schedule it daily with cron (docs/backups.md).',
-                          pgmaint._shell_quote(current_database()))
-               WHEN s.last_backup_status = 'failed' THEN
-                   'Read the error, fix its cause, and run "pgmaint_backup backup" again; "SELECT * FROM pgmaint.backups ORDER BY id DESC" shows the history.'
-               WHEN s.last_drill_status = 'failed' THEN
-                   'A backup did not restore as recorded: read the error, then run "pgmaint_backup drill" again after a new backup.'
-               ELSE 'Backups stopped: check the cron job that runs "pgmaint_backup backup" and its log.'
-           END
-      INTO value, message, hint
-      FROM pgmaint.backup_status() s;
-END
-$$;
-
-COMMENT ON FUNCTION pgmaint._backup_check() IS
-'Internal: value (0 ok, 1 no fresh verified backup or none at all, 2 the last backup or drill failed), message and hint of the "backup" check.';
-
-REVOKE ALL ON FUNCTION pgmaint._backup_check() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint._backup_check() TO pg_monitor;
-
--- The "archiver" check of health(): 1 when the newest WAL archiving attempt failed.
-CREATE OR REPLACE FUNCTION pgmaint._archiver_check(OUT value numeric, OUT message text, OUT hint text)
-RETURNS record
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE
-               WHEN current_setting('archive_mode') = 'off' THEN 0
-               WHEN a.last_failed_time IS NOT NULL
-                    AND (a.last_archived_time IS NULL
-                         OR a.last_failed_time > a.last_archived_time) THEN 1
-               ELSE 0
-           END,
-           CASE
-               WHEN current_setting('archive_mode') = 'off' THEN
-                   'WAL archiving is off (archive_mode = off): nothing to check'
-               WHEN a.last_failed_time IS NOT NULL
-                    AND (a.last_archived_time IS NULL
-                         OR a.last_failed_time > a.last_archived_time) THEN
-                   format('archiving of WAL file %s failed at %s; %s failure(s) since the statistics were reset, last success %s',
-                          a.last_failed_wal,
-                          to_char(a.last_failed_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'),
-                          a.failed_count,
-                          coalesce(to_char(a.last_archived_time AT TIME ZONE 'UTC',
-                                           'YYYY-MM-DD HH24:MI:SS "UTC"'), 'never'))
-               WHEN a.last_archived_time IS NULL THEN 'no WAL file archived yet'
-               ELSE format('%s WAL file(s) archived, the last (%s) at %s',
-                           a.archived_count, a.last_archived_wal,
-                           to_char(a.last_archived_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'))
-           END,
-           'The archive_command fails: run it by hand as the server''s user on the file named, and read the server log; WAL piles up in pg_wal until it succeeds (pgmaint.disk_space() shows the room left).'
-      FROM pg_catalog.pg_stat_archiver a;
-$$;
-
-COMMENT ON FUNCTION pgmaint._archiver_check() IS
-'Internal: value (1 when the newest WAL archiving attempt failed, else 0; 0 with archive_mode off), message and hint of the "archiver" check.';
-
-REVOKE ALL ON FUNCTION pgmaint._archiver_check() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint._archiver_check() TO pg_monitor;

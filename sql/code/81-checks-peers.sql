@@ -1,8 +1,9 @@
 -- Detections the peers (check_postgres, pgHero, pg-extras) have: vacuum and
 -- analyze age of tables that change, vacuums in progress, NOT VALID
 -- constraints and disabled triggers, connections by source, and WAL:
--- requested checkpoints and files waiting for the archiver.  Read functions
--- and the checks _measure_checks() registers (90-health.sql).
+-- requested checkpoints and files waiting for the archiver.  The read
+-- functions; the checks of the same detections are evaluated in C
+-- (src/checkcatalog.c, src/checktables.c, src/checkserver.c).
 
 -- Time since each user table's last vacuum and analyze, with its changes since.
 CREATE OR REPLACE FUNCTION pgmaint.maintenance_age(
@@ -41,70 +42,6 @@ COMMENT ON FUNCTION pgmaint.maintenance_age() IS
 
 REVOKE ALL ON FUNCTION pgmaint.maintenance_age() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.maintenance_age() TO pg_monitor;
-
--- The same figures reduced to what the checks need, in one C pass over
--- pg_class (maintenance_age() costs a row and six accessor calls a table).
-CREATE OR REPLACE FUNCTION pgmaint._maintenance_age_worst(
-    OUT vacuum_changed bigint, OUT vacuum_never bigint, OUT vacuum_relid oid,
-    OUT vacuum_at timestamptz, OUT vacuum_changes bigint,
-    OUT analyze_changed bigint, OUT analyze_never bigint, OUT analyze_relid oid,
-    OUT analyze_at timestamptz, OUT analyze_changes bigint)
-RETURNS record
-LANGUAGE C STABLE
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'pgmaint_maintenance_age_worst';
-
-COMMENT ON FUNCTION pgmaint._maintenance_age_worst() IS
-'Internal: of the tables in maintenance_age(), how many changed since their last vacuum (and since their last analyze), how many of those were never vacuumed (analyzed), and the one vacuumed (analyzed) longest ago, with the time and its changes since.';
-
-REVOKE ALL ON FUNCTION pgmaint._maintenance_age_worst() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint._maintenance_age_worst() TO pg_monitor;
-
--- The vacuum_age and analyze_age checks: tables that change but whose last
--- vacuum or analyze is old.
-CREATE OR REPLACE FUNCTION pgmaint._check_maintenance_age(
-    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
-RETURNS SETOF record
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    w record;
-    age interval;
-BEGIN
-    SELECT * INTO w FROM pgmaint._maintenance_age_worst();
-
-    check_name := 'vacuum_age';
-    age := date_trunc('second', now() - w.vacuum_at);
-    value := coalesce(round(extract(epoch FROM age)), 0);
-    message := CASE WHEN w.vacuum_relid IS NULL THEN 'no vacuumed table has changed since its last vacuum'
-                    ELSE format('%s table(s) changed since their last vacuum; the oldest, %s, was vacuumed %s ago (%s dead or inserted tuples since)',
-                                w.vacuum_changed, w.vacuum_relid::regclass, age, w.vacuum_changes) END
-               || CASE WHEN w.vacuum_never > 0
-                       THEN format('; %s changed table(s) never vacuumed since the statistics reset (see autovacuum_behind)', w.vacuum_never)
-                       ELSE '' END;
-    hint := 'Autovacuum has not reached it because its changes stay below the vacuum threshold: VACUUM it, or lower its autovacuum_vacuum_scale_factor (pgmaint.tune_table()); pgmaint.maintenance_age() lists the tables.';
-    RETURN NEXT;
-
-    check_name := 'analyze_age';
-    age := date_trunc('second', now() - w.analyze_at);
-    value := coalesce(round(extract(epoch FROM age)), 0);
-    message := CASE WHEN w.analyze_relid IS NULL THEN 'no analyzed table has changed since its last analyze'
-                    ELSE format('%s table(s) modified since their last analyze; the oldest, %s, was analyzed %s ago (%s modified tuples since)',
-                                w.analyze_changed, w.analyze_relid::regclass, age, w.analyze_changes) END
-               || CASE WHEN w.analyze_never > 0
-                       THEN format('; %s modified table(s) never analyzed since the statistics reset', w.analyze_never)
-                       ELSE '' END;
-    hint := 'The planner''s statistics of the table are old while its data changes: ANALYZE it, or lower its autovacuum_analyze_scale_factor; pgmaint.maintenance_age() lists the tables.';
-    RETURN NEXT;
-END
-$$;
-
-COMMENT ON FUNCTION pgmaint._check_maintenance_age() IS
-'Internal: the vacuum_age and analyze_age checks.';
-
-REVOKE ALL ON FUNCTION pgmaint._check_maintenance_age() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint._check_maintenance_age() TO pg_monitor;
 
 -- Vacuums running now, manual and autovacuum, with their phase and progress.
 -- PostgreSQL 17 renamed the dead-tuple columns of pg_stat_progress_vacuum
@@ -208,41 +145,6 @@ COMMENT ON FUNCTION pgmaint.schema_advice() IS
 REVOKE ALL ON FUNCTION pgmaint.schema_advice() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint.schema_advice() TO pg_monitor;
 
--- The not_valid_constraints and disabled_triggers checks.
-CREATE OR REPLACE FUNCTION pgmaint._check_schema(
-    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
-RETURNS SETOF record
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-BEGIN
-    RETURN QUERY
-        WITH s AS MATERIALIZED (SELECT * FROM pgmaint.schema_advice()),
-        k(kind, check_name, none, what, hint) AS (VALUES
-            ('not_valid_constraint', 'not_valid_constraints', 'no NOT VALID constraint',
-             'NOT VALID constraint(s)',
-             'Validate them (ALTER TABLE ... VALIDATE CONSTRAINT, which does not block writes): pgmaint.schema_advice() lists them with the statement.'),
-            ('disabled_trigger', 'disabled_triggers', 'no disabled trigger',
-             'disabled trigger(s)',
-             'Enable them again (ALTER TABLE ... ENABLE TRIGGER) unless they are off on purpose: pgmaint.schema_advice() lists them with the statement.'))
-        SELECT k.check_name, count(s.kind)::numeric,
-               CASE WHEN count(s.kind) = 0 THEN k.none
-                    ELSE format('%s %s, e.g. %s on %s', count(s.kind), k.what,
-                                (array_agg(quote_ident(s.object_name) ORDER BY s.table_name::text, s.object_name))[1],
-                                (array_agg(s.table_name::text ORDER BY s.table_name::text, s.object_name))[1]) END,
-               k.hint
-          FROM k LEFT JOIN s ON s.kind = k.kind
-         GROUP BY k.check_name, k.none, k.what, k.hint;
-END
-$$;
-
-COMMENT ON FUNCTION pgmaint._check_schema() IS
-'Internal: the not_valid_constraints and disabled_triggers checks.';
-
-REVOKE ALL ON FUNCTION pgmaint._check_schema() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint._check_schema() TO pg_monitor;
-
 -- Client connections by database, user, application and client address.
 CREATE OR REPLACE FUNCTION pgmaint.connection_sources(
     OUT database name, OUT user_name name, OUT application_name text, OUT client_addr inet,
@@ -289,58 +191,3 @@ COMMENT ON FUNCTION pgmaint._checkpoints() IS
 
 REVOKE ALL ON FUNCTION pgmaint._checkpoints() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmaint._checkpoints() TO pg_monitor;
-
--- WAL checks: requested checkpoints (max_wal_size too small) and files
--- waiting for the archiver.
-CREATE OR REPLACE FUNCTION pgmaint._check_wal(
-    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
-RETURNS SETOF record
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-DECLARE
-    b record;
-    ready bigint;
-    oldest timestamptz;
-BEGIN
-    SELECT s.timed, s.requested AS req, s.stats_reset
-      INTO b FROM pgmaint._checkpoints() s;
-    check_name := 'checkpoints_requested';
-    IF b.timed + b.req < 3 THEN
-        value := NULL;
-        message := format('%s checkpoint(s) since the statistics reset (%s): too few to judge',
-                          b.timed + b.req, coalesce(b.stats_reset::text, 'never reset'));
-    ELSE
-        value := round(100.0 * b.req / (b.timed + b.req), 1);
-        message := format('%s of %s checkpoints since %s were requested, %s timed (checkpoint_timeout %s, max_wal_size %s)',
-                          b.req, b.timed + b.req, coalesce(b.stats_reset::text, 'the server started'),
-                          b.timed, current_setting('checkpoint_timeout'), current_setting('max_wal_size'));
-    END IF;
-    hint := 'WAL fills max_wal_size before checkpoint_timeout comes, so checkpoints (and full-page writes after them) come too often: raise max_wal_size (the guide: 1GB; more for heavy writes) until most checkpoints are timed (pgmaint.settings_advice() sizes it for the machine). A manual CHECKPOINT or a base backup counts as requested too.';
-    RETURN NEXT;
-
-    check_name := 'archive_ready';
-    IF NOT has_function_privilege('pg_catalog.pg_ls_archive_statusdir()', 'EXECUTE') THEN
-        value := NULL;
-        message := 'cannot list pg_wal/archive_status: the caller lacks pg_monitor';
-        hint := 'Grant pg_monitor to the role that calls health().';
-    ELSE
-        SELECT count(*), min(f.modification) INTO ready, oldest
-          FROM pg_catalog.pg_ls_archive_statusdir() f
-         WHERE f.name LIKE '%.ready';
-        value := ready;
-        message := CASE WHEN ready = 0 THEN 'no WAL file waits for the archiver'
-                        ELSE format('%s WAL file(s) wait for the archiver, the oldest since %s (archive_mode %s)',
-                                    ready, date_trunc('second', oldest), current_setting('archive_mode')) END;
-        hint := 'The archiver fails or falls behind (see the archiver check and pg_stat_archiver): each waiting file stays in pg_wal until archive_command succeeds for it; fix or speed up archive_command before the disk fills (pgmaint.disk_space()).';
-    END IF;
-    RETURN NEXT;
-END
-$$;
-
-COMMENT ON FUNCTION pgmaint._check_wal() IS
-'Internal: the checkpoints_requested and archive_ready checks.';
-
-REVOKE ALL ON FUNCTION pgmaint._check_wal() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgmaint._check_wal() TO pg_monitor;

@@ -224,8 +224,8 @@ GRANT EXECUTE ON FUNCTION pgmaint.metrics() TO pg_monitor;
 -- The opt-in family pgmaint_check_worst_table_info{check,table}: the table
 -- each table-level check names in its message.  Table names are labels of
 -- unbounded values, so metrics() never shows them; append this to it where
--- the series churn is acceptable.  The figures are the ones _check_tables()
--- grades: the worker's last sample when fresh, else computed now.
+-- the series churn is acceptable.  The figures are the ones the table-level
+-- checks grade: the worker's last sample when fresh, else computed now.
 CREATE OR REPLACE FUNCTION pgmaint.metrics_tables()
 RETURNS text
 LANGUAGE plpgsql STABLE
@@ -411,8 +411,7 @@ BEGIN
                       dead_tuples AS dead, round(100 * dead_ratio::numeric, 1) AS "dead %",
                       autovacuum_due AS due,
                       falling_behind AS behind, to_char(last_autovacuum, 'MM-DD HH24:MI') AS last_autovacuum
-                 FROM pgmaint.vacuum_stats()
-                WHERE dead_tuples > 0
+                 FROM pgmaint._vacuum_stats_dead()
                 ORDER BY dead_tuples DESC, 1 LIMIT 10$q$)
         || pgmaint._report_section('Sizes (10 largest tables)',
             $q$SELECT format('%I.%I', schema_name, table_name) AS "table",

@@ -754,8 +754,7 @@ $css$
                       dead_tuples AS dead, round(100 * dead_ratio::numeric, 1) AS "dead %",
                       autovacuum_due AS vacuum_due, falling_behind AS behind,
                       to_char(last_autovacuum, 'YYYY-MM-DD HH24:MI') AS last_autovacuum
-                 FROM pgmaint.vacuum_stats()
-                WHERE dead_tuples > 0
+                 FROM pgmaint._vacuum_stats_dead()
                 ORDER BY dead_tuples DESC, 1 LIMIT 10 $q$, 'No table has dead tuples.')
         || '<h2>Largest tables</h2>' || E'\n'
         || pgmaint._html_table($q$

@@ -14,6 +14,8 @@ INSERT INTO pgmaint.check_metrics (check_name, family, unit, scale, help) VALUES
      'Buffer cache hit ratio of this database: over the last hour when the sampler watches it, else since the statistics reset.'),
     ('sampler', 'pgmaint_sampler_heartbeat_age_intervals', '', 1,
      'Age of the background worker''s heartbeat, in sample intervals (pgmaint.sample_interval).'),
+    ('databases_unsampled', 'pgmaint_databases_unsampled', '', 1,
+     'Connectable databases that may have pgmaint but have no worker (pgmaint.max_databases or max_worker_processes reached).'),
     ('backup', 'pgmaint_backup_state', '', 1,
      'Backups recorded by pgmaint_backup: 0 ok, 1 no verified backup newer than pgmaint.backup_max_age, 2 the last backup or restore drill failed.'),
     ('archiver', 'pgmaint_archiver_failing', '', 1,

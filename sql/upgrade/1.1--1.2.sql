@@ -7,9 +7,34 @@
 \echo Use "ALTER EXTENSION pgmaint UPDATE TO '1.2'" to load this file. \quit
 
 -- The overall status counts a check whose measurement failed as warning:
--- _measure_checks() says which failed, _overall_status() takes it.
+-- _overall_status() takes which failed.
 DROP FUNCTION pgmaint._overall_status(text[]);
+
+-- The checks are evaluated in C (src/evaluate.c, src/check*.c), once by the
+-- worker and read by every reader: the SQL functions that measured them are
+-- gone, and health() takes "live".  A view or function of the user's that
+-- depends on health() makes this DROP fail: drop it first, and create it
+-- again on health() after the update (docs/upgrading.md).
+DROP FUNCTION pgmaint.health();
 DROP FUNCTION pgmaint._measure_checks();
+DROP FUNCTION pgmaint._sampler_summary();
+DROP FUNCTION pgmaint._check_sessions();
+DROP FUNCTION pgmaint._check_sampler();
+DROP FUNCTION pgmaint._check_activity();
+DROP FUNCTION pgmaint._check_wraparound();
+DROP FUNCTION pgmaint._check_catalog();
+DROP FUNCTION pgmaint._invalid_indexes();
+DROP FUNCTION pgmaint._check_retention();
+DROP FUNCTION pgmaint._check_tables();
+DROP FUNCTION pgmaint._maintenance_age_worst();
+DROP FUNCTION pgmaint._check_maintenance_age();
+DROP FUNCTION pgmaint._check_schema();
+DROP FUNCTION pgmaint._check_wal();
+DROP FUNCTION pgmaint._check_space();
+DROP FUNCTION pgmaint._check_replication();
+DROP FUNCTION pgmaint._backup_check();
+DROP FUNCTION pgmaint._archiver_check();
+DROP FUNCTION pgmaint._retention_check();
 
 -- Peer parity: OUT columns added to vacuum_stats()
 -- (mxid_age), table_sizes() (note), _table_health() and
@@ -108,3 +133,16 @@ SELECT * FROM (VALUES
      'How far the last archived WAL trails the current WAL position, in time: the writes a lost disk would take with it.')) AS v(check_name, family, unit, scale, help)
  WHERE NOT EXISTS (SELECT 1 FROM pgmaint.check_metrics t WHERE t.check_name = v.check_name);
 
+
+-- Issue 30: a worker per database; the databases left without one are a check.
+INSERT INTO pgmaint.thresholds (check_name, warning, critical, description)
+SELECT * FROM (VALUES
+    ('databases_unsampled', 1, NULL::numeric,
+     'Connectable databases that may have pgmaint but have no worker: pgmaint.max_databases workers run already, or max_worker_processes had no slot free (pgmaint.workers() names them).')) AS v(check_name, warning, critical, description)
+ WHERE NOT EXISTS (SELECT 1 FROM pgmaint.thresholds t WHERE t.check_name = v.check_name);
+
+INSERT INTO pgmaint.check_metrics (check_name, family, unit, scale, help)
+SELECT * FROM (VALUES
+    ('databases_unsampled', 'pgmaint_databases_unsampled', '', 1,
+     'Connectable databases that may have pgmaint but have no worker (pgmaint.max_databases or max_worker_processes reached).')) AS v(check_name, family, unit, scale, help)
+ WHERE NOT EXISTS (SELECT 1 FROM pgmaint.check_metrics t WHERE t.check_name = v.check_name);

@@ -27,24 +27,26 @@ is "$(q -c "SELECT pgmaint.preloaded()")" f "pgmaint is not preloaded here"
 is "$(q -c "SELECT extract(epoch FROM max_age)::int FROM pgmaint.backup_status()")" 3600 \
 	"backup_status() reads pgmaint.backup_max_age from the configuration"
 q -c "SELECT pgmaint._backup_record('backup', 'ok', now() - interval '2 hours', file => '/b/x.dump', format => 'custom', bytes => 1, sha256 => repeat('c', 64), verified => true, row_counts => '{}')" >/dev/null
+health_current
 is "$(q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'backup'")" warning \
 	"a two-hour-old backup is stale under a one-hour limit"
 q -c "ALTER SYSTEM SET pgmaint.backup_max_age = '3h'" -c "SELECT pg_reload_conf()" >/dev/null
 ok "after a reload the same backup is fresh" \
-	wait_for "SELECT status = 'ok' FROM pgmaint.health_checks() WHERE check_name = 'backup'" 30
+	wait_for_current "SELECT status = 'ok' FROM pgmaint.health_checks() WHERE check_name = 'backup'" 30
 
 # --- a failing archive_command turns the archiver check to warning
+health_current
 is "$(q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'archiver'")" ok \
 	"before any archiving attempt the archiver check is ok"
 q -c "CREATE TABLE wal_filler AS SELECT g FROM generate_series(1, 1000) g" -c "SELECT pg_switch_wal()" >/dev/null
 ok "a failed archiving attempt turns the check to warning" \
-	wait_for "SELECT status = 'warning' FROM pgmaint.health_checks() WHERE check_name = 'archiver'" 60
+	wait_for_current "SELECT status = 'warning' FROM pgmaint.health_checks() WHERE check_name = 'archiver'" 60
 ok "the message names the WAL file" \
 	[ "$(q -c "SELECT message LIKE 'archiving of WAL file 0000%failed at%' FROM pgmaint.health_checks() WHERE check_name = 'archiver'")" = t ]
 
 q -c "ALTER SYSTEM SET archive_command = 'true'" -c "SELECT pg_reload_conf()" >/dev/null
 q -c "INSERT INTO wal_filler SELECT 1" -c "SELECT pg_switch_wal()" >/dev/null
 ok "a later success turns the check back to ok" \
-	wait_for "SELECT status = 'ok' FROM pgmaint.health_checks() WHERE check_name = 'archiver'" 90
+	wait_for_current "SELECT status = 'ok' FROM pgmaint.health_checks() WHERE check_name = 'archiver'" 90
 
 finish

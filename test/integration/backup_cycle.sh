@@ -48,6 +48,7 @@ ok "--help exits 0 and shows the commands" [ "$rc" = 0 ]
 ok "--help shows the usage line" grep -q 'restore FILE --into DBNAME' <<<"$out"
 
 # --- before any backup: warning with the command in the hint
+health_current
 is "$(q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'backup'")" warning \
 	"no backup yet: backup check is warning"
 ok "the hint shows the command" \
@@ -71,6 +72,7 @@ is "$(q -c "SELECT row_counts->>'public.bk_orders' || ' ' || (row_counts->>'publ
 	"500 737" "the record has every table's row count"
 is "$(q -c "SELECT row_counts ? 'pgmaint.thresholds' FROM pgmaint.backups WHERE file = '$dump'")" f \
 	"extension tables are not counted"
+health_current
 is "$(q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'backup'")" ok \
 	"a fresh verified backup turns the check ok"
 is "$(q -c "SELECT last_backup_status || ' ' || (last_verified_file = '$plain' OR last_verified_file = '$dump') FROM pgmaint.backup_status()")" \
@@ -118,12 +120,14 @@ is "$(q -c "SELECT status || ' ' || verified FROM pgmaint.backups WHERE kind = '
 	"failed false" "the backup is recorded failed"
 is "$(q -c "SELECT count(*) FROM pgmaint.backups WHERE kind = 'verify' AND status = 'failed' AND file = '$dump'")" 1 \
 	"the failed verify is recorded"
+health_current
 is "$(q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'backup'")" critical \
 	"a failed backup turns the check critical"
 is "$(q -c "SELECT pgmaint.health()->>'status'")" critical "health() is critical"
 cp "$dir/good.copy" "$dump"
 run verify "$dump"
 is "$rc" 0 "the good file verifies again"
+health_current
 is "$(q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'backup'")" ok \
 	"and the check is ok again"
 
@@ -187,6 +191,7 @@ is "$(wc -l <<<"$out") $(grep -c '^backup failed: ' <<<"$out")" "1 1" "it still 
 is "$(find "$dir/failing" -mindepth 1 | wc -l)" 0 "and leaves no file behind"
 is "$(q -c "SELECT status || ' ' || (error LIKE 'pg_dump failed: %connection to server lost%') FROM pgmaint.backups WHERE kind = 'backup' ORDER BY id DESC LIMIT 1")" \
 	"failed true" "the failure is recorded with its reason"
+health_current
 is "$(q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'backup'")" critical \
 	"a failed last backup turns the check critical"
 rm -rf "$fake"

@@ -28,8 +28,9 @@ scratch_left() {
 	q -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgmaint\_drill\_%'"
 }
 
-# The status of the backup check.
+# The status of the backup check (as the worker sees it after what was done).
 backup_check() {
+	health_current >/dev/null
 	q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'backup'"
 }
 

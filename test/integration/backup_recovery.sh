@@ -53,6 +53,7 @@ is "$(q -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgm
 # 4. the next backup is recorded in the restored database
 "$B" backup --dir "$dir/backups" >/dev/null 2>"$dir/stderr"
 is "$?" 0 "a backup right after recovery exits 0"
+health_current
 is "$(q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'backup'")" ok \
 	"the backup check is ok again"
 

@@ -119,6 +119,8 @@ ok "the sampler has sampled the cold reads" \
 	wait_for "SELECT last_sample_at > '$read_done' FROM pgmaint.sampler_status()" 30
 
 # --- the checks -------------------------------------------------------------
+# health_checks() reads the worker's evaluation: one made after the plants
+ok "the worker has evaluated the planted states" health_refresh
 # one call, so that every assertion below and the file see the same answers
 q -F "$(printf '\t')" -c "SELECT check_name, status, message, value FROM pgmaint.health_checks() ORDER BY check_name" \
 	>"$dir/checks.tsv" || echo "# health_checks() failed"

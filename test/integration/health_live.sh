@@ -22,7 +22,7 @@ ok "the long statement is active" \
 	wait_for "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'pgmaint_hl_long' AND state = 'active')" 30
 q -c "UPDATE pgmaint.thresholds SET warning = 1 WHERE check_name = 'long_running_queries'"
 ok "long_running_queries turns warning" \
-	wait_for "SELECT status = 'warning' FROM pgmaint.health_checks() WHERE check_name = 'long_running_queries'" 30
+	wait_for_health "SELECT status = 'warning' FROM pgmaint.health_checks() WHERE check_name = 'long_running_queries'" 30
 long_pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgmaint_hl_long'")
 is "$(q -c "SELECT message LIKE '%(pid $long_pid)%' FROM pgmaint.health_checks() WHERE check_name = 'long_running_queries'")" \
 	t "the message names the long statement's pid"
@@ -40,7 +40,7 @@ ok "the waiter waits on the lock" \
 	wait_for "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'pgmaint_hl_waiter' AND wait_event_type = 'Lock')" 30
 q -c "UPDATE pgmaint.thresholds SET warning = 1 WHERE check_name = 'blocked_sessions'"
 ok "blocked_sessions turns warning" \
-	wait_for "SELECT status = 'warning' FROM pgmaint.health_checks() WHERE check_name = 'blocked_sessions'" 30
+	wait_for_health "SELECT status = 'warning' FROM pgmaint.health_checks() WHERE check_name = 'blocked_sessions'" 30
 is "$(q -c "SELECT message LIKE '1 session(s) wait on a lock%' FROM pgmaint.health_checks() WHERE check_name = 'blocked_sessions'")" \
 	t "the message counts one waiting session"
 is "$(q -c "SELECT pgmaint.health()->>'status'")" warning "health() is warning"

@@ -40,6 +40,8 @@ is "$(q -c "SELECT count(*) FROM pgmaint.checklist() WHERE status NOT IN ('pass'
 	"every item is pass, fail or unknown"
 is "$(q -c "SELECT count(*) FROM pgmaint.checklist() WHERE status = 'unknown'")" 0 \
 	"every item's evidence can be read by a superuser"
+# (the worker connects a few seconds after the test database is created)
+wait_for "SELECT running FROM pgmaint.sampler_status()" 60
 is "$(q -c "SELECT status FROM pgmaint.checklist() WHERE item = 'monitoring'")" pass "monitoring passes while the sampler runs"
 is "$(q -c "SELECT status FROM pgmaint.checklist() WHERE item = 'backups'")" fail "backups fail when none is recorded"
 is "$(q -c "SELECT status FROM pgmaint.checklist() WHERE item = 'indexes on keys and foreign keys'")" fail \

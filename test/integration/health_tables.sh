@@ -39,12 +39,9 @@ message() {
 like() {
 	[[ $1 == $2 ]] || { echo "#   '$1' does not match '$2'"; return 1; }
 }
-# asks the worker for a sample now and waits until it is taken
+# asks the worker for a sample and its evaluation now, and waits until health() reads it
 fresh_sample() {
-	local taken
-	q -c "SELECT pg_stat_force_next_flush()" >/dev/null
-	taken=$(q -c "SELECT pgmaint._request_samples(1)")
-	wait_for "SELECT samples_taken > $taken FROM pgmaint.sampler_status()" 30
+	health_refresh 30
 }
 
 # nothing planted yet: no table is judged, nothing is wrong
@@ -69,8 +66,9 @@ is "$(q -c "SELECT hit_relid = 'ht_cold'::regclass AND hit_reads >= 1000 FROM pg
 	"_table_health(): the cold table has the worst heap hit ratio"
 is "$(q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'table_cache_hit'")" "critical" \
 	"table_cache_hit is critical for a table read from disk"
-ok "table_cache_hit names the table and the worker basis" \
-	like "$(message table_cache_hit)" "table public.ht_cold has the lowest heap hit ratio, *% of * reads (from the worker's last sample)"
+ok "table_cache_hit names the table" \
+	like "$(message table_cache_hit)" "table public.ht_cold has the lowest heap hit ratio, *% of * reads"
+is "$(q -c "SELECT pgmaint.health()->>'source'")" "worker" "health() reads the worker's evaluation"
 is "$(check dead_tuples)" "critical 80.00" "dead_tuples is the worst dead share, 80%"
 ok "dead_tuples names the table" \
 	like "$(message dead_tuples)" "table public.ht_dead has the highest dead-tuple share, 80.00% (1600 dead)*"
@@ -81,11 +79,13 @@ ok "autovacuum_behind says autovacuum is disabled on it" \
 ok "its hint says to vacuum it or turn autovacuum back on" \
 	like "$(q -c "SELECT hint FROM pgmaint.health_checks() WHERE check_name = 'autovacuum_behind'")" \
 	"Autovacuum skips public.ht_dead (only anti-wraparound vacuums run)*ALTER TABLE public.ht_dead RESET (autovacuum_enabled)*"
-# the same figures (the worker's sample) with autovacuum on for the table
+# the same figures with autovacuum on for the table
 q -c "ALTER TABLE ht_dead SET (autovacuum_enabled = on)" >/dev/null
+ok "the worker evaluates after the change" fresh_sample
 ok "with autovacuum on for it, the usual wording" \
 	like "$(message autovacuum_behind)" "autovacuum falls behind on 1 table(s), the worst public.ht_dead with 1600 dead tuples*"
 q -c "ALTER TABLE ht_dead SET (autovacuum_enabled = off)" >/dev/null
+ok "the worker evaluates after the change back" fresh_sample
 is "$(q -c "SELECT falling_behind FROM pgmaint.vacuum_stats() WHERE relid = 'ht_dead'::regclass")" "t" \
 	"vacuum_stats() agrees that it falls behind"
 is "$(q -c "SELECT hint FROM pgmaint.health_checks() WHERE check_name = 'dead_tuples'")" \
@@ -130,7 +130,7 @@ is "$(q -U ht_nomon -c "SELECT pgmaint.health()->>'status' <> 'critical'
                         OR EXISTS (SELECT 1 FROM pgmaint.health_checks() WHERE status = 'critical')")" "t" \
 	"health() answers for that role"
 
-# without the worker, health() computes the same figures itself and says so
+# without the worker, health() computes the same figures itself and says so (source live)
 before=$(q -c "SELECT string_agg(check_name || ' ' || status || ' ' || coalesce(value::text, 'null'), ', ' ORDER BY 1)
                  FROM pgmaint.health_checks()
                 WHERE check_name IN ('table_cache_hit', 'dead_tuples', 'autovacuum_behind')")
@@ -138,8 +138,9 @@ sed -i "s/^shared_preload_libraries = .*/shared_preload_libraries = ''/" "$dir/d
 pgm_cluster_stop "$dir"
 pgm_cluster_start "$dir" || exit 1
 is "$(q -c "SELECT count(*) FROM pgmaint._table_health_sampled()")" "0" "no worker figures without preloading"
-ok "table_cache_hit says it computed the figures now" \
-	like "$(message table_cache_hit)" "table public.ht_cold has the lowest heap hit ratio, *% of * reads (computed now)"
+ok "table_cache_hit names the table, measured now" \
+	like "$(message table_cache_hit)" "table public.ht_cold has the lowest heap hit ratio, *% of * reads"
+is "$(q -c "SELECT pgmaint.health()->>'source'")" "live" "health() says it measured now"
 is "$(q -c "SELECT string_agg(check_name || ' ' || status || ' ' || coalesce(value::text, 'null'), ', ' ORDER BY 1)
               FROM pgmaint.health_checks()
              WHERE check_name IN ('table_cache_hit', 'dead_tuples', 'autovacuum_behind')")" "$before" \

@@ -14,11 +14,12 @@ ok "the leaked session is idle in transaction" \
 	wait_for "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'pgmaint_leak_probe' AND state = 'idle in transaction')" 30
 
 q -c "UPDATE pgmaint.thresholds SET warning = 1, critical = 3600 WHERE check_name = 'idle_in_transaction'"
+# health_checks() reads the worker's evaluation: a fresh one before each try
 ok "idle_in_transaction turns warning after a second" \
-	wait_for "SELECT status = 'warning' FROM pgmaint.health_checks() WHERE check_name = 'idle_in_transaction'" 30
+	wait_for_health "SELECT status = 'warning' FROM pgmaint.health_checks() WHERE check_name = 'idle_in_transaction'" 30
 pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgmaint_leak_probe'")
 ok "the message names the leaked pid" \
-	wait_for "SELECT message LIKE '%(pid $pid)%' FROM pgmaint.health_checks() WHERE check_name = 'idle_in_transaction'" 5
+	wait_for_health "SELECT message LIKE '%(pid $pid)%' FROM pgmaint.health_checks() WHERE check_name = 'idle_in_transaction'" 5
 is "$(q -c "SELECT pgmaint.health()->>'status'")" "warning" "health() status is warning"
 
 q -c "UPDATE pgmaint.thresholds SET critical = 1 WHERE check_name = 'idle_in_transaction'"
@@ -26,7 +27,7 @@ is "$(q -c "SELECT pgmaint.health()->>'status'")" "critical" "health() status is
 
 q -c "SELECT pg_terminate_backend($pid)" >/dev/null
 ok "without the leak the check is ok again" \
-	wait_for "SELECT status = 'ok' FROM pgmaint.health_checks() WHERE check_name = 'idle_in_transaction'" 30
+	wait_for_health "SELECT status = 'ok' FROM pgmaint.health_checks() WHERE check_name = 'idle_in_transaction'" 30
 q -c "UPDATE pgmaint.thresholds SET warning = 60, critical = 300 WHERE check_name = 'idle_in_transaction'"
 q -c "DROP TABLE leak_probe"
 finish

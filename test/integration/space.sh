@@ -82,6 +82,9 @@ ok "the worker keeps the worst bloat estimates, space_bloated among them" \
 	wait_for "SELECT EXISTS (SELECT 1 FROM pgmaint.bloat_estimates WHERE relid = 'space_bloated'::regclass)" 60
 q -c "ALTER SYSTEM RESET pgmaint.growth_interval" -c "SELECT pg_reload_conf()" >/dev/null
 
+# health_checks() reads the worker's evaluation: one made after each plant
+fresh() { health_refresh || echo "# the worker made no evaluation after the plant"; }
+fresh
 is "$(q -c "SELECT c.value = round((SELECT max(b.wasted_bytes) FROM pgmaint.bloat_estimates b) / 1048576.0, 1)
               AND c.message LIKE '%space_bloated%' FROM pgmaint.health_checks() c WHERE c.check_name = 'bloat'")" "t" \
 	"the bloat check reports the worst estimate the worker kept, in MB"
@@ -95,6 +98,7 @@ INSERT INTO pgmaint.size_history VALUES
     (now() - interval '2 hours', 0, pg_database_size(current_database()) - 10 * 1048576),
     (now() - interval '1 minute', 0, pg_database_size(current_database()));
 SQL
+fresh
 expected=$(q -c "SELECT round(least(3650, d.available_bytes / (10 * 1048576 / (extract(epoch FROM interval '2 hours' - interval '1 minute') / 86400)))::numeric, 1) FROM pgmaint.disk_space() d")
 got=$(q -c "SELECT value FROM pgmaint.health_checks() WHERE check_name = 'disk_full_eta'")
 ok "disk_full_eta is the days the available space lasts at 10 MB per 1h59 ($got vs $expected)" \
@@ -102,9 +106,11 @@ ok "disk_full_eta is the days the available space lasts at 10 MB per 1h59 ($got 
 is "$(q -c "SELECT name LIKE 'database %' AND growth_bytes >= 10 * 1048576 FROM pgmaint.table_growth('1 day') WHERE relid IS NULL")" "t" \
 	"table_growth() shows the database's growth first"
 q -c "UPDATE pgmaint.size_history SET bytes = bytes + 200 * 1048576 WHERE taken_at < now() - interval '1 hour'" >/dev/null
+fresh
 is "$(q -c "SELECT value || ' ' || status FROM pgmaint.health_checks() WHERE check_name = 'disk_full_eta'")" "3650 ok" \
 	"a database that does not grow is 3650 days from full"
 q -c "DELETE FROM pgmaint.size_history WHERE taken_at < now() - interval '1 hour'" >/dev/null
+fresh
 is "$(q -c "SELECT status FROM pgmaint.health_checks() WHERE check_name = 'disk_full_eta'")" "unknown" \
 	"with less than an hour of history the ETA is unknown"
 q -c "ALTER SYSTEM RESET pgmaint.growth_interval" -c "SELECT pg_reload_conf()" >/dev/null

@@ -37,12 +37,13 @@ pgmaint.database = 'postgres'
 pgmaint.sample_interval = '1s'
 CONF
 pgm_cluster_start "$dir"
-ok "the server logs that the worker could not be registered" \
+ok "the server logs that the launcher could not be registered" \
 	grep -q 'too many background workers' "$dir/server.log"
 is "$(q -c "SELECT running, pid IS NULL, started_at IS NULL FROM pgmaint.sampler_status()")" \
 	"f|t|t" "sampler_status() shows a worker that never started"
-is "$(q -c "SELECT last_error LIKE '%has not started%max_worker_processes%' FROM pgmaint.sampler_status()")" \
-	"t" "last_error points at max_worker_processes"
+is "$(q -c "SELECT last_error LIKE '%launcher is not running%max_worker_processes%' FROM pgmaint.sampler_status()")" \
+	"t" "last_error points at the launcher and max_worker_processes"
+is "$(q -c "SELECT count(*) FROM pgmaint.workers()")" "0" "workers() lists no worker"
 ok "the sampler check turns to warning once three intervals passed without a heartbeat" \
 	wait_for "SELECT status = 'warning' AND message LIKE 'the sampler worker is not running:%' FROM pgmaint.health_checks() WHERE check_name = 'sampler'" 30
 is "$(q -c "SELECT pgmaint.health()->'sampler'->>'running', pgmaint.health()->'sampler'->>'preloaded'")" \

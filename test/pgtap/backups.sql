@@ -52,10 +52,12 @@ SELECT is((SELECT actor::text FROM pgmaint.backups WHERE error = 'tap'), session
 -- a caller that may not read the history gets unknown, never an error or ok
 CREATE ROLE pgm_tap_blind_role;
 GRANT USAGE ON SCHEMA pgmaint TO pgm_tap_blind_role;
-GRANT EXECUTE ON FUNCTION pgmaint._backup_check() TO pgm_tap_blind_role;
+GRANT SELECT ON pgmaint.thresholds TO pgm_tap_blind_role;
+GRANT EXECUTE ON FUNCTION pgmaint.health_checks() TO pgm_tap_blind_role;
 SET LOCAL ROLE pgm_tap_blind_role;
-SELECT is((SELECT value FROM pgmaint._backup_check()), NULL, 'the backup check has no value for a blind caller');
-SELECT is((SELECT message FROM pgmaint._backup_check()),
+SELECT is((SELECT value FROM pgmaint.health_checks() WHERE check_name = 'backup'), NULL,
+          'the backup check has no value for a blind caller');
+SELECT is((SELECT message FROM pgmaint.health_checks() WHERE check_name = 'backup'),
           'cannot read pgmaint.backups: the caller lacks pg_monitor', 'and says why');
 RESET ROLE;
 

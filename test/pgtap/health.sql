@@ -2,8 +2,8 @@
 BEGIN;
 SELECT plan(27);
 
-SELECT has_function('pgmaint', 'health', ARRAY[]::text[], 'health() exists');
-SELECT function_returns('pgmaint', 'health', ARRAY[]::text[], 'jsonb', 'health() returns jsonb');
+SELECT has_function('pgmaint', 'health', ARRAY['boolean'], 'health(live boolean) exists');
+SELECT function_returns('pgmaint', 'health', ARRAY['boolean'], 'jsonb', 'health() returns jsonb');
 SELECT has_function('pgmaint', 'health_checks', ARRAY[]::text[], 'health_checks() exists');
 SELECT has_table('pgmaint', 'thresholds', 'thresholds table exists');
 SELECT col_is_pk('pgmaint', 'thresholds', 'check_name', 'thresholds are keyed by check_name');
@@ -24,15 +24,21 @@ SELECT is((SELECT count(*)::int FROM pgmaint.health_checks()),
 SELECT is(jsonb_typeof(pgmaint.health()->'sampler'->'running'), 'boolean',
           'sampler section says whether the worker runs');
 
-SELECT ok(has_function_privilege('pg_monitor', 'pgmaint.health()', 'EXECUTE'),
+SELECT ok(has_function_privilege('pg_monitor', 'pgmaint.health(boolean)', 'EXECUTE'),
           'pg_monitor may call health()');
 SELECT ok(has_schema_privilege('pg_monitor', 'pgmaint', 'USAGE'),
           'pg_monitor may use the schema');
 SELECT ok(NOT has_function_privilege('public', 'pgmaint._audit(text, text, jsonb, boolean)', 'EXECUTE'),
           'PUBLIC may not write audit rows');
 
-SELECT is_empty($$SELECT check_name FROM pgmaint._measure_checks() WHERE hint !~ 'pgmaint[._]'$$,
+-- every check graded warning (or unknown) shows its hint: each names what to
+-- run next (pitr_backup has none while point-in-time recovery is not set up)
+SAVEPOINT every_hint;
+UPDATE pgmaint.thresholds SET warning = -1e15, critical = NULL;
+SELECT is_empty($$SELECT check_name FROM pgmaint.health_checks()
+                   WHERE (hint IS NULL AND check_name <> 'pitr_backup') OR hint !~ 'pgmaint[._]'$$,
                 'every hint names the pgmaint function or command to run next');
+ROLLBACK TO SAVEPOINT every_hint;
 
 -- every function and table of the extension has a comment
 SELECT is_empty($$
@@ -81,19 +87,20 @@ SELECT is((SELECT array_agg(check_name || ' ' || status ORDER BY check_name) FRO
           ARRAY['archiver warning', 'connections critical'], 'planted: archiver warning, connections critical');
 SELECT is(pgmaint.health()->>'status', 'critical', 'overall status: critical when the worst check is critical');
 
--- unknown: the function that measures connections fails every time (the
--- registry of _measure_checks() calls it by name)
-ALTER FUNCTION pgmaint._check_sessions() RENAME TO _check_sessions_away;
+-- unknown: what the backup check reads fails every time (its kept plan
+-- looks pgmaint.backup_status() up again after the rename, and finds none)
+UPDATE pgmaint.thresholds SET enabled = check_name IN ('archiver', 'backup');
+ALTER FUNCTION pgmaint.backup_status() RENAME TO backup_status_away;
 SELECT is((SELECT array_agg(check_name || ' ' || status ORDER BY check_name) FROM pgmaint.health_checks()),
-          ARRAY['archiver warning', 'connections unknown'], 'planted: archiver warning, connections unknown (its check fails)');
+          ARRAY['archiver warning', 'backup unknown'], 'planted: archiver warning, backup unknown (its check fails)');
 SELECT is(pgmaint.health()->>'status', 'warning', 'overall status: warning outranks unknown');
 UPDATE pgmaint.thresholds SET warning = 1000 WHERE check_name = 'archiver';
 SELECT is((SELECT array_agg(check_name || ' ' || status ORDER BY check_name) FROM pgmaint.health_checks()),
-          ARRAY['archiver ok', 'connections unknown'], 'planted: archiver ok, connections unknown');
+          ARRAY['archiver ok', 'backup unknown'], 'planted: archiver ok, backup unknown');
 -- a failed measurement counts as warning (src/status.c), so a broken check
 -- cannot hide behind an ok
 SELECT is(pgmaint.health()->>'status', 'warning', 'overall status: a check that fails every time (unknown) turns it to warning');
-ALTER FUNCTION pgmaint._check_sessions_away() RENAME TO _check_sessions;
+ALTER FUNCTION pgmaint.backup_status_away() RENAME TO backup_status;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -6,7 +6,7 @@ SELECT has_table('pgmaint', 'check_metrics', 'check_metrics table exists');
 SELECT col_is_pk('pgmaint', 'check_metrics', 'check_name', 'check_metrics is keyed by check_name');
 
 SELECT is((SELECT array_agg(m.check_name ORDER BY m.check_name) FROM pgmaint.check_metrics m
-            WHERE NOT EXISTS (SELECT 1 FROM pgmaint._measure_checks() c WHERE c.check_name = m.check_name)),
+            WHERE NOT EXISTS (SELECT 1 FROM pgmaint.health_checks() c WHERE c.check_name = m.check_name)),
           NULL, 'every family belongs to a check that exists');
 
 SELECT throws_ok($$INSERT INTO pgmaint.check_metrics VALUES ('x', 'pgmaint_x_seconds', 'ratio', 1, 'h')$$,

@@ -40,10 +40,19 @@ UPDATE pgmaint.thresholds SET warning = 0, critical = 0 WHERE check_name = 'arch
 SELECT is(pgmaint.health()->>'status', 'critical', 'health() turns critical with one critical check');
 UPDATE pgmaint.thresholds SET warning = 1e9, critical = NULL WHERE check_name = 'archive_ready';
 
--- a check whose function fails: unknown, the error in its message, and health() warning
-CREATE OR REPLACE FUNCTION pgmaint._check_wal(
-    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
-RETURNS SETOF record LANGUAGE plpgsql AS $$
+-- a check whose measurement fails (what the backup check reads raises):
+-- unknown, the error in its message, and health() warning
+UPDATE pgmaint.thresholds SET enabled = (check_name = 'backup');
+CREATE OR REPLACE FUNCTION pgmaint.backup_status(
+    OUT last_backup_at timestamptz, OUT last_backup_status text,
+    OUT last_backup_file text, OUT last_backup_error text,
+    OUT last_backup_age interval,
+    OUT last_verified_at timestamptz, OUT last_verified_file text,
+    OUT last_verified_age interval,
+    OUT last_drill_at timestamptz, OUT last_drill_status text,
+    OUT last_drill_error text, OUT last_drill_age interval,
+    OUT max_age interval, OUT backups_kept bigint)
+RETURNS record LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'planted failure';
 END

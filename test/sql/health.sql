@@ -20,10 +20,9 @@ SELECT check_name FROM pgmaint.health_checks() ORDER BY 1;
 SELECT check_name, warning, critical FROM pgmaint.thresholds
  WHERE check_name IN ('table_cache_hit', 'dead_tuples', 'autovacuum_behind', 'disk_free')
  ORDER BY 1;
-SELECT check_name, message LIKE '%(computed now)' AS computed_now
-  FROM pgmaint.health_checks()
- WHERE check_name IN ('table_cache_hit', 'dead_tuples', 'autovacuum_behind')
- ORDER BY 1;
+SELECT pgmaint.health()->>'source' AS source,
+       pgmaint.health()->'measured_at' IS NOT NULL AS measured_at_given,
+       pgmaint.health(live => true)->>'source' AS live_source;
 SELECT count(*) AS sampled_rows FROM pgmaint._table_health_sampled();
 SELECT pgmaint._table_health(0, -1);
 

@@ -53,21 +53,27 @@ DROP TABLE hc_cycle;
 
 -- one check that fails makes its checks unknown, with the error; the others answer
 BEGIN;
-CREATE OR REPLACE FUNCTION pgmaint._check_retention(
-    OUT check_name text, OUT value numeric, OUT message text, OUT hint text)
-RETURNS SETOF record LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION pgmaint.backup_status(
+    OUT last_backup_at timestamptz, OUT last_backup_status text,
+    OUT last_backup_file text, OUT last_backup_error text,
+    OUT last_backup_age interval,
+    OUT last_verified_at timestamptz, OUT last_verified_file text,
+    OUT last_verified_age interval,
+    OUT last_drill_at timestamptz, OUT last_drill_status text,
+    OUT last_drill_error text, OUT last_drill_age interval,
+    OUT max_age interval, OUT backups_kept bigint)
+RETURNS record LANGUAGE plpgsql AS $$
 BEGIN
-    check_name := 'prepared_transactions'; value := 0; message := 'half-way'; RETURN NEXT;
     RAISE EXCEPTION 'planted failure' USING ERRCODE = 'XX000';
 END $$;
 SELECT check_name, status, value, message, hint IS NOT NULL AS has_hint
   FROM pgmaint.health_checks()
- WHERE check_name IN ('prepared_transactions', 'inactive_slots', 'slot_wal_retention', 'invalid_indexes')
+ WHERE check_name IN ('backup', 'prepared_transactions', 'invalid_indexes')
  ORDER BY 1;
 SELECT count(*) = (SELECT count(*) FROM pgmaint.thresholds WHERE enabled) AS every_check_answers,
        count(*) FILTER (WHERE status = 'unknown' AND message LIKE 'the check failed: planted failure%') AS failed
   FROM pgmaint.health_checks();
-SELECT pgmaint.health()->>'status' IN ('ok', 'warning', 'critical') AS health_answers;
+SELECT pgmaint.health()->>'status' = 'warning' AS failure_warns;
 ROLLBACK;
 
 -- NOT VALID constraints and disabled triggers (schema_advice())

@@ -2,7 +2,11 @@
 -- The sampler: sampler_status(), samples() and the history table
 --
 -- pg_regress runs this on its temporary instance (test/regress.conf), where
--- the worker samples database postgres.
+-- contrib_regression is in pgmaint.exclude_databases, so that the other tests
+-- read what each call measures; this one lets the launcher start this
+-- database's worker, and excludes the database again at the end.
+ALTER SYSTEM SET pgmaint.exclude_databases = '';
+SELECT pg_reload_conf();
 -- wait (with a deadline) until the worker has connected and sampled
 DO $$
 BEGIN
@@ -57,7 +61,7 @@ SELECT 'pgmaint.sample_history'::regclass = ANY (extconfig) AS history_dumped
 SELECT pgmaint.health()->'sampler'->>'running' AS running,
        pgmaint.health()->'sampler'->>'preloaded' AS preloaded,
        pgmaint.health()->'sampler'->>'database' AS database;
-SELECT check_name, status, warning, critical, value < 3 AS fresh, message LIKE 'sampling every 60 s in database postgres;%' AS says_interval
+SELECT check_name, status, warning, critical, value < 3 AS fresh, message LIKE 'sampling every 60 s in database contrib_regression;%' AS says_interval
   FROM pgmaint.health_checks() WHERE check_name = 'sampler';
 -- a stopped clock reads as stale: a threshold below the age turns it to warning
 BEGIN;
@@ -65,3 +69,18 @@ UPDATE pgmaint.thresholds SET warning = 0 WHERE check_name = 'sampler';
 SELECT status, hint IS NOT NULL AS has_hint
   FROM pgmaint.health_checks() WHERE check_name = 'sampler';
 ROLLBACK;
+
+-- excluded again: the worker leaves (with a deadline)
+ALTER SYSTEM RESET pgmaint.exclude_databases;
+SELECT pg_reload_conf();
+DO $$
+BEGIN
+    FOR i IN 1..600 LOOP
+        EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
+                               WHERE backend_type = 'pgmaint sampler' AND datname = current_database());
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END
+$$;
+SELECT count(*) AS workers_left FROM pg_stat_activity
+ WHERE backend_type = 'pgmaint sampler' AND datname = current_database();

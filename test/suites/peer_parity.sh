@@ -50,6 +50,12 @@ export PGHOST=$dir PGPORT=$port PGDATABASE=pgmaint_test
 q -d postgres -c "CREATE DATABASE pgmaint_test" >/dev/null
 q -c "CREATE EXTENSION pgmaint" >/dev/null
 
+# the checks as health(live => true) measures them now: the detections are
+# compared, not the worker's evaluation (that is health_parity.sh's)
+live_checks="(SELECT c.\"check\" AS check_name, c.status, c.value, c.message, c.hint
+               FROM jsonb_to_recordset(pgmaint.health(live => true)->'checks')
+                    AS c(\"check\" text, status text, value numeric, message text, hint text)) lc"
+
 # check_postgres ACTION [ARGS...]: its one-line Nagios answer for this cluster
 cpg() {
 	local action=$1
@@ -58,10 +64,10 @@ cpg() {
 		--dbname=pgmaint_test "$@" 2>&1 | head -n 1
 }
 check() {
-	q -c "SELECT status || ' ' || coalesce(value::text, 'null') FROM pgmaint.health_checks() WHERE check_name = '$1'"
+	q -c "SELECT status || ' ' || coalesce(value::text, 'null') FROM $live_checks WHERE check_name = '$1'"
 }
 message() {
-	q -c "SELECT message FROM pgmaint.health_checks() WHERE check_name = '$1'"
+	q -c "SELECT message FROM $live_checks WHERE check_name = '$1'"
 }
 like() {
 	[[ $1 == $2 ]] || { echo "#   '$1' does not match '$2'"; return 1; }
@@ -181,10 +187,10 @@ ok "check_postgres last_analyze agrees ($cp_a s, pgmaint $pm_a s)" \
 	test -n "$cp_a" -a $((cp_a - pm_a)) -ge -1 -a $((cp_a - pm_a)) -le 3
 q -c "UPDATE pgmaint.thresholds SET warning = 2 WHERE check_name IN ('vacuum_age', 'analyze_age')" >/dev/null
 ok "vacuum_age warns past its threshold and names the table" \
-	like "$(q -c "SELECT status || ': ' || message FROM pgmaint.health_checks() WHERE check_name = 'vacuum_age'")" \
+	like "$(q -c "SELECT status || ': ' || message FROM $live_checks WHERE check_name = 'vacuum_age'")" \
 	"warning: * the oldest, public.pp_aged, was vacuumed 00:0* ago (6 dead or inserted tuples since)*"
 ok "analyze_age too" \
-	like "$(q -c "SELECT status || ': ' || message FROM pgmaint.health_checks() WHERE check_name = 'analyze_age'")" \
+	like "$(q -c "SELECT status || ': ' || message FROM $live_checks WHERE check_name = 'analyze_age'")" \
 	"warning: * the oldest, public.pp_aged, was analyzed 00:0* ago (6 modified tuples since)*"
 q -c "VACUUM ANALYZE pp_aged" -c "SELECT pg_stat_force_next_flush()" >/dev/null
 ok "a table vacuumed and analyzed since is no longer counted" \
@@ -209,7 +215,7 @@ cell "WAL files waiting for a failing archiver" pgmaint "counts them"
 [[ $cp_ready == *'files found: 0 '* ]] && cell "WAL files waiting for a failing archiver" check_postgres "0 (reads pg_wal, not archive_status)"
 q -c "UPDATE pgmaint.thresholds SET warning = 2 WHERE check_name = 'archive_ready'" >/dev/null
 ok "archive_ready warns at its threshold, with the oldest file's time" \
-	like "$(q -c "SELECT status || ': ' || message FROM pgmaint.health_checks() WHERE check_name = 'archive_ready'")" \
+	like "$(q -c "SELECT status || ': ' || message FROM $live_checks WHERE check_name = 'archive_ready'")" \
 	"warning: $truth WAL file(s) wait for the archiver, the oldest since * (archive_mode on)"
 is "$(check archiver)" "warning 1" "the archiver check sees the failing archive_command too"
 q -c "UPDATE pgmaint.thresholds SET warning = 10 WHERE check_name = 'archive_ready'" >/dev/null
@@ -227,7 +233,7 @@ is "$(check checkpoints_requested)" "warning 100.0" "checkpoints_requested: 4 of
 ok "the message counts them and names max_wal_size" \
 	like "$(message checkpoints_requested)" "4 of 4 checkpoints since * were requested, 0 timed (checkpoint_timeout 1h, max_wal_size 1GB)"
 ok "the hint says to raise max_wal_size" \
-	like "$(q -c "SELECT hint FROM pgmaint.health_checks() WHERE check_name = 'checkpoints_requested'")" "*raise max_wal_size*"
+	like "$(q -c "SELECT hint FROM $live_checks WHERE check_name = 'checkpoints_requested'")" "*raise max_wal_size*"
 
 # --- connections by source ----------------------------------------------------
 q -c "CREATE ROLE pp_app LOGIN" >/dev/null
@@ -248,13 +254,13 @@ sess_open pp_aborted "user=pp_app" "BEGIN; SELECT 1/0;"
 ok "a session idle in an aborted transaction" \
 	wait_for "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'pp_aborted' AND state = 'idle in transaction (aborted)')" 30
 q -c "UPDATE pgmaint.thresholds SET warning = 0 WHERE check_name IN ('idle_in_transaction', 'idle_in_transaction_aborted')" >/dev/null
-is "$(q -c "SELECT message FROM pgmaint.health_checks() WHERE check_name = 'idle_in_transaction'")" \
+is "$(q -c "SELECT message FROM $live_checks WHERE check_name = 'idle_in_transaction'")" \
 	"no session is idle in a transaction" "idle_in_transaction leaves the aborted session out"
 ok "idle_in_transaction_aborted counts it: a slot, no locks, no snapshot" \
-	like "$(q -c "SELECT status || ': ' || message FROM pgmaint.health_checks() WHERE check_name = 'idle_in_transaction_aborted'")" \
+	like "$(q -c "SELECT status || ': ' || message FROM $live_checks WHERE check_name = 'idle_in_transaction_aborted'")" \
 	"warning: 1 session(s) idle in an aborted transaction, the oldest (pid *) for *: each holds a connection slot, no locks and no snapshot"
 ok "its hint does not say it blocks vacuum" \
-	test -z "$(q -c "SELECT 1 FROM pgmaint.health_checks() WHERE check_name = 'idle_in_transaction_aborted' AND hint ~* 'vacuum|lock'")"
+	test -z "$(q -c "SELECT 1 FROM $live_checks WHERE check_name = 'idle_in_transaction_aborted' AND hint ~* 'vacuum|lock'")"
 sess_send_abort_ok=$(q -c "SELECT count(*) FROM pgmaint.connection_leaks('1 ms') WHERE state = 'idle in transaction (aborted)'")
 is "$sess_send_abort_ok" "1" "connection_leaks() still lists it as a leak"
 sess_close pp_aborted
@@ -460,7 +466,7 @@ ok "truth: a session idle in a transaction for 2 s (pg_stat_activity)" \
 q -c "UPDATE pgmaint.thresholds SET warning = 1 WHERE check_name = 'idle_in_transaction'" >/dev/null
 idle_pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'pf_idle'")
 judge "idle in transaction" pgmaint "warns" \
-	"$(q -c "SELECT CASE WHEN status = 'warning' AND message LIKE '%(pid $idle_pid)%' THEN 'warns' ELSE status END FROM pgmaint.health_checks() WHERE check_name = 'idle_in_transaction'")"
+	"$(q -c "SELECT CASE WHEN status = 'warning' AND message LIKE '%(pid $idle_pid)%' THEN 'warns' ELSE status END FROM $live_checks WHERE check_name = 'idle_in_transaction'")"
 judge "idle in transaction" pgHero "warns, as a long running query" \
 	"$(peer pghero long_running_queries -v min_duration=1 | awk -F'|' -v p="$idle_pid" '$1 == p && $2 == "idle in transaction" {print "warns, as a long running query"}')"
 judge "idle in transaction" pg-extras "listed as a long running query" \
@@ -536,7 +542,7 @@ q -c "DROP TABLE pf_part" >/dev/null
 q -c "SELECT pg_create_physical_replication_slot('pf_slot', true)" >/dev/null
 is "$(q -c "SELECT active FROM pg_replication_slots WHERE slot_name = 'pf_slot'")" "f" "truth: pf_slot is inactive (pg_replication_slots)"
 judge "inactive replication slot" pgmaint "warns" \
-	"$(q -c "SELECT CASE WHEN status = 'warning' AND message LIKE '%pf_slot%' THEN 'warns' ELSE status END FROM pgmaint.health_checks() WHERE check_name = 'inactive_slots'")"
+	"$(q -c "SELECT CASE WHEN status = 'warning' AND message LIKE '%pf_slot%' THEN 'warns' ELSE status END FROM $live_checks WHERE check_name = 'inactive_slots'")"
 judge "inactive replication slot" pgHero "warns" "$(peer pghero replication_slots | awk -F'|' '$1 == "pf_slot" && $3 == "f" {print "warns"}')"
 cell "inactive replication slot" pg-extras "no query"
 q -c "SELECT pg_drop_replication_slot('pf_slot')" >/dev/null
