@@ -162,6 +162,9 @@ kill -9 "${node_pid[1]}"
 pgm_as_owner "$PGM_BIN/pg_ctl" -D "$base-n1/data" -m immediate -w stop >/dev/null 2>&1
 started=$(date +%s)
 ok "Patroni promotes n2 once the leader key expires" until_ok 120 is_leader 2
+# Patroni holds the leader key before pg_ctl promote has ended recovery
+ok "n2's promotion ends its recovery" \
+	wait_on 2 "SELECT NOT pg_is_in_recovery()" 60
 echo "# failover took $(($(date +%s) - started)) s"
 is "$(on 2 -c "SELECT pgmaint.health() ->> 'role'")" "primary" "n2's health() says primary"
 history=$(on 2 -c "SELECT count(*) FROM pgmaint.sample_history")
