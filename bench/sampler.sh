@@ -49,9 +49,10 @@ pgm_cluster_start "$cluster"
 export PGHOST=$cluster PGPORT=$port PGUSER=postgres PGDATABASE=postgres
 
 q() { psql -X -A -t -q -v ON_ERROR_STOP=1 "$@"; }
+# Waits until sql (run in the database of the measured worker, $wdb) returns true.
 wait_sql() {
 	local sql=$1 deadline=$(($(date +%s) + ${2:-600}))
-	until [ "$(q -c "$sql")" = t ]; do
+	until [ "$(q -d "$wdb" -c "$sql")" = t ]; do
 		[ "$(date +%s)" -lt "$deadline" ] || { echo "timed out: $sql" >&2; exit 1; }
 		sleep 0.2
 	done
@@ -61,6 +62,9 @@ cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
 
 q -c "CREATE DATABASE bench"
 q -c "CREATE EXTENSION pgmaint"
+# the worker measured: postgres's while bench has no pgmaint, then bench's
+# (one worker per database: the one whose database has the tables)
+wdb=postgres
 wait_sql "SELECT running FROM pgmaint.sampler_status()" 120
 pid=$(q -c "SELECT pid FROM pgmaint.sampler_status()")
 
@@ -85,13 +89,13 @@ report() {
 		                l, tb, n, ms, ms * 1000 / tb, extra }'
 }
 
-# The worker's CPU time per sample over a burst of COUNT samples.
+# The CPU time per sample of the worker of database $wdb (pid $pid) over a burst of COUNT samples.
 measure_burst() {
 	local label=$1 count=$2 tables=$3 taken c0 c1
-	taken=$(q -c "SELECT pgmaint._request_samples(1)")
+	taken=$(q -d "$wdb" -c "SELECT pgmaint._request_samples(1)")
 	wait_sql "SELECT samples_taken > $taken FROM pgmaint.sampler_status()"
 	c0=$(cpu_ns "$pid")
-	taken=$(q -c "SELECT pgmaint._request_samples($count)")
+	taken=$(q -d "$wdb" -c "SELECT pgmaint._request_samples($count)")
 	wait_sql "SELECT samples_taken >= $taken + $count FROM pgmaint.sampler_status()"
 	c1=$(cpu_ns "$pid")
 	report "$label" "$tables" "$count" "$(awk -v d=$((c1 - c0)) -v n="$count" 'BEGIN { print d / 1e6 / n }')"
@@ -129,22 +133,27 @@ for n in $sizes; do
 	make_tables "$n"
 	tables=$(q -d bench -c "SELECT count(*) FROM pg_stat_user_tables")
 	samples=$((n >= 100000 ? 50 : n >= 10000 ? 300 : 2000))
+	wdb=postgres
+	pid=$(q -c "SELECT pid FROM pgmaint.sampler_status()")
 	measure_burst "sample only" "$samples" "$tables"
 	q -d bench -c "CREATE EXTENSION IF NOT EXISTS pgmaint"
+	wdb=bench
+	wait_sql "SELECT running FROM pgmaint.sampler_status()" 120
+	pid=$(q -d bench -c "SELECT pid FROM pgmaint.sampler_status()")
 	measure_burst "with history" "$samples" "$tables"
 
 	# every step on its own schedule: restart the worker so that its first
 	# runs of the long-period steps (at start) are done before the window
 	q -c "SELECT pg_terminate_backend($pid)" >/dev/null
 	wait_sql "SELECT running AND pid <> $pid FROM pgmaint.sampler_status()" 120
-	pid=$(q -c "SELECT pid FROM pgmaint.sampler_status()")
-	taken=$(q -c "SELECT samples_taken FROM pgmaint.sampler_status()")
+	pid=$(q -d bench -c "SELECT pid FROM pgmaint.sampler_status()")
+	taken=$(q -d bench -c "SELECT samples_taken FROM pgmaint.sampler_status()")
 	wait_sql "SELECT samples_taken >= $taken + 3 FROM pgmaint.sampler_status()" 600
-	taken=$(q -c "SELECT samples_taken FROM pgmaint.sampler_status()")
+	taken=$(q -d bench -c "SELECT samples_taken FROM pgmaint.sampler_status()")
 	c0=$(cpu_ns "$pid")
 	sleep "$window"
 	c1=$(cpu_ns "$pid")
-	done_=$(q -c "SELECT samples_taken FROM pgmaint.sampler_status()")
+	done_=$(q -d bench -c "SELECT samples_taken FROM pgmaint.sampler_status()")
 	steady=$(awk -v d=$((c1 - c0)) -v n=$((done_ - taken)) 'BEGIN { print d / 1e6 / n }')
 	report "every 1 s: steady" "$tables" $((done_ - taken)) "$steady" " (sample, history, leak sweep, health evaluation and events)"
 	policy_ms=$(session_cpu_ms "SELECT count(*) FROM pgmaint.run_policy('advise')")

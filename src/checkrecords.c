@@ -101,7 +101,11 @@ static const char *const pgm_pitr_sql =
 " EXTRACT(epoch FROM s.last_drill_age)::pg_catalog.int8, s.last_drill_target, s.backups_kept"
 " FROM pgmaint.pitr_status() s";
 
+/* Whether point-in-time recovery is in use (_pitr_in_use(), as pitr_status() says) */
+static const char *const pgm_pitr_in_use_sql = "SELECT pgmaint._pitr_in_use()";
+
 static SPIPlanPtr pgm_recovery_point_plan = NULL;
+static SPIPlanPtr pgm_pitr_in_use_plan = NULL;
 static SPIPlanPtr pgm_pitr_plan = NULL;
 
 static void pgm_spi_run(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
@@ -600,68 +604,75 @@ pgm_family_pitr(const PgmEvalInput *in, PgmEvaluation *eval)
 	}
 	else
 	{
-		TimestampTz base;
-		int64		since_base;
-		char	   *full_label;
-		char	   *full_value;
+		TimestampTz base = 0;
+		int64		since_base = 0;
+		char	   *full_label = NULL;
+		char	   *full_value = NULL;
 		int64		full_age = 0;
-		bool		has_full;
-		bool		has_backup;
-		char	   *backup_label;
-		char	   *backup_type;
-		char	   *backup_value;
+		bool		has_full = false;
+		bool		has_backup = false;
+		char	   *backup_label = NULL;
+		char	   *backup_type = NULL;
+		char	   *backup_value = NULL;
 		int64		backup_age = 0;
-		bool		has_attempt;
+		bool		has_attempt = false;
 		TimestampTz attempt_at = 0;
-		char	   *attempt_status;
-		char	   *attempt_error;
-		bool		has_drill;
+		char	   *attempt_status = NULL;
+		char	   *attempt_error = NULL;
+		bool		has_drill = false;
 		TimestampTz drill_at = 0;
-		char	   *drill_status;
-		char	   *drill_error;
+		char	   *drill_status = NULL;
+		char	   *drill_error = NULL;
 		int64		drill_age = 0;
-		bool		has_target;
+		bool		has_target = false;
 		TimestampTz target = 0;
 		int64		kept = 0;
 
-		pgm_spi_run(&pgm_pitr_plan, pgm_pitr_sql, 0, NULL, NULL);
-		if (SPI_processed != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("pgmaint.pitr_status() returned " UINT64_FORMAT " rows", SPI_processed)));
-		in_use_known = pgm_col(0, 1, &d);
+		/* not in use (most servers): pitr_status() has nothing more to say */
+		pgm_spi_run(&pgm_pitr_in_use_plan, pgm_pitr_in_use_sql, 0, NULL, NULL);
+		in_use_known = SPI_processed == 1 && pgm_col(0, 1, &d);
 		in_use = in_use_known && DatumGetBool(d);
-		/* coalesce(since, pg_postmaster_start_time()) */
-		base = pgm_col(0, 2, &d) ? DatumGetTimestampTz(d) : PgStartTime;
-		since_base = in->now - base;
-		has_full = pgm_col(0, 3, &d);
-		full_label = pgm_col_text(0, 4);
-		full_value = pgm_col_text(0, 5);
-		if (pgm_col(0, 6, &d))
-			full_age = DatumGetInt64(d);
-		has_backup = pgm_col(0, 7, &d);
-		backup_label = pgm_col_text(0, 8);
-		backup_type = pgm_col_text(0, 9);
-		backup_value = pgm_col_text(0, 10);
-		if (pgm_col(0, 11, &d))
-			backup_age = DatumGetInt64(d);
-		has_attempt = pgm_col(0, 12, &d);
-		if (has_attempt)
-			attempt_at = DatumGetTimestampTz(d);
-		attempt_status = pgm_col_text(0, 13);
-		attempt_error = pgm_col_text(0, 14);
-		has_drill = pgm_col(0, 15, &d);
-		if (has_drill)
-			drill_at = DatumGetTimestampTz(d);
-		drill_status = pgm_col_text(0, 16);
-		drill_error = pgm_col_text(0, 17);
-		if (pgm_col(0, 18, &d))
-			drill_age = DatumGetInt64(d);
-		has_target = pgm_col(0, 19, &d);
-		if (has_target)
-			target = DatumGetTimestampTz(d);
-		if (pgm_col(0, 20, &d))
-			kept = DatumGetInt64(d);
+		if (in_use)
+		{
+			pgm_spi_run(&pgm_pitr_plan, pgm_pitr_sql, 0, NULL, NULL);
+			if (SPI_processed != 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_INTERNAL_ERROR),
+						 errmsg("pgmaint.pitr_status() returned " UINT64_FORMAT " rows", SPI_processed)));
+			in_use_known = pgm_col(0, 1, &d);
+			in_use = in_use_known && DatumGetBool(d);
+			/* coalesce(since, pg_postmaster_start_time()) */
+			base = pgm_col(0, 2, &d) ? DatumGetTimestampTz(d) : PgStartTime;
+			since_base = in->now - base;
+			has_full = pgm_col(0, 3, &d);
+			full_label = pgm_col_text(0, 4);
+			full_value = pgm_col_text(0, 5);
+			if (pgm_col(0, 6, &d))
+				full_age = DatumGetInt64(d);
+			has_backup = pgm_col(0, 7, &d);
+			backup_label = pgm_col_text(0, 8);
+			backup_type = pgm_col_text(0, 9);
+			backup_value = pgm_col_text(0, 10);
+			if (pgm_col(0, 11, &d))
+				backup_age = DatumGetInt64(d);
+			has_attempt = pgm_col(0, 12, &d);
+			if (has_attempt)
+				attempt_at = DatumGetTimestampTz(d);
+			attempt_status = pgm_col_text(0, 13);
+			attempt_error = pgm_col_text(0, 14);
+			has_drill = pgm_col(0, 15, &d);
+			if (has_drill)
+				drill_at = DatumGetTimestampTz(d);
+			drill_status = pgm_col_text(0, 16);
+			drill_error = pgm_col_text(0, 17);
+			if (pgm_col(0, 18, &d))
+				drill_age = DatumGetInt64(d);
+			has_target = pgm_col(0, 19, &d);
+			if (has_target)
+				target = DatumGetTimestampTz(d);
+			if (pgm_col(0, 20, &d))
+				kept = DatumGetInt64(d);
+		}
 
 		/* pitr_full_backup_age */
 		if (!in_use)

@@ -14,7 +14,7 @@
  * pgmaint.thresholds (grading.c and status.c, as every reader does), and
  * compares each check's status with the one it recorded last.  SQL writes
  * only when an event fires (its row, its NOTIFY); the prune of old events is
- * one kept plan that deletes nothing most of the time.  A new status
+ * one kept plan, run every PGMAINT_PRUNE_PERIOD seconds at most.  A new status
  * becomes an event once it has been seen for pgmaint.alert_hold (rounded up
  * to whole health intervals; by default one interval, so a status seen in
  * one evaluation only never fires).  An event is
@@ -150,6 +150,9 @@ static PgmEventsShared *pgm_events_shared = NULL;
 static PgmEventState pgm_event_state;
 static PgmEventState pgm_event_work;
 static SPIPlanPtr pgm_prune_plan = NULL;
+
+/* When the step last pruned health_events (see PGMAINT_PRUNE_PERIOD) */
+static TimestampTz pgm_events_pruned_at = 0;
 
 /* The newest event of each check, for the recorded statuses */
 static const char *const pgm_events_last_sql =
@@ -503,7 +506,7 @@ pgm_events_step(void *arg)
 		}
 	}
 
-	if (!in_recovery)
+	if (!in_recovery && pgm_prune_due(&pgm_events_pruned_at, now))
 	{
 		Oid			argtypes[1] = {FLOAT8OID};
 		Datum		args[1];

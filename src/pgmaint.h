@@ -370,6 +370,25 @@ extern void pgm_take_sample(PgmSample *sample, PgmTableSample *tables, bool pass
 							const PgmSample *server);
 
 /*
+ * The worker deletes the rows of sample_history and health_events older
+ * than pgmaint.history_retention at most every PGMAINT_PRUNE_PERIOD
+ * seconds, not after every sample: at a 1 s interval the two DELETEs cost
+ * more than the history step's INSERT, and a row a few seconds past a
+ * retention of days changes nothing.
+ */
+#define PGMAINT_PRUNE_PERIOD		10
+
+/* True when a prune last run at *last is due at now; notes now as its run then. */
+static inline bool
+pgm_prune_due(TimestampTz *last, TimestampTz now)
+{
+	if (*last != 0 && now - *last < (int64) PGMAINT_PRUNE_PERIOD * USECS_PER_SEC)
+		return false;
+	*last = now;
+	return true;
+}
+
+/*
  * pinning.c: pins, at a priority no database or role setting reaches, every
  * setting that could stop or distort the worker's transactions (call once,
  * after connecting)

@@ -175,6 +175,9 @@ static SPIPlanPtr pgm_persist_plan = NULL;
 static SPIPlanPtr pgm_persist_plan_1_0 = NULL;
 static SPIPlanPtr pgm_prune_plan = NULL;
 
+/* When the history step last pruned sample_history (see PGMAINT_PRUNE_PERIOD) */
+static TimestampTz pgm_history_pruned_at = 0;
+
 static const char *const pgm_prune_sql =
 "DELETE FROM pgmaint.sample_history"
 " WHERE sampled_at OPERATOR(pg_catalog.<)"
@@ -577,7 +580,7 @@ pgm_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 	return *plan;
 }
 
-/* Step: appends the ring's new samples to pgmaint.sample_history and prunes it. */
+/* Step: appends the ring's new samples to pgmaint.sample_history and prunes it (every PGMAINT_PRUNE_PERIOD s). */
 static void
 pgm_persist_step(void *arg)
 {
@@ -600,13 +603,16 @@ pgm_persist_step(void *arg)
 						SPI_result_code_string(ret))));
 	inserted = SPI_processed;
 
-	ret = SPI_execute_plan(pgm_kept_plan(&pgm_prune_plan, pgm_prune_sql, 1, argtypes),
-						   args, NULL, false, 0);
-	if (ret != SPI_OK_DELETE)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not prune pgmaint.sample_history: %s",
-						SPI_result_code_string(ret))));
+	if (pgm_prune_due(&pgm_history_pruned_at, GetCurrentTimestamp()))
+	{
+		ret = SPI_execute_plan(pgm_kept_plan(&pgm_prune_plan, pgm_prune_sql, 1, argtypes),
+							   args, NULL, false, 0);
+		if (ret != SPI_OK_DELETE)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not prune pgmaint.sample_history: %s",
+							SPI_result_code_string(ret))));
+	}
 
 	pgm_status_count_persisted((int64) inserted);
 }

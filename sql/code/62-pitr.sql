@@ -182,12 +182,15 @@ REVOKE ALL ON FUNCTION pgmaint._pitr_mark(text) FROM PUBLIC;
 -- is recorded, or archive_command runs pgBackRest.
 CREATE OR REPLACE FUNCTION pgmaint._pitr_in_use()
 RETURNS boolean
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT EXISTS (SELECT 1 FROM pgmaint.backups b
+BEGIN
+    -- PL/pgSQL, so that a session (and the worker's pitr checks) plans this once
+    RETURN EXISTS (SELECT 1 FROM pgmaint.backups b
                     WHERE b.kind IN ('pitr_setup', 'pitr_backup', 'pitr_expire', 'pitr_restore', 'pitr_drill'))
         OR current_setting('archive_command') ~ 'pgbackrest.*archive-push';
+END
 $$;
 
 COMMENT ON FUNCTION pgmaint._pitr_in_use() IS
@@ -244,9 +247,8 @@ DECLARE
     cap interval;
 BEGIN
     archive_mode := current_setting('archive_mode');
-    archive_timeout := make_interval(secs => (SELECT s.setting::double precision
-                                                FROM pg_catalog.pg_settings s
-                                               WHERE s.name = 'archive_timeout'));
+    -- current_setting(), not pg_settings: that view builds every setting's row
+    archive_timeout := current_setting('archive_timeout')::interval;
     SELECT * INTO a FROM pg_catalog.pg_stat_archiver;
     last_archived_wal := a.last_archived_wal;
     last_archived_at := a.last_archived_time;
@@ -286,7 +288,7 @@ BEGIN
     since := greatest(a.last_archived_time, done_at);
     current_lsn := pg_current_wal_lsn();
     IF seg IS NOT NULL THEN
-        segsize := (SELECT s.setting::numeric FROM pg_catalog.pg_settings s WHERE s.name = 'wal_segment_size');
+        segsize := pg_size_bytes(current_setting('wal_segment_size'));
         archived_through := '0/0'::pg_lsn
             + (('x' || substr(seg, 9, 8))::bit(32)::bigint::numeric * 4294967296
                + (('x' || substr(seg, 17, 8))::bit(32)::bigint + CASE WHEN partial THEN 0 ELSE 1 END) * segsize);
@@ -365,9 +367,11 @@ CREATE OR REPLACE FUNCTION pgmaint.pitr_status(
     OUT last_drill_age interval, OUT last_drill_target timestamptz,
     OUT backups_kept bigint)
 RETURNS record
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    -- PL/pgSQL, so that a session (and the worker's pitr checks) plans this once
     WITH p AS (
         SELECT b.* FROM pgmaint.backups b
          WHERE b.kind IN ('pitr_setup', 'pitr_backup', 'pitr_expire', 'pitr_restore', 'pitr_drill')
@@ -400,12 +404,18 @@ AS $$
            ld.finished, ld.status, ld.error, date_trunc('second', clock_timestamp() - ld.finished),
            ld.target,
            (SELECT count(*) FROM good)
+      INTO in_use, stanza, repo, since, last_full_at, last_full_label, last_full_age,
+           last_backup_at, last_backup_label, last_backup_type, last_backup_age,
+           last_attempt_at, last_attempt_status, last_attempt_error,
+           last_drill_at, last_drill_status, last_drill_error, last_drill_age,
+           last_drill_target, backups_kept
       FROM (SELECT 1) one
       LEFT JOIN setup ON true
       LEFT JOIN lf ON true
       LEFT JOIN lb ON true
       LEFT JOIN la ON true
       LEFT JOIN ld ON true;
+END
 $$;
 
 COMMENT ON FUNCTION pgmaint.pitr_status() IS
