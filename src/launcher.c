@@ -23,7 +23,7 @@
  *    in pgmaint.exclude_databases loses its worker and its slot;
  *  - a worker that failed (an error, pg_terminate_backend()) is started
  *    again after PGMAINT_RESTART_SECONDS, doubling up to
- *    PGMAINT_MAX_BACKOFF while it keeps failing at once;
+ *    PGMAINT_MAX_BACKOFF while it keeps failing before its first sample;
  *  - a worker that stopped because a session holds its database (DROP
  *    DATABASE and the like) is started again once the hold ends;
  *  - a database without a slot gets a free one and a worker.  When every
@@ -79,7 +79,7 @@
 /* Longest wait before a failing worker is started again, in seconds */
 #define PGMAINT_MAX_BACKOFF			300
 
-/* Seconds a worker that ran this long without failing resets its backoff */
+/* Seconds a worker that ran this long (or took a sample) resets its backoff */
 #define PGMAINT_RAN_WELL			60
 
 /* Seconds an adopted worker that never attached may take before its start counts as failed */
@@ -465,8 +465,12 @@ pgm_reconcile(const PgmDatabase *dbs, int n, TimestampTz now)
 			l->restart_at = now;
 		else if (l->restart_at == 0)
 		{
-			/* failed: again after a delay, doubled while it keeps failing at once */
-			if (now - l->registered_at > (int64) PGMAINT_RAN_WELL * USECS_PER_SEC)
+			/*
+			 * failed: again after a delay, doubled while it keeps failing at
+			 * once (a run that sampled, or lasted, did not)
+			 */
+			if (c.last_sample_at >= l->registered_at ||
+				now - l->registered_at > (int64) PGMAINT_RAN_WELL * USECS_PER_SEC)
 				l->failures = 0;
 			l->failures++;
 			l->restart_at = TimestampTzPlusMilliseconds(now,

@@ -239,6 +239,7 @@ typedef struct PgmSlotControl
 	bool		has_pgmaint;
 	bool		held;			/* a session holds the database now */
 	pid_t		pid;
+	TimestampTz last_sample_at; /* of its worker, 0 before the first */
 } PgmSlotControl;
 
 /* A database without a worker, for the databases_unsampled check and workers() */

@@ -320,6 +320,7 @@ pgm_slot_control(int slot, PgmSlotControl *out)
 	out->has_pgmaint = s->has_pgmaint;
 	out->held = s->hold_until > now;
 	out->pid = s->status.pid;
+	out->last_sample_at = s->status.last_sample_at;
 	LWLockRelease(pgm_shared->lock);
 }
 

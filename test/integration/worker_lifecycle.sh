@@ -74,6 +74,16 @@ ok "the worker exited with code 1 so that the postmaster restarts it" \
 ok "the restarted worker samples at once" \
 	wait_for "SELECT last_sample_at > started_at - interval '1 second' FROM pgmaint.sampler_status()" 30
 
+# a worker that sampled did not fail at once: terminated again and again, it
+# comes back after the first delay each time (a doubling backoff would take
+# 5, 10, 20 then 40 s)
+for round in 1 2 3 4; do
+	old=$(q -c "SELECT pid FROM pgmaint.sampler_status()")
+	q -c "SELECT pg_terminate_backend($old)" >/dev/null
+	ok "terminated again ($round of 4), it is back and samples within 30 s" \
+		wait_for "SELECT running AND pid <> $old AND last_sample_at > started_at - interval '1 second' FROM pgmaint.sampler_status()" 30
+done
+
 reset_interval
 ok "the default interval is back" \
 	wait_for "SELECT sample_interval = interval '1 minute' FROM pgmaint.sampler_status()" 30
