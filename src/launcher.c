@@ -117,6 +117,8 @@ static HTAB *pgm_known = NULL;
 static Oid	pgm_last_server = InvalidOid;
 static char *pgm_last_unsampled = NULL;
 
+static void pgm_define_worker(BackgroundWorker *worker, const char *function,
+							  const char *name, int restart_time);
 static void pgm_launcher_exit(int code, Datum arg);
 static void pgm_adopt_slots(void);
 static void pgm_take_requests(void);
@@ -136,17 +138,24 @@ pgm_register_launcher(void)
 {
 	BackgroundWorker worker;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_ConsistentState;
-	worker.bgw_restart_time = PGMAINT_RESTART_SECONDS;
-	strlcpy(worker.bgw_library_name, "pgmaint", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "pgmaint_launcher_main", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, PGMAINT_LAUNCHER_NAME, BGW_MAXLEN);
-	strlcpy(worker.bgw_type, PGMAINT_LAUNCHER_NAME, BGW_MAXLEN);
-	worker.bgw_main_arg = (Datum) 0;
-	worker.bgw_notify_pid = 0;
+	pgm_define_worker(&worker, "pgmaint_launcher_main", PGMAINT_LAUNCHER_NAME,
+					  PGMAINT_RESTART_SECONDS);
 	RegisterBackgroundWorker(&worker);
+}
+
+/* Fills in what the launcher and the database workers have in common. */
+static void
+pgm_define_worker(BackgroundWorker *worker, const char *function,
+				  const char *name, int restart_time)
+{
+	memset(worker, 0, sizeof(*worker));
+	worker->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker->bgw_start_time = BgWorkerStart_ConsistentState;
+	worker->bgw_restart_time = restart_time;
+	strlcpy(worker->bgw_library_name, "pgmaint", BGW_MAXLEN);
+	strlcpy(worker->bgw_function_name, function, BGW_MAXLEN);
+	strlcpy(worker->bgw_name, name, BGW_MAXLEN);
+	strlcpy(worker->bgw_type, name, BGW_MAXLEN);
 }
 
 /* Entry point of the launcher. */
@@ -561,14 +570,8 @@ pgm_start_worker(int slot, const PgmDatabase *db, TimestampTz now)
 	MemoryContext old;
 	bool		ok;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_ConsistentState;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "pgmaint", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "pgmaint_worker_main", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, PGMAINT_WORKER_NAME, BGW_MAXLEN);
-	strlcpy(worker.bgw_type, PGMAINT_WORKER_NAME, BGW_MAXLEN);
+	pgm_define_worker(&worker, "pgmaint_worker_main", PGMAINT_WORKER_NAME,
+					  BGW_NEVER_RESTART);
 	worker.bgw_main_arg = Int32GetDatum(slot);
 	arg.datid = db->datid;
 	arg.generation = generation;
