@@ -96,12 +96,12 @@ pgm_slot_ring_map(int slot, dsm_handle handle)
 			return NULL;
 		dsm_pin_mapping(seg);
 	}
+	m->seg = seg;
+	m->handle = handle;
 	if (dsm_segment_map_length(seg) < pgm_slot_ring_bytes())
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("ring of samples of pgmaint slot %d is smaller than expected", slot)));
-	m->seg = seg;
-	m->handle = handle;
 	return (PgmSample *) dsm_segment_address(seg);
 }
 
