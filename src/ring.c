@@ -2,9 +2,10 @@
  *
  * ring.c
  *	  Each database worker's ring of health samples and status, kept in its
- *	  slot of shared memory (slots.h), and the SQL functions that read the
- *	  ring of their own database: samples(), sampler_status(),
- *	  _table_health_sampled() and _request_samples().
+ *	  slot of shared memory (slots.h; the ring in a segment of its own,
+ *	  ringmem.c), and the SQL functions that read the ring of their own
+ *	  database: samples(), sampler_status(), _table_health_sampled() and
+ *	  _request_samples().
  *
  * A worker writes only its own slot (pgm_my_slot); a session reads the slot
  * of its database (MyDatabaseId), and sees nothing when no worker samples
@@ -71,6 +72,8 @@ PG_FUNCTION_INFO_V1(pgmaint_table_health_sampled);
 PG_FUNCTION_INFO_V1(pgmaint_ring_block_deltas);
 PG_FUNCTION_INFO_V1(pgmaint_cache_hit_last_hour);
 
+static PgmSample *pgm_database_ring(int *slotno, dsm_handle *handle);
+static bool pgm_ring_unchanged_locked(int slotno, dsm_handle handle);
 static void pgm_require_ring(void);
 static Datum pgm_interval_datum(int64 usecs);
 static Datum pgm_rate_datum(int64 delta, double seconds);
@@ -91,21 +94,55 @@ pgm_ring_capacity(void)
 }
 
 /*
- * Appends a sample to this worker's ring, overwriting the oldest when the
- * ring is full, and keeps its table-level figures as the last ones.
+ * The ring of this database's slot, mapped (outside the lock), with the slot
+ * and the handle mapped in *slotno and *handle; NULL when it has none.
+ */
+static PgmSample *
+pgm_database_ring(int *slotno, dsm_handle *handle)
+{
+	LWLockAcquire(pgm_shared->lock, LW_SHARED);
+	*slotno = pgm_slot_of_locked(MyDatabaseId);
+	*handle = *slotno >= 0 ? pgm_shared->slots[*slotno].ring : DSM_HANDLE_INVALID;
+	LWLockRelease(pgm_shared->lock);
+	if (*slotno < 0)
+		return NULL;
+	return pgm_slot_ring_map(*slotno, *handle);
+}
+
+/* True when slotno is still this database's, with the ring handle (call with the lock held). */
+static bool
+pgm_ring_unchanged_locked(int slotno, dsm_handle handle)
+{
+	return pgm_shared->slots[slotno].datid == MyDatabaseId &&
+		pgm_shared->slots[slotno].ring == handle;
+}
+
+/*
+ * Appends a sample to this worker's ring (made by pgm_ring_ensure() in the
+ * sample step), overwriting the oldest when the ring is full, and keeps its
+ * table-level figures as the last ones.
  */
 void
 pgm_ring_push(const PgmSample *sample, const PgmTableSample *tables)
 {
 	PgmSlot    *slot = PGM_MY_SLOT();
-	PgmSample  *ring = PGM_RING(pgm_my_slot);
+	PgmSample  *ring;
+	dsm_handle	handle;
+
+	LWLockAcquire(pgm_shared->lock, LW_SHARED);
+	handle = slot->ring;
+	LWLockRelease(pgm_shared->lock);
+	ring = pgm_slot_ring_map(pgm_my_slot, handle);
 
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	ring[slot->next] = *sample;
+	if (ring != NULL && slot->ring == handle)
+	{
+		ring[slot->next] = *sample;
+		slot->next = (slot->next + 1) % pgm_shared->capacity;
+		if (slot->count < pgm_shared->capacity)
+			slot->count++;
+	}
 	slot->tables = *tables;
-	slot->next = (slot->next + 1) % pgm_shared->capacity;
-	if (slot->count < pgm_shared->capacity)
-		slot->count++;
 	slot->status.last_sample_at = sample->sampled_at;
 	slot->status.samples_taken++;
 	LWLockRelease(pgm_shared->lock);
@@ -120,13 +157,15 @@ pgm_ring_count_since(TimestampTz since)
 {
 	int			n = 0;
 	int			i;
+	dsm_handle	handle;
+	PgmSample  *ring = pgm_database_ring(&i, &handle);
 
+	if (ring == NULL)
+		return 0;
 	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	i = pgm_slot_of_locked(MyDatabaseId);
-	if (i >= 0)
+	if (pgm_ring_unchanged_locked(i, handle))
 	{
 		PgmSlot    *slot = &pgm_shared->slots[i];
-		PgmSample  *ring = PGM_RING(i);
 		int			cap = pgm_shared->capacity;
 
 		while (n < slot->count &&
@@ -147,13 +186,15 @@ pgm_ring_copy(PgmSample *out, int max)
 {
 	int			n = 0;
 	int			i;
+	dsm_handle	handle;
+	PgmSample  *ring = pgm_database_ring(&i, &handle);
 
+	if (ring == NULL)
+		return 0;
 	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	i = pgm_slot_of_locked(MyDatabaseId);
-	if (i >= 0)
+	if (pgm_ring_unchanged_locked(i, handle))
 	{
 		PgmSlot    *slot = &pgm_shared->slots[i];
-		PgmSample  *ring = PGM_RING(i);
 		int			cap = pgm_shared->capacity;
 		int			first;
 		int			k;
@@ -712,6 +753,7 @@ pgm_ring_block_sums(TimestampTz since, int64 *hits, int64 *reads)
 {
 	bool		any = false;
 	int			slotno;
+	dsm_handle	handle;
 	PgmSlot    *slot;
 	PgmSample  *ring;
 	int			cap;
@@ -721,11 +763,12 @@ pgm_ring_block_sums(TimestampTz since, int64 *hits, int64 *reads)
 	*hits = *reads = 0;
 	if (pgm_shared == NULL)
 		return false;
+	ring = pgm_database_ring(&slotno, &handle);
+	if (ring == NULL)
+		return false;
 	/* arithmetic only: it runs under the lock, without a copy of the ring */
 	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	slotno = pgm_slot_of_locked(MyDatabaseId);
-	slot = slotno >= 0 ? &pgm_shared->slots[slotno] : NULL;
-	ring = slotno >= 0 ? PGM_RING(slotno) : NULL;
+	slot = pgm_ring_unchanged_locked(slotno, handle) ? &pgm_shared->slots[slotno] : NULL;
 	cap = pgm_shared->capacity;
 	first = slot ? (slot->next - slot->count + cap) % cap : 0;
 	for (i = 1; slot != NULL && i < slot->count; i++)

@@ -8,7 +8,8 @@
  *
  * A slot belongs to one database from the launcher's pgm_slot_assign()
  * until its pgm_slot_release(): through every restart of its worker, so the
- * ring keeps its samples when a worker is terminated.  Each start bumps the
+ * ring (a segment of its own, ringmem.c) keeps its samples when a worker is
+ * terminated; pgm_slot_release() lets the ring go.  Each start bumps the
  * slot's generation; a worker attaches only to the slot and generation the
  * launcher gave it, so a worker registered by an earlier launcher, or for a
  * database whose slot has been given away since, exits at once.
@@ -71,27 +72,12 @@ PG_FUNCTION_INFO_V1(pgmaint_workers);
 static void pgm_set_latch_of(pid_t pid);
 static const char *pgm_slot_state_text(const PgmSlot *slot, TimestampTz now);
 
-/* The bytes of one slot's ring. */
-Size
-pgm_slot_ring_bytes(void)
-{
-	return mul_size(sizeof(PgmSample), pgm_history_size);
-}
-
-/* Bytes of the header and the slots, before the rings (MAXALIGNed). */
-static Size
-pgm_slots_head_size(void)
-{
-	return MAXALIGN(add_size(offsetof(PgmShared, slots),
-							 mul_size(sizeof(PgmSlot), pgm_max_databases)));
-}
-
-/* Bytes of shared memory the slots and their rings need. */
+/* Bytes of shared memory of the header and the slots (the rings are segments, ringmem.c). */
 static Size
 pgm_slots_shmem_size(void)
 {
-	return add_size(pgm_slots_head_size(),
-					mul_size(pgm_slot_ring_bytes(), pgm_max_databases));
+	return add_size(offsetof(PgmShared, slots),
+					mul_size(sizeof(PgmSlot), pgm_max_databases));
 }
 
 /* Asks the postmaster for the slots' memory and lock (shmem_request_hook). */
@@ -107,16 +93,19 @@ void
 pgm_slots_startup_shmem(void)
 {
 	bool		found;
+	int			i;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	pgm_shared = ShmemInitStruct(PGMAINT_SHMEM_NAME, pgm_slots_shmem_size(), &found);
 	if (!found)
 	{
-		memset(pgm_shared, 0, pgm_slots_head_size());
+		/* also after a crash reset, whose postmaster destroyed every ring */
+		memset(pgm_shared, 0, pgm_slots_shmem_size());
 		pgm_shared->lock = &(GetNamedLWLockTranche(PGMAINT_TRANCHE_NAME))->lock;
 		pgm_shared->nslots = pgm_max_databases;
 		pgm_shared->capacity = pgm_history_size;
-		pgm_shared->rings_offset = pgm_slots_head_size();
+		for (i = 0; i < pgm_shared->nslots; i++)
+			pgm_shared->slots[i].ring = DSM_HANDLE_INVALID;
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -225,8 +214,8 @@ pgm_launcher_take_requests(Oid *out, int max, bool *all)
 }
 
 /*
- * Gives database datid a free slot, its ring emptied; returns the slot, or
- * -1 when every slot is taken.
+ * Gives database datid a free slot, without a ring (its worker makes one);
+ * returns the slot, or -1 when every slot is taken.
  */
 int
 pgm_slot_assign(Oid datid, const char *datname)
@@ -246,7 +235,10 @@ pgm_slot_assign(Oid datid, const char *datname)
 		PgmSlot    *slot = &pgm_shared->slots[found];
 		uint32		generation = slot->generation;
 
+		/* a free slot has no ring: pgm_slot_release() let it go */
+		Assert(slot->ring == DSM_HANDLE_INVALID);
 		memset(slot, 0, sizeof(PgmSlot));
+		slot->ring = DSM_HANDLE_INVALID;
 		slot->generation = generation;
 		slot->datid = datid;
 		namestrcpy(&slot->datname, datname);
@@ -257,14 +249,21 @@ pgm_slot_assign(Oid datid, const char *datname)
 	return found;
 }
 
-/* Frees a slot whose worker is gone (the launcher's decision). */
+/* Frees a slot whose worker is gone (the launcher's decision), and its ring. */
 void
 pgm_slot_release(int slot)
 {
+	dsm_handle	ring;
+
 	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
 	pgm_shared->slots[slot].datid = InvalidOid;
 	pgm_shared->slots[slot].state = PGMAINT_SLOT_FREE;
+	ring = pgm_shared->slots[slot].ring;
+	pgm_shared->slots[slot].ring = DSM_HANDLE_INVALID;
+	pgm_shared->slots[slot].count = 0;
+	pgm_shared->slots[slot].next = 0;
 	LWLockRelease(pgm_shared->lock);
+	pgm_slot_ring_free(ring);
 }
 
 /*
@@ -710,7 +709,7 @@ pgmaint_workers(PG_FUNCTION_ARGS)
 	if (pgm_shared == NULL)
 		return (Datum) 0;
 
-	/* the header and the slots, without the rings */
+	/* the header and the slots */
 	head = offsetof(PgmShared, slots) + sizeof(PgmSlot) * pgm_shared->nslots;
 	copy = palloc(head);
 	LWLockAcquire(pgm_shared->lock, LW_SHARED);

@@ -1,18 +1,22 @@
 /*-------------------------------------------------------------------------
  *
  * slots.h
- *	  The shared memory of the database workers, as slots.c and ring.c see
- *	  it: one slot per database worker (the launcher's control of it, the
- *	  worker's status, its ring of samples, its last table figures and its
- *	  task counters) behind a header that the launcher, the workers and the
- *	  sessions share (the server-wide role, the server-wide part of the last
- *	  sample, the requests sent to the launcher, the databases left without
- *	  a worker).  Other files use the functions of pgmaint.h.
+ *	  The shared memory of the database workers, as slots.c, ringmem.c and
+ *	  ring.c see it: one slot per database worker (the launcher's control of
+ *	  it, the worker's status, the handle of its ring of samples, its last
+ *	  table figures and its task counters) behind a header that the
+ *	  launcher, the workers and the sessions share (the server-wide role, the
+ *	  server-wide part of the last sample, the requests sent to the launcher,
+ *	  the databases left without a worker).  The rings themselves are dynamic
+ *	  shared memory segments, one per slot whose worker samples (ringmem.c).
+ *	  Other files use the functions of pgmaint.h.
  *
  * Locking.  One LWLock guards the header and every slot.  Each writer takes
  * it exclusively for a few assignments or a memcpy; readers take it shared
  * and copy into memory they allocated before, so that nothing that can
- * ERROR runs while it is held.
+ * ERROR runs while it is held.  A ring is mapped (pgm_slot_ring_map) without
+ * the lock, from the handle read under it, and used only under the lock
+ * after checking that the slot's handle is still the one mapped.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,6 +24,7 @@
 #define PGMAINT_SLOTS_H
 
 #include "pgmaint.h"
+#include "storage/dsm.h"
 #include "storage/lwlock.h"
 
 /* Requests a session can queue for the launcher before it takes them */
@@ -56,6 +61,8 @@ typedef struct PgmSlot
 	bool		connected;		/* it is connected to the database */
 	PgmStatus	status;
 	PgmTableSample tables;		/* table-level figures of the last sample */
+	dsm_handle	ring;			/* its ring's segment (ringmem.c), or
+								 * DSM_HANDLE_INVALID before the first sample */
 	int			count;			/* samples in the ring, up to capacity */
 	int			next;			/* where the next sample goes */
 	PgmTaskRuns tasks[PGMAINT_NTASKS];
@@ -69,13 +76,12 @@ typedef struct PgmUnsampled
 	PgmUnsampledReason reason;
 } PgmUnsampled;
 
-/* The header, the slots, then nslots rings of capacity samples each */
+/* The header and the slots (the rings are segments of their own, ringmem.c) */
 typedef struct PgmShared
 {
 	LWLock	   *lock;
 	int			nslots;			/* pgmaint.max_databases, as bounded at start */
 	int			capacity;		/* samples in each ring (pgmaint.history_size) */
-	Size		rings_offset;	/* bytes from the start of this struct to the rings */
 
 	/* the launcher */
 	pid_t		launcher_pid;	/* 0 when it does not run */
@@ -101,10 +107,11 @@ extern PgmShared *pgm_shared;
 /* The slot of this worker process (slots.c), -1 elsewhere */
 extern int	pgm_my_slot;
 
-/* The ring of slot i */
-#define PGM_RING(i) \
-	((PgmSample *) ((char *) pgm_shared + pgm_shared->rings_offset) + \
-	 (Size) (i) * pgm_shared->capacity)
+/* The ring of a slot, mapped in this process (ringmem.c; call without the lock) */
+extern PgmSample *pgm_slot_ring_map(int slot, dsm_handle handle);
+
+/* Lets the ring of a freed slot go (ringmem.c; call without the lock) */
+extern void pgm_slot_ring_free(dsm_handle handle);
 
 /* The slot of database datid, or -1 (call with the lock held) */
 extern int	pgm_slot_of_locked(Oid datid);

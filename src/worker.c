@@ -552,12 +552,16 @@ pgm_heartbeat(bool memory)
 	pgm_status_heartbeat(pgm_sample_interval, bytes);
 }
 
-/* Step: takes one sample (in a transaction, without SPI), and looks whether pgmaint is still there. */
+/*
+ * Step: takes one sample (in a transaction, without SPI), and looks whether
+ * pgmaint is still there; the first one gives the slot its ring.
+ */
 static void
 pgm_sample_step(void *arg)
 {
 	PgmSampleResult *result = (PgmSampleResult *) arg;
 
+	pgm_ring_ensure();
 	pgm_take_sample(&result->sample, &result->tables, result->pass_now, result->server);
 	result->has_extension = OidIsValid(get_extension_oid("pgmaint", true));
 }

@@ -11,7 +11,10 @@
 # DROP EXTENSION stops a worker; pg_terminate_backend() of one worker and
 # kill -9 of another; a standby samples every database and writes after its
 # promotion; pgmaint.exclude_databases leaves a database out, on a reload;
-# pgmaint.max_databases exceeded is reported.
+# pgmaint.max_databases exceeded is reported.  The static shared memory
+# stays within its budget; each database with a worker has its ring, a
+# segment of its own that DROP DATABASE, DROP EXTENSION and a crash reset let
+# go; a database created after a DROP DATABASE starts with an empty ring.
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -28,12 +31,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The static shared memory pgmaint may take with these settings (8 slots): the
+# header and slots (about 9 kB), the events (148 kB) and the health
+# evaluations (407 kB), with room; the rings (259 kB each) are not in it.
+static_budget=$((640 * 1024))
+
 # pgmaint.database keeps its default, "postgres": pgmaint is not installed there
 pgm_cluster_init "$primary" "$pport" postgres pgmaint >/dev/null || exit 1
 sed -i '/^pgmaint.database/d' "$primary/data/postgresql.conf"
+# mmap: the dynamic shared memory segments are files in pg_dynshmem, which rings() counts
 cat >>"$primary/data/postgresql.conf" <<CONF
 pgmaint.sample_interval = 1
 pgmaint.leak_timeout = 2
+dynamic_shared_memory_type = mmap
 CONF
 pgm_cluster_start "$primary" || exit 1
 export PGHOST=$primary PGPORT=$pport PGUSER=postgres PGDATABASE=postgres
@@ -68,6 +78,24 @@ wait_workers() {
 	echo "#   workers(): $(workers 2>&1)"
 	return 1
 }
+# the number of rings: segments of ring_bytes among the primary's segments
+rings() {
+	local bytes
+	bytes=$(q -d db_a -c "SELECT ring_bytes FROM pgmaint.sampler_status()")
+	[ -n "$bytes" ] || return 1
+	find "$primary/data/pg_dynshmem" -maxdepth 1 -type f -size "${bytes}c" | wc -l
+}
+# polls until there are $1 rings, for at most $2 seconds
+wait_rings() {
+	local want=$1 seconds=${2:-30} deadline
+	deadline=$(($(date +%s) + seconds))
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		[ "$(rings 2>/dev/null)" = "$want" ] && return 0
+		sleep 0.3
+	done
+	echo "#   rings: $(rings 2>&1)"
+	return 1
+}
 # polls until the server log matches the extended regular expression $1
 wait_log() {
 	local re=$1 seconds=${2:-60} deadline
@@ -89,6 +117,10 @@ is "$(q -c "SHOW pgmaint.database")|$(q -c "SELECT count(*) FROM pg_extension WH
 	"postgres|0" "pgmaint.database is postgres, where pgmaint is not installed"
 ok "the launcher runs, connected to no database" \
 	wait_for "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'pgmaint launcher' AND datid IS NULL" 30
+static=$(q -c "SELECT sum(size) FROM pg_shmem_allocations WHERE name LIKE 'pgmaint%'")
+echo "# static shared memory of pgmaint: $static bytes ($(q -c "SELECT string_agg(name || ' ' || size, ', ' ORDER BY name) FROM pg_shmem_allocations WHERE name LIKE 'pgmaint%'"))"
+ok "pgmaint's static shared memory ($static bytes) is within its budget ($static_budget)" \
+	test "${static:-0}" -gt 0 -a "${static:-0}" -le "$static_budget"
 
 for db in db_a db_b db_c db_d; do q -c "CREATE DATABASE $db"; done
 for db in db_a db_b db_c; do q -d "$db" -c "CREATE EXTENSION pgmaint"; done
@@ -171,6 +203,7 @@ is "$(q -d "$server_db" -c "SELECT detail ->> 'database' FROM pgmaint.actions WH
 q -c "ALTER SYSTEM RESET pgmaint.leak_action" -c "SELECT pg_reload_conf()" >/dev/null
 
 # --- DROP DATABASE of a sampled database --------------------------------------------
+ok "each of the four databases with a worker has its ring, a segment of its own" wait_rings 4
 start=$(date +%s%N)
 ok "a plain DROP DATABASE of a sampled database succeeds" \
 	q -c "SET statement_timeout = '60s'" -c "DROP DATABASE db_e"
@@ -180,6 +213,7 @@ ok "its worker is gone from workers()" \
 	wait_for "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'pgmaint sampler' AND datname = 'db_e')" 10
 ok "and its slot is free again" \
 	in_db db_a wait_for "SELECT NOT EXISTS (SELECT 1 FROM pgmaint.workers() WHERE database = 'db_e')" 30
+ok "and its ring is gone" wait_rings 3
 
 # --- ALTER DATABASE ... RENAME and CREATE DATABASE ... TEMPLATE ---------------------
 taken=$(q -d db_b -c "SELECT samples_taken FROM pgmaint.sampler_status()")
@@ -192,6 +226,7 @@ ok "the renamed database is sampled again, under its new name, its ring kept" \
 	in_db db_b2 wait_for "SELECT running AND database = 'db_b2' AND samples_taken > $taken FROM pgmaint.sampler_status()" 30
 is "$(workers)" "db_a:sampling db_b2:sampling db_c:sampling" "workers() shows the new name"
 
+created=$(q -c "SELECT now()")
 start=$(date +%s%N)
 ok "CREATE DATABASE db_f TEMPLATE db_a succeeds while db_a is sampled" \
 	q -c "SET statement_timeout = '60s'" -c "CREATE DATABASE db_f TEMPLATE db_a"
@@ -200,12 +235,18 @@ ok "at once (${ms} ms)" test "$ms" -lt 4000
 ok "the template's worker is back and the copy, which has pgmaint, gets one" \
 	wait_for "SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'pgmaint sampler' AND datname IN ('db_a', 'db_f')" 30
 ok "both sample" in_db db_f wait_for "SELECT running AND samples_taken > 0 FROM pgmaint.sampler_status()" 30
+# db_f may take the slot db_e had: its ring holds its own samples only
+is "$(q -d db_f -c "SELECT count(*) BETWEEN 1 AND (SELECT samples_taken FROM pgmaint.sampler_status())
+                     AND min(sampled_at) >= '$created' FROM pgmaint.samples(NULL)")" \
+	"t" "db_f, created after DROP DATABASE db_e, starts with an empty ring"
 
 # --- DROP EXTENSION, CREATE EXTENSION ---------------------------------------------------
+ok "db_f has its ring too" wait_rings 4
 q -d db_f -c "DROP EXTENSION pgmaint"
 ok "DROP EXTENSION pgmaint stops that database's worker" \
 	wait_for "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'pgmaint sampler' AND datname = 'db_f')" 30
 ok "which says why" grep -q 'pgmaint sampler of database "db_f" stops: extension "pgmaint" is no longer installed there' "$log"
+ok "and its ring is gone" wait_rings 3
 q -d db_f -c "CREATE EXTENSION pgmaint"
 ok "CREATE EXTENSION brings it back" \
 	in_db db_f wait_for "SELECT running AND samples_taken > 0 FROM pgmaint.sampler_status()" 30
@@ -229,6 +270,7 @@ ok "every worker comes back" wait_workers "db_a:sampling db_b2:sampling db_c:sam
 for db in db_a db_b2 db_c db_f; do
 	ok "$db samples again" more_samples "$db" 2
 done
+ok "with one ring each, those from before the reset gone" wait_rings 4
 
 # --- a hot standby samples every database, read-only; after promotion they write --------
 mkdir -p "$standby" && chmod 755 "$standby"
