@@ -25,6 +25,7 @@ pport=$PGM_PORT_BASE
 sport=$((PGM_PORT_BASE + 1))
 leaker=""
 cleanup() {
+	exec 7>&-
 	[ -n "$leaker" ] && kill "$leaker" 2>/dev/null
 	pgm_cluster_stop "$standby"
 	pgm_cluster_stop "$primary"
@@ -169,11 +170,12 @@ ok "a fourth database created now is sampled" \
 echo "# sampled $(($(date +%s) - start)) s after CREATE EXTENSION"
 
 # --- a leak, in the database without pgmaint, found once and ended once ------------
-{
-	echo "SET application_name = 'pgm_every_db_leak'; BEGIN; SELECT 1;"
-	sleep 600
-} | psql -X -q -d db_d >/dev/null 2>&1 &
+# its input is a fifo held open on fd 7: closing it ends psql at once
+mkfifo "$base/leak.fifo"
+psql -X -q -d db_d <"$base/leak.fifo" >/dev/null 2>&1 &
 leaker=$!
+exec 7>"$base/leak.fifo"
+echo "SET application_name = 'pgm_every_db_leak'; BEGIN; SELECT 1;" >&7
 ok "the leaking session is idle in a transaction" \
 	wait_for "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'pgm_every_db_leak' AND state = 'idle in transaction'" 30
 leak=$(q -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgm_every_db_leak'")
@@ -189,6 +191,7 @@ is "$(grep -c "session $leak of user \"postgres\" (application \"pgm_every_db_le
 q -c "ALTER SYSTEM SET pgmaint.leak_action = terminate" -c "SELECT pg_reload_conf()" >/dev/null
 ok "with leak_action = terminate the leak is ended" \
 	wait_for "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $leak)" 30
+exec 7>&-
 wait "$leaker" 2>/dev/null
 leaker=""
 is "$(grep -c "pgmaint terminated session $leak of user" "$log")" "1" "it was terminated once"
