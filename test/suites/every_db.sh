@@ -15,6 +15,7 @@
 # stays within its budget; each database with a worker has its ring, a
 # segment of its own that DROP DATABASE, DROP EXTENSION and a crash reset let
 # go; a database created after a DROP DATABASE starts with an empty ring.
+# versions: 15 17
 set -u
 . "$(dirname "$0")/../lib.sh"
 
