@@ -140,10 +140,14 @@ pgm_healthshm_serialize(const PgmEvaluation *eval, char *buf, Size cap)
 	for (i = 0; i < PGMAINT_NCHECKS; i++)
 	{
 		const PgmCheckResult *r = &eval->checks[i];
-		uint8		flags = (r->answered ? PGMAINT_SER_ANSWERED : 0) |
-			(r->failed ? PGMAINT_SER_FAILED : 0) |
-			(r->has_value ? PGMAINT_SER_HAS_VALUE : 0);
+		uint8		flags = 0;
 
+		if (r->answered)
+			flags |= PGMAINT_SER_ANSWERED;
+		if (r->failed)
+			flags |= PGMAINT_SER_FAILED;
+		if (r->has_value)
+			flags |= PGMAINT_SER_HAS_VALUE;
 		if (!pgm_ser_put(buf, cap, &off, &flags, sizeof(flags)) ||
 			!pgm_ser_put(buf, cap, &off, &r->hint, sizeof(r->hint)) ||
 			!pgm_ser_put(buf, cap, &off, r->value, strnlen(r->value, sizeof(r->value) - 1) + 1) ||
@@ -253,16 +257,19 @@ pgm_healthshm_publish(const PgmEvaluation *eval, const PgmOverallSince *since)
 	memcpy(slot->data, buf, len);
 	LWLockRelease(pgm_health_shared->lock);
 
+	/* said once a worker, then at DEBUG1 */
 	if (len == 0)
+	{
 		ereport(pgm_overflow_logged ? DEBUG1 : LOG,
 				(errmsg("pgmaint: the health evaluation of the database with OID %u does not fit in shared memory",
 						eval->datid),
 				 errdetail("It takes more than %d bytes; health() measures in the session instead.",
 						   PGMAINT_HEALTH_SLOT_BYTES)));
+		pgm_overflow_logged = true;
+	}
 	else
 		elog(DEBUG2, "pgmaint: the health evaluation of the database with OID %u takes %zu of %d bytes",
 			 eval->datid, len, PGMAINT_HEALTH_SLOT_BYTES);
-	pgm_overflow_logged |= len == 0;
 	pfree(buf);
 }
 
