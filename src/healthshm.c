@@ -6,12 +6,19 @@
  *	  database with pgmaint a worker of its own; today one worker fills the
  *	  slot of pgmaint.database).
  *
- * A slot holds the database's OID, its last evaluation (PgmEvaluation: the
- * raw value, message and hint of every check, about 24 kB) and what health()
- * says about the overall status beside it (its "since").  One LWLock guards
- * every slot: the worker takes it exclusively for a memcpy of its slot;
- * readers take it shared and copy their database's slot into memory they
- * allocated before, so that nothing that can ERROR runs under the lock.
+ * A slot holds the database's OID, what health() says about the overall
+ * status beside the checks (its "since") and its last evaluation, not as a
+ * PgmEvaluation (52 kB of mostly empty fixed-size texts) but serialized into
+ * PGMAINT_HEALTH_SLOT_BYTES: the header fields, then per check its flags,
+ * its hint and its three texts, each ending with its NUL.  An evaluation
+ * that does not fit is not published (never cut): the slot says it has
+ * none, and readers measure in the session.
+ *
+ * One LWLock guards every slot: the worker serializes in its own memory and
+ * takes the lock exclusively for a memcpy into its slot; readers take it
+ * shared and copy their database's bytes into memory they allocated before,
+ * then deserialize after releasing it, so that nothing that can ERROR runs
+ * under the lock.
  *
  * A worker claims the slot of its database, else a free one, else the one
  * written longest ago (a database that no longer has a worker).
@@ -31,12 +38,26 @@
 #define PGMAINT_HEALTH_SHMEM_NAME	"pgmaint health"
 #define PGMAINT_HEALTH_TRANCHE		"pgmaint health"
 
+/*
+ * Bytes of one slot's serialized evaluation: five times the largest the test
+ * suites' planted states make (3.3 kB).  Every text at its longest (52 kB)
+ * would not fit, and is not published.
+ */
+#define PGMAINT_HEALTH_SLOT_BYTES	16384
+
+/* A check's flags in the serialized form */
+#define PGMAINT_SER_ANSWERED		0x01
+#define PGMAINT_SER_FAILED			0x02
+#define PGMAINT_SER_HAS_VALUE		0x04
+
 /* One database's evaluation */
 typedef struct PgmHealthSlot
 {
 	Oid			datid;			/* InvalidOid: free */
 	PgmOverallSince since;
-	PgmEvaluation eval;
+	TimestampTz written_at;		/* measured_at of the last evaluation */
+	Size		len;			/* bytes of data in use; 0: no evaluation */
+	char		data[PGMAINT_HEALTH_SLOT_BYTES];
 } PgmHealthSlot;
 
 /* The slots */
@@ -48,6 +69,15 @@ typedef struct PgmHealthShared
 } PgmHealthShared;
 
 static PgmHealthShared *pgm_health_shared = NULL;
+
+/* This worker said once that an evaluation did not fit */
+static bool pgm_overflow_logged = false;
+
+static bool pgm_ser_put(char *buf, Size cap, Size *off, const void *src, Size n);
+static bool pgm_ser_get(const char *buf, Size len, Size *off, void *dst, Size n);
+static bool pgm_ser_get_text(const char *buf, Size len, Size *off, char *dst, Size size);
+static Size pgm_healthshm_serialize(const PgmEvaluation *eval, char *buf, Size cap);
+static bool pgm_healthshm_deserialize(const char *buf, Size len, PgmEvaluation *eval);
 
 /* Bytes of shared memory the slots take. */
 Size
@@ -82,15 +112,129 @@ pgm_healthshm_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Publishes the evaluation of eval->datid and its since, in that database's slot. */
+/* Appends n bytes of src at *off of buf; false when they do not fit in cap. */
+static bool
+pgm_ser_put(char *buf, Size cap, Size *off, const void *src, Size n)
+{
+	if (n > cap - *off)
+		return false;
+	memcpy(buf + *off, src, n);
+	*off += n;
+	return true;
+}
+
+/*
+ * Serializes eval into buf of cap bytes; returns the bytes used, 0 when it
+ * does not fit.
+ */
+static Size
+pgm_healthshm_serialize(const PgmEvaluation *eval, char *buf, Size cap)
+{
+	Size		off = 0;
+	int			i;
+
+	if (!pgm_ser_put(buf, cap, &off, &eval->measured_at, sizeof(eval->measured_at)) ||
+		!pgm_ser_put(buf, cap, &off, &eval->datid, sizeof(eval->datid)) ||
+		!pgm_ser_put(buf, cap, &off, &eval->period_s, sizeof(eval->period_s)))
+		return 0;
+	for (i = 0; i < PGMAINT_NCHECKS; i++)
+	{
+		const PgmCheckResult *r = &eval->checks[i];
+		uint8		flags = 0;
+
+		if (r->answered)
+			flags |= PGMAINT_SER_ANSWERED;
+		if (r->failed)
+			flags |= PGMAINT_SER_FAILED;
+		if (r->has_value)
+			flags |= PGMAINT_SER_HAS_VALUE;
+		if (!pgm_ser_put(buf, cap, &off, &flags, sizeof(flags)) ||
+			!pgm_ser_put(buf, cap, &off, &r->hint, sizeof(r->hint)) ||
+			!pgm_ser_put(buf, cap, &off, r->value, strnlen(r->value, sizeof(r->value) - 1) + 1) ||
+			!pgm_ser_put(buf, cap, &off, r->message, strnlen(r->message, sizeof(r->message) - 1) + 1) ||
+			!pgm_ser_put(buf, cap, &off, r->hint_arg, strnlen(r->hint_arg, sizeof(r->hint_arg) - 1) + 1))
+			return 0;
+	}
+	return off;
+}
+
+/* Reads n bytes at *off of buf (len bytes) into dst; false past its end. */
+static bool
+pgm_ser_get(const char *buf, Size len, Size *off, void *dst, Size n)
+{
+	if (n > len - *off)
+		return false;
+	memcpy(dst, buf + *off, n);
+	*off += n;
+	return true;
+}
+
+/* Reads a NUL-terminated text at *off into dst of size bytes; false when malformed. */
+static bool
+pgm_ser_get_text(const char *buf, Size len, Size *off, char *dst, Size size)
+{
+	Size		n = strnlen(buf + *off, Min(len - *off, size));
+
+	if (n >= size || *off + n >= len)
+		return false;
+	memcpy(dst, buf + *off, n + 1);
+	*off += n + 1;
+	return true;
+}
+
+/*
+ * Fills eval from the len bytes of buf pgm_healthshm_serialize() wrote;
+ * false when they are not an evaluation.
+ */
+static bool
+pgm_healthshm_deserialize(const char *buf, Size len, PgmEvaluation *eval)
+{
+	Size		off = 0;
+	int			i;
+
+	memset(eval, 0, sizeof(PgmEvaluation));
+	if (!pgm_ser_get(buf, len, &off, &eval->measured_at, sizeof(eval->measured_at)) ||
+		!pgm_ser_get(buf, len, &off, &eval->datid, sizeof(eval->datid)) ||
+		!pgm_ser_get(buf, len, &off, &eval->period_s, sizeof(eval->period_s)))
+		return false;
+	for (i = 0; i < PGMAINT_NCHECKS; i++)
+	{
+		PgmCheckResult *r = &eval->checks[i];
+		uint8		flags;
+
+		if (!pgm_ser_get(buf, len, &off, &flags, sizeof(flags)) ||
+			!pgm_ser_get(buf, len, &off, &r->hint, sizeof(r->hint)) ||
+			!pgm_ser_get_text(buf, len, &off, r->value, sizeof(r->value)) ||
+			!pgm_ser_get_text(buf, len, &off, r->message, sizeof(r->message)) ||
+			!pgm_ser_get_text(buf, len, &off, r->hint_arg, sizeof(r->hint_arg)))
+			return false;
+		r->answered = (flags & PGMAINT_SER_ANSWERED) != 0;
+		r->failed = (flags & PGMAINT_SER_FAILED) != 0;
+		r->has_value = (flags & PGMAINT_SER_HAS_VALUE) != 0;
+		if (r->hint < 0 || r->hint >= PGMAINT_NHINTS)
+			return false;
+	}
+	return off == len;
+}
+
+/*
+ * Publishes the evaluation of eval->datid and its since, in that database's
+ * slot; an evaluation too large for a slot is not published (the slot then
+ * has none, and readers measure in the session).
+ */
 void
 pgm_healthshm_publish(const PgmEvaluation *eval, const PgmOverallSince *since)
 {
 	PgmHealthSlot *slot = NULL;
+	char	   *buf;
+	Size		len;
 	int			i;
 
 	if (pgm_health_shared == NULL)
 		return;
+	buf = palloc(PGMAINT_HEALTH_SLOT_BYTES);
+	len = pgm_healthshm_serialize(eval, buf, PGMAINT_HEALTH_SLOT_BYTES);
+
 	LWLockAcquire(pgm_health_shared->lock, LW_EXCLUSIVE);
 	for (i = 0; i < pgm_health_shared->nslots; i++)
 	{
@@ -103,27 +247,48 @@ pgm_healthshm_publish(const PgmEvaluation *eval, const PgmOverallSince *since)
 		}
 		if (slot == NULL || (OidIsValid(slot->datid) &&
 							 (!OidIsValid(s->datid) ||
-							  s->eval.measured_at < slot->eval.measured_at)))
+							  s->written_at < slot->written_at)))
 			slot = s;
 	}
 	slot->datid = eval->datid;
 	slot->since = *since;
-	memcpy(&slot->eval, eval, sizeof(PgmEvaluation));
+	slot->written_at = eval->measured_at;
+	slot->len = len;
+	memcpy(slot->data, buf, len);
 	LWLockRelease(pgm_health_shared->lock);
+
+	/* said once a worker, then at DEBUG1 */
+	if (len == 0)
+	{
+		ereport(pgm_overflow_logged ? DEBUG1 : LOG,
+				(errmsg("pgmaint: the health evaluation of the database with OID %u does not fit in shared memory",
+						eval->datid),
+				 errdetail("It takes more than %d bytes; health() measures in the session instead.",
+						   PGMAINT_HEALTH_SLOT_BYTES)));
+		pgm_overflow_logged = true;
+	}
+	else
+		elog(DEBUG2, "pgmaint: the health evaluation of the database with OID %u takes %zu of %d bytes",
+			 eval->datid, len, PGMAINT_HEALTH_SLOT_BYTES);
+	pfree(buf);
 }
 
 /*
  * Copies the evaluation of database datid and its since; false when no
- * worker published one (or without preloading).
+ * worker published one (or without preloading, or when it did not fit).
  */
 bool
 pgm_healthshm_read(Oid datid, PgmEvaluation *eval, PgmOverallSince *since)
 {
+	char	   *buf;
+	Size		len = 0;
+	PgmOverallSince slot_since;
 	bool		found = false;
 	int			i;
 
 	if (pgm_health_shared == NULL)
 		return false;
+	buf = palloc(PGMAINT_HEALTH_SLOT_BYTES);
 	LWLockAcquire(pgm_health_shared->lock, LW_SHARED);
 	for (i = 0; i < pgm_health_shared->nslots; i++)
 	{
@@ -131,13 +296,20 @@ pgm_healthshm_read(Oid datid, PgmEvaluation *eval, PgmOverallSince *since)
 
 		if (s->datid == datid)
 		{
-			memcpy(eval, &s->eval, sizeof(PgmEvaluation));
-			*since = s->since;
-			found = true;
+			len = s->len;
+			memcpy(buf, s->data, len);
+			slot_since = s->since;
+			found = len > 0;
 			break;
 		}
 	}
 	LWLockRelease(pgm_health_shared->lock);
+
+	if (found)
+		found = pgm_healthshm_deserialize(buf, len, eval);
+	if (found)
+		*since = slot_since;
+	pfree(buf);
 	return found;
 }
 

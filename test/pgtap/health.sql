@@ -1,6 +1,6 @@
 -- pgTAP: the health() contract and its privileges
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 
 SELECT has_function('pgmaint', 'health', ARRAY['boolean'], 'health(live boolean) exists');
 SELECT function_returns('pgmaint', 'health', ARRAY['boolean'], 'jsonb', 'health() returns jsonb');
@@ -101,6 +101,14 @@ SELECT is((SELECT array_agg(check_name || ' ' || status ORDER BY check_name) FRO
 -- cannot hide behind an ok
 SELECT is(pgmaint.health()->>'status', 'warning', 'overall status: a check that fails every time (unknown) turns it to warning');
 ALTER FUNCTION pgmaint.backup_status_away() RENAME TO backup_status;
+
+-- the worker's evaluations in shared memory: serialized, at most
+-- PGMAINT_HEALTH_SLOT_BYTES (16384, src/healthshm.c) and a slot header of
+-- under 64 bytes per database slot (at most pgmaint.max_databases slots),
+-- plus 64 for the struct's own header (a whole PgmEvaluation took 52 kB a slot)
+SELECT cmp_ok((SELECT size FROM pg_shmem_allocations WHERE name = 'pgmaint health'),
+              '<=', current_setting('pgmaint.max_databases')::bigint * (16384 + 64) + 64,
+              'the health evaluations take at most 16 kB and a header per database slot');
 
 SELECT * FROM finish();
 ROLLBACK;
