@@ -35,8 +35,8 @@ trap cleanup EXIT
 
 # The static shared memory pgmaint may take with these settings (8 slots): the
 # header and slots (about 9 kB), the events (148 kB) and the health
-# evaluations (407 kB), with room; the rings (259 kB each) are not in it.
-static_budget=$((640 * 1024))
+# evaluations (8 x 16 kB), with room; the rings (259 kB each) are not in it.
+static_budget=$((320 * 1024))
 
 # pgmaint.database keeps its default, "postgres": pgmaint is not installed there
 pgm_cluster_init "$primary" "$pport" postgres pgmaint >/dev/null || exit 1
