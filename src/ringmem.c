@@ -7,7 +7,9 @@
  *
  * Lifetime.  A slot's worker creates its ring at its first sample (in the
  * sample step, so that a failure is caught and reported like any other),
- * pins the segment and publishes its handle in the slot (PgmSlot.ring).
+ * pins the segment and publishes its handle in the slot (PgmSlot.ring:
+ * pgm_ring_ensure() in slots.c, which keeps the slots; this file knows the
+ * segments only, and of the settings their number and size).
  * The segment outlives the worker: its next worker finds the handle and
  * maps the same ring, samples and all.  The launcher unpins it when it frees
  * the slot (database dropped, extension dropped); the next database given
@@ -48,21 +50,21 @@ static PgmRingMapping *pgm_ring_mappings = NULL;
 
 static PgmRingMapping *pgm_ring_mapping_of(int slot);
 
-/* The bytes of one slot's ring (its segment). */
+/* The bytes of one slot's ring (its segment): pgmaint.history_size samples. */
 Size
 pgm_slot_ring_bytes(void)
 {
-	return mul_size(sizeof(PgmSample), pgm_shared ? pgm_shared->capacity : pgm_history_size);
+	return mul_size(sizeof(PgmSample), pgm_history_size);
 }
 
 /* The mapping entry of slot in this process, the array made on first use. */
 static PgmRingMapping *
 pgm_ring_mapping_of(int slot)
 {
-	Assert(slot >= 0 && slot < pgm_shared->nslots);
+	Assert(slot >= 0 && slot < pgm_max_databases);
 	if (pgm_ring_mappings == NULL)
 		pgm_ring_mappings = MemoryContextAllocZero(TopMemoryContext,
-												   sizeof(PgmRingMapping) * pgm_shared->nslots);
+												   sizeof(PgmRingMapping) * pgm_max_databases);
 	return &pgm_ring_mappings[slot];
 }
 
@@ -106,59 +108,45 @@ pgm_slot_ring_map(int slot, dsm_handle handle)
 }
 
 /*
- * Gives this worker's slot its ring when it has none: creates and pins a
- * segment of pgm_slot_ring_bytes() and publishes its handle in the slot.
- * Call without the lock; it can ERROR (no segment left, no memory).
+ * Makes a ring for slot: creates and pins a segment of pgm_slot_ring_bytes(),
+ * kept mapped in this process, and returns its handle.  Call without the
+ * lock; it can ERROR (no segment left, no memory).
  */
-void
-pgm_ring_ensure(void)
+dsm_handle
+pgm_slot_ring_create(int slot, const char *datname)
 {
-	PgmSlot    *s = &pgm_shared->slots[pgm_my_slot];
-	PgmRingMapping *m;
+	PgmRingMapping *m = pgm_ring_mapping_of(slot);
 	dsm_segment *seg;
-	dsm_handle	handle;
-	bool		published = false;
-
-	LWLockAcquire(pgm_shared->lock, LW_SHARED);
-	handle = s->ring;
-	LWLockRelease(pgm_shared->lock);
-	if (handle != DSM_HANDLE_INVALID)
-		return;
 
 	seg = dsm_create(pgm_slot_ring_bytes(), DSM_CREATE_NULL_IF_MAXSEGMENTS);
 	if (seg == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("could not create the ring of samples of database \"%s\"",
-						pgm_slot_datname()),
+				 errmsg("could not create the ring of samples of database \"%s\"", datname),
 				 errdetail("Every dynamic shared memory segment of the server is in use."),
 				 errhint("The worker tries again at its next sample; a higher \"max_connections\" lets the server have more segments.")));
 	dsm_pin_segment(seg);
 	dsm_pin_mapping(seg);
-	handle = dsm_segment_handle(seg);
-
-	/* only this worker gives its slot a ring; the launcher frees it after the worker */
-	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
-	if (s->ring == DSM_HANDLE_INVALID && s->status.pid == MyProcPid)
-	{
-		s->ring = handle;
-		s->count = 0;
-		s->next = 0;
-		published = true;
-	}
-	LWLockRelease(pgm_shared->lock);
-
-	if (!published)
-	{
-		dsm_unpin_segment(handle);
-		dsm_detach(seg);
-		return;
-	}
-	m = pgm_ring_mapping_of(pgm_my_slot);
 	if (m->seg != NULL)
 		dsm_detach(m->seg);
 	m->seg = seg;
-	m->handle = handle;
+	m->handle = dsm_segment_handle(seg);
+	return m->handle;
+}
+
+/* Lets go of a ring pgm_slot_ring_create() made that the slot did not take. */
+void
+pgm_slot_ring_discard(int slot, dsm_handle handle)
+{
+	PgmRingMapping *m = pgm_ring_mapping_of(slot);
+
+	dsm_unpin_segment(handle);
+	if (m->seg != NULL && m->handle == handle)
+	{
+		dsm_detach(m->seg);
+		m->seg = NULL;
+		m->handle = DSM_HANDLE_INVALID;
+	}
 }
 
 /* Lets the ring of a freed slot go (its handle taken out of the slot; call without the lock). */

@@ -476,6 +476,38 @@ pgm_slot_task_ran(PgmTaskId task)
 	LWLockRelease(pgm_shared->lock);
 }
 
+/*
+ * Gives this worker's slot its ring when it has none (at its first sample);
+ * only the slot's own worker does, and the launcher frees it after the
+ * worker.  Call without the lock; it can ERROR.
+ */
+void
+pgm_ring_ensure(void)
+{
+	PgmSlot    *s = &pgm_shared->slots[pgm_my_slot];
+	dsm_handle	handle;
+	bool		published = false;
+
+	LWLockAcquire(pgm_shared->lock, LW_SHARED);
+	handle = s->ring;
+	LWLockRelease(pgm_shared->lock);
+	if (handle != DSM_HANDLE_INVALID)
+		return;
+
+	handle = pgm_slot_ring_create(pgm_my_slot, pgm_slot_datname());
+	LWLockAcquire(pgm_shared->lock, LW_EXCLUSIVE);
+	if (s->ring == DSM_HANDLE_INVALID && s->status.pid == MyProcPid)
+	{
+		s->ring = handle;
+		s->count = 0;
+		s->next = 0;
+		published = true;
+	}
+	LWLockRelease(pgm_shared->lock);
+	if (!published)
+		pgm_slot_ring_discard(pgm_my_slot, handle);
+}
+
 /* The name of this worker's database, as the launcher last saw it (the worker's own memory). */
 const char *
 pgm_slot_datname(void)

@@ -110,6 +110,12 @@ extern int	pgm_my_slot;
 /* The ring of a slot, mapped in this process (ringmem.c; call without the lock) */
 extern PgmSample *pgm_slot_ring_map(int slot, dsm_handle handle);
 
+/* A new ring for a slot, mapped here, and its handle (ringmem.c; without the lock) */
+extern dsm_handle pgm_slot_ring_create(int slot, const char *datname);
+
+/* Lets go of a ring the slot did not take (ringmem.c; without the lock) */
+extern void pgm_slot_ring_discard(int slot, dsm_handle handle);
+
 /* Lets the ring of a freed slot go (ringmem.c; call without the lock) */
 extern void pgm_slot_ring_free(dsm_handle handle);
 
