@@ -136,18 +136,17 @@ session_cpu_ms() {
 	}
 }
 
-# Idle client sessions started by measure_databases (psql processes reading
-# a FIFO that nobody writes) are in $idle_pids.
-# Starts S idle client sessions, spread over the databases DBS.
+# Starts S idle client sessions, spread over the databases DBS: psql
+# processes (their pids in $idle_pids) reading a FIFO that nobody writes.
 start_sessions() {
 	local s=$1 i
-	local -a dbs
-	read -r -a dbs <<<"$2"
+	local -a names
+	read -r -a names <<<"$2"
 	[ "$s" -gt 0 ] || return 0
 	[ -p "$PGM_TMP/idle" ] || mkfifo "$PGM_TMP/idle"
 	exec 9<>"$PGM_TMP/idle"
 	for i in $(seq 1 "$s"); do
-		psql -X -q -d "${dbs[$((i % ${#dbs[@]}))]}" <"$PGM_TMP/idle" >/dev/null 9>&- &
+		psql -X -q -d "${names[$((i % ${#names[@]}))]}" <"$PGM_TMP/idle" >/dev/null 9>&- &
 		idle_pids="$idle_pids $!"
 	done
 	wait_sql "SELECT count(*) = $s FROM pg_stat_activity WHERE backend_type = 'client backend' AND state = 'idle' AND pid <> pg_backend_pid()" 120
@@ -160,8 +159,8 @@ stop_sessions() {
 	for p in $idle_pids; do wait "$p" || true; done
 	idle_pids=
 }
-# Samples only the databases DBS (1: one; 3: a, b and c) and waits until
-# each has a worker that has run its first long-period steps.
+# Samples only the databases DBS (pgmaint.exclude_databases = EXCL, the
+# others) and waits until each has a worker past its first long-period steps.
 use_phase() {
 	local dbs=$1 excl=$2 n list
 	n=$(wc -w <<<"$dbs")
@@ -173,9 +172,9 @@ use_phase() {
 	            FROM pgmaint.workers()" 300
 }
 # One figure: every pgmaint process's CPU over the window, per sample, with
-# the databases DBS sampled and S idle sessions; appends it to $PGM_TMP/figures.
+# NDB databases sampled and S idle sessions; appends it to $PGM_TMP/figures.
 measure_phase() {
-	local ndb=$1 dbs=$2 s=$3 round=$4 p c0 c1 before after sw extra=""
+	local ndb=$1 s=$2 round=$3 p c0 c1 before after db sw extra=""
 	local -A cpu0
 	local pids
 	pids=$(q -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE backend_type LIKE 'pgmaint%'")
@@ -228,11 +227,11 @@ measure_databases() {
 		for s in $sessions; do
 			use_phase "one" "a, b, c"
 			start_sessions "$s" "one"
-			measure_phase 1 "one" "$s" "$r"
+			measure_phase 1 "$s" "$r"
 			stop_sessions
 			use_phase "a b c" "one"
 			start_sessions "$s" "a b c"
-			measure_phase 3 "a b c" "$s" "$r"
+			measure_phase 3 "$s" "$r"
 			stop_sessions
 		done
 	done
