@@ -29,8 +29,11 @@
 # others), with each of PGM_BENCH_SESSIONS idle client sessions (default
 # "0 60", spread over the sampled databases) connected.  Every step on its
 # own schedule, 1 s interval, as in "every 1 s: steady" above; the figure is
-# the CPU of every pgmaint worker summed over the window, per sample, and
-# the phases alternate PGM_BENCH_ROUNDS times (default 2).
+# the CPU per sample of every pgmaint worker, summed (the launcher, which
+# wakes every few seconds, is left out; each worker over the same number of
+# its own samples, see measure_phase), and the phases alternate
+# PGM_BENCH_ROUNDS times (default 2; the session counts in reverse order
+# every other round).
 #
 #   bash bench/sampler.sh
 #   PGM_BENCH_SIZES="1000 10000" PGM_BENCH_WINDOW=30 bash bench/sampler.sh
@@ -171,34 +174,47 @@ use_phase() {
 	             AND count(*) FILTER (WHERE database NOT IN ($list) AND pid IS NOT NULL) = 0
 	            FROM pgmaint.workers()" 300
 }
-# One figure: every pgmaint process's CPU over the window, per sample, with
-# NDB databases sampled and S idle sessions; appends it to $PGM_TMP/figures.
+# One figure, with NDB databases sampled and S idle sessions: each worker's
+# CPU over the same number of its own samples, W (PGM_BENCH_WINDOW rounded
+# up to whole periods of the table pass, PGMAINT_TABLE_PASS_PERIOD: 10
+# samples at 1 s, so that each worker makes as many passes over its tables),
+# counted from the moment its count of samples moves; per sample, summed
+# over the workers.  Appends it to $PGM_TMP/figures.
 measure_phase() {
-	local ndb=$1 s=$2 round=$3 p c0 c1 before after db sw extra=""
-	local -A cpu0
-	local pids
-	pids=$(q -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE backend_type LIKE 'pgmaint%'")
-	before=$(q -d "$wdb" -c "SELECT sum(samples_taken) FROM pgmaint.workers() WHERE pid IS NOT NULL")
-	for p in $pids; do cpu0[$p]=$(cpu_ns "$p"); done
-	sleep "$window"
-	after=$(q -d "$wdb" -c "SELECT sum(samples_taken) FROM pgmaint.workers() WHERE pid IS NOT NULL")
-	c0=0
-	c1=0
-	for p in $pids; do
-		[ -r "/proc/$p/schedstat" ] || { echo "pgmaint process $p ended during the window" >&2; exit 1; }
-		c0=$((c0 + cpu0[$p]))
-		c1=$((c1 + $(cpu_ns "$p")))
+	local ndb=$1 s=$2 round=$3 w p db sw taken left deadline ms total=0 extra=""
+	local -A first name s0 s1 cpu0 cpu1
+	w=$(((window + 9) / 10 * 10))
+	while IFS='|' read -r db p sw taken; do
+		name[$p]=$db
+		if [ "$sw" = t ]; then name[$p]+='*'; fi
+		first[$p]=$taken
+	done < <(q -d "$wdb" -c "SELECT database, pid, server_wide, samples_taken FROM pgmaint.workers() WHERE pid IS NOT NULL ORDER BY database")
+	left=${#first[@]}
+	deadline=$(($(date +%s) + 3 * w + 60))
+	while [ "$left" -gt 0 ]; do
+		[ "$(date +%s)" -lt "$deadline" ] || { echo "the workers stopped sampling" >&2; exit 1; }
+		while IFS='|' read -r p taken; do
+			[ -n "${first[$p]:-}" ] || { echo "a worker restarted during the window" >&2; exit 1; }
+			if [ -z "${s0[$p]:-}" ] && [ "$taken" -gt "${first[$p]}" ]; then
+				cpu0[$p]=$(cpu_ns "$p")
+				s0[$p]=$taken
+			elif [ -n "${s0[$p]:-}" ] && [ -z "${s1[$p]:-}" ] && [ "$taken" -ge $((s0[$p] + w)) ]; then
+				cpu1[$p]=$(cpu_ns "$p")
+				s1[$p]=$taken
+				left=$((left - 1))
+			fi
+		done < <(q -d "$wdb" -c "SELECT pid, samples_taken FROM pgmaint.workers() WHERE pid IS NOT NULL")
+		sleep 0.25
 	done
-	# each sampled worker's share, the server-wide one marked
-	while IFS='|' read -r db p sw; do
-		[ -n "${cpu0[$p]:-}" ] || { echo "worker of $db restarted during the window" >&2; exit 1; }
-		extra="$extra $db$([ "$sw" = t ] && echo '*')=$(awk -v d=$(($(cpu_ns "$p") - cpu0[$p])) -v n=$(((after - before) / ndb)) 'BEGIN { printf "%.3f", d / 1e6 / n }')"
-	done < <(q -d "$wdb" -c "SELECT database, pid, server_wide FROM pgmaint.workers() WHERE pid IS NOT NULL ORDER BY database")
-	awk -v ndb="$ndb" -v s="$s" -v r="$round" -v d=$((c1 - c0)) -v n="$(((after - before) / ndb))" -v np="$(wc -w <<<"$pids")" \
-		-v extra="$extra" -v la="$(cut -d' ' -f1 /proc/loadavg)" \
-		'BEGIN { ms = d / 1e6 / n
-		         printf "%d database(s) %3d sessions round %d  %4d samples  %8.3f ms CPU/sample (%d pgmaint processes; per worker:%s; load %s)\n",
-		                ndb, s, r, n, ms, np, extra, la
+	for p in "${!first[@]}"; do
+		ms=$(awk -v d=$((cpu1[$p] - cpu0[$p])) -v n=$((s1[$p] - s0[$p])) 'BEGIN { printf "%.3f", d / 1e6 / n }')
+		total=$(awk -v t="$total" -v m="$ms" 'BEGIN { print t + m }')
+		extra="$extra ${name[$p]}=$ms"
+	done
+	awk -v ndb="$ndb" -v s="$s" -v r="$round" -v w="$w" -v ms="$total" -v extra="$extra" \
+		-v la="$(cut -d' ' -f1 /proc/loadavg)" \
+		'BEGIN { printf "%d database(s) %3d sessions round %d  %4d samples each  %8.3f ms CPU/sample (per worker:%s; load %s)\n",
+		                ndb, s, r, w, ms, extra, la
 		         printf "%d %d %d %.6f\n", ndb, s, r, ms >> "'"$PGM_TMP/figures"'" }'
 }
 
@@ -206,7 +222,7 @@ measure_phase() {
 # in three (PGM_BENCH_DATABASES=3; see the header).
 measure_databases() {
 	local total=${PGM_BENCH_TABLES:-10000} sessions=${PGM_BENCH_SESSIONS:-0 60} rounds=${PGM_BENCH_ROUNDS:-2}
-	local third r s db start
+	local third r s db start order
 	third=$((total / 3))
 	# no pgmaint in postgres: the server-wide role goes to a measured worker
 	# (pgmaint.database has no pgmaint: the lowest OID's)
@@ -221,10 +237,13 @@ measure_databases() {
 	make_tables "$third" c
 	echo "pgmaint workers, one database against three (PostgreSQL $("$PGM_BIN/postgres" --version | awk '{print $3}'), $(nproc) CPUs):"
 	echo "$total tables in database one; $((total - 2 * third)) + $third + $third in a, b and c (created in $(($(date +%s) - start)) s)"
-	echo "every step, 1 s interval, ${window} s windows; per worker: CPU per sample, * = the server-wide role; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "every step, 1 s interval, windows of $(((window + 9) / 10 * 10)) samples of each worker; per worker: CPU per sample, * = the server-wide role; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	: >"$PGM_TMP/figures"
 	for r in $(seq 1 "$rounds"); do
-		for s in $sessions; do
+		# every other round in the reverse order of the session counts
+		order=$sessions
+		[ $((r % 2)) = 1 ] || order=$(tr ' ' '\n' <<<"$sessions" | tac | tr '\n' ' ')
+		for s in $order; do
 			use_phase "one" "a, b, c"
 			start_sessions "$s" "one"
 			measure_phase 1 "$s" "$r"
