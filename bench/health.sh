@@ -22,6 +22,11 @@
 # replication_slots, prepared_txns, archive_ready), run one after the other
 # as a Nagios host would, wall-clock time, alternately PGM_BENCH_PROCS times;
 # "psql -c 'SELECT 1'" is timed beside them: the floor of any psql process.
+# The psql of these processes, and of check_postgres (which finds psql on
+# PATH and runs it twice an action), is the server's binary ($PGM_SYSBIN);
+# where /usr/bin/psql is Debian's pg_wrapper (a Perl script that picks a
+# version, then runs the binary: about 18 ms a process here), the same rows
+# are timed through it too, marked "[pg_wrapper]", alternately with them.
 # The worker samples every second during the runs; its CPU per sample is
 # bench/sampler.sh's business.  The per-table reports are timed up to
 # PGM_BENCH_REPORTS tables (their views' equivalents take seconds beyond).
@@ -213,14 +218,20 @@ wall_us() {
 	echo $(((t1 - t0) / 1000))
 }
 
-# check_postgres' 12 actions, one after the other, as a Nagios host runs them.
+# check_postgres' 12 actions, one after the other, as a Nagios host runs
+# them, with the psql of directory DIR.
 check_postgres_12() {
 	local a
 	for a in $cp_actions; do
-		check_postgres --action="$a" --host="$PGHOST" --port="$PGPORT" --dbuser=postgres \
-			--dbname=bench >/dev/null 2>&1 || true
+		PATH="$1:$PATH" check_postgres --action="$a" --host="$PGHOST" --port="$PGPORT" \
+			--dbuser=postgres --dbname=bench >/dev/null 2>&1 || true
 	done
 }
+
+# The clients of the process rows: the server's psql binary, and Debian's
+# wrapper where /usr/bin/psql is one (suffix of its rows: " [pg_wrapper]").
+clients="$PGM_SYSBIN"
+case "$(readlink -f /usr/bin/psql 2>/dev/null)" in */pg_wrapper) clients="$clients /usr/bin" ;; esac
 
 # Records a wall-clock time in bench.timings.
 record_us() {
@@ -245,15 +256,19 @@ for n in $sizes; do
 	psql -XqAt -c "CALL bench.measure($n, $runs, '$pattern')" >/dev/null
 	# as processes: a psql that calls health() once, against check_postgres' 12 actions
 	for r in $(seq 0 "$procs"); do
-		one=$(wall_us psql -XqAt -c 'SELECT 1')
-		h=$(wall_us psql -XqAt -c 'SELECT pgmaint.health()')
-		[ "$live" = t ] && hl=$(wall_us psql -XqAt -c 'SELECT pgmaint.health(live => true)')
-		c=$(wall_us check_postgres_12)
-		[ "$r" = 0 ] && continue
-		record_us "$n" 'process: psql SELECT 1 (the floor)' "$r" "$one"
-		record_us "$n" 'process: psql health()' "$r" "$h"
-		[ "$live" = t ] && record_us "$n" 'process: psql health(live => true)' "$r" "$hl"
-		record_us "$n" 'process: check_postgres 12 actions' "$r" "$c"
+		for dir in $clients; do
+			sfx=
+			[ "$dir" = /usr/bin ] && sfx=' [pg_wrapper]'
+			one=$(wall_us "$dir/psql" -XqAt -c 'SELECT 1')
+			h=$(wall_us "$dir/psql" -XqAt -c 'SELECT pgmaint.health()')
+			[ "$live" = t ] && hl=$(wall_us "$dir/psql" -XqAt -c 'SELECT pgmaint.health(live => true)')
+			c=$(wall_us check_postgres_12 "$dir")
+			[ "$r" = 0 ] && continue
+			record_us "$n" "process: psql SELECT 1 (the floor)$sfx" "$r" "$one"
+			record_us "$n" "process: psql health()$sfx" "$r" "$h"
+			[ "$live" = t ] && record_us "$n" "process: psql health(live => true)$sfx" "$r" "$hl"
+			record_us "$n" "process: check_postgres 12 actions$sfx" "$r" "$c"
+		done
 	done
 	echo "   timed in $(($(date +%s) - start)) s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	# without preloading, health() computes the table-level figures itself
@@ -301,7 +316,9 @@ UNION ALL
 -- as processes, wall-clock time
 SELECT a.size, a.name, round(a.ms::numeric, 2), b.name, round(b.ms::numeric, 2),
        round((a.ms / b.ms)::numeric, 3)
-  FROM m a JOIN m b ON b.size = a.size AND b.name = 'process: check_postgres 12 actions'
+  FROM m a JOIN m b ON b.size = a.size
+       AND b.name = 'process: check_postgres 12 actions'
+                    || CASE WHEN a.name LIKE '% [pg_wrapper]' THEN ' [pg_wrapper]' ELSE '' END
  WHERE a.name LIKE 'process: psql%'
  ORDER BY 2, 4 DESC, 1;
 
