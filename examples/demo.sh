@@ -31,6 +31,13 @@ pgm_ensure_packages
 demo_stop
 mkdir -p "$demo"
 chmod 755 "$demo"
+# the server runs as postgres: it must reach the installation and the cluster
+if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$demo"; then
+	echo "error: user postgres cannot enter $demo (a parent directory is private)" >&2
+	echo "hint: set PGMAINT_DEMO_DIR to a directory outside it, or leave it unset for /tmp/pgmaint-demo" >&2
+	rm -rf "$demo"
+	exit 1
+fi
 
 echo "== build and install into $demo/root"
 make -s PG_CONFIG="$PGM_SYSBIN/pg_config" >/dev/null
