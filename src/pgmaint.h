@@ -252,11 +252,11 @@ typedef struct PgmUnsampledView
 
 /* ringmem.c: each slot's ring, a dynamic shared memory segment */
 extern Size pgm_slot_ring_bytes(void);
-extern void pgm_ring_ensure(void);
 
 /* slots.c: shared memory */
 extern void pgm_slots_request_shmem(void);
 extern void pgm_slots_startup_shmem(void);
+extern void pgm_ring_ensure(void);
 extern int	pgm_slots_count(void);
 extern const char *pgm_task_name(PgmTaskId task);
 extern const char *pgm_unsampled_text(PgmUnsampledReason reason);
