@@ -8,9 +8,9 @@
  *
  * A slot holds the database's OID, what health() says about the overall
  * status beside the checks (its "since") and its last evaluation, not as a
- * PgmEvaluation (52 kB of mostly empty fixed-size texts) but serialized into
- * PGMAINT_HEALTH_SLOT_BYTES: the header fields, then per check its flags,
- * its hint and its three texts, each ending with its NUL.  An evaluation
+ * PgmEvaluation (52 kB of mostly empty fixed-size texts) but as its header
+ * fields and, serialized into PGMAINT_HEALTH_SLOT_BYTES, per check its
+ * flags, its hint and its three texts, each ending with its NUL.  An evaluation
  * that does not fit is not published (never cut): the slot says it has
  * none, and readers measure in the session.
  *
@@ -27,6 +27,7 @@
  */
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -55,9 +56,10 @@ typedef struct PgmHealthSlot
 {
 	Oid			datid;			/* InvalidOid: free */
 	PgmOverallSince since;
-	TimestampTz written_at;		/* measured_at of the last evaluation */
-	Size		len;			/* bytes of data in use; 0: no evaluation */
-	char		data[PGMAINT_HEALTH_SLOT_BYTES];
+	TimestampTz measured_at;	/* of the last evaluation */
+	int32		period_s;
+	Size		len;			/* bytes of checks in use; 0: no evaluation */
+	char		checks[PGMAINT_HEALTH_SLOT_BYTES];	/* serialized */
 } PgmHealthSlot;
 
 /* The slots */
@@ -73,11 +75,11 @@ static PgmHealthShared *pgm_health_shared = NULL;
 /* This worker said once that an evaluation did not fit */
 static bool pgm_overflow_logged = false;
 
-static bool pgm_ser_put(char *buf, Size cap, Size *off, const void *src, Size n);
-static bool pgm_ser_get(const char *buf, Size len, Size *off, void *dst, Size n);
-static bool pgm_ser_get_text(const char *buf, Size len, Size *off, char *dst, Size size);
-static Size pgm_healthshm_serialize(const PgmEvaluation *eval, char *buf, Size cap);
-static bool pgm_healthshm_deserialize(const char *buf, Size len, PgmEvaluation *eval);
+static void pgm_put_text(StringInfo buf, const char *text, Size size);
+static bool pgm_get(const char *buf, Size len, Size *off, void *dst, Size n);
+static bool pgm_get_text(const char *buf, Size len, Size *off, char *dst, Size size);
+static void pgm_serialize_checks(const PgmEvaluation *eval, StringInfo buf);
+static bool pgm_deserialize_checks(const char *buf, Size len, PgmEvaluation *eval);
 
 /* Bytes of shared memory the slots take. */
 Size
@@ -112,31 +114,20 @@ pgm_healthshm_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Appends n bytes of src at *off of buf; false when they do not fit in cap. */
-static bool
-pgm_ser_put(char *buf, Size cap, Size *off, const void *src, Size n)
+/* Appends a text of a buffer of size bytes, with its NUL. */
+static void
+pgm_put_text(StringInfo buf, const char *text, Size size)
 {
-	if (n > cap - *off)
-		return false;
-	memcpy(buf + *off, src, n);
-	*off += n;
-	return true;
+	appendBinaryStringInfo(buf, text, strnlen(text, size - 1));
+	appendStringInfoChar(buf, '\0');
 }
 
-/*
- * Serializes eval into buf of cap bytes; returns the bytes used, 0 when it
- * does not fit.
- */
-static Size
-pgm_healthshm_serialize(const PgmEvaluation *eval, char *buf, Size cap)
+/* Serializes the checks of eval into buf. */
+static void
+pgm_serialize_checks(const PgmEvaluation *eval, StringInfo buf)
 {
-	Size		off = 0;
 	int			i;
 
-	if (!pgm_ser_put(buf, cap, &off, &eval->measured_at, sizeof(eval->measured_at)) ||
-		!pgm_ser_put(buf, cap, &off, &eval->datid, sizeof(eval->datid)) ||
-		!pgm_ser_put(buf, cap, &off, &eval->period_s, sizeof(eval->period_s)))
-		return 0;
 	for (i = 0; i < PGMAINT_NCHECKS; i++)
 	{
 		const PgmCheckResult *r = &eval->checks[i];
@@ -148,19 +139,17 @@ pgm_healthshm_serialize(const PgmEvaluation *eval, char *buf, Size cap)
 			flags |= PGMAINT_SER_FAILED;
 		if (r->has_value)
 			flags |= PGMAINT_SER_HAS_VALUE;
-		if (!pgm_ser_put(buf, cap, &off, &flags, sizeof(flags)) ||
-			!pgm_ser_put(buf, cap, &off, &r->hint, sizeof(r->hint)) ||
-			!pgm_ser_put(buf, cap, &off, r->value, strnlen(r->value, sizeof(r->value) - 1) + 1) ||
-			!pgm_ser_put(buf, cap, &off, r->message, strnlen(r->message, sizeof(r->message) - 1) + 1) ||
-			!pgm_ser_put(buf, cap, &off, r->hint_arg, strnlen(r->hint_arg, sizeof(r->hint_arg) - 1) + 1))
-			return 0;
+		appendBinaryStringInfo(buf, (const char *) &flags, sizeof(flags));
+		appendBinaryStringInfo(buf, (const char *) &r->hint, sizeof(r->hint));
+		pgm_put_text(buf, r->value, sizeof(r->value));
+		pgm_put_text(buf, r->message, sizeof(r->message));
+		pgm_put_text(buf, r->hint_arg, sizeof(r->hint_arg));
 	}
-	return off;
 }
 
 /* Reads n bytes at *off of buf (len bytes) into dst; false past its end. */
 static bool
-pgm_ser_get(const char *buf, Size len, Size *off, void *dst, Size n)
+pgm_get(const char *buf, Size len, Size *off, void *dst, Size n)
 {
 	if (n > len - *off)
 		return false;
@@ -171,7 +160,7 @@ pgm_ser_get(const char *buf, Size len, Size *off, void *dst, Size n)
 
 /* Reads a NUL-terminated text at *off into dst of size bytes; false when malformed. */
 static bool
-pgm_ser_get_text(const char *buf, Size len, Size *off, char *dst, Size size)
+pgm_get_text(const char *buf, Size len, Size *off, char *dst, Size size)
 {
 	Size		n = strnlen(buf + *off, Min(len - *off, size));
 
@@ -183,30 +172,25 @@ pgm_ser_get_text(const char *buf, Size len, Size *off, char *dst, Size size)
 }
 
 /*
- * Fills eval from the len bytes of buf pgm_healthshm_serialize() wrote;
- * false when they are not an evaluation.
+ * Fills the checks of eval from the len bytes of buf pgm_serialize_checks()
+ * wrote; false when they are not an evaluation's.
  */
 static bool
-pgm_healthshm_deserialize(const char *buf, Size len, PgmEvaluation *eval)
+pgm_deserialize_checks(const char *buf, Size len, PgmEvaluation *eval)
 {
 	Size		off = 0;
 	int			i;
 
-	memset(eval, 0, sizeof(PgmEvaluation));
-	if (!pgm_ser_get(buf, len, &off, &eval->measured_at, sizeof(eval->measured_at)) ||
-		!pgm_ser_get(buf, len, &off, &eval->datid, sizeof(eval->datid)) ||
-		!pgm_ser_get(buf, len, &off, &eval->period_s, sizeof(eval->period_s)))
-		return false;
 	for (i = 0; i < PGMAINT_NCHECKS; i++)
 	{
 		PgmCheckResult *r = &eval->checks[i];
 		uint8		flags;
 
-		if (!pgm_ser_get(buf, len, &off, &flags, sizeof(flags)) ||
-			!pgm_ser_get(buf, len, &off, &r->hint, sizeof(r->hint)) ||
-			!pgm_ser_get_text(buf, len, &off, r->value, sizeof(r->value)) ||
-			!pgm_ser_get_text(buf, len, &off, r->message, sizeof(r->message)) ||
-			!pgm_ser_get_text(buf, len, &off, r->hint_arg, sizeof(r->hint_arg)))
+		if (!pgm_get(buf, len, &off, &flags, sizeof(flags)) ||
+			!pgm_get(buf, len, &off, &r->hint, sizeof(r->hint)) ||
+			!pgm_get_text(buf, len, &off, r->value, sizeof(r->value)) ||
+			!pgm_get_text(buf, len, &off, r->message, sizeof(r->message)) ||
+			!pgm_get_text(buf, len, &off, r->hint_arg, sizeof(r->hint_arg)))
 			return false;
 		r->answered = (flags & PGMAINT_SER_ANSWERED) != 0;
 		r->failed = (flags & PGMAINT_SER_FAILED) != 0;
@@ -226,14 +210,15 @@ void
 pgm_healthshm_publish(const PgmEvaluation *eval, const PgmOverallSince *since)
 {
 	PgmHealthSlot *slot = NULL;
-	char	   *buf;
+	StringInfoData buf;
 	Size		len;
 	int			i;
 
 	if (pgm_health_shared == NULL)
 		return;
-	buf = palloc(PGMAINT_HEALTH_SLOT_BYTES);
-	len = pgm_healthshm_serialize(eval, buf, PGMAINT_HEALTH_SLOT_BYTES);
+	initStringInfo(&buf);
+	pgm_serialize_checks(eval, &buf);
+	len = buf.len <= PGMAINT_HEALTH_SLOT_BYTES ? buf.len : 0;
 
 	LWLockAcquire(pgm_health_shared->lock, LW_EXCLUSIVE);
 	for (i = 0; i < pgm_health_shared->nslots; i++)
@@ -247,14 +232,15 @@ pgm_healthshm_publish(const PgmEvaluation *eval, const PgmOverallSince *since)
 		}
 		if (slot == NULL || (OidIsValid(slot->datid) &&
 							 (!OidIsValid(s->datid) ||
-							  s->written_at < slot->written_at)))
+							  s->measured_at < slot->measured_at)))
 			slot = s;
 	}
 	slot->datid = eval->datid;
 	slot->since = *since;
-	slot->written_at = eval->measured_at;
+	slot->measured_at = eval->measured_at;
+	slot->period_s = eval->period_s;
 	slot->len = len;
-	memcpy(slot->data, buf, len);
+	memcpy(slot->checks, buf.data, len);
 	LWLockRelease(pgm_health_shared->lock);
 
 	/* said once a worker, then at DEBUG1 */
@@ -263,14 +249,14 @@ pgm_healthshm_publish(const PgmEvaluation *eval, const PgmOverallSince *since)
 		ereport(pgm_overflow_logged ? DEBUG1 : LOG,
 				(errmsg("pgmaint: the health evaluation of the database with OID %u does not fit in shared memory",
 						eval->datid),
-				 errdetail("It takes more than %d bytes; health() measures in the session instead.",
-						   PGMAINT_HEALTH_SLOT_BYTES)));
+				 errdetail("It takes %d bytes, more than %d; health() measures in the session instead.",
+						   buf.len, PGMAINT_HEALTH_SLOT_BYTES)));
 		pgm_overflow_logged = true;
 	}
 	else
 		elog(DEBUG2, "pgmaint: the health evaluation of the database with OID %u takes %zu of %d bytes",
 			 eval->datid, len, PGMAINT_HEALTH_SLOT_BYTES);
-	pfree(buf);
+	pfree(buf.data);
 }
 
 /*
@@ -283,6 +269,8 @@ pgm_healthshm_read(Oid datid, PgmEvaluation *eval, PgmOverallSince *since)
 	char	   *buf;
 	Size		len = 0;
 	PgmOverallSince slot_since;
+	TimestampTz measured_at = 0;
+	int32		period_s = 0;
 	bool		found = false;
 	int			i;
 
@@ -297,8 +285,10 @@ pgm_healthshm_read(Oid datid, PgmEvaluation *eval, PgmOverallSince *since)
 		if (s->datid == datid)
 		{
 			len = s->len;
-			memcpy(buf, s->data, len);
+			memcpy(buf, s->checks, len);
 			slot_since = s->since;
+			measured_at = s->measured_at;
+			period_s = s->period_s;
 			found = len > 0;
 			break;
 		}
@@ -306,7 +296,13 @@ pgm_healthshm_read(Oid datid, PgmEvaluation *eval, PgmOverallSince *since)
 	LWLockRelease(pgm_health_shared->lock);
 
 	if (found)
-		found = pgm_healthshm_deserialize(buf, len, eval);
+	{
+		memset(eval, 0, sizeof(PgmEvaluation));
+		eval->datid = datid;
+		eval->measured_at = measured_at;
+		eval->period_s = period_s;
+		found = pgm_deserialize_checks(buf, len, eval);
+	}
 	if (found)
 		*since = slot_since;
 	pfree(buf);
