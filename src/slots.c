@@ -93,19 +93,17 @@ void
 pgm_slots_startup_shmem(void)
 {
 	bool		found;
-	int			i;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	pgm_shared = ShmemInitStruct(PGMAINT_SHMEM_NAME, pgm_slots_shmem_size(), &found);
 	if (!found)
 	{
-		/* also after a crash reset, whose postmaster destroyed every ring */
+		/* no slot has a ring, also after a crash reset (the postmaster destroyed them) */
+		StaticAssertStmt(DSM_HANDLE_INVALID == 0, "zeroed slots must have no ring");
 		memset(pgm_shared, 0, pgm_slots_shmem_size());
 		pgm_shared->lock = &(GetNamedLWLockTranche(PGMAINT_TRANCHE_NAME))->lock;
 		pgm_shared->nslots = pgm_max_databases;
 		pgm_shared->capacity = pgm_history_size;
-		for (i = 0; i < pgm_shared->nslots; i++)
-			pgm_shared->slots[i].ring = DSM_HANDLE_INVALID;
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -238,7 +236,6 @@ pgm_slot_assign(Oid datid, const char *datname)
 		/* a free slot has no ring: pgm_slot_release() let it go */
 		Assert(slot->ring == DSM_HANDLE_INVALID);
 		memset(slot, 0, sizeof(PgmSlot));
-		slot->ring = DSM_HANDLE_INVALID;
 		slot->generation = generation;
 		slot->datid = datid;
 		namestrcpy(&slot->datname, datname);
@@ -260,8 +257,6 @@ pgm_slot_release(int slot)
 	pgm_shared->slots[slot].state = PGMAINT_SLOT_FREE;
 	ring = pgm_shared->slots[slot].ring;
 	pgm_shared->slots[slot].ring = DSM_HANDLE_INVALID;
-	pgm_shared->slots[slot].count = 0;
-	pgm_shared->slots[slot].next = 0;
 	LWLockRelease(pgm_shared->lock);
 	pgm_slot_ring_free(ring);
 }
