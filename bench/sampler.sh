@@ -81,15 +81,16 @@ cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
 # Creates user tables with one row each (so that each has statistics) up to N
 # in database DB (default bench).
 make_tables() {
-	local n=$1 db=${2:-bench} have
+	local n=$1 db=${2:-bench} have step
 	have=$(q -d "$db" -c "SELECT count(*) FROM pg_stat_user_tables WHERE relname LIKE 'bench_%'")
 	while [ "$have" -lt "$n" ]; do
+		step=$((n - have < 500 ? n - have : 500))
 		q -d "$db" -c "DO \$\$ BEGIN
-			FOR i IN $((have + 1))..$((have + (n - have < 500 ? n - have : 500))) LOOP
+			FOR i IN $((have + 1))..$((have + step)) LOOP
 				EXECUTE format('CREATE TABLE bench_%s (id int)', i);
 				EXECUTE format('INSERT INTO bench_%s VALUES (1)', i);
 			END LOOP; END \$\$" -c "SELECT pg_stat_force_next_flush()" >/dev/null
-		have=$((have + (n - have < 500 ? n - have : 500)))
+		have=$((have + step))
 	done
 }
 

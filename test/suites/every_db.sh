@@ -69,17 +69,20 @@ in_db() {
 	shift
 	PGDATABASE=$db "$@"
 }
-# polls until workers() (read in db_a) shows exactly $1, for at most $2 seconds
-wait_workers() {
-	local want=$1 seconds=${2:-60} deadline
+# polls until the output of command $1 is exactly $2, for at most $3
+# seconds; prints the last output when it is not
+wait_output() {
+	local cmd=$1 want=$2 seconds=$3 deadline
 	deadline=$(($(date +%s) + seconds))
 	while [ "$(date +%s)" -lt "$deadline" ]; do
-		[ "$(workers 2>/dev/null)" = "$want" ] && return 0
+		[ "$("$cmd" 2>/dev/null)" = "$want" ] && return 0
 		sleep 0.3
 	done
-	echo "#   workers(): $(workers 2>&1)"
+	echo "#   $cmd: $("$cmd" 2>&1)"
 	return 1
 }
+# polls until workers() (read in db_a) shows exactly $1, for at most $2 seconds
+wait_workers() { wait_output workers "$1" "${2:-60}"; }
 # the number of rings: segments of ring_bytes among the primary's segments
 rings() {
 	local bytes
@@ -88,16 +91,7 @@ rings() {
 	find "$primary/data/pg_dynshmem" -maxdepth 1 -type f -size "${bytes}c" | wc -l
 }
 # polls until there are $1 rings, for at most $2 seconds
-wait_rings() {
-	local want=$1 seconds=${2:-30} deadline
-	deadline=$(($(date +%s) + seconds))
-	while [ "$(date +%s)" -lt "$deadline" ]; do
-		[ "$(rings 2>/dev/null)" = "$want" ] && return 0
-		sleep 0.3
-	done
-	echo "#   rings: $(rings 2>&1)"
-	return 1
-}
+wait_rings() { wait_output rings "$1" "${2:-30}"; }
 # polls until the server log matches the extended regular expression $1
 wait_log() {
 	local re=$1 seconds=${2:-60} deadline
